@@ -1,0 +1,51 @@
+"""What every auditor (model provider) is: a name, an availability, and ``audit``.
+
+An auditor turns an ``AuditRequest`` into raw answer text plus usage figures. It never
+raises for a provider failure: the final failure comes back as ``AuditResponse.error``, so a
+run goes on. Parsing the text is not the auditor's job; ``skillcheck.scoring`` does that for
+every auditor alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from skillcheck.catalog import Scenario, Skill, Taxonomy
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    scenario: Scenario
+    skill: Skill
+    taxonomy: Taxonomy
+    system_prompt: str
+    user_prompt: str
+
+
+@dataclass
+class AuditResponse:
+    text: str = ""
+    duration_s: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+    model_id: str = ""
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: str = ""
+    via: str = ""  # "offline", "cli", "api"
+
+
+@runtime_checkable
+class Auditor(Protocol):
+    name: str
+
+    def availability(self) -> Availability: ...
+
+    def audit(self, request: AuditRequest) -> AuditResponse: ...

@@ -1,0 +1,27 @@
+"""Model name -> auditor. ``heuristic`` is always there; Claude aliases come from config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from skillcheck.auditors.base import Auditor
+
+
+@dataclass(frozen=True)
+class AuditorConfig:
+    models: dict[str, str] = field(default_factory=dict)  # alias -> full model id
+    claude_bin: str = "claude"
+    anthropic_api_key: str = ""
+    anthropic_base_url: str = ""
+    timeout_s: float = 300.0
+    max_retries: int = 3
+
+
+def build_registry(config: AuditorConfig) -> dict[str, Auditor]:
+    from skillcheck.auditors.claude import ClaudeAuditor
+    from skillcheck.auditors.heuristic import HeuristicAuditor
+
+    registry: dict[str, Auditor] = {"heuristic": HeuristicAuditor()}
+    for alias, model_id in config.models.items():
+        registry[alias] = ClaudeAuditor(alias, model_id, config)
+    return registry

@@ -1,0 +1,400 @@
+"""The catalog: skills, scenarios grouped in domains, and the check taxonomy.
+
+Everything here is data read from YAML and Markdown. Bad input raises one ``CatalogError``
+that names the file (and the line where one is known) and says what is wrong; a scenario
+whose target skill is missing from the manifest is only reported in ``Catalog.warnings``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CHECKS_FILE = Path(__file__).resolve().parent.parent / "checks.yaml"
+RESULTS = ("pass", "fail", "unclear", "na")
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
+
+
+class CatalogError(Exception):
+    """A catalog file is unusable; the message names the file and what is wrong."""
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        self.line = line
+        where = f"{self.path}:{line}" if line else str(self.path)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    group: str
+    name: str
+    severity: str
+    description: str
+    static: bool = False
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    groups: dict[str, str]
+    checks: tuple[Check, ...]
+    dev_na: frozenset[str]
+    path: Path | None = None
+
+    @cached_property
+    def by_id(self) -> dict[str, Check]:
+        return {c.id: c for c in self.checks}
+
+    @property
+    def model_checks(self) -> tuple[Check, ...]:
+        """The checks models are asked (all but the static BP ones)."""
+        return tuple(c for c in self.checks if not c.static)
+
+    @property
+    def static_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.static)
+
+    def na_for(self, *, dev: bool) -> frozenset[str]:
+        return self.dev_na if dev else frozenset()
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    path: Path
+    category: str = ""
+    generalist: bool = False
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def is_dev(self) -> bool:
+        return self.category == "dev"
+
+    def documents(self) -> list[tuple[Path, str]]:
+        """SKILL.md first, then every other Markdown file in the skill's folder, sorted."""
+        others = sorted(p for p in self.root.rglob("*.md") if p != self.path)
+        return [(p, read_text(p)) for p in [self.path, *others]]
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path, text in self.documents():
+            digest.update(str(path.relative_to(self.root)).encode())
+            digest.update(b"\0" + text.encode() + b"\0")
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    name: str
+    prompt: str
+    domain: str
+    specialist: str
+    target_skills: tuple[str, ...]
+    is_dev: bool
+    models: tuple[str, ...] = ()
+    source: Path | None = None
+    line: int | None = None
+
+    def fingerprint(self) -> str:
+        text = "\0".join([self.prompt, self.specialist, *self.target_skills])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    kind: str  # "domain" (one specialist per file) or "category" (WF/DK/APF/SEC files)
+    source: Path
+    scenarios: tuple[Scenario, ...]
+    specialist: str = ""
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        """Every skill audited in this domain, in first-seen order."""
+        seen: dict[str, None] = {}
+        for scenario in self.scenarios:
+            seen.update(dict.fromkeys(scenario.target_skills))
+        return tuple(seen)
+
+    @property
+    def is_dev(self) -> bool:
+        return bool(self.scenarios) and all(s.is_dev for s in self.scenarios)
+
+
+@dataclass
+class Catalog:
+    root: Path
+    skills: dict[str, Skill]
+    domains: dict[str, Domain]
+    taxonomy: Taxonomy
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        return [s for d in self.domains.values() for s in d.scenarios]
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for s in self.scenarios:
+            if s.id == scenario_id:
+                return s
+        raise KeyError(scenario_id)
+
+    def fingerprints(self) -> dict[str, dict[str, str]]:
+        """Per-skill and per-scenario content hashes, to tell what changed since a run."""
+        return {
+            "skills": {name: skill.fingerprint() for name, skill in self.skills.items()},
+            "scenarios": {s.id: s.fingerprint() for s in self.scenarios},
+        }
+
+    def fingerprint(self) -> str:
+        parts = self.fingerprints()
+        digest = hashlib.sha256()
+        for kind in ("skills", "scenarios"):
+            for key, value in sorted(parts[kind].items()):
+                digest.update(f"{kind}:{key}={value}\n".encode())
+        return digest.hexdigest()[:16]
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+
+class _LineDict(dict):
+    line: int | None = None
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings remember the line they start on, for error messages."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = _LineDict(super().construct_mapping(node, deep=deep))
+        mapping.line = node.start_mark.line + 1
+        return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
+)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file, turning a decoding error into a ``CatalogError`` naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(path, f"not valid UTF-8 (byte {exc.start})") from None
+    except FileNotFoundError:
+        raise CatalogError(path, "file not found") from None
+
+
+def load_yaml(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError(path, f"invalid YAML: {problem}", line) from None
+
+
+def _line(node: Any) -> int | None:
+    return getattr(node, "line", None)
+
+
+def _require(node: Any, keys: Iterable[str], path: Path, what: str) -> None:
+    if not isinstance(node, dict):
+        raise CatalogError(path, f"{what} must be a mapping", _line(node))
+    missing = [k for k in keys if node.get(k) in (None, "")]
+    if missing:
+        raise CatalogError(
+            path, f"{what} is missing required key(s): {', '.join(missing)}", _line(node)
+        )
+
+
+# --- Loading ------------------------------------------------------------------------------
+
+
+def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
+    data = load_yaml(path)
+    _require(data, ["groups", "checks"], path, "checks file")
+    groups_raw = data["groups"]
+    if not isinstance(groups_raw, dict):
+        raise CatalogError(path, "'groups' must be a mapping of code to {name}", _line(data))
+    groups = {code: (g or {}).get("name", code) for code, g in groups_raw.items()}
+    static_groups = {code for code, g in groups_raw.items() if (g or {}).get("static")}
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for raw in data["checks"] or []:
+        _require(raw, ["id", "name", "severity", "description"], path, "check")
+        check_id = str(raw["id"])
+        group = raw.get("group") or check_id.split("-")[0]
+        if group not in groups:
+            raise CatalogError(path, f"check {check_id} names unknown group {group!r}", _line(raw))
+        severity = str(raw["severity"]).upper()
+        if severity not in SEVERITIES:
+            raise CatalogError(
+                path,
+                f"check {check_id} has severity {raw['severity']!r}; "
+                f"expected one of {', '.join(SEVERITIES)}",
+                _line(raw),
+            )
+        if check_id in seen:
+            raise CatalogError(path, f"duplicate check id {check_id}", _line(raw))
+        seen.add(check_id)
+        checks.append(
+            Check(
+                id=check_id,
+                group=group,
+                name=str(raw["name"]),
+                severity=severity,
+                description=str(raw["description"]).strip(),
+                static=group in static_groups,
+            )
+        )
+    dev_na = frozenset(str(c) for c in data.get("dev_na") or [])
+    unknown = sorted(dev_na - seen)
+    if unknown:
+        raise CatalogError(path, f"dev_na names unknown check(s): {', '.join(unknown)}")
+    return Taxonomy(groups=groups, checks=tuple(checks), dev_na=dev_na, path=path)
+
+
+def load_manifest(path: Path) -> dict[str, Skill]:
+    data = load_yaml(path)
+    _require(data, ["skills"], path, "manifest")
+    if not isinstance(data["skills"], dict):
+        raise CatalogError(path, "'skills' must be a mapping of skill name to {path, ...}")
+    skills: dict[str, Skill] = {}
+    for name, entry in data["skills"].items():
+        _require(entry, ["path"], path, f"skill {name!r}")
+        skill_path = Path(entry["path"])
+        if not skill_path.is_absolute():
+            skill_path = (path.parent / skill_path).resolve()
+        if not skill_path.is_file():
+            raise CatalogError(
+                path, f"skill {name!r}: SKILL.md not found at {skill_path}", _line(entry)
+            )
+        read_text(skill_path)
+        skills[str(name)] = Skill(
+            name=str(name),
+            path=skill_path,
+            category=str(entry.get("category") or ""),
+            generalist=bool(entry.get("generalist", False)),
+        )
+    return skills
+
+
+def target_skills_for(specialist: Skill, skills: dict[str, Skill]) -> tuple[str, ...]:
+    """The specialist plus every generalist, except in dev domains (specialist only)."""
+    if specialist.is_dev:
+        return (specialist.name,)
+    generalists = [s.name for s in skills.values() if s.generalist and s.name != specialist.name]
+    return (specialist.name, *generalists)
+
+
+def _load_scenario_file(path: Path, skills: dict[str, Skill], warnings: list[str]) -> Domain:
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise CatalogError(path, "a scenario file must be a mapping with 'scenarios'")
+    if "category" in data:
+        kind, domain_id = "category", str(data["category"]).lower()
+        file_models = tuple(data.get("default_models") or ())
+        _require(data, ["category", "scenarios"], path, "category file")
+    else:
+        kind = "domain"
+        _require(data, ["domain", "target_skill", "scenarios"], path, "domain file")
+        domain_id, file_models = str(data["domain"]), ()
+    if not isinstance(data["scenarios"], list):
+        raise CatalogError(path, "'scenarios' must be a list", _line(data))
+    scenarios: list[Scenario] = []
+    for index, raw in enumerate(data["scenarios"], start=1):
+        what = f"scenario #{index}"
+        required = ["id", "name", "prompt"] + (["target_skill"] if kind == "category" else [])
+        if isinstance(raw, dict) and raw.get("id"):
+            what = f"scenario {raw['id']!r}"
+        if isinstance(raw, dict) and "prompt" in raw and not str(raw["prompt"] or "").strip():
+            raise CatalogError(path, f"{what} has an empty prompt", _line(raw))
+        _require(raw, required, path, what)
+        specialist_name = str(raw.get("target_skill") or data.get("target_skill"))
+        if specialist_name not in skills:
+            warnings.append(
+                f"{path}:{_line(raw)}: scenario {raw['id']!r} targets skill "
+                f"{specialist_name!r}, which is not in the manifest; skipped"
+            )
+            continue
+        specialist = skills[specialist_name]
+        scenarios.append(
+            Scenario(
+                id=str(raw["id"]),
+                name=str(raw["name"]),
+                prompt=str(raw["prompt"]).strip(),
+                domain=domain_id,
+                specialist=specialist_name,
+                target_skills=target_skills_for(specialist, skills),
+                is_dev=specialist.is_dev,
+                models=tuple(raw.get("models") or file_models),
+                source=path,
+                line=_line(raw),
+            )
+        )
+    return Domain(
+        id=domain_id,
+        kind=kind,
+        source=path,
+        scenarios=tuple(scenarios),
+        specialist=str(data.get("target_skill") or ""),
+    )
+
+
+def load_catalog(root: Path | str, checks_path: Path | None = None) -> Catalog:
+    """Load ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy from ``root``.
+
+    The taxonomy is ``checks_path``, else the catalog's own ``checks.yaml``, else the
+    project's default one.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise CatalogError(root, "catalog folder not found")
+    manifest = root / "skills_manifest.yaml"
+    if not manifest.is_file():
+        raise CatalogError(manifest, "manifest not found (a catalog needs skills_manifest.yaml)")
+    if checks_path is None:
+        own = root / "checks.yaml"
+        checks_path = own if own.is_file() else DEFAULT_CHECKS_FILE
+    taxonomy = load_taxonomy(checks_path)
+    skills = load_manifest(manifest)
+    warnings: list[str] = []
+    domains: dict[str, Domain] = {}
+    seen_ids: dict[str, Path] = {}
+    files = sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yml"))
+    if not files:
+        raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
+    for path in files:
+        domain = _load_scenario_file(path, skills, warnings)
+        for scenario in domain.scenarios:
+            if scenario.id in seen_ids:
+                raise CatalogError(
+                    path,
+                    f"duplicate scenario id {scenario.id!r} (also in {seen_ids[scenario.id]})",
+                    scenario.line,
+                )
+            seen_ids[scenario.id] = path
+        if domain.id in domains:
+            raise CatalogError(
+                path, f"duplicate domain {domain.id!r} (also in {domains[domain.id].source})"
+            )
+        if domain.scenarios:
+            domains[domain.id] = domain
+    return Catalog(root=root, skills=skills, domains=domains, taxonomy=taxonomy, warnings=warnings)

@@ -1,0 +1,97 @@
+"""Result records of a scored run, and their one dictionary form (the report format)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    result: str  # pass | fail | unclear | na
+    evidence: str = ""
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "check_id": self.check_id,
+            "result": self.result,
+            "evidence": self.evidence,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            check_id=str(data.get("check_id", "")),
+            result=str(data.get("result", "unclear")),
+            evidence=str(data.get("evidence") or ""),
+            summary=str(data.get("summary") or ""),
+        )
+
+
+@dataclass
+class ScoredRun:
+    """One task's outcome: a (scenario, skill, model) audit."""
+
+    scenario_id: str
+    skill: str
+    model: str
+    checks: list[CheckResult] = field(default_factory=list)
+    risk_level: str = "UNKNOWN"
+    markdown_response: str = ""
+    duration_s: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+    domain: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.scenario_id, self.skill, self.model)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def cost_info(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario_id": self.scenario_id,
+            "skill": self.skill,
+            "model": self.model,
+            "domain": self.domain,
+            "risk_level": self.risk_level,
+            "duration_s": round(self.duration_s, 3),
+            "cost_info": self.cost_info,
+            "error": self.error,
+            "markdown_response": self.markdown_response,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoredRun:
+        cost = data.get("cost_info") or {}
+        return cls(
+            scenario_id=str(data["scenario_id"]),
+            skill=str(data["skill"]),
+            model=str(data.get("model") or "unknown"),
+            domain=str(data.get("domain") or ""),
+            checks=[CheckResult.from_dict(c) for c in data.get("checks") or []],
+            risk_level=str(data.get("risk_level") or "UNKNOWN"),
+            markdown_response=str(data.get("markdown_response") or ""),
+            duration_s=float(data.get("duration_s") or 0.0),
+            input_tokens=int(cost.get("input_tokens") or 0),
+            output_tokens=int(cost.get("output_tokens") or 0),
+            cost_usd=float(cost.get("cost_usd") or 0.0),
+            error=data.get("error") or None,
+        )

@@ -1,0 +1,47 @@
+"""Score one (scenario, skill) pair with one auditor: prompt, call, parse, apply n/a rules."""
+
+from __future__ import annotations
+
+from skillcheck.auditors.base import Auditor, AuditRequest
+from skillcheck.catalog import Scenario, Skill, Taxonomy
+from skillcheck.parser import parse_response
+from skillcheck.prompt import build_system_prompt, build_user_prompt
+from skillcheck.results import CheckResult, ScoredRun
+
+DEV_NA_SUMMARY = "not applicable in a dev domain"
+
+
+def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Taxonomy) -> ScoredRun:
+    request = AuditRequest(
+        scenario=scenario,
+        skill=skill,
+        taxonomy=taxonomy,
+        system_prompt=build_system_prompt(taxonomy),
+        user_prompt=build_user_prompt(scenario, skill),
+    )
+    response = auditor.audit(request)
+    result = ScoredRun(
+        scenario_id=scenario.id,
+        skill=skill.name,
+        model=auditor.name,
+        domain=scenario.domain,
+        duration_s=response.duration_s,
+        input_tokens=response.input_tokens,
+        output_tokens=response.output_tokens,
+        cost_usd=response.cost_usd,
+        error=response.error,
+    )
+    check_ids = [c.id for c in taxonomy.model_checks]
+    if response.error:
+        result.markdown_response = response.text
+        result.checks = [CheckResult(c, "unclear", "", response.error[:500]) for c in check_ids]
+        return result
+    parsed = parse_response(response.text, check_ids)
+    na = taxonomy.na_for(dev=scenario.is_dev)
+    result.checks = [
+        CheckResult(c.check_id, "na", c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c
+        for c in parsed.checks
+    ]
+    result.risk_level = parsed.risk_level
+    result.markdown_response = parsed.markdown
+    return result
