@@ -19,3 +19,20 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def example_catalog_dir() -> Path:
     return EXAMPLE_CATALOG_DIR
+
+
+@pytest.fixture
+def fake_claude_bin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The fake ``claude`` (tests/fakes/fake_claude) first on PATH; returns its path."""
+    from tests.fakes import install_fake_claude
+
+    return install_fake_claude(tmp_path_factory.mktemp("fake_claude_bin"), monkeypatch)
+
+
+@pytest.fixture
+def anthropic_stub():
+    """A running Messages API stub on 127.0.0.1 (tests/fakes/anthropic_stub.py)."""
+    from tests.fakes.anthropic_stub import AnthropicStub
+
+    with AnthropicStub() as stub:
+        yield stub

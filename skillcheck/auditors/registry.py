@@ -13,8 +13,11 @@ class AuditorConfig:
     claude_bin: str = "claude"
     anthropic_api_key: str = ""
     anthropic_base_url: str = ""
-    timeout_s: float = 300.0
-    max_retries: int = 3
+    timeout_s: float = 300.0  # per call
+    max_retries: int = 3  # retries after the first attempt
+    backoff_base_s: float = 1.0  # full-jitter backoff: uniform(0, min(cap, base * 2**n))
+    backoff_cap_s: float = 30.0
+    max_tokens: int = 8192  # answer budget for API calls
 
 
 def build_registry(config: AuditorConfig) -> dict[str, Auditor]:

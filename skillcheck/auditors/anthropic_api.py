@@ -1,0 +1,93 @@
+"""One call of the Anthropic Messages API through the official SDK.
+
+The SDK's own retries are off (``max_retries=0``): our retry loop decides, so the CLI and
+the API behave alike and the attempt count is ours to report. SDK errors become
+``CallFailed`` with a status-based transient flag and the server's ``retry-after``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from skillcheck.auditors.base import AuditResponse
+from skillcheck.auditors.pricing import cost_usd
+from skillcheck.auditors.retry import CallFailed
+
+TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+DETAIL_CHARS = 500
+
+
+def make_client(api_key: str, base_url: str, timeout_s: float) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        api_key=api_key, base_url=base_url or None, max_retries=0, timeout=timeout_s
+    )
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (delta seconds), if given."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name) if headers is not None else None
+        if raw is None:
+            continue
+        try:
+            return max(float(raw) * scale, 0.0)
+        except ValueError:
+            continue
+    return None
+
+
+def _failure(exc: anthropic.APIError, timeout_s: float) -> CallFailed:
+    if isinstance(exc, anthropic.APITimeoutError):
+        return CallFailed(f"timed out after {timeout_s:g} s", transient=True)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return CallFailed("connection error", str(exc)[:DETAIL_CHARS], transient=True)
+    if isinstance(exc, anthropic.APIStatusError):
+        kind = getattr(exc, "type", None) or ""
+        message = getattr(exc, "api_message", None) or str(exc)
+        summary = f"HTTP {exc.status_code}" + (f" {kind}" if kind else "")
+        return CallFailed(
+            summary,
+            str(message)[:DETAIL_CHARS],
+            transient=exc.status_code in TRANSIENT_STATUSES,
+            retry_after_s=_retry_after(exc.response.headers),
+        )
+    return CallFailed(type(exc).__name__, str(exc)[:DETAIL_CHARS], transient=False)
+
+
+def call_api(
+    client: anthropic.Anthropic,
+    model_id: str,
+    system_prompt: str,
+    user_prompt: str,
+    max_tokens: int,
+    timeout_s: float,
+) -> AuditResponse:
+    """Send one Messages request; return text, tokens and priced cost, or raise ``CallFailed``."""
+    try:
+        message = client.messages.create(
+            model=model_id,
+            system=system_prompt,
+            messages=[{"role": "user", "content": user_prompt}],
+            max_tokens=max_tokens,
+        )
+    except anthropic.APIError as exc:
+        raise _failure(exc, timeout_s) from None
+    text = "".join(
+        getattr(block, "text", "") or ""
+        for block in message.content
+        if getattr(block, "type", "") == "text"
+    )
+    usage = message.usage
+    fresh = usage.input_tokens or 0
+    cache_write = getattr(usage, "cache_creation_input_tokens", None) or 0
+    cache_read = getattr(usage, "cache_read_input_tokens", None) or 0
+    output = usage.output_tokens or 0
+    return AuditResponse(
+        text=text,
+        input_tokens=fresh + cache_write + cache_read,
+        output_tokens=output,
+        cost_usd=cost_usd(model_id, fresh, output, cache_write, cache_read),
+        model_id=getattr(message, "model", None) or model_id,
+    )

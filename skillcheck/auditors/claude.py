@@ -1,0 +1,113 @@
+"""Claude as an auditor: the Anthropic API when a key is set, else the Claude Code CLI.
+
+The provider is chosen at each call (not at construction), so a key or a binary that
+appears later is picked up. Every provider failure ends as ``AuditResponse.error`` after
+bounded retries; ``audit`` itself never raises for one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import anthropic
+
+from skillcheck.auditors.anthropic_api import call_api, make_client
+from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
+from skillcheck.auditors.claude_cli import resolve_binary, run_cli
+from skillcheck.auditors.registry import AuditorConfig
+from skillcheck.auditors.retry import CallFailed, Outcome, RetryPolicy, call_with_retries
+
+UNAVAILABLE_REASON = "claude CLI not found and ANTHROPIC_API_KEY not set"
+
+
+class ClaudeAuditor:
+    def __init__(self, alias: str, model_id: str, config: AuditorConfig):
+        self.name = alias
+        self.model_id = model_id
+        self.config = config
+        self.retry_policy = RetryPolicy(
+            max_retries=max(config.max_retries, 0),
+            base_s=config.backoff_base_s,
+            cap_s=config.backoff_cap_s,
+        )
+        self._client: anthropic.Anthropic | None = None
+        self._client_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ClaudeAuditor({self.name!r}, {self.model_id!r})"
+
+    def availability(self) -> Availability:
+        if self.config.anthropic_api_key:
+            return Availability(True, f"Anthropic API, model {self.model_id}", via="api")
+        binary = resolve_binary(self.config.claude_bin)
+        if binary:
+            return Availability(True, f"claude CLI at {binary}, model {self.model_id}", via="cli")
+        return Availability(
+            False, f"{UNAVAILABLE_REASON} (looked for {self.config.claude_bin!r})", via=""
+        )
+
+    def _api_client(self) -> anthropic.Anthropic:
+        with self._client_lock:
+            if self._client is None:
+                self._client = make_client(
+                    self.config.anthropic_api_key,
+                    self.config.anthropic_base_url,
+                    self.config.timeout_s,
+                )
+            return self._client
+
+    def audit(self, request: AuditRequest) -> AuditResponse:
+        started = time.monotonic()
+        availability = self.availability()
+        if not availability.available:
+            return AuditResponse(
+                error=f"{self.name}: {availability.reason}", model_id=self.model_id, attempts=0
+            )
+        timeout_s = self.config.timeout_s
+        if availability.via == "api":
+            client = self._api_client()
+
+            def call() -> AuditResponse:
+                return call_api(
+                    client,
+                    self.model_id,
+                    request.system_prompt,
+                    request.user_prompt,
+                    self.config.max_tokens,
+                    timeout_s,
+                )
+        else:
+            binary = resolve_binary(self.config.claude_bin) or self.config.claude_bin
+
+            def call() -> AuditResponse:
+                return run_cli(
+                    binary, self.model_id, request.system_prompt, request.user_prompt, timeout_s
+                )
+
+        try:
+            outcome = call_with_retries(call, self.retry_policy)
+        except Exception as exc:  # a bug or a malformed reply must not stop a run
+            failure = CallFailed(type(exc).__name__, str(exc)[:500], transient=False)
+            outcome = Outcome(None, failure, 1)
+        duration = time.monotonic() - started
+        if outcome.value is not None:
+            response = outcome.value
+            response.duration_s = duration
+            response.attempts = outcome.attempts
+            response.model_id = response.model_id or self.model_id
+            return response
+        return AuditResponse(
+            duration_s=duration,
+            error=self._error_message(availability.via, outcome.failure, outcome.attempts),
+            model_id=self.model_id,
+            attempts=outcome.attempts,
+        )
+
+    def _error_message(self, via: str, failure: CallFailed | None, attempts: int) -> str:
+        summary = failure.summary if failure else "failed"
+        plural = "attempt" if attempts == 1 else "attempts"
+        message = f"{self.name} via {via}: {summary} after {attempts} {plural}"
+        if failure and failure.detail:
+            message += f": {failure.detail}"
+        return message

@@ -1,0 +1,62 @@
+"""What an API call cost, from its token usage and a small per-model price table.
+
+The CLI reports its own ``total_cost_usd``; the API reports only tokens, so we price them.
+Prices are USD per million tokens, matched on the model id's family (longest prefix wins);
+an unknown model costs 0 rather than failing a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Price:
+    input_per_mtok: float
+    output_per_mtok: float
+
+    @property
+    def cache_write_per_mtok(self) -> float:
+        return self.input_per_mtok * 1.25
+
+    @property
+    def cache_read_per_mtok(self) -> float:
+        return self.input_per_mtok * 0.1
+
+
+PRICES: dict[str, Price] = {
+    "claude-opus-4-5": Price(5.0, 25.0),
+    "claude-opus": Price(15.0, 75.0),
+    "claude-3-opus": Price(15.0, 75.0),
+    "claude-sonnet": Price(3.0, 15.0),
+    "claude-3-5-sonnet": Price(3.0, 15.0),
+    "claude-3-7-sonnet": Price(3.0, 15.0),
+    "claude-haiku": Price(1.0, 5.0),
+    "claude-3-5-haiku": Price(0.8, 4.0),
+    "claude-3-haiku": Price(0.25, 1.25),
+}
+
+
+def price_for(model_id: str) -> Price | None:
+    model_id = model_id.strip().lower()
+    matches = [prefix for prefix in PRICES if model_id.startswith(prefix)]
+    return PRICES[max(matches, key=len)] if matches else None
+
+
+def cost_usd(
+    model_id: str,
+    input_tokens: int,
+    output_tokens: int,
+    cache_write_tokens: int = 0,
+    cache_read_tokens: int = 0,
+) -> float:
+    price = price_for(model_id)
+    if price is None:
+        return 0.0
+    total = (
+        input_tokens * price.input_per_mtok
+        + output_tokens * price.output_per_mtok
+        + cache_write_tokens * price.cache_write_per_mtok
+        + cache_read_tokens * price.cache_read_per_mtok
+    )
+    return total / 1_000_000
