@@ -1,0 +1,432 @@
+"""Reads for the heatmap pages and the API: the newest result per (scenario, skill, model).
+
+Every heatmap read aggregates in the database over the newest task per key across all runs
+(as the JSON merge does), so a page costs the same few queries whatever the number of runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from heatmap.models import CheckResult, Run, TaskResult
+from skillcheck.catalog import Catalog, Check, load_catalog
+
+RESULT_ORDER = ("pass", "fail", "unclear", "na")
+NOT_RUN = "notrun"
+SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+
+# --- The catalog, loaded once per content change ------------------------------------------
+
+_catalog_lock = threading.Lock()
+_catalog_cache: dict[Path, tuple[tuple, Catalog]] = {}
+
+
+def _catalog_signature(root: Path) -> tuple:
+    """Cheap change detector: names, sizes and mtimes of every file under the catalog."""
+    stats = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            stats.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(stats)
+
+
+def catalog_current(path: Path | str | None = None) -> Catalog:
+    """The configured catalog, re-read only when one of its files changed."""
+    root = Path(path or settings.SKILLCHECK_CATALOG).resolve()
+    signature = _catalog_signature(root)
+    with _catalog_lock:
+        cached = _catalog_cache.get(root)
+        if cached and cached[0] == signature:
+            return cached[1]
+        catalog = load_catalog(root)
+        _catalog_cache[root] = (signature, catalog)
+        return catalog
+
+
+# --- Newest task per key --------------------------------------------------------------------
+
+
+def latest_tasks(**filters: Any) -> QuerySet[TaskResult]:
+    """Primary keys of the newest task per (scenario, skill, model) among ``filters``.
+
+    A window function ranks each key's tasks newest first; the result is a subquery, so
+    callers join it in the same SQL statement.
+    """
+    ranked = (
+        TaskResult.objects.filter(**filters)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("scenario_id"), F("skill"), F("model")],
+                order_by=[F("finished_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+    )
+    return ranked.values("pk")
+
+
+# --- Overview -----------------------------------------------------------------------------
+
+
+@dataclass
+class SkillRow:
+    skill: str
+    domains: list[str] = field(default_factory=list)
+    generalist: bool = False
+    in_catalog: bool = True
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESULT_ORDER, 0))
+    models: set[str] = field(default_factory=set)
+    fails: dict[str, int] = field(default_factory=dict)
+    top_failing: list[tuple[Check | str, int]] = field(default_factory=list)
+
+    @property
+    def scored(self) -> int:
+        return self.counts["pass"] + self.counts["fail"] + self.counts["unclear"]
+
+    @property
+    def pass_pct(self) -> int | None:
+        return round(100 * self.counts["pass"] / self.scored) if self.scored else None
+
+    @property
+    def sorted_models(self) -> list[str]:
+        return sorted(self.models)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "skill": self.skill,
+            "domains": self.domains,
+            "generalist": self.generalist,
+            "pass_pct": self.pass_pct,
+            "counts": self.counts,
+            "models": self.sorted_models,
+            "top_failing": [
+                {
+                    "check_id": getattr(c, "id", c),
+                    "severity": getattr(c, "severity", ""),
+                    "failures": n,
+                }
+                for c, n in self.top_failing
+            ],
+        }
+
+
+def _skill_domains(catalog: Catalog) -> dict[str, list[str]]:
+    homes: dict[str, list[str]] = defaultdict(list)
+    for domain in catalog.domains.values():
+        for scenario in domain.scenarios:
+            if domain.id not in homes[scenario.specialist]:
+                homes[scenario.specialist].append(domain.id)
+    return homes
+
+
+def heatmap_overview(
+    *, catalog: Catalog, domain: str | None = None, query: str = "", top: int = 3
+) -> list[SkillRow]:
+    """One row per skill: counts of the newest results, top failing checks, models. One query."""
+    filters = {"domain": domain} if domain else {}
+    rows_qs = (
+        CheckResult.objects.filter(task__in=latest_tasks(**filters))
+        .values("task__skill", "task__model", "check_id", "result")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    homes = _skill_domains(catalog)
+    rows: dict[str, SkillRow] = {}
+    for name, skill in catalog.skills.items():
+        if domain and domain not in homes.get(name, []) and not skill.generalist:
+            continue
+        rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
+    for item in rows_qs:
+        name = item["task__skill"]
+        row = rows.get(name)
+        if row is None:
+            row = rows[name] = SkillRow(name, in_catalog=False)
+        result = item["result"]
+        row.counts[result] = row.counts.get(result, 0) + item["n"]
+        row.models.add(item["task__model"])
+        if result == "fail":
+            row.fails[item["check_id"]] = row.fails.get(item["check_id"], 0) + item["n"]
+    by_id = catalog.taxonomy.by_id
+    for row in rows.values():
+        ranked = sorted(
+            row.fails.items(),
+            key=lambda kv: (
+                -kv[1],
+                SEVERITY_RANK.get(getattr(by_id.get(kv[0]), "severity", ""), 9),
+            ),
+        )
+        row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
+    needle = query.strip().lower()
+    selected = [r for r in rows.values() if not needle or needle in r.skill.lower()]
+    return sorted(selected, key=lambda r: (not r.in_catalog, r.skill))
+
+
+# --- Domain matrix --------------------------------------------------------------------------
+
+
+@dataclass
+class SkillResult:
+    skill: str
+    role: str  # "specialist" | "generalist"
+    result: str
+
+
+@dataclass
+class MatrixColumn:
+    scenario_id: str
+    scenario_name: str
+    model: str
+    first_of_scenario: bool
+
+
+@dataclass
+class MatrixCell:
+    scenario_id: str
+    model: str
+    results: list[SkillResult]
+
+
+@dataclass
+class MatrixRow:
+    check: Check
+    cells: list[MatrixCell]
+    first_of_group: bool = False
+    group_name: str = ""
+
+
+@dataclass
+class DomainMatrix:
+    domain: str
+    scenarios: list[Any]
+    models: list[str]
+    columns: list[MatrixColumn]
+    rows: list[MatrixRow]
+    filled: int
+    total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "models": self.models,
+            "scenarios": [
+                {"id": s.id, "name": s.name, "skills": list(s.target_skills)}
+                for s in self.scenarios
+            ],
+            "checks": [
+                {
+                    "check_id": row.check.id,
+                    "group": row.check.group,
+                    "severity": row.check.severity,
+                    "cells": [
+                        {
+                            "scenario_id": cell.scenario_id,
+                            "model": cell.model,
+                            "results": {r.skill: r.result for r in cell.results},
+                        }
+                        for cell in row.cells
+                    ],
+                }
+                for row in self.rows
+            ],
+        }
+
+
+def heatmap_domain_matrix(
+    *, catalog: Catalog, domain_id: str, extra_models: list[str] | tuple[str, ...] = ()
+) -> DomainMatrix:
+    """Checks × scenarios × models for one domain, specialist and generalists per cell.
+
+    One query; models are those with results in the domain plus ``extra_models`` (the active
+    run's), so their cells show "not run" until they fill in.
+    """
+    domain = catalog.domains[domain_id]
+    scenario_ids = [s.id for s in domain.scenarios]
+    results_qs = (
+        CheckResult.objects.filter(
+            task__in=latest_tasks(scenario_id__in=scenario_ids),
+        )
+        .values_list("task__scenario_id", "task__skill", "task__model", "check_id", "result")
+        .order_by()
+    )
+    found: dict[tuple[str, str, str, str], str] = {}
+    models: set[str] = set(extra_models)
+    for scenario_id, skill, model, check_id, result in results_qs:
+        found[(scenario_id, skill, model, check_id)] = result
+        models.add(model)
+    model_list = sorted(models)
+    columns = [
+        MatrixColumn(s.id, s.name, m, i == 0)
+        for s in domain.scenarios
+        for i, m in enumerate(model_list)
+    ]
+    roles = {
+        s.id: [(k, "specialist" if k == s.specialist else "generalist") for k in s.target_skills]
+        for s in domain.scenarios
+    }
+    rows: list[MatrixRow] = []
+    filled = total = 0
+    previous_group = None
+    for check in catalog.taxonomy.model_checks:
+        cells = []
+        for col in columns:
+            results = []
+            for skill, role in roles[col.scenario_id]:
+                result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
+                results.append(SkillResult(skill, role, result))
+                total += 1
+                filled += result != NOT_RUN
+            cells.append(MatrixCell(col.scenario_id, col.model, results))
+        rows.append(
+            MatrixRow(
+                check,
+                cells,
+                first_of_group=check.group != previous_group,
+                group_name=catalog.taxonomy.groups.get(check.group, check.group),
+            )
+        )
+        previous_group = check.group
+    return DomainMatrix(
+        domain=domain_id,
+        scenarios=list(domain.scenarios),
+        models=model_list,
+        columns=columns,
+        rows=rows,
+        filled=filled,
+        total=total,
+    )
+
+
+# --- Cell detail ----------------------------------------------------------------------------
+
+
+@dataclass
+class CellDetail:
+    skill: str
+    role: str
+    model: str
+    result: str
+    evidence: str = ""
+    summary: str = ""
+    markdown: str = ""
+    error: str = ""
+    run_id: str = ""
+    risk_level: str = ""
+
+
+def heatmap_cell_detail(
+    *, catalog: Catalog, scenario_id: str, check_id: str, model: str | None = None
+) -> list[CellDetail]:
+    """Per model and skill of one scenario: the newest task's result for one check. Two queries."""
+    scenario = catalog.scenario(scenario_id)
+    filters: dict[str, Any] = {"scenario_id": scenario_id, "skill__in": scenario.target_skills}
+    if model:
+        filters["model"] = model
+    tasks = list(
+        TaskResult.objects.filter(pk__in=latest_tasks(**filters))
+        .select_related("run")
+        .only("skill", "model", "markdown_response", "error", "risk_level", "run__run_id")
+    )
+    checks = {
+        c.task_id: c
+        for c in CheckResult.objects.filter(task__in=[t.pk for t in tasks], check_id=check_id)
+    }
+    order = {skill: i for i, skill in enumerate(scenario.target_skills)}
+    details = []
+    for task in sorted(tasks, key=lambda t: (t.model, order.get(t.skill, 99))):
+        check = checks.get(task.pk)
+        details.append(
+            CellDetail(
+                skill=task.skill,
+                role="specialist" if task.skill == scenario.specialist else "generalist",
+                model=task.model,
+                result=check.result if check else NOT_RUN,
+                evidence=check.evidence if check else "",
+                summary=check.summary if check else "",
+                markdown=task.markdown_response,
+                error=task.error,
+                run_id=task.run.run_id,
+                risk_level=task.risk_level,
+            )
+        )
+    return details
+
+
+# --- Runs -----------------------------------------------------------------------------------
+
+
+def run_active() -> Run | None:
+    """The newest pending or running run whose worker is alive, if any. One query."""
+    for run in Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING])[:5]:
+        if run.is_active:
+            return run
+    return None
+
+
+def run_list(*, limit: int = 200) -> list[Run]:
+    return list(Run.objects.all()[:limit])
+
+
+def run_get(*, run_id: str) -> Run | None:
+    return Run.objects.filter(run_id=run_id).first()
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """A run's status and counts, for the API and the progress fragment."""
+    done = run.completed  # counts every finished task, failed ones included
+    duration = run.duration
+    elapsed = duration.total_seconds() if duration else 0.0
+    eta = None
+    if run.is_active and done and run.total > done:
+        eta = elapsed / done * (run.total - done)
+    return {
+        "run_id": run.run_id,
+        "status": run.display_status,
+        "active": run.is_active,
+        "models": list(run.models),
+        "domains": list(run.domains),
+        "total": run.total,
+        "completed": run.completed,
+        "failed": run.failed,
+        "done": done,
+        "cancel_requested": run.cancel_requested,
+        "input_tokens": run.input_tokens,
+        "output_tokens": run.output_tokens,
+        "cost_usd": round(run.cost_usd, 6),
+        "elapsed_s": round(elapsed, 1),
+        "eta_s": round(eta, 1) if eta is not None else None,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+    }
+
+
+# --- BP linter matrix -----------------------------------------------------------------------
+
+_lint_cache: dict[str, Any] = {}
+
+
+def lint_matrix(*, catalog: Catalog) -> dict[str, Any] | None:
+    """Skills × BP checks from the static linter, computed once per catalog fingerprint.
+
+    The catalog object itself is cached per content change, so its identity stands in for the
+    fingerprint without re-reading every skill file on each request.
+    """
+    try:
+        from skillcheck.linter import lint_catalog
+    except ImportError:
+        return None
+    if _lint_cache.get("catalog") is not catalog:
+        _lint_cache.clear()
+        _lint_cache["result"] = lint_catalog(catalog)
+        _lint_cache["catalog"] = catalog
+    return _lint_cache["result"]

@@ -1,0 +1,53 @@
+"""Filters the heatmap templates need: result symbols, pass-% colour buckets, Markdown."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from heatmap.markdown import render_markdown
+
+register = template.Library()
+
+# Each result has a symbol and a letter, so cells read without colour too.
+SYMBOLS = {"pass": "✓", "fail": "✗", "unclear": "?", "na": "–", "notrun": "·"}
+LABELS = {
+    "pass": "pass",
+    "fail": "fail",
+    "unclear": "unclear",
+    "na": "not applicable",
+    "notrun": "not run",
+}
+
+
+@register.filter
+def result_symbol(result: str) -> str:
+    return SYMBOLS.get(result, "?")
+
+
+@register.filter
+def result_label(result: str) -> str:
+    return LABELS.get(result, result)
+
+
+@register.filter
+def pct_bucket(pct: int | None) -> str:
+    """A CSS class per 10 % step (``pct-none`` when nothing was scored)."""
+    if pct is None:
+        return "pct-none"
+    return f"pct-{min(int(pct) // 10, 9)}"
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    return render_markdown(text)
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"

@@ -1,0 +1,75 @@
+"""Factories for heatmap rows: runs with tasks and check results, written in bulk."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from heatmap.models import CheckResult, Run, TaskResult
+from skillcheck.catalog import Catalog
+
+_ids = itertools.count(1)
+
+
+def make_run(**fields) -> Run:
+    defaults = {
+        "run_id": f"run-{next(_ids):04d}",
+        "status": Run.Status.COMPLETED,
+        "models": ["heuristic"],
+    }
+    return Run.objects.create(**{**defaults, **fields})
+
+
+def add_task(
+    run: Run,
+    *,
+    scenario_id: str,
+    skill: str,
+    model: str,
+    results: dict[str, str] | str = "pass",
+    check_ids: list[str] | tuple[str, ...] = (),
+    domain: str = "",
+    age_s: float = 0.0,
+    markdown: str = "",
+    evidence: str = "SKILL.md:1",
+) -> TaskResult:
+    """One task; ``results`` is one result for every id in ``check_ids``, or a mapping."""
+    task = TaskResult.objects.create(
+        run=run,
+        scenario_id=scenario_id,
+        skill=skill,
+        model=model,
+        domain=domain,
+        markdown_response=markdown,
+        finished_at=timezone.now() - timedelta(seconds=age_s),
+    )
+    mapping = results if isinstance(results, dict) else dict.fromkeys(check_ids, results)
+    CheckResult.objects.bulk_create(
+        CheckResult(task=task, check_id=c, result=r, evidence=evidence, summary=f"{c} {r}")
+        for c, r in mapping.items()
+    )
+    return task
+
+
+def fill_domain(
+    run: Run, catalog: Catalog, domain_id: str, *, model: str, result: str = "pass", age_s=0.0
+) -> int:
+    """Every (scenario, skill) of a domain for one model; returns the number of tasks."""
+    check_ids = [c.id for c in catalog.taxonomy.model_checks]
+    n = 0
+    for scenario in catalog.domains[domain_id].scenarios:
+        for skill in scenario.target_skills:
+            add_task(
+                run,
+                scenario_id=scenario.id,
+                skill=skill,
+                model=model,
+                results=result,
+                check_ids=check_ids,
+                domain=domain_id,
+                age_s=age_s,
+            )
+            n += 1
+    return n

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import pytest
+
+from heatmap import selectors
+from heatmap.models import Run
+from tests.heatmap_data import add_task, fill_domain, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(example_catalog_dir):
+    return selectors.catalog_current(example_catalog_dir)
+
+
+@pytest.fixture
+def domain_id(catalog) -> str:
+    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
+
+
+def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    skill = scenario.specialist
+    old, new = make_run(), make_run()
+    add_task(
+        old,
+        scenario_id=scenario.id,
+        skill=skill,
+        model="heuristic",
+        results={"WF-1": "fail", "WF-2": "fail"},
+        domain=domain_id,
+        age_s=60,
+    )
+    add_task(
+        new,
+        scenario_id=scenario.id,
+        skill=skill,
+        model="heuristic",
+        results={"WF-1": "pass", "WF-2": "fail"},
+        domain=domain_id,
+    )
+
+    row = next(r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == skill)
+
+    assert row.counts == {"pass": 1, "fail": 1, "unclear": 0, "na": 0}
+    assert row.pass_pct == 50
+    assert [getattr(c, "id", c) for c, _ in row.top_failing] == ["WF-2"]
+    assert row.models == {"heuristic"}
+
+
+def test_newest_is_by_finish_time_not_by_run_order(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    first, resumed_later = make_run(), make_run()
+    add_task(
+        resumed_later,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "pass"},
+        domain=domain_id,
+        age_s=120,
+    )
+    add_task(
+        first,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "fail"},
+        domain=domain_id,
+    )
+
+    row = next(
+        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
+    )
+
+    assert row.counts["fail"] == 1 and row.counts["pass"] == 0
+
+
+def test_overview_lists_unrun_skills_and_filters_by_name(catalog):
+    rows = selectors.heatmap_overview(catalog=catalog)
+    assert {r.skill for r in rows} == set(catalog.skills)
+    assert all(r.pass_pct is None for r in rows)
+
+    some = next(iter(catalog.skills))
+    filtered = selectors.heatmap_overview(catalog=catalog, query=some.upper())
+    assert [r.skill for r in filtered] == [some]
+
+
+def test_overview_domain_tab_counts_only_that_domain(catalog, domain_id):
+    other = next(d for d in catalog.domains if d != domain_id and not catalog.domains[d].is_dev)
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="heuristic", result="pass")
+    fill_domain(run, catalog, other, model="heuristic", result="fail")
+
+    rows = selectors.heatmap_overview(catalog=catalog, domain=domain_id)
+
+    assert rows and all(r.counts["fail"] == 0 for r in rows)
+    assert any(r.counts["pass"] for r in rows)
+
+
+def test_domain_matrix_puts_specialist_first_and_marks_missing_as_not_run(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    run = make_run()
+    add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="sonnet",
+        results={"WF-1": "fail"},
+        domain=domain_id,
+    )
+
+    matrix = selectors.heatmap_domain_matrix(
+        catalog=catalog, domain_id=domain_id, extra_models=["haiku"]
+    )
+
+    assert matrix.models == ["haiku", "sonnet"]
+    wf1 = next(r for r in matrix.rows if r.check.id == "WF-1")
+    cell = next(c for c in wf1.cells if c.scenario_id == scenario.id and c.model == "sonnet")
+    assert [(r.role, r.result) for r in cell.results] == [
+        ("specialist", "fail"),
+        *[("generalist", "notrun")] * (len(scenario.target_skills) - 1),
+    ]
+    assert matrix.filled == 1
+    assert (
+        matrix.total
+        == len(matrix.rows)
+        * sum(len(s.target_skills) for s in catalog.domains[domain_id].scenarios)
+        * 2
+    )
+
+
+def test_domain_matrix_has_no_bp_rows_and_groups_in_order(catalog, domain_id):
+    matrix = selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
+    groups = [r.check.group for r in matrix.rows if r.first_of_group]
+    assert groups == ["WF", "DK", "APF", "SEC"]
+
+
+def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_max_num_queries):
+    for _ in range(3):
+        run = make_run()
+        fill_domain(run, catalog, domain_id, model="heuristic")
+        fill_domain(run, catalog, domain_id, model="sonnet")
+
+    with django_assert_max_num_queries(1):
+        selectors.heatmap_overview(catalog=catalog)
+    with django_assert_max_num_queries(1):
+        selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
+    scenario = catalog.domains[domain_id].scenarios[0]
+    with django_assert_max_num_queries(2):
+        details = selectors.heatmap_cell_detail(
+            catalog=catalog, scenario_id=scenario.id, check_id="WF-1"
+        )
+    assert len(details) == 2 * len(scenario.target_skills)
+
+
+def test_cell_detail_returns_the_newest_answer_per_model_and_skill(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    old, new = make_run(), make_run()
+    add_task(
+        old,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "fail"},
+        markdown="old answer",
+        age_s=30,
+    )
+    add_task(
+        new,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "pass"},
+        markdown="new answer",
+    )
+
+    [detail] = selectors.heatmap_cell_detail(
+        catalog=catalog, scenario_id=scenario.id, check_id="WF-1", model="heuristic"
+    )
+
+    assert (detail.result, detail.markdown, detail.run_id) == ("pass", "new answer", new.run_id)
+    assert detail.role == "specialist"
+
+
+def test_run_active_ignores_finished_and_stale_runs():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_run(status=Run.Status.COMPLETED)
+    make_run(status=Run.Status.RUNNING, heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert selectors.run_active() is None
+    running = make_run(status=Run.Status.RUNNING)
+    assert selectors.run_active() == running
+
+
+def test_run_summary_estimates_time_left():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = make_run(
+        status=Run.Status.RUNNING,
+        total=10,
+        completed=5,
+        started_at=timezone.now() - timedelta(seconds=50),
+    )
+    summary = selectors.run_summary(run)
+    assert summary["done"] == 5
+    assert 45 <= summary["eta_s"] <= 55
+
+
+def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
+    from skillcheck import linter
+
+    calls = []
+    real = linter.lint_catalog
+    monkeypatch.setattr(linter, "lint_catalog", lambda c: calls.append(1) or real(c))
+    selectors._lint_cache.clear()
+    first = selectors.lint_matrix(catalog=catalog)
+    second = selectors.lint_matrix(catalog=catalog)
+    assert first is second and len(calls) == 1
+    assert set(first) >= set(catalog.skills)
