@@ -31,4 +31,4 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         filter_style_properties={"text-align"},
     )
-    return mark_safe(clean)  # noqa: S308 - nh3 output is sanitized
+    return mark_safe(clean)  # nh3 output is sanitized
