@@ -26,6 +26,7 @@ class Price:
 
 PRICES: dict[str, Price] = {
     "claude-opus-4-5": Price(5.0, 25.0),
+    "claude-opus-4-6": Price(5.0, 25.0),
     "claude-opus": Price(15.0, 75.0),
     "claude-3-opus": Price(15.0, 75.0),
     "claude-sonnet": Price(3.0, 15.0),

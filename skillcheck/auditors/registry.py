@@ -26,5 +26,5 @@ def build_registry(config: AuditorConfig) -> dict[str, Auditor]:
 
     registry: dict[str, Auditor] = {"heuristic": HeuristicAuditor()}
     for alias, model_id in config.models.items():
-        registry[alias] = ClaudeAuditor(alias, model_id, config)
+        registry.setdefault(alias, ClaudeAuditor(alias, model_id, config))
     return registry
