@@ -396,8 +396,16 @@ class _Linter:
             seen: dict[str, list[tuple[str, int]]] = {}
             for doc in [self.main, *self.references]:
                 for number, line in doc.prose():
-                    for match in pattern.finditer(_plain(line).lower()):
-                        term = re.sub(r"\s+", " ", match.group(1))
+                    if _HEADING.match(line):
+                        continue
+                    text = _plain(line)
+                    for match in pattern.finditer(text):
+                        if (
+                            _PROPER_NAME_BEFORE.search(text[: match.start()])
+                            and match[1][0].isupper()
+                        ):
+                            continue  # part of a product name such as "Website Content Crawler"
+                        term = re.sub(r"\s+", " ", match.group(1).lower())
                         seen.setdefault(term, []).append((doc.rel, number))
             used = {term: places for term, places in seen.items() if len(places) >= MIN_TERM_USES}
             if len(used) < MIN_TERM_VARIANTS:
@@ -433,18 +441,7 @@ class _Linter:
 
     def check_constants(self) -> None:
         for doc in [self.main, *self.references]:
-            body = doc.body()
-            for index, (number, line, code) in enumerate(body):
-                if _HEADING.match(line) and not code:
-                    continue
-                numbers = magic_numbers(line)
-                if not numbers or (code and not _SETTING.search(_words(line))):
-                    continue
-                context = line
-                if code and index and _is_comment(body[index - 1][1]):
-                    context += " " + body[index - 1][1]
-                if _EXPLAINED.search(context):
-                    continue
+            for number, numbers in _code_constants(doc) + _prose_constants(doc):
                 shown = ", ".join(numbers)
                 self.add("BP-6", doc.rel, number, f"unexplained number(s) {shown}: say why")
 
@@ -510,11 +507,7 @@ class _Linter:
             if resolved is not None and resolved != self.main.path.resolve():
                 mentions.setdefault(resolved, []).append(line)
         for path, numbers in mentions.items():
-            guided = any(
-                _GUIDANCE_VERB.search(context) and _GUIDANCE_WHEN.search(context)
-                for n in numbers
-                for context in [_plain(self.guidance_context(n))]
-            )
+            guided = any(is_guidance(_plain(self.guidance_context(n)), path.stem) for n in numbers)
             if not guided:
                 rel = _rel(path, self.root)
                 self.add(
@@ -577,7 +570,10 @@ def describe_problems(description: str) -> list[str]:
 def _term_pattern(*variants: str) -> re.Pattern[str]:
     ordered = sorted(variants, key=len, reverse=True)
     body = "|".join(v.replace(" ", r"\s+") for v in ordered)
-    return re.compile(rf"(?<![\w-])({body})s?(?![\w-])")
+    return re.compile(rf"(?<![\w-])({body})s?(?![\w-])", re.IGNORECASE)
+
+
+_PROPER_NAME_BEFORE = re.compile(r"\b[A-Z][\w.-]*\s+$")
 
 
 _TERM_GROUPS = {
@@ -620,6 +616,10 @@ def _sections(doc: _Doc) -> list[tuple[int, str, int]]:
 _DATE_OR_TIME = re.compile(
     r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b|\b\d{1,2}:\d{2}\b"
 )
+_SENTENCE = re.compile(r".+?(?:[.!?](?=\s)|$)")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+_VERSION_AFTER = re.compile(r"\s*(?:or\s+(?:newer|later|higher|above)|\+)", re.IGNORECASE)
+_CALENDAR_AFTER = re.compile(r"\s*(?:months?|years?)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _UNITS = _wordset(
     "ms s sec secs second seconds m min mins minute minutes h hr hrs hour hours d day days k kb mb "
@@ -628,7 +628,7 @@ _UNITS = _wordset(
 _ORDINAL_WORDS = re.compile(
     r"(?:step|phase|part|section|chapter|version|page|line|workflow|option|rule|item|level|"
     r"v|no|node|python|java|php|ruby|ios|android|windows|http|es|ecmascript|utf|iso|rfc|"
-    r"top)\s*$",
+    r"top|per)\s*$",
     re.IGNORECASE,
 )
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+]\s+)?\d+[.)]\s")
@@ -640,21 +640,41 @@ _SETTING = re.compile(
 )
 _EXPLAINED = re.compile(
     r"\b(?:because|since|so\s+that|so\s+the|so\s+it|to\s+avoid|to\s+prevent|to\s+keep|to\s+stay|"
-    r"to\s+limit|avoid|otherwise|limit|limits|limited|default|defaults|max|maximum|min|minimum|"
+    r"to\s+(?:check|test|verify|see|confirm|validate|cover|allow|match|fit|catch|reduce|save|"
+    r"absorb|account|compensate|make\s+sure|ensure)|avoid|otherwise|whether|"
+    r"limit|limits|limited|default|defaults|max|maximum|min|minimum|"
     r"cap|capped|at\s+most|at\s+least|up\s+to|no\s+more\s+than|recommended|typical|typically|"
     r"usually|why|ensures?|e\.g|for\s+example|example|such\s+as|about|around|approx|"
-    r"approximately|roughly|budget|quota|rate|threshold|enough|required|requires|must)"
-    r"|\b(?:max|min)[A-Z_]\w*|\w*(?:Limit|Max|Min|_limit|_max|_min)\b|~\s*\d",
+    r"approximately|roughly|budget|quota|rate|threshold|enough|required|requires|must|"
+    r"test|tests|testing|sample|trial|cost|costs|price|pricing|credits|expensive|cheap|"
+    r"retry|fails?|failed|failure)"
+    r"|~\s*\d|\d%?\s*\(\s*[a-z]",
     re.IGNORECASE,
 )
 
 
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _mask(line: str, *, inline_code: bool = False) -> str:
+    """The line with link targets, URLs, dates, quotes (and optionally inline code) blanked,
+    keeping every other character at its position."""
+    line = _LINK.sub(lambda m: m.group(1).ljust(len(m.group())), line)
+    for pattern in (_URL, _DATE_OR_TIME, _QUOTED, *([_INLINE_CODE] if inline_code else [])):
+        line = pattern.sub(_blank, line)
+    return line
+
+
 def magic_numbers(line: str) -> list[str]:
-    """Numbers ≥ 10 on a line that look like unexplained settings (not years, versions,
-    list numbers, identifiers, dates, URLs or ports)."""
-    text = _DATE_OR_TIME.sub(" ", _URL.sub(" ", _LINK.sub(lambda m: m.group(1), line)))
+    """Numbers ≥ 10 on a line that look like settings (not years, versions, list numbers,
+    identifiers, dates, quoted text, URLs or ports), whether explained or not."""
+    return [token for token, _ in _magic_spans(_mask(line))]
+
+
+def _magic_spans(text: str) -> list[tuple[str, int]]:
     list_number = _LIST_NUMBER.match(text)
-    found: list[str] = []
+    found: list[tuple[str, int]] = []
     for match in _NUMBER.finditer(text):
         token, start, end = match.group(), match.start(), match.end()
         if list_number and start < list_number.end():
@@ -672,6 +692,8 @@ def magic_numbers(line: str) -> list[str]:
                 continue
         if after[:1] == "-" and after[1:2].isalpha():
             continue
+        if _VERSION_AFTER.match(after) or _CALENDAR_AFTER.match(after):
+            continue
         value = int(token.replace(",", ""))
         if value < MIN_MAGIC_NUMBER:
             continue
@@ -681,8 +703,67 @@ def magic_numbers(line: str) -> list[str]:
             continue
         if 100 <= value <= 599 and _HTTP_STATUS.search(text):
             continue
-        found.append(token)
+        found.append((token, start))
     return found
+
+
+def _code_constants(doc: _Doc) -> list[tuple[int, list[str]]]:
+    """Setting-like numbers in code blocks with no explaining comment on or above the line."""
+    found: list[tuple[int, list[str]]] = []
+    previous = ""
+    for number, line, code in doc.body():
+        if code:
+            numbers = [t for t, _ in _magic_spans(_mask(line))]
+            context = line + (" " + previous if _is_comment(previous) else "")
+            if numbers and _SETTING.search(_words(line)) and not _EXPLAINED.search(context):
+                found.append((number, numbers))
+        previous = line
+    return found
+
+
+def _prose_units(doc: _Doc) -> list[list[tuple[int, str]]]:
+    """Paragraphs, list items and table rows of the prose, skipping headings and sections
+    whose heading says they are examples (their numbers come from the example request)."""
+    units: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    in_example = False
+    for number, line, code in doc.body():
+        row = line.lstrip().startswith("|")
+        if code or not line.strip() or _HEADING.match(line) or _LIST_ITEM.match(line) or row:
+            if current:
+                units.append(current)
+            current = []
+        if not code and _HEADING.match(line):
+            in_example = "example" in line.lower()
+        elif not code and line.strip() and not in_example:
+            current.append((number, line))
+            if row:
+                units.append(current)
+                current = []
+    if current:
+        units.append(current)
+    return units
+
+
+def _prose_constants(doc: _Doc) -> list[tuple[int, list[str]]]:
+    """Numbers in prose whose sentence (or the next one) gives no reason for them."""
+    found: dict[int, list[str]] = {}
+    for unit in _prose_units(doc):
+        numbers_text = " ".join(_mask(line) for _, line in unit)
+        context_text = " ".join(_mask(line, inline_code=True) for _, line in unit)
+        starts, offset = [], 0
+        for number, line in unit:
+            starts.append((offset, number))
+            offset += len(line) + 1
+        sentences = [m.span() for m in _SENTENCE.finditer(context_text)]
+        for token, position in _magic_spans(numbers_text):
+            index = next((i for i, (a, b) in enumerate(sentences) if a <= position < b), 0)
+            context = " ".join(context_text[a:b] for a, b in sentences[index : index + 2])
+            if _EXPLAINED.search(context):
+                continue
+            line = max(n for start, n in starts if start <= position)
+            found.setdefault(line, []).append(token)
+    return sorted(found.items())
 
 
 def _words(line: str) -> str:
@@ -701,6 +782,27 @@ _GUIDANCE_WHEN = re.compile(
     r"\b(?:when|whenever|if|before|for|while|during|after|once|based\s+on|depending\s+on)\b",
     re.IGNORECASE,
 )
+_GUIDANCE_FILLER = _wordset(
+    "the a an more on about details detail info information further additional extra reading "
+    "this that it these those them all everything rest other topic topics example examples "
+    "reference references file files doc docs documentation md see read here there"
+)
+
+
+def is_guidance(text: str, stem: str = "") -> bool:
+    """Whether ``text`` says when to read a reference: a verb such as read/see/consult and a
+    condition (when/if/before/for …) that says more than "for more" or the file's own name."""
+    if not _GUIDANCE_VERB.search(text):
+        return False
+    own = {w.rstrip("s") for w in re.findall(r"[a-z]+", stem.lower())}
+    for match in _GUIDANCE_WHEN.finditer(text):
+        clause = re.split(r"[.;:!?]", text[match.end() :], maxsplit=1)[0]
+        words = re.findall(r"[a-z]+", clause.lower())
+        if any(w not in _GUIDANCE_FILLER and w.rstrip("s") not in own for w in words):
+            return True
+    return False
+
+
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _NORMALIZE = re.compile(r"[^a-z0-9]+")
 

@@ -1,0 +1,82 @@
+"""``manage.py lint_skills``: the static BP checks of every skill as a matrix in the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from skillcheck.catalog import CatalogError, load_catalog
+from skillcheck.linter import SkillLint, lint_catalog, lint_columns
+
+MARKS = {"pass": "✓ ok", "fail": "✗ FAIL"}
+
+
+class Command(BaseCommand):
+    help = "Run the static best-practice (BP) checks and frontmatter validation on every skill."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--catalog", type=Path, help="catalog folder (default: settings.SKILLCHECK_CATALOG)"
+        )
+        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        parser.add_argument("--details", action="store_true", help="list every finding")
+
+    def handle(self, *args, **options) -> None:
+        root = options["catalog"] or settings.SKILLCHECK_CATALOG
+        try:
+            catalog = load_catalog(root)
+        except CatalogError as exc:
+            raise CommandError(str(exc)) from exc
+        lints = lint_catalog(catalog)
+        columns = lint_columns(catalog.taxonomy)
+        if options["json"]:
+            payload = {
+                "catalog": str(catalog.root),
+                "columns": list(columns),
+                "skills": [lint.to_dict() for lint in lints.values()],
+            }
+            self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
+            return
+        if self.stdout.isatty():
+            self.print_rich(lints, columns)
+        else:
+            self.print_plain(lints, columns)
+        total = sum(len(lint.findings) for lint in lints.values())
+        self.stdout.write(f"\n{len(lints)} skills, {total} findings")
+        if options["details"]:
+            self.stdout.write("")
+            width = max((len(name) for name in lints), default=0)
+            for name, lint in lints.items():
+                for f in lint.findings:
+                    where = f"{f.file}:{f.line}"
+                    self.stdout.write(f"{name:<{width}}  {f.check_id:<5} {where}  {f.detail}")
+
+    def print_plain(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
+        width = max([len("skill"), *(len(name) for name in lints)])
+        cell = max(len(mark) for mark in MARKS.values())
+        self.stdout.write(f"{'skill':<{width}}  " + " ".join(f"{c:<{cell}}" for c in columns))
+        for name, lint in lints.items():
+            marks = " ".join(f"{MARKS[lint.result(c)]:<{cell}}" for c in columns)
+            self.stdout.write(f"{name:<{width}}  {marks}")
+
+    def print_rich(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="Static best-practice checks")
+        table.add_column("skill")
+        for column in columns:
+            table.add_column(column, justify="center")
+        for name, lint in lints.items():
+            cells = [
+                f"[green]{MARKS['pass']}[/]"
+                if lint.result(c) == "pass"
+                else f"[red]{MARKS['fail']}[/]"
+                for c in columns
+            ]
+            table.add_row(name, *cells)
+        Console(file=self.stdout._out).print(table)
