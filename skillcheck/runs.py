@@ -1,0 +1,354 @@
+"""The one run engine: scenarios × skills × models, audited with bounded concurrency.
+
+Framework-free. The ``run_scored`` command and the web app both drive it through
+``heatmap.runs.run_execute``; persistence comes in through the ``on_result`` hook, which runs
+on the coordinating thread (the caller's) before that task's progress event goes out, so one
+thread writes and listeners only ever hear about results that are already saved.
+
+Counters in events: ``completed`` is every finished task (ok or error), ``failed`` the ones
+that ended with an error, ``total`` the whole run's size (a resumed run counts what it already
+had).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from skillcheck.auditors.base import Auditor
+from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
+from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.scoring import score_task
+
+logger = logging.getLogger(__name__)
+
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 3
+POLL_S = 0.2
+
+Event = dict[str, Any]
+Listener = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class Task:
+    scenario: Scenario
+    skill: Skill
+    model: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.scenario.id, self.skill.name, self.model)
+
+
+def build_tasks(
+    catalog: Catalog, *, domains: Sequence[str] | None, models: Sequence[str]
+) -> list[Task]:
+    """Every (scenario, target skill, model) of the selected domains; model innermost.
+
+    ``domains=None`` (or empty) means all, in catalog order; unknown names raise ``KeyError``.
+    """
+    selected = list(catalog.domains) if not domains else list(domains)
+    unknown = [d for d in selected if d not in catalog.domains]
+    if unknown:
+        raise KeyError(f"unknown domain(s): {', '.join(unknown)}")
+    wanted = set(selected)
+    models = list(dict.fromkeys(models))
+    tasks: list[Task] = []
+    for domain_id, domain in catalog.domains.items():
+        if domain_id not in wanted:
+            continue
+        for scenario in domain.scenarios:
+            for skill_name in scenario.target_skills:
+                skill = catalog.skills[skill_name]
+                tasks.extend(Task(scenario, skill, model) for model in models)
+    return tasks
+
+
+def error_result(task: Task, error: str, duration_s: float, taxonomy: Taxonomy) -> ScoredRun:
+    """A task that raised or timed out: every model check unclear, the run goes on."""
+    return ScoredRun(
+        scenario_id=task.scenario.id,
+        skill=task.skill.name,
+        model=task.model,
+        domain=task.scenario.domain,
+        duration_s=duration_s,
+        error=error,
+        checks=[CheckResult(c.id, "unclear", "", error[:500]) for c in taxonomy.model_checks],
+    )
+
+
+@dataclass
+class RunOutcome:
+    status: str  # completed | cancelled | failed
+    results: list[ScoredRun] = field(default_factory=list)
+    completed: int = 0
+    failed: int = 0
+    error: str | None = None
+    # Tasks launched but neither finished nor recorded (abandoned on abort); resume redoes them.
+    abandoned: int = 0
+
+
+@dataclass
+class _InFlight:
+    task: Task
+    started: float
+
+
+class RunEngine:
+    """Runs tasks on worker threads, at most ``concurrency`` at once, and reports events.
+
+    Workers only call the auditor; everything else (hooks, listeners) happens on the thread
+    that calls ``run()``. Cancelling stops launching; in-flight tasks get ``cancel_grace_s``
+    to finish (their results are kept), then are abandoned and left for a resume. ``abort()``
+    abandons them at once.
+    """
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        auditors: dict[str, Auditor],
+        taxonomy: Taxonomy,
+        *,
+        run_id: str,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        listeners: Iterable[Listener] = (),
+        cancel_event: threading.Event | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        on_result: Callable[[ScoredRun], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        on_finish: Callable[[RunOutcome], str | None] | None = None,
+        task_timeout_s: float | None = None,
+        cancel_grace_s: float = 30.0,
+        total: int | None = None,
+        initial_completed: int = 0,
+        initial_failed: int = 0,
+    ) -> None:
+        if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"concurrency must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}")
+        missing = sorted({t.model for t in tasks} - set(auditors))
+        if missing:
+            raise ValueError(f"no auditor for model(s): {', '.join(missing)}")
+        self.tasks = list(tasks)
+        self.auditors = auditors
+        self.taxonomy = taxonomy
+        self.run_id = run_id
+        self.concurrency = concurrency
+        self.listeners = list(listeners)
+        self.cancel_event = cancel_event or threading.Event()
+        self.abort_event = threading.Event()
+        self.should_cancel = should_cancel
+        self.on_result = on_result
+        self.on_tick = on_tick
+        self.on_finish = on_finish
+        self.task_timeout_s = task_timeout_s
+        self.cancel_grace_s = cancel_grace_s
+        self.total = len(self.tasks) + initial_completed if total is None else total
+        self.completed = initial_completed
+        self.failed = initial_failed
+
+    # --- control, from any thread ----------------------------------------------------------
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def abort(self) -> None:
+        """Cancel and stop waiting for in-flight tasks (a second Ctrl-C)."""
+        self.cancel_event.set()
+        self.abort_event.set()
+
+    # --- the run -------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("run %s: a listener failed on %s", self.run_id, event["type"])
+
+    def _cancelled(self) -> bool:
+        if self.cancel_event.is_set():
+            return True
+        if self.should_cancel is not None and self.should_cancel():
+            self.cancel_event.set()
+            return True
+        return False
+
+    def _work(self, task: Task, done: queue.Queue) -> None:
+        started = time.monotonic()
+        try:
+            result = score_task(self.auditors[task.model], task.scenario, task.skill, self.taxonomy)
+            if result.model != task.model:
+                result.model = task.model
+        except Exception as exc:
+            logger.warning("run %s: task %s raised", self.run_id, task.key, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+            result = error_result(task, error, time.monotonic() - started, self.taxonomy)
+        done.put((task, result))
+
+    def _progress(self, task: Task, status: str, result: ScoredRun | None = None) -> Event:
+        return {
+            "type": "progress",
+            "run_id": self.run_id,
+            "scenario_id": task.scenario.id,
+            "skill": task.skill.name,
+            "model": task.model,
+            "status": status,
+            "duration_s": round(result.duration_s, 3) if result else None,
+            "error": result.error if result else None,
+            "completed": self.completed,
+            "failed": self.failed,
+            "total": self.total,
+        }
+
+    def _record(self, task: Task, result: ScoredRun, outcome: RunOutcome) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
+        outcome.results.append(result)
+        self.completed += 1
+        if result.error:
+            self.failed += 1
+        self.emit(self._progress(task, "error" if result.error else "ok", result))
+
+    def run(self) -> RunOutcome:
+        outcome = RunOutcome(status="completed")
+        self.emit({"type": "started", "run_id": self.run_id, "total": self.total})
+        try:
+            self._loop(outcome)
+        except Exception as exc:
+            logger.exception("run %s failed", self.run_id)
+            outcome.status = "failed"
+            outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.completed, outcome.failed = self.completed, self.failed
+        report = None
+        if self.on_finish is not None:
+            try:
+                report = self.on_finish(outcome)
+            except Exception as exc:
+                logger.exception("run %s: finishing failed", self.run_id)
+                outcome.status = "failed"
+                outcome.error = outcome.error or f"{type(exc).__name__}: {exc}"
+        if outcome.status == "failed":
+            self.emit({"type": "error", "run_id": self.run_id, "error": outcome.error})
+        else:
+            self.emit(
+                {
+                    "type": "completed",
+                    "run_id": self.run_id,
+                    "total_results": self.completed,
+                    "report": report,
+                    "status": outcome.status,
+                }
+            )
+        return outcome
+
+    def _loop(self, outcome: RunOutcome) -> None:
+        pending = list(reversed(self.tasks))  # pop() from the end keeps catalog order
+        in_flight: dict[tuple[str, str, str], _InFlight] = {}
+        done: queue.Queue = queue.Queue()
+        cancel_deadline: float | None = None
+        while pending or in_flight:
+            if cancel_deadline is None and self._cancelled():
+                outcome.status = "cancelled"
+                pending.clear()
+                cancel_deadline = time.monotonic() + self.cancel_grace_s
+            while pending and len(in_flight) < self.concurrency:
+                task = pending.pop()
+                in_flight[task.key] = _InFlight(task, time.monotonic())
+                self.emit(self._progress(task, "running"))
+                threading.Thread(
+                    target=self._work, args=(task, done), daemon=True, name=f"task-{task.key}"
+                ).start()
+            try:
+                item = done.get(timeout=POLL_S)
+            except queue.Empty:
+                item = None
+            while item is not None:
+                task, result = item
+                # A late answer from a task already timed out or abandoned is dropped.
+                if in_flight.pop(task.key, None) is not None:
+                    self._record(task, result, outcome)
+                try:
+                    item = done.get_nowait()
+                except queue.Empty:
+                    item = None
+            now = time.monotonic()
+            if self.task_timeout_s is not None:
+                for key, flight in list(in_flight.items()):
+                    if now - flight.started > self.task_timeout_s:
+                        del in_flight[key]
+                        error = f"timed out after {self.task_timeout_s:g} s"
+                        result = error_result(
+                            flight.task, error, now - flight.started, self.taxonomy
+                        )
+                        self._record(flight.task, result, outcome)
+            if (
+                in_flight
+                and cancel_deadline is not None
+                and (self.abort_event.is_set() or now > cancel_deadline)
+            ):
+                outcome.abandoned = len(in_flight)
+                in_flight.clear()
+            if self.on_tick is not None:
+                self.on_tick()
+
+
+def execute_tasks(
+    tasks: Sequence[Task],
+    auditors: dict[str, Auditor],
+    taxonomy: Taxonomy,
+    *,
+    run_id: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    listeners: Iterable[Listener] = (),
+    **options: Any,
+) -> RunOutcome:
+    """Run ``tasks`` to the end (or cancellation) and return what happened; see ``RunEngine``."""
+    engine = RunEngine(
+        tasks,
+        auditors,
+        taxonomy,
+        run_id=run_id,
+        concurrency=concurrency,
+        listeners=listeners,
+        **options,
+    )
+    return engine.run()
+
+
+# --- Estimates ----------------------------------------------------------------------------
+
+EXPECTED_OUTPUT_TOKENS = 2500
+
+
+def estimate_cost(
+    tasks: Sequence[Task], model_ids: dict[str, str], taxonomy: Taxonomy
+) -> dict[str, float]:
+    """Rough USD per model: prompt size at ~4 characters a token plus a typical answer.
+
+    ``model_ids`` maps a model name to its full id (absent: free, as ``heuristic`` is).
+    """
+    from skillcheck.auditors.pricing import price_for
+    from skillcheck.prompt import build_system_prompt, build_user_prompt
+
+    system_chars = len(build_system_prompt(taxonomy))
+    user_chars: dict[tuple[str, str], int] = {}
+    estimate: dict[str, float] = {}
+    for task in tasks:
+        pair = (task.scenario.id, task.skill.name)
+        if pair not in user_chars:
+            user_chars[pair] = len(build_user_prompt(task.scenario, task.skill))
+        price = price_for(model_ids.get(task.model, ""))
+        cost = 0.0
+        if price is not None:
+            tokens_in = (system_chars + user_chars[pair]) / 4
+            cost = tokens_in * price.input_per_mtok + EXPECTED_OUTPUT_TOKENS * price.output_per_mtok
+            cost /= 1_000_000
+        estimate[task.model] = estimate.get(task.model, 0.0) + cost
+    return estimate
