@@ -87,6 +87,14 @@ def _is_heading(text: str, start: int) -> bool:
     return text.startswith("#", text.rfind("\n", 0, start) + 1)
 
 
+@lru_cache(maxsize=64)
+def _lowered(text: str) -> str | None:
+    """The text lower-cased for the fast patterns, or None when lower-casing would move
+    offsets (a few Unicode letters lower-case to two characters)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else None
+
+
 @lru_cache(maxsize=4096)
 def _find(family: Family, documents: Documents, forbidden: bool = False) -> Hit | None:
     """The first match of a family in document order, preferring body text to headings.
@@ -96,13 +104,26 @@ def _find(family: Family, documents: Documents, forbidden: bool = False) -> Hit 
     """
     heading: Hit | None = None
     for name, text in documents:
-        for match in family.pattern.finditer(text, _body_start(name, text)):
-            if forbidden and _negated(text, match.start()):
-                continue
-            if not _is_heading(text, match.start()):
-                return _hit_at(name, text, match.start())
-            if heading is None:
-                heading = _hit_at(name, text, match.start())
+        begin = _body_start(name, text)
+        body_at = len(text)
+        lowered = _lowered(text)
+        searches = [(family.lowered, lowered) if lowered else (family.pattern, text)]
+        if family.exact is not None:
+            searches.append((family.exact, text))
+        for pattern, haystack in searches:
+            for match in pattern.finditer(haystack, begin):
+                start = match.start()
+                if start >= body_at:
+                    break
+                if forbidden and _negated(text, start):
+                    continue
+                if not _is_heading(text, start):
+                    body_at = start
+                    break
+                if heading is None:
+                    heading = _hit_at(name, text, start)
+        if body_at < len(text):
+            return _hit_at(name, text, body_at)
     return heading
 
 

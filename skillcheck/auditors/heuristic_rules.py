@@ -28,7 +28,9 @@ class Family:
     """One kind of guidance a check looks for, e.g. "privacy rules (GDPR, consent)"."""
 
     label: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # case-insensitive, for any text
+    lowered: re.Pattern[str]  # the same, for lower-cased text: about three times faster
+    exact: re.Pattern[str] | None = None  # case-sensitive terms (acronyms like "ToS")
 
 
 @dataclass(frozen=True)
@@ -260,8 +262,15 @@ def read_prompt(prompt: str) -> PromptSignals:
 # --- Check rules ---------------------------------------------------------------------------
 
 
-def _f(label: str, *alternatives: str) -> Family:
-    return Family(label, _rx(*alternatives))
+def _f(label: str, *alternatives: str, exact: str = "") -> Family:
+    """A family; ``exact`` terms are matched case-sensitively in a separate pattern, since a
+    scoped ``(?-i:...)`` group inside an alternation makes the whole search several times
+    slower."""
+    pattern = _rx(*alternatives)
+    # The patterns use no upper-case escapes (non-space, non-word...), so lower-casing keeps their
+    # meaning; ASCII classes only differ next to non-ASCII letters, rare in skill text.
+    lowered = re.compile(pattern.pattern.lower(), re.MULTILINE | re.ASCII)
+    return Family(label, pattern, lowered, re.compile(exact, re.MULTILINE) if exact else None)
 
 
 _ENV_TOKEN = _f(
@@ -427,11 +436,11 @@ RULES: dict[str, Rule] = {
             _f(
                 "terms of service and legal limits",
                 r"\bterms of (?:service|use)\b",
-                r"(?-i:\bToS\b)",
                 r"\blegal\w*",
                 r"\blawful\w*",
                 r"\brobots\.txt\b",
                 r"\bcopyright\w*",
+                exact=r"\bToS\b",
             ),
         ),
         weak=(_f("a general call for responsible scraping", r"\bethic\w*", r"\brespect\b"),),
@@ -446,11 +455,11 @@ RULES: dict[str, Rule] = {
                 r"\bpersonal data\b",
                 r"\bprivacy\b",
                 r"\bconsent\b",
-                r"(?-i:\bPII\b)",
                 r"\bdata protection\b",
                 r"\blawful basis\b",
                 r"\bdata minimi[sz]ation\b",
                 r"\bpersonally identifiable\b",
+                exact=r"\bPII\b",
             ),
         ),
         weak=(
@@ -637,12 +646,12 @@ RULES: dict[str, Rule] = {
                 "usage cost (compute units, pay-per-result, credits, budget)",
                 r"\bcosts?\b",
                 r"\bcompute units?\b",
-                r"(?-i:\bCUs?\b)",
                 r"\b(?:actor|apify|usage|platform)\s+pricing\b",
                 r"\bpricing (?:model|plan|tier)\b",
                 r"\bpay[- ]per[- ](?:result|event|usage)\b",
                 r"\bbudget\b",
                 r"\b(?:apify )?credits\b",
+                exact=r"\bCUs?\b",
             ),
         ),
         when=(
@@ -756,7 +765,7 @@ RULES: dict[str, Rule] = {
                 r"\bstatus of the run\b",
                 r"\b(?:check|inspect|read|view|watch|poll)\w*\b[^\n]{0,30}\b(?:logs?|status|console)\b",
                 r"\bconsole link\b",
-                r"(?-i:\b(?:SUCCEEDED|RUNNING|TIMED-OUT|ABORTED)\b)",
+                exact=r"\b(?:SUCCEEDED|RUNNING|TIMED-OUT|ABORTED)\b",
             ),
             _f(
                 "what to do when a run fails or stalls",
