@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from skillcheck.auditors.base import AuditRequest
 from skillcheck.auditors.heuristic import NO_RULE_SUMMARY, HeuristicAuditor
@@ -295,3 +298,22 @@ def test_real_corpus_scores_every_pair(corpus_dir):
     assert runs == sum(len(s.target_skills) for s in catalog.scenarios) > 0
     assert {"pass", "fail", "na"} <= set(results)
     assert max(results.values()) < sum(results.values()) * 0.7
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.lists(
+        st.sampled_from([*"abc `\"'\\#{}[]\n-—→é", "```json", "```", "token", "GDPR", "paste"]),
+        max_size=200,
+    ).map("".join),
+    prompt=st.text(min_size=1, max_size=80).filter(lambda p: p.strip()),
+)
+def test_any_skill_text_gives_a_parseable_answer(body, prompt):
+    with tempfile.TemporaryDirectory() as folder:
+        catalog, scenario, skill = make_catalog(
+            Path(folder), skill_md=BASE_SKILL + body, prompt=prompt
+        )
+        run = score_task(HeuristicAuditor(), scenario, skill, catalog.taxonomy)
+    ids = [c.id for c in catalog.taxonomy.model_checks]
+    assert parse_response(run.markdown_response, ids).error is None
+    assert check(run, "WF-1").result == "pass"
