@@ -620,7 +620,7 @@ _SENTENCE = re.compile(r".+?(?:[.!?](?=\s)|$)")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
 _VERSION_AFTER = re.compile(r"\s*(?:or\s+(?:newer|later|higher|above)|\+)", re.IGNORECASE)
 _CALENDAR_AFTER = re.compile(r"\s*(?:months?|years?)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _UNITS = _wordset(
     "ms s sec secs second seconds m min mins minute minutes h hr hrs hour hours d day days k kb mb "
     "gb tb kib mib gib px"
@@ -687,7 +687,7 @@ def _magic_spans(text: str) -> list[tuple[str, int]]:
         if "." in token or after[:1] in ("+", "/", ":", "°") or after[:2] == ".x":
             continue
         if after[:1].isalpha() or after[:1] == "_":
-            suffix = re.match(r"[A-Za-z]+", after).group()
+            suffix = re.match(r"[^\W\d_]+", after).group()
             if suffix.lower() not in _UNITS or (after[len(suffix) : len(suffix) + 1].isalnum()):
                 continue
         if after[:1] == "-" and after[1:2].isalpha():
