@@ -1,5 +1,8 @@
-"""ASGI entry point: HTTP through Django, WebSockets and background run workers through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets and the run worker through Channels."""
 
+from __future__ import annotations
+
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -7,6 +10,25 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "simsite.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from heatmap import worker  # noqa: E402
+from heatmap.routing import channel_consumers, websocket_urlpatterns  # noqa: E402
+
+router = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+        "channel": ChannelNameRouter(channel_consumers),
+    }
+)
+
+
+async def application(scope, receive, send):
+    """The router, after noting the server's event loop: in-process runs are scheduled on it."""
+    worker.bind_web_loop(asyncio.get_running_loop())
+    return await router(scope, receive, send)

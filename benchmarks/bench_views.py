@@ -1,0 +1,182 @@
+"""Time the heatmap pages and fragments on a large database (a script, not a test).
+
+Two data sets, each in a fresh temporary SQLite database:
+  A. 100 runs × 201 tasks × 29 checks (~580,000 check rows), the same keys re-run 100 times;
+  B. one run of 10,000 tasks (~290,000 check rows), almost every key distinct.
+For each: median and p95 of the overview page, a domain page, the two poll fragments and the
+cell detail, with their SQL query counts (which must not depend on the data size).
+
+    .venv/bin/python benchmarks/bench_views.py [--repeat 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MODELS = ("haiku", "opus", "sonnet")
+RESULTS = ("pass", "pass", "fail", "unclear", "na")
+
+
+def setup_django(db_path: Path) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "simsite.settings"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str]) -> int:
+    """``runs`` runs, each with one task per key and one check row per check id."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from heatmap.models import Run
+
+    now = timezone.now()
+    rows = 0
+    for r in range(runs):
+        with transaction.atomic():
+            run = Run.objects.create(
+                run_id=f"bench-{r:03d}",
+                status=Run.Status.COMPLETED,
+                models=list(MODELS),
+                total=len(keys),
+                completed=len(keys),
+                created_at=now - timedelta(hours=runs - r),
+            )
+            finished = (now - timedelta(hours=runs - r)).isoformat()
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO heatmap_taskresult (run_id, scenario_id, domain, skill, model,"
+                    " risk_level, duration_s, input_tokens, output_tokens, cost_usd, error,"
+                    " markdown_response, finished_at) VALUES (%s,%s,%s,%s,%s,'LOW',1.0,1000,"
+                    "500,0.01,'',%s,%s)",
+                    [
+                        (run.pk, s, d, k, m, "## Analysis\n\nFine.\n" * 20, finished)
+                        for s, d, k, m in keys
+                    ],
+                )
+                cursor.execute(
+                    "SELECT id FROM heatmap_taskresult WHERE run_id = %s ORDER BY id", [run.pk]
+                )
+                task_ids = [row[0] for row in cursor.fetchall()]
+                cursor.executemany(
+                    "INSERT INTO heatmap_checkresult (task_id, check_id, result, evidence,"
+                    " summary) VALUES (%s,%s,%s,'SKILL.md:12','summary')",
+                    [
+                        (task_id, c, RESULTS[(task_id + i + r) % len(RESULTS)])
+                        for task_id in task_ids
+                        for i, c in enumerate(check_ids)
+                    ],
+                )
+                rows += len(task_ids) * len(check_ids)
+    return rows
+
+
+def measure(client, url: str, repeat: int, htmx: bool) -> tuple[float, float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    client.get(url, **headers)  # warm the catalog and template caches
+    times = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url, **headers)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return statistics.median(times), p95, len(queries), response.status_code
+
+
+def report(title: str, rows: int, repeat: int) -> None:
+    from django.test import Client
+    from django.utils import timezone
+
+    from heatmap.models import Run
+    from heatmap.selectors import catalog_current
+
+    catalog = catalog_current()
+    domain = max(catalog.domains.values(), key=lambda d: len(d.scenarios))
+    scenario = domain.scenarios[0]
+    # An active run, so the fragments answer as polls do during a run.
+    Run.objects.create(
+        run_id="bench-active",
+        status=Run.Status.RUNNING,
+        models=list(MODELS),
+        heartbeat_at=timezone.now() + timedelta(days=1),
+    )
+    client = Client()
+    targets = [
+        ("overview page", "/heatmap/", False, 200),
+        (f"domain page ({domain.id})", f"/heatmap/{domain.id}/", False, 200),
+        ("overview poll fragment", "/heatmap/", True, 100),
+        ("domain poll fragment", f"/heatmap/{domain.id}/", True, 100),
+        ("cell detail", f"/heatmap/{domain.id}/cell/?scenario={scenario.id}&check=WF-1", True, 100),
+    ]
+    print(f"\n{title}: {rows:,} check rows")
+    print(f"  {'target':32} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'goal':>6}")
+    for name, url, htmx, goal in targets:
+        median, p95, queries, status = measure(client, url, repeat, htmx)
+        assert status == 200, f"{url} answered {status}"
+        flag = "ok" if p95 <= goal else "SLOW"
+        print(f"  {name:32} {median:9.1f} {p95:8.1f} {queries:7d} {goal:>4}ms {flag}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--dataset", choices=["A", "B", "both"], default="both")
+    args = parser.parse_args()
+    if args.dataset == "both":
+        # Each data set in its own process: Django is set up once per process.
+        import subprocess
+
+        for name in ("A", "B"):
+            subprocess.run(
+                [sys.executable, __file__, "--repeat", str(args.repeat), "--dataset", name],
+                check=True,
+            )
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        setup_django(Path(tmp) / "bench.sqlite3")
+        from heatmap.selectors import catalog_current
+
+        catalog = catalog_current()
+        check_ids = [c.id for c in catalog.taxonomy.model_checks]
+        pairs = [(s.id, s.domain, k) for s in catalog.scenarios for k in s.target_skills]
+        started = time.perf_counter()
+        if args.dataset == "A":
+            keys = [(s, d, k, m) for s, d, k in pairs[:67] for m in MODELS]
+            rows = insert(keys, 100, check_ids)
+            title = f"A. 100 runs × {len(keys)} tasks × {len(check_ids)} checks"
+        else:
+            keys = [(s, d, k, m) for s, d, k in pairs for m in MODELS]
+            copy = 0
+            while len(keys) < 10_000:
+                copy += 1
+                keys += [(f"{s}~{copy}", d, k, m) for s, d, k in pairs for m in MODELS]
+            keys = keys[:10_000]
+            rows = insert(keys, 1, check_ids)
+            title = f"B. 1 run × {len(keys):,} tasks × {len(check_ids)} checks"
+        print(f"{title}: filled in {time.perf_counter() - started:.0f} s")
+        report(title, rows, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

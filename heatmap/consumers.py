@@ -1,0 +1,71 @@
+"""Channels consumers: live progress for the page, and the run worker on a named channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from heatmap import selectors
+from heatmap.worker import run_group, run_work
+
+
+@database_sync_to_async
+def _progress_html(run_id: str) -> str:
+    run = selectors.run_get(run_id=run_id)
+    if run is None:
+        return ""
+    return render_to_string(
+        "heatmap/progress.html#progress-body",
+        {"run": run, "summary": selectors.run_summary(run), "oob": True},
+    )
+
+
+class RunProgressConsumer(AsyncWebsocketConsumer):
+    """Joins ``run_<id>`` and pushes each event: an htmx out-of-band fragment, or JSON.
+
+    ``?format=json`` asks for the raw events (scripts); the page's htmx ws extension gets HTML
+    whose ``id`` matches the progress panel, which htmx swaps in place.
+    """
+
+    async def connect(self) -> None:
+        self.run_id = self.scope["url_route"]["kwargs"]["run_id"]
+        self.group = run_group(self.run_id)
+        self.as_json = b"format=json" in self.scope.get("query_string", b"")
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        if not self.as_json:
+            html = await _progress_html(self.run_id)
+            if html:
+                await self.send(text_data=html)
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def run_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if self.as_json:
+            await self.send(text_data=json.dumps(event))
+            return
+        html = await _progress_html(self.run_id)
+        if html:
+            await self.send(text_data=html)
+
+
+class RunWorkerConsumer(AsyncConsumer):
+    """The ``run-worker`` channel's consumer (``manage.py runworker run-worker``).
+
+    Each run becomes its own task, so one worker process drives several runs at once.
+    """
+
+    tasks: set[asyncio.Task] = set()
+
+    async def run_execute(self, message: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(run_work(message["run_id"]))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)

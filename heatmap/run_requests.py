@@ -1,0 +1,122 @@
+"""Turn a run request (JSON body or form) into a validated run, and start it.
+
+The API and the run controls share this, so both give the same 400 messages naming the valid
+values. The run itself is planned and created by ``heatmap.runs``; here is only what a web
+request adds: parsing, availability of the chosen models, and handing the run to a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from heatmap import runs
+from heatmap.models import Run
+from heatmap.runs import RunRequestError
+from skillcheck.catalog import Catalog
+
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 64
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    available: bool
+    reason: str = ""
+    via: str = ""
+
+
+def model_choices() -> list[ModelChoice]:
+    """Every configured model with whether it can run here and why not."""
+    choices = []
+    for name, auditor in runs.auditor_registry().items():
+        availability = auditor.availability()
+        choices.append(
+            ModelChoice(name, availability.available, availability.reason, availability.via)
+        )
+    return choices
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    domains: list[str] | None
+    models: list[str]
+    concurrency: int
+
+
+def _str_list(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RunRequestError(f"{what} must be a list of strings")
+    return value
+
+
+def run_request_parse(data: Any, *, choices: list[ModelChoice] | None = None) -> RunRequest:
+    """Validate a request body: the new ``{domains, models, concurrency}`` or old ``{model}``.
+
+    Raises ``RunRequestError`` naming the valid values; domains are checked by the planner.
+    """
+    if not isinstance(data, dict):
+        raise RunRequestError('the body must be a JSON object like {"models": ["heuristic"]}')
+    choices = model_choices() if choices is None else choices
+    known = {c.name: c for c in choices}
+    available = sorted(c.name for c in choices if c.available)
+    if "models" in data:
+        models = _str_list(data["models"], "models")
+    elif "model" in data:
+        if not isinstance(data["model"], str):
+            raise RunRequestError("model must be a string")
+        models = [data["model"]]
+    else:
+        raise RunRequestError(f"models is required; available models: {', '.join(available)}")
+    if not models:
+        raise RunRequestError(f"models is empty; available models: {', '.join(available)}")
+    unknown = [m for m in models if m not in known]
+    if unknown:
+        raise RunRequestError(
+            f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(sorted(known))}"
+        )
+    unavailable = [m for m in models if not known[m].available]
+    if unavailable:
+        reasons = "; ".join(f"{m}: {known[m].reason or 'unavailable'}" for m in unavailable)
+        raise RunRequestError(
+            f"model(s) not available: {reasons}; available models: {', '.join(available)}"
+        )
+    domains = data.get("domains")
+    if domains is not None:
+        domains = _str_list(domains, "domains") or None
+    concurrency = data.get("concurrency", runs.DEFAULT_CONCURRENCY)
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise RunRequestError(
+            f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
+        )
+    return RunRequest(domains=domains, models=list(dict.fromkeys(models)), concurrency=concurrency)
+
+
+def run_plan_summary(*, catalog: Catalog, domains: list[str] | None, models: list[str]) -> str:
+    """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks" for the run controls."""
+    plan = runs.run_plan(catalog=catalog, domains=domains, models=models)
+    n_domains, n_pairs, n_models = len(plan.domains), plan.pairs, len(plan.models)
+    return (
+        f"{n_domains} domain{'s' * (n_domains != 1)} × "
+        f"{n_pairs} scenario-skill pair{'s' * (n_pairs != 1)} × "
+        f"{n_models} model{'s' * (n_models != 1)} = {plan.total} task{'s' * (plan.total != 1)}"
+    )
+
+
+def run_start(request: RunRequest, *, catalog: Catalog) -> Run:
+    """Create the run row (the engine's planner validates domains) and hand it to a worker."""
+    from heatmap import worker
+
+    run = runs.run_create(
+        domains=request.domains,
+        models=request.models,
+        concurrency=request.concurrency,
+        catalog_path=str(catalog.root),
+    )
+    worker.run_dispatch(run.run_id)
+    return run

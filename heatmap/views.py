@@ -1,0 +1,332 @@
+"""Pages and htmx fragments of the heatmap. Thin: reads come from ``selectors``.
+
+Each page view also serves its fragment (a ``partialdef``) when htmx asks. While a run is
+active the fragments carry an ``every 5s`` poll; once none is, the answer is
+``HttpResponseStopPolling`` (286), which htmx still swaps in but then stops polling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+from django_htmx.middleware import HtmxDetails
+
+from heatmap import runs, selectors
+from heatmap.models import Run, TaskResult
+from heatmap.run_requests import (
+    RunRequestError,
+    model_choices,
+    run_plan_summary,
+    run_request_parse,
+    run_start,
+)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _poll_seconds() -> int:
+    """The poll period while a run is active (5 s; browser tests shorten it)."""
+    return int(getattr(settings, "HEATMAP_POLL_S", 5))
+
+
+def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bool) -> HttpResponse:
+    """Full page, or its fragment for htmx; a fragment with no active run stops the polling."""
+    context["poll_s"] = _poll_seconds()
+    if not request.htmx:
+        return render(request, template, context)
+    response = render(request, f"{template}#{context['fragment']}", context)
+    if active:
+        return response
+    return HttpResponseStopPolling(response.content)
+
+
+def _run_controls_context(catalog, *, selected_domains=None, selected_models=None) -> dict:
+    choices = model_choices()
+    available = [c.name for c in choices if c.available]
+    domains = list(catalog.domains)
+    if selected_domains is None:
+        selected_domains = domains
+    if selected_models is None:
+        selected_models = ["heuristic"] if "heuristic" in available else available[:1]
+    try:
+        plan_text = run_plan_summary(
+            catalog=catalog, domains=selected_domains or None, models=selected_models
+        )
+    except RunRequestError as exc:
+        plan_text = str(exc)
+    return {
+        "model_choices": choices,
+        "selected_domains": set(selected_domains),
+        "selected_models": set(selected_models),
+        "plan_text": plan_text,
+    }
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return redirect("heatmap:overview")
+
+
+@require_GET
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    catalog = selectors.catalog_current()
+    domain = request.GET.get("domain") or None
+    if domain and domain not in catalog.domains:
+        raise Http404(f"unknown domain {domain!r}")
+    query = request.GET.get("q", "")
+    active = selectors.run_active()
+    context = {
+        "catalog": catalog,
+        "domain": domain,
+        "query": query,
+        "rows": selectors.heatmap_overview(catalog=catalog, domain=domain, query=query),
+        "active_run": active,
+        "fragment": "overview-table",
+    }
+    if not request.htmx:
+        context.update(_run_controls_context(catalog))
+        if active:
+            context["summary"] = selectors.run_summary(active)
+    return _fragment(request, "heatmap/overview.html", context, active is not None)
+
+
+@require_GET
+def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    catalog = selectors.catalog_current()
+    if domain_id not in catalog.domains:
+        raise Http404(f"unknown domain {domain_id!r}")
+    active = selectors.run_active()
+    matrix = selectors.heatmap_domain_matrix(
+        catalog=catalog,
+        domain_id=domain_id,
+        extra_models=active.models if active and _run_covers(active, domain_id) else (),
+    )
+    context = {
+        "catalog": catalog,
+        "domain": domain_id,
+        "matrix": matrix,
+        "active_run": active,
+        "fragment": "domain-matrix",
+    }
+    if active and not request.htmx:
+        context["summary"] = selectors.run_summary(active)
+    return _fragment(request, "heatmap/domain.html", context, active is not None)
+
+
+def _run_covers(run: Run, domain_id: str) -> bool:
+    return not run.domains or domain_id in run.domains
+
+
+@require_GET
+def bp_matrix(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    catalog = selectors.catalog_current()
+    if domain_id not in catalog.domains:
+        raise Http404(f"unknown domain {domain_id!r}")
+    lint = selectors.lint_matrix(catalog=catalog)
+    skills = list(catalog.domains[domain_id].skills)
+    bp_checks = [c for c in catalog.taxonomy.checks if c.group == "BP"]
+    rows = []
+    if lint is not None:
+        for skill in skills:
+            results = getattr(lint.get(skill), "results", {}) or {}
+            rows.append((skill, [(c, results.get(c.id, "notrun")) for c in bp_checks]))
+    context = {
+        "domain": domain_id,
+        "bp_checks": bp_checks,
+        "rows": rows,
+        "lint_available": lint is not None,
+        "lint": lint or {},
+    }
+    return render(request, "heatmap/bp-matrix.html", context)
+
+
+@require_GET
+def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    catalog = selectors.catalog_current()
+    scenario_id = request.GET.get("scenario", "")
+    check_id = request.GET.get("check", "")
+    try:
+        scenario = catalog.scenario(scenario_id)
+    except KeyError:
+        raise Http404(f"unknown scenario {scenario_id!r}") from None
+    check = catalog.taxonomy.by_id.get(check_id)
+    if check is None:
+        raise Http404(f"unknown check {check_id!r}")
+    details = selectors.heatmap_cell_detail(
+        catalog=catalog,
+        scenario_id=scenario_id,
+        check_id=check_id,
+        model=request.GET.get("model") or None,
+    )
+    context = {"domain": domain_id, "scenario": scenario, "check": check, "details": details}
+    template = "heatmap/cell-detail.html"
+    return render(request, f"{template}#detail" if request.htmx else template, context)
+
+
+@require_GET
+def run_list(request: HtmxHttpRequest) -> HttpResponse:
+    rows = []
+    for run in selectors.run_list():
+        try:
+            admin_url = reverse("admin:heatmap_run_change", args=[run.pk])
+        except NoReverseMatch:
+            admin_url = ""
+        rows.append({"run": run, "summary": selectors.run_summary(run), "admin_url": admin_url})
+    return render(request, "heatmap/runs.html", {"rows": rows})
+
+
+@require_GET
+def run_plan(request: HtmxHttpRequest) -> HttpResponse:
+    """The live "N domains × M pairs × K models = T tasks" line of the run controls."""
+    catalog = selectors.catalog_current()
+    domains = request.GET.getlist("domains")
+    models = request.GET.getlist("models")
+    error = True
+    if not domains:
+        text = "Choose at least one domain."
+    elif not models:
+        text = "Choose at least one model."
+    else:
+        try:
+            text, error = run_plan_summary(catalog=catalog, domains=domains, models=models), False
+        except RunRequestError as exc:
+            text = str(exc)
+    return render(request, "heatmap/run-plan.html", {"plan_text": text, "plan_error": error})
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return reverse("heatmap:overview")
+
+
+@require_POST
+def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
+    catalog = selectors.catalog_current()
+    choices = model_choices()
+    if request.POST.get("all"):
+        body = {"domains": None, "models": [c.name for c in choices if c.available]}
+    else:
+        body = {
+            "domains": request.POST.getlist("domains") or [],
+            "models": request.POST.getlist("models"),
+        }
+        if not body["domains"]:
+            messages.error(request, "Choose at least one domain.")
+            return redirect(_next_url(request))
+    try:
+        body["concurrency"] = int(request.POST.get("concurrency") or 3)
+        run = run_start(run_request_parse(body, choices=choices), catalog=catalog)
+    except (RunRequestError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect(_next_url(request))
+    messages.success(request, f"Run {run.run_id} started: {run.total} tasks.")
+    return redirect(_next_url(request))
+
+
+def _run_or_404(run_id: str) -> Run:
+    run = selectors.run_get(run_id=run_id)
+    if run is None:
+        raise Http404(f"no run {run_id!r}")
+    return run
+
+
+def _progress(request: HtmxHttpRequest, run: Run) -> HttpResponse:
+    context = {"run": run, "summary": selectors.run_summary(run)}
+    if request.htmx:
+        return render(request, "heatmap/progress.html#progress-body", context)
+    return redirect(_next_url(request))
+
+
+@require_GET
+def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    run = _run_or_404(run_id)
+    return render(
+        request, "heatmap/progress.html", {"run": run, "summary": selectors.run_summary(run)}
+    )
+
+
+@require_POST
+def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    run = _run_or_404(run_id)
+    if run.is_active:
+        runs.run_cancel(run)
+        run.refresh_from_db()
+    return _progress(request, run)
+
+
+@require_POST
+def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    from heatmap.worker import run_dispatch
+
+    run = _run_or_404(run_id)
+    try:
+        run = runs.run_resume(run.run_id)
+    except (RunRequestError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect(_next_url(request))
+    run_dispatch(run.run_id)
+    messages.success(request, f"Run {run.run_id} resumed.")
+    return redirect(_next_url(request))
+
+
+@require_GET
+def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
+    """The run's report JSON: the engine's file when there is one, else built from the rows."""
+    run = _run_or_404(run_id)
+    path = Path(run.report_path) if run.report_path else None
+    filename = f"skillcheck-{run.run_id}.json"
+    if path and path.is_file():
+        return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
+    tasks = TaskResult.objects.filter(run=run).prefetch_related("checks").order_by("id")
+    data = {
+        **selectors.run_summary(run),
+        "results": [
+            {
+                "scenario_id": t.scenario_id,
+                "skill": t.skill,
+                "model": t.model,
+                "domain": t.domain,
+                "risk_level": t.risk_level,
+                "duration_s": t.duration_s,
+                "cost_info": {
+                    "input_tokens": t.input_tokens,
+                    "output_tokens": t.output_tokens,
+                    "cost_usd": t.cost_usd,
+                },
+                "error": t.error or None,
+                "markdown_response": t.markdown_response,
+                "checks": [
+                    {
+                        "check_id": c.check_id,
+                        "result": c.result,
+                        "evidence": c.evidence,
+                        "summary": c.summary,
+                    }
+                    for c in t.checks.all()
+                ],
+            }
+            for t in tasks
+        ],
+    }
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

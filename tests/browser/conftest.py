@@ -1,0 +1,123 @@
+"""A live ASGI server (daphne, in a child process) and system Chromium for browser tests.
+
+pytest-django's ``live_server`` is WSGI, where WebSockets and in-process runs never happen,
+so the app runs under ``daphne.testing.DaphneProcess`` against a file-based test database
+the child process can open. Runs use the fake ``claude`` with a delay, so cells fill slowly
+enough to watch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop running in the main thread; the ORM calls the
+# tests make to arrange data would otherwise raise SynchronousOnlyOperation.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FAKE_DELAY_S = "1.2"
+POLL_S = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).is_file():
+        return
+    message = f"no Chromium at {CHROMIUM}: apt-get install -y chromium (browser tests)"
+    if not any("browser" in item.keywords for item in items):
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.exit(f"CI=true requires the browser tests, but {message}", returncode=1)
+    marker = pytest.mark.skip(reason=message)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory) -> None:
+    """A test database on disk: the server child process must see the same data."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("browser-db") / "test.sqlite3"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(scope="session")
+def fake_claude_path(tmp_path_factory) -> Path:
+    from tests.fakes import FAKE_CLAUDE
+
+    bin_dir = tmp_path_factory.mktemp("fake-claude-bin")
+    link = bin_dir / "claude"
+    link.symlink_to(FAKE_CLAUDE)
+    return link
+
+
+@pytest.fixture(scope="session")
+def live_asgi_server(django_db_setup, django_db_blocker, fake_claude_path) -> Iterator[str]:
+    """daphne serving the project's ASGI app (static files too) in a child process."""
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    saved_env = dict(os.environ)
+    os.environ["FAKE_CLAUDE_DELAY_S"] = FAKE_DELAY_S
+    os.environ["FAKE_CLAUDE_STATE_DIR"] = str(fake_claude_path.parent / "state")
+    os.environ.pop("ANTHROPIC_API_KEY", None)
+    # The child is forked from here, so it inherits these settings.
+    settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_path)
+    settings.ANTHROPIC_API_KEY = ""
+    settings.HEATMAP_POLL_S = POLL_S
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    with django_db_blocker.unblock():
+        server = DaphneProcess(
+            "127.0.0.1",
+            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+            setup=set_database_connection,
+        )
+        server.start()
+        if not server.ready.wait(timeout=20):
+            server.terminate()
+            pytest.fail("the daphne test server did not start")
+        try:
+            yield f"http://127.0.0.1:{server.port.value}"
+        finally:
+            server.terminate()
+            server.join(10)
+            os.environ.clear()
+            os.environ.update(saved_env)
+
+
+@pytest.fixture
+def live_url(live_asgi_server, transactional_db) -> str:
+    return live_asgi_server
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

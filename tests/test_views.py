@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from heatmap import selectors
+from heatmap.models import Run
+from tests.heatmap_data import add_task, fill_domain, make_run
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+HOSTILE = (
+    "## Analysis\n<script>window.pwned = 1</script>\n"
+    '<img src=x onerror="window.pwned = 1">\n[click](javascript:alert(1))\n'
+)
+
+
+@pytest.fixture
+def catalog(example_catalog_dir, settings):
+    settings.SKILLCHECK_CATALOG = example_catalog_dir
+    return selectors.catalog_current(example_catalog_dir)
+
+
+@pytest.fixture
+def domain_id(catalog) -> str:
+    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
+
+
+@pytest.fixture
+def dispatched(monkeypatch) -> list[str]:
+    """Record the runs handed to a worker instead of executing them."""
+    calls: list[str] = []
+    monkeypatch.setattr("heatmap.worker.run_dispatch", calls.append)
+    return calls
+
+
+def test_root_redirects_to_the_overview(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/heatmap/"
+
+
+def test_overview_shows_every_skill_tabs_and_run_controls(client, catalog):
+    html = client.get("/heatmap/").content.decode()
+    for skill in catalog.skills:
+        assert f'data-skill="{skill}"' in html
+    for domain in catalog.domains:
+        assert f'href="/heatmap/{domain}/"' in html
+    assert 'name="models" value="heuristic"' in html
+    assert "htmx-2.min.js" in html and "hx-ws-2.min.js" in html
+    assert "scenario-skill pairs" in html
+
+
+def test_idle_pages_do_not_poll(client, catalog, domain_id):
+    assert b"every 5s" not in client.get("/heatmap/").content
+    make_run()
+    fill_domain(Run.objects.get(), catalog, domain_id, model="heuristic")
+    assert b"every 5s" not in client.get(f"/heatmap/{domain_id}/").content
+
+
+def test_active_run_makes_fragments_poll_and_the_end_stops_them(client, catalog, domain_id):
+    run = make_run(status=Run.Status.RUNNING, models=["heuristic", "sonnet"], total=10)
+    page = client.get(f"/heatmap/{domain_id}/").content.decode()
+    assert 'hx-trigger="every 5s"' in page
+    assert f'ws-connect="/ws/runs/{run.run_id}/"' in page
+
+    polling = client.get(f"/heatmap/{domain_id}/", **HTMX)
+    assert polling.status_code == 200
+    assert polling.content.decode().lstrip().startswith('<div id="domain-matrix"')
+    assert b"<html" not in polling.content
+
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.COMPLETED)
+    final = client.get(f"/heatmap/{domain_id}/", **HTMX)
+    assert final.status_code == 286
+    assert b'id="domain-matrix"' in final.content and b"every 5s" not in final.content
+    assert client.get("/heatmap/", **HTMX).status_code == 286
+
+
+def test_overview_fragment_filters_skills(client, catalog):
+    some = sorted(catalog.skills)[0]
+    html = client.get("/heatmap/", {"q": some}, **HTMX).content.decode()
+    assert f'data-skill="{some}"' in html
+    assert html.count("data-skill=") == 1
+
+
+def test_domain_matrix_shows_results_without_relying_on_colour(client, catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    add_task(
+        make_run(),
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results={"WF-1": "fail", "WF-2": "pass"},
+        domain=domain_id,
+    )
+    html = client.get(f"/heatmap/{domain_id}/").content.decode()
+    assert f'title="{scenario.specialist} (specialist): fail">✗</span>' in html
+    assert f'title="{scenario.specialist} (specialist): pass">✓</span>' in html
+    assert '(generalist): not run">·</span>' in html
+    assert ">haiku</th>" in html
+
+
+def test_unknown_domain_is_404(client, catalog):
+    assert client.get("/heatmap/no-such-domain/").status_code == 404
+
+
+def test_cell_detail_renders_markdown_without_anything_executable(client, catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    add_task(
+        make_run(),
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results={"WF-1": "fail"},
+        domain=domain_id,
+        markdown=HOSTILE,
+        evidence="<b>quoted</b>",
+    )
+    response = client.get(
+        f"/heatmap/{domain_id}/cell/",
+        {"scenario": scenario.id, "check": "WF-1", "model": "haiku"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Analysis</h2>" in html
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;window.pwned" in html
+    assert "&lt;b&gt;quoted&lt;/b&gt;" in html
+    assert "<html" not in html
+
+
+def test_bp_toggle_shows_the_linter_matrix(client, catalog, domain_id):
+    html = client.get(f"/heatmap/{domain_id}/bp/", **HTMX).content.decode()
+    for skill in catalog.domains[domain_id].skills:
+        assert f">{skill}</th>" in html
+    assert "BP-1" in html and "BP-8" in html
+
+
+def test_pages_use_constant_queries(client, catalog, domain_id, django_assert_max_num_queries):
+    for model in ("haiku", "sonnet"):
+        fill_domain(make_run(), catalog, domain_id, model=model)
+    make_run(status=Run.Status.RUNNING, models=["haiku"])
+    with django_assert_max_num_queries(3):
+        client.get("/heatmap/")
+    with django_assert_max_num_queries(3):
+        client.get(f"/heatmap/{domain_id}/", **HTMX)
+    with django_assert_max_num_queries(3):
+        client.get("/heatmap/", **HTMX)
+
+
+def test_plan_endpoint_counts_tasks_like_the_engine(client, catalog, domain_id):
+    from heatmap import runs
+
+    plan = runs.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
+    html = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic"]}).content
+    assert f"1 domain × {plan.pairs} scenario-skill pairs × 1 model" in (html.decode())
+    assert f"= {plan.total} task" in html.decode()
+    assert (
+        b"Choose at least one model" in client.get("/runs/plan/", {"domains": [domain_id]}).content
+    )
+
+
+def test_run_form_starts_a_run_and_hands_it_to_a_worker(client, catalog, domain_id, dispatched):
+    response = client.post(
+        "/runs/start/",
+        {"domains": [domain_id], "models": ["heuristic"], "concurrency": "2", "next": "/heatmap/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/heatmap/"
+    run = Run.objects.get()
+    assert run.models == ["heuristic"] and run.domains == [domain_id] and run.concurrency == 2
+    assert dispatched == [run.run_id]
+
+
+def test_run_form_rejects_an_unknown_model_with_a_message(client, catalog, domain_id, dispatched):
+    response = client.post(
+        "/runs/start/", {"domains": [domain_id], "models": ["gpt-9"]}, follow=True
+    )
+    assert "unknown model(s): gpt-9" in response.content.decode()
+    assert not Run.objects.exists() and dispatched == []
+
+
+def test_run_form_needs_the_csrf_token(catalog, domain_id, dispatched):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/runs/start/", {"domains": [domain_id], "models": ["heuristic"]})
+    assert response.status_code == 403 and not Run.objects.exists()
+
+
+def test_cancel_button_requests_cancellation(client, catalog):
+    run = make_run(status=Run.Status.RUNNING, total=4)
+    response = client.post(f"/runs/{run.run_id}/cancel/", **HTMX)
+    run.refresh_from_db()
+    assert run.cancel_requested
+    assert response.status_code == 200 and b'id="progress-body"' in response.content
+
+
+def test_runs_history_lists_runs_with_report_download(client, catalog, domain_id):
+    run = make_run(models=["heuristic", "haiku"], total=3, completed=3, cost_usd=0.25)
+    fill_domain(run, catalog, domain_id, model="heuristic")
+    html = client.get("/runs/").content.decode()
+    assert run.run_id in html and "heuristic, haiku" in html and "$0.2500" in html
+    report = client.get(f"/runs/{run.run_id}/report.json")
+    assert report.status_code == 200
+    data = json.loads(b"".join(report.streaming_content) if report.streaming else report.content)
+    assert {r["scenario_id"] for r in data["results"]} == {
+        s.id for s in catalog.domains[domain_id].scenarios
+    }
+
+
+def test_progress_fragment_counts_tasks_with_models(client, catalog):
+    run = make_run(status=Run.Status.RUNNING, models=["haiku", "opus"], total=201, completed=15)
+    html = client.get(reverse("heatmap:run-progress", args=[run.run_id])).content.decode()
+    assert "15 / 201 completed (haiku, opus)" in html
+    assert ">Cancel</button>" in html
