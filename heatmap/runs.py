@@ -1,0 +1,699 @@
+"""Run services: plan, create, execute (also resume), cancel; import reports; summarize.
+
+The ``run_scored`` command and the web app's worker call these; neither holds run logic.
+The engine is ``skillcheck.runs``: here is what Django adds, namely each finished task is
+committed to the database before its progress event goes out, then the run's JSON snapshot
+is refreshed; the run's row carries status, counters, heartbeat and the cancel flag, so
+another process can watch or stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from heatmap.models import CheckResult, Run, TaskResult
+from skillcheck.auditors import Auditor, AuditorConfig, build_registry
+from skillcheck.catalog import Catalog, CatalogError, load_catalog
+from skillcheck.reports import (
+    ReportError,
+    ReportSnapshot,
+    ScoredReport,
+    incremental_report_path,
+    load_scored_report,
+)
+from skillcheck.results import CheckResult as ScoredCheck
+from skillcheck.results import ScoredRun
+from skillcheck.runs import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    MIN_CONCURRENCY,
+    Listener,
+    RunEngine,
+    RunOutcome,
+    Task,
+    build_tasks,
+)
+
+logger = logging.getLogger(__name__)
+
+CANCEL_POLL_S = 1.0
+HEARTBEAT_S = 5.0
+
+
+class RunRequestError(ValueError):
+    """A run cannot be planned, created or resumed as asked; the message says what is valid."""
+
+
+# --- Configuration ------------------------------------------------------------------------
+
+
+def auditor_registry() -> dict[str, Auditor]:
+    return build_registry(
+        AuditorConfig(
+            models=dict(settings.SKILLCHECK_MODELS),
+            claude_bin=settings.SKILLCHECK_CLAUDE_BIN,
+            anthropic_api_key=settings.ANTHROPIC_API_KEY,
+            anthropic_base_url=settings.ANTHROPIC_BASE_URL,
+            timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
+            max_retries=settings.SKILLCHECK_MAX_RETRIES,
+        )
+    )
+
+
+def default_models(auditors: dict[str, Auditor] | None = None) -> list[str]:
+    """``sonnet`` when Claude can run here, else the offline ``heuristic``."""
+    auditors = auditor_registry() if auditors is None else auditors
+    sonnet = auditors.get("sonnet")
+    if sonnet is not None and sonnet.availability().available:
+        return ["sonnet"]
+    return ["heuristic"]
+
+
+def load_default_catalog(path: Path | str | None = None) -> Catalog:
+    try:
+        return load_catalog(path or settings.SKILLCHECK_CATALOG)
+    except CatalogError as exc:
+        raise RunRequestError(f"catalog unusable: {exc}") from None
+
+
+def default_reports_dir() -> Path:
+    return Path(settings.SKILLCHECK_REPORTS_DIR)
+
+
+def task_timeout_s() -> float:
+    """A safety net above the auditors' own per-call timeouts and retries."""
+    configured = getattr(settings, "SKILLCHECK_TASK_TIMEOUT_S", None)
+    if configured:
+        return float(configured)
+    calls = settings.SKILLCHECK_MAX_RETRIES + 1
+    return settings.SKILLCHECK_CALL_TIMEOUT_S * calls + 60.0 * calls
+
+
+def new_run_id() -> str:
+    return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+# --- Planning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    tasks: list[Task]
+    domains: list[str]
+    models: list[str]
+    concurrency: int
+
+    @property
+    def total(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def per_model(self) -> dict[str, int]:
+        counts = Counter(t.model for t in self.tasks)
+        return {m: counts[m] for m in self.models}
+
+    @property
+    def pairs(self) -> int:
+        """How many scenario-skill pairs each model audits."""
+        return len({(t.scenario.id, t.skill.name) for t in self.tasks})
+
+
+def _check_models(models: Sequence[str], auditors: dict[str, Auditor]) -> list[str]:
+    models = list(dict.fromkeys(models))
+    if not models:
+        raise RunRequestError(f"choose at least one model; valid models: {', '.join(auditors)}")
+    unknown = [m for m in models if m not in auditors]
+    if unknown:
+        raise RunRequestError(
+            f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(auditors)}"
+        )
+    for model in models:
+        availability = auditors[model].availability()
+        if not availability.available:
+            raise RunRequestError(f"model {model} is not available: {availability.reason}")
+    return models
+
+
+def run_plan(
+    *,
+    catalog: Catalog,
+    domains: Sequence[str] | None,
+    models: Sequence[str],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    auditors: dict[str, Auditor] | None = None,
+) -> RunPlan:
+    """Validate a run request and list its tasks; nothing is called or saved."""
+    auditors = auditor_registry() if auditors is None else auditors
+    models = _check_models(models, auditors)
+    selected = list(dict.fromkeys(domains or catalog.domains))
+    unknown = [d for d in selected if d not in catalog.domains]
+    if unknown:
+        raise RunRequestError(
+            f"unknown domain(s): {', '.join(unknown)}; valid domains: {', '.join(catalog.domains)}"
+        )
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise RunRequestError(
+            f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
+        )
+    tasks = build_tasks(catalog, domains=selected, models=models)
+    ordered = [d for d in catalog.domains if d in set(selected)]
+    return RunPlan(tasks=tasks, domains=ordered, models=models, concurrency=concurrency)
+
+
+def run_create(
+    *,
+    domains: Sequence[str] | None,
+    models: Sequence[str],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    catalog_path: Path | str | None = None,
+    run_id: str | None = None,
+    reports_dir: Path | str | None = None,
+    auditors: dict[str, Auditor] | None = None,
+) -> Run:
+    """A pending run that remembers everything a later ``--resume`` needs."""
+    catalog = load_default_catalog(catalog_path)
+    plan = run_plan(
+        catalog=catalog, domains=domains, models=models, concurrency=concurrency, auditors=auditors
+    )
+    run_id = run_id or new_run_id()
+    if not run_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise RunRequestError("a run id may hold only letters, digits, '-', '_' and '.'")
+    if Run.objects.filter(run_id=run_id).exists():
+        raise RunRequestError(f"run {run_id} exists already; resume it with --resume {run_id}")
+    folder = Path(reports_dir) if reports_dir else default_reports_dir()
+    return Run.objects.create(
+        run_id=run_id,
+        status=Run.Status.PENDING,
+        models=plan.models,
+        domains=plan.domains,
+        concurrency=plan.concurrency,
+        total=plan.total,
+        catalog_path=str(catalog.root),
+        catalog_fingerprint=catalog.fingerprint(),
+        catalog_fingerprints=catalog.fingerprints(),
+        report_path=str(incremental_report_path(run_id, folder.resolve())),
+    )
+
+
+# --- Rows <-> results ---------------------------------------------------------------------
+
+
+def scored_from_task(task: TaskResult) -> ScoredRun:
+    return ScoredRun(
+        scenario_id=task.scenario_id,
+        skill=task.skill,
+        model=task.model,
+        domain=task.domain,
+        checks=[
+            ScoredCheck(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
+        ],
+        risk_level=task.risk_level,
+        markdown_response=task.markdown_response,
+        duration_s=task.duration_s,
+        input_tokens=task.input_tokens,
+        output_tokens=task.output_tokens,
+        cost_usd=task.cost_usd,
+        error=task.error or None,
+    )
+
+
+def _save_task(run: Run, result: ScoredRun) -> TaskResult:
+    """One task row and its check rows (replacing an earlier row of the same task)."""
+    TaskResult.objects.filter(
+        run=run, scenario_id=result.scenario_id, skill=result.skill, model=result.model
+    ).delete()
+    task = TaskResult.objects.create(
+        run=run,
+        scenario_id=result.scenario_id,
+        domain=result.domain,
+        skill=result.skill,
+        model=result.model,
+        risk_level=result.risk_level,
+        duration_s=result.duration_s,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+        error=result.error or "",
+        markdown_response=result.markdown_response,
+    )
+    unique = {c.check_id: c for c in result.checks}
+    CheckResult.objects.bulk_create(
+        CheckResult(
+            task=task, check_id=c.check_id, result=c.result, evidence=c.evidence, summary=c.summary
+        )
+        for c in unique.values()
+    )
+    return task
+
+
+def _run_results(run: Run) -> list[ScoredRun]:
+    tasks = run.tasks.order_by("finished_at", "pk").prefetch_related("checks")
+    return [scored_from_task(t) for t in tasks]
+
+
+def _recount(run: Run) -> None:
+    """Counters from the rows themselves (the rows are the truth after a kill)."""
+    totals = run.tasks.aggregate(
+        n=Count("pk"),
+        failed=Count("pk", filter=~Q(error="")),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("cost_usd"),
+    )
+    run.completed = totals["n"]
+    run.failed = totals["failed"]
+    run.input_tokens = totals["input_tokens"] or 0
+    run.output_tokens = totals["output_tokens"] or 0
+    run.cost_usd = totals["cost"] or 0.0
+
+
+def _metadata(run: Run) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "models": run.models,
+        "domains": run.domains,
+        "concurrency": run.concurrency,
+        "total": run.total,
+        "catalog_path": run.catalog_path,
+        "catalog_fingerprint": run.catalog_fingerprint,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error or None,
+    }
+
+
+def _report_path(run: Run) -> Path:
+    if run.report_path:
+        return Path(run.report_path)
+    return incremental_report_path(run.run_id, default_reports_dir())
+
+
+def _snapshot(run: Run) -> ReportSnapshot:
+    path = _report_path(run)
+    snapshot = ReportSnapshot(run.run_id, reports_dir=path.parent, metadata=_metadata(run))
+    snapshot.extend(_run_results(run))
+    return snapshot
+
+
+def run_report_sync(run: Run) -> Path:
+    """Rewrite the run's JSON from its database rows (after a kill, the JSON may lag)."""
+    snapshot = _snapshot(run)
+    snapshot.write(force=True)
+    if run.report_path != str(snapshot.path):
+        run.report_path = str(snapshot.path)
+        run.save(update_fields=["report_path"])
+    return snapshot.path
+
+
+# --- Execution ----------------------------------------------------------------------------
+
+
+class _Execution:
+    """The hooks the engine calls for one run, all on the thread running ``run_execute``."""
+
+    def __init__(self, run: Run, snapshot: ReportSnapshot, cancel_event: threading.Event):
+        self.run = run
+        self.snapshot = snapshot
+        self.cancel_event = cancel_event
+        self._last_cancel_poll = 0.0
+        self._last_heartbeat = time.monotonic()
+
+    def on_result(self, result: ScoredRun) -> None:
+        with transaction.atomic():
+            _save_task(self.run, result)
+            Run.objects.filter(pk=self.run.pk).update(
+                completed=F("completed") + 1,
+                failed=F("failed") + (1 if result.error else 0),
+                input_tokens=F("input_tokens") + result.input_tokens,
+                output_tokens=F("output_tokens") + result.output_tokens,
+                cost_usd=F("cost_usd") + result.cost_usd,
+                heartbeat_at=timezone.now(),
+            )
+        self._last_heartbeat = time.monotonic()
+        self.snapshot.add(result)
+        self.snapshot.write()
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_cancel_poll < CANCEL_POLL_S:
+            return False
+        self._last_cancel_poll = now
+        return Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
+
+    def on_tick(self) -> None:
+        """Beat while long tasks are in flight, so the run does not look interrupted."""
+        now = time.monotonic()
+        if now - self._last_heartbeat >= HEARTBEAT_S:
+            self._last_heartbeat = now
+            Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        if self.snapshot.due():
+            self.snapshot.write()  # a throttled write still pending goes out within ~1 s
+
+    def on_finish(self, outcome: RunOutcome) -> str:
+        run = self.run
+        run.refresh_from_db()
+        _recount(run)
+        run.status = outcome.status
+        run.error = outcome.error or ""
+        run.finished_at = timezone.now()
+        run.heartbeat_at = run.finished_at
+        run.save()
+        self.snapshot.update_metadata(**_metadata(run))
+        self.snapshot.write(force=True)
+        return str(self.snapshot.path)
+
+
+def _fail(run: Run, error: str, listeners: Iterable[Listener]) -> Run:
+    run.status = Run.Status.FAILED
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    logger.error("run %s failed: %s", run.run_id, error)
+    for listener in listeners:
+        listener({"type": "error", "run_id": run.run_id, "error": error})
+    return run
+
+
+def run_execute(
+    run: Run,
+    *,
+    listeners: Iterable[Listener] = (),
+    cancel_event: threading.Event | None = None,
+    auditors: dict[str, Auditor] | None = None,
+    task_timeout: float | None = None,
+    cancel_grace_s: float | None = None,
+) -> Run:
+    """Run every task of ``run`` that is missing or failed, to the end or a cancel. Blocking.
+
+    A fresh run and a resumed one are the same thing here: finished tasks are skipped,
+    failed ones are retried (their old rows are dropped first), and the JSON is rewritten
+    from the database before the first task, so it never stays behind after a kill.
+    """
+    listeners = list(listeners)
+    run.refresh_from_db()
+    if run.status == Run.Status.RUNNING and not run.is_stale:
+        raise RunRequestError(f"run {run.run_id} is already running")
+    try:
+        catalog = load_catalog(run.catalog_path or settings.SKILLCHECK_CATALOG)
+        registry = auditor_registry() if auditors is None else auditors
+        _check_models(run.models, registry)
+        tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
+    except (CatalogError, RunRequestError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        return _fail(run, str(message), listeners)
+
+    run.tasks.exclude(error="").delete()
+    done = set(run.tasks.values_list("scenario_id", "skill", "model"))
+    remaining = [t for t in tasks if t.key not in done]
+    run.total = len(done | {t.key for t in tasks})
+    _recount(run)
+    run.status = Run.Status.RUNNING
+    run.error = ""
+    run.started_at = run.started_at or timezone.now()
+    run.finished_at = None
+    run.heartbeat_at = timezone.now()
+    run.report_path = str(_report_path(run))
+    run.save()
+
+    snapshot = _snapshot(run)
+    cancel_event = cancel_event or threading.Event()
+    execution = _Execution(run, snapshot, cancel_event)
+    engine = RunEngine(
+        remaining,
+        registry,
+        catalog.taxonomy,
+        run_id=run.run_id,
+        concurrency=run.concurrency,
+        listeners=listeners,
+        cancel_event=cancel_event,
+        should_cancel=execution.should_cancel,
+        on_result=execution.on_result,
+        on_tick=execution.on_tick,
+        on_finish=execution.on_finish,
+        task_timeout_s=task_timeout if task_timeout is not None else task_timeout_s(),
+        cancel_grace_s=(
+            cancel_grace_s
+            if cancel_grace_s is not None
+            else float(getattr(settings, "SKILLCHECK_CANCEL_GRACE_S", 10.0))
+        ),
+        total=run.total,
+        initial_completed=run.completed,
+        initial_failed=run.failed,
+    )
+    try:
+        snapshot.write(force=True)
+        engine.run()
+    except BaseException as exc:
+        # Ctrl-C outside the engine's loop, or a failure before it started: never leave
+        # the run looking alive.
+        run.refresh_from_db()
+        if run.status == Run.Status.RUNNING:
+            _fail(run, f"{type(exc).__name__}: {exc}", [])
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def run_cancel(run: Run) -> None:
+    """Ask the process running ``run`` to stop (it polls about once a second).
+
+    A run that nobody is executing (pending, or killed) is marked cancelled at once.
+    """
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    run.refresh_from_db()
+    if run.status == Run.Status.INTERRUPTED or run.is_stale:
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.CANCELLED)
+        run.refresh_from_db()
+
+
+def run_mark_stale_interrupted() -> int:
+    """Running runs whose heartbeat stopped (a killed process) become ``interrupted``."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
+    stale = Run.objects.filter(status=Run.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return stale.update(status=Run.Status.INTERRUPTED)
+
+
+def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:
+    before = run.catalog_fingerprints or {}
+    now = catalog.fingerprints()
+    warnings = []
+    for kind in ("skills", "scenarios"):
+        old, new = before.get(kind, {}), now[kind]
+        singular = kind[:-1]
+        changed = sorted(k for k in old if k in new and old[k] != new[k])
+        removed = sorted(k for k in old if k not in new)
+        if changed:
+            warnings.append(f"{singular}(s) changed since the run started: {', '.join(changed)}")
+        if removed:
+            warnings.append(f"{singular}(s) no longer in the catalog: {', '.join(removed)}")
+    return warnings
+
+
+def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Run:
+    """Make an interrupted, cancelled or failed run ready for ``run_execute`` again.
+
+    The returned run carries ``resume_warnings``: skills or scenarios that changed since the
+    run started (their finished tasks are kept as they are).
+    """
+    run_mark_stale_interrupted()
+    run = Run.objects.filter(run_id=run_id).first()
+    if run is None:
+        recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
+        raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")
+    if run.status == Run.Status.RUNNING:
+        raise RunRequestError(
+            f"run {run_id} is still running (its heartbeat is fresh); cancel it or wait"
+        )
+    catalog = load_default_catalog(run.catalog_path)
+    _check_models(run.models, auditor_registry() if auditors is None else auditors)
+    warnings = _fingerprint_warnings(run, catalog)
+    for warning in warnings:
+        logger.warning("run %s: %s", run_id, warning)
+    run.status = Run.Status.PENDING
+    run.cancel_requested = False
+    run.error = ""
+    run.finished_at = None
+    run.save(update_fields=["status", "cancel_requested", "error", "finished_at"])
+    run.resume_warnings = warnings
+    return run
+
+
+# --- Summaries ----------------------------------------------------------------------------
+
+
+@dataclass
+class GroupSummary:
+    name: str
+    tasks: int = 0
+    errors: int = 0
+    passed: int = 0
+    failed_checks: int = 0
+    unclear: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    top_failing: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def scored(self) -> int:
+        return self.passed + self.failed_checks + self.unclear
+
+    @property
+    def pass_pct(self) -> float | None:
+        return round(100 * self.passed / self.scored, 1) if self.scored else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tasks": self.tasks,
+            "errors": self.errors,
+            "pass_pct": self.pass_pct,
+            "fails": self.failed_checks,
+            "unclear": self.unclear,
+            "top_failing": [{"check_id": c, "fails": n} for c, n in self.top_failing],
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "avg_duration_s": round(self.duration_s / self.tasks, 3) if self.tasks else None,
+        }
+
+
+def run_summary(run: Run, *, top: int = 3) -> dict[str, list[GroupSummary]]:
+    """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures."""
+    groups: dict[str, dict[str, GroupSummary]] = {"skill": {}, "model": {}}
+    for row in run.tasks.values("skill", "model").annotate(
+        n=Count("pk"),
+        errors=Count("pk", filter=~Q(error="")),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("cost_usd"),
+        duration=Sum("duration_s"),
+    ):
+        for kind in ("skill", "model"):
+            summary = groups[kind].setdefault(row[kind], GroupSummary(row[kind]))
+            summary.tasks += row["n"]
+            summary.errors += row["errors"]
+            summary.input_tokens += row["input_tokens"] or 0
+            summary.output_tokens += row["output_tokens"] or 0
+            summary.cost_usd += row["cost"] or 0.0
+            summary.duration_s += row["duration"] or 0.0
+    fails: dict[str, dict[str, Counter]] = {
+        "skill": defaultdict(Counter),
+        "model": defaultdict(Counter),
+    }
+    checks = CheckResult.objects.filter(task__run=run)
+    for row in checks.values("task__skill", "task__model", "check_id", "result").annotate(
+        n=Count("pk")
+    ):
+        for kind in ("skill", "model"):
+            summary = groups[kind][row[f"task__{kind}"]]
+            if row["result"] == "pass":
+                summary.passed += row["n"]
+            elif row["result"] == "fail":
+                summary.failed_checks += row["n"]
+                fails[kind][summary.name][row["check_id"]] += row["n"]
+            elif row["result"] == "unclear":
+                summary.unclear += row["n"]
+    for kind in ("skill", "model"):
+        for name, summary in groups[kind].items():
+            summary.top_failing = fails[kind][name].most_common(top)
+    return {
+        "skills": sorted(groups["skill"].values(), key=lambda s: s.name),
+        "models": [groups["model"][m] for m in run.models if m in groups["model"]]
+        + [s for m, s in groups["model"].items() if m not in run.models],
+    }
+
+
+# --- Import -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    path: Path
+    run: Run
+    created: int
+    skipped: int
+    report_rewritten: bool = False
+
+
+def _imported_run_id(report: ScoredReport) -> str:
+    return report.run_id or f"import-{report.path.stem}"
+
+
+def report_import(path: Path | str) -> ImportOutcome:
+    """Put one JSON report in the database; importing it again adds nothing.
+
+    Rows already in the database win (the database is the truth for its own runs). When the
+    database holds more of a run than its JSON (a kill), the JSON is rewritten from it.
+    """
+    report = load_scored_report(path)
+    run_id = _imported_run_id(report)
+    meta = report.metadata
+    models = list(dict.fromkeys(r.model for r in report.results))
+    with transaction.atomic():
+        run, created_run = Run.objects.get_or_create(
+            run_id=run_id,
+            defaults={
+                "status": Run.Status.COMPLETED,
+                "models": meta.get("models") or models,
+                "domains": meta.get("domains")
+                or sorted({r.domain for r in report.results if r.domain}),
+                "concurrency": int(meta.get("concurrency") or DEFAULT_CONCURRENCY),
+                "total": int(meta.get("total") or len(report.results)),
+                "catalog_path": str(meta.get("catalog_path") or ""),
+                "catalog_fingerprint": str(meta.get("catalog_fingerprint") or ""),
+                "report_path": str(Path(path).resolve()),
+                "started_at": report.generated,
+                "finished_at": report.generated,
+            },
+        )
+        existing = set(run.tasks.values_list("scenario_id", "skill", "model"))
+        created = skipped = 0
+        for result in report.results:
+            if result.key in existing:
+                skipped += 1
+                continue
+            _save_task(run, result)
+            existing.add(result.key)
+            created += 1
+        _recount(run)
+        if created_run and run.completed < run.total:
+            run.status = Run.Status.INTERRUPTED
+        run.save()
+    rewritten = False
+    if report.run_id and run.completed > len(report.results):
+        run_report_sync(run)
+        rewritten = True
+    return ImportOutcome(Path(path), run, created, skipped, rewritten)
+
+
+def reports_import(paths: Iterable[Path | str]) -> tuple[list[ImportOutcome], list[str]]:
+    """Import many reports; a bad file is reported, never fatal."""
+    outcomes, problems = [], []
+    for path in paths:
+        try:
+            outcomes.append(report_import(path))
+        except ReportError as exc:
+            problems.append(str(exc))
+    return outcomes, problems
