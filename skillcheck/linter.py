@@ -498,8 +498,8 @@ class _Linter:
         return " ".join(context)
 
     def check_guidance(self) -> None:
-        for _source, line, target in self.missing:
-            if _source is self.main:
+        for source, line, target in self.missing:
+            if source is self.main:
                 self.add("BP-8", "SKILL.md", line, f"linked file not found: {target}")
         mentions: dict[Path, list[int]] = {}
         for line, target in _link_targets(self.main):

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         from rich.table import Table
 
         table = Table(title="Static best-practice checks")
-        table.add_column("skill")
+        table.add_column("skill", no_wrap=True)
         for column in columns:
             table.add_column(column, justify="center")
         for name, lint in lints.items():
@@ -79,4 +79,7 @@ class Command(BaseCommand):
                 for c in columns
             ]
             table.add_row(name, *cells)
-        Console(file=self.stdout._out).print(table)
+        console = Console(file=self.stdout._out)
+        longest = max((len(name) for name in lints), default=5)
+        console.width = max(console.width, longest + 4 + len(columns) * 9)
+        console.print(table)
