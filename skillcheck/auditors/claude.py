@@ -22,6 +22,9 @@ UNAVAILABLE_REASON = "claude CLI not found and ANTHROPIC_API_KEY not set"
 
 
 class ClaudeAuditor:
+    """``duration_s`` is the wall time of the whole audit, retries and backoff included;
+    tokens and cost are those of the attempt that answered."""
+
     def __init__(self, alias: str, model_id: str, config: AuditorConfig):
         self.name = alias
         self.model_id = model_id
