@@ -132,7 +132,9 @@ class RunPlan:
         return len({(t.scenario.id, t.skill.name) for t in self.tasks})
 
 
-def _check_models(models: Sequence[str], auditors: dict[str, Auditor]) -> list[str]:
+def _check_models(
+    models: Sequence[str], auditors: dict[str, Auditor], *, require_available: bool = True
+) -> list[str]:
     models = list(dict.fromkeys(models))
     if not models:
         raise RunRequestError(f"choose at least one model; valid models: {', '.join(auditors)}")
@@ -141,7 +143,7 @@ def _check_models(models: Sequence[str], auditors: dict[str, Auditor]) -> list[s
         raise RunRequestError(
             f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(auditors)}"
         )
-    for model in models:
+    for model in models if require_available else ():
         availability = auditors[model].availability()
         if not availability.available:
             raise RunRequestError(f"model {model} is not available: {availability.reason}")
@@ -155,10 +157,14 @@ def run_plan(
     models: Sequence[str],
     concurrency: int = DEFAULT_CONCURRENCY,
     auditors: dict[str, Auditor] | None = None,
+    require_available: bool = True,
 ) -> RunPlan:
-    """Validate a run request and list its tasks; nothing is called or saved."""
+    """Validate a run request and list its tasks; nothing is called or saved.
+
+    ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
+    """
     auditors = auditor_registry() if auditors is None else auditors
-    models = _check_models(models, auditors)
+    models = _check_models(models, auditors, require_available=require_available)
     selected = list(dict.fromkeys(domains or catalog.domains))
     unknown = [d for d in selected if d not in catalog.domains]
     if unknown:
@@ -397,15 +403,18 @@ def run_execute(
     *,
     listeners: Iterable[Listener] = (),
     cancel_event: threading.Event | None = None,
+    abort_event: threading.Event | None = None,
     auditors: dict[str, Auditor] | None = None,
     task_timeout: float | None = None,
     cancel_grace_s: float | None = None,
 ) -> Run:
     """Run every task of ``run`` that is missing or failed, to the end or a cancel. Blocking.
 
-    A fresh run and a resumed one are the same thing here: finished tasks are skipped,
-    failed ones are retried (their old rows are dropped first), and the JSON is rewritten
-    from the database before the first task, so it never stays behind after a kill.
+    ``cancel_event`` stops launching (in-flight tasks get a grace period); ``abort_event``
+    also stops waiting for them. A fresh run and a resumed one are the same thing here:
+    finished tasks are skipped, failed ones are retried (their old rows are dropped first),
+    and the JSON is rewritten from the database before the first task, so it never stays
+    behind after a kill.
     """
     listeners = list(listeners)
     run.refresh_from_db()
@@ -444,6 +453,7 @@ def run_execute(
         concurrency=run.concurrency,
         listeners=listeners,
         cancel_event=cancel_event,
+        abort_event=abort_event,
         should_cancel=execution.should_cancel,
         on_result=execution.on_result,
         on_tick=execution.on_tick,

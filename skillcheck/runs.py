@@ -120,6 +120,7 @@ class RunEngine:
         concurrency: int = DEFAULT_CONCURRENCY,
         listeners: Iterable[Listener] = (),
         cancel_event: threading.Event | None = None,
+        abort_event: threading.Event | None = None,
         should_cancel: Callable[[], bool] | None = None,
         on_result: Callable[[ScoredRun], None] | None = None,
         on_tick: Callable[[], None] | None = None,
@@ -142,7 +143,7 @@ class RunEngine:
         self.concurrency = concurrency
         self.listeners = list(listeners)
         self.cancel_event = cancel_event or threading.Event()
-        self.abort_event = threading.Event()
+        self.abort_event = abort_event or threading.Event()
         self.should_cancel = should_cancel
         self.on_result = on_result
         self.on_tick = on_tick
@@ -173,7 +174,7 @@ class RunEngine:
                 logger.exception("run %s: a listener failed on %s", self.run_id, event["type"])
 
     def _cancelled(self) -> bool:
-        if self.cancel_event.is_set():
+        if self.cancel_event.is_set() or self.abort_event.is_set():
             return True
         if self.should_cancel is not None and self.should_cancel():
             self.cancel_event.set()

@@ -1,0 +1,355 @@
+"""``manage.py run_scored``: one scored run over domains × models, live, resumable."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from heatmap import runs
+from heatmap.models import Run
+from heatmap.runs import RunRequestError
+from skillcheck.runs import estimate_cost
+
+EXIT_INVALID = 2
+EXIT_CANCELLED = 130
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+class PlainProgress:
+    """One line per finished task, for logs and pipes."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.started = time.monotonic()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event["type"] != "progress" or event["status"] == "running":
+            return
+        width = len(str(event["total"]))
+        line = (
+            f"[{event['completed']:>{width}}/{event['total']}] {event['status']:<5} "
+            f"{event['scenario_id']} × {event['skill']} × {event['model']} "
+            f"{event['duration_s'] or 0:.1f}s"
+        )
+        if event["error"]:
+            line += f" — {event['error'][:200]}"
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live bar: completed/total, failures, rate, elapsed and ETA."""
+
+    def __init__(self, console: Console, total: int, completed: int):
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task(
+            "auditing", total=total, completed=completed, failed=0, rate=""
+        )
+        self.started = time.monotonic()
+        self.first = completed
+        self.progress.start()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event["type"] != "progress" or event["status"] == "running":
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = (event["completed"] - self.first) / elapsed * 60
+        self.progress.update(
+            self.task,
+            completed=event["completed"],
+            total=event["total"],
+            failed=event["failed"],
+            rate=f"{rate:.1f}/min",
+        )
+        if event["error"]:
+            self.progress.console.print(
+                f"[red]error[/] {event['scenario_id']} × {event['skill']} × {event['model']}: "
+                f"{event['error'][:200]}"
+            )
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+class Command(BaseCommand):
+    help = (
+        "Audit skills against scenarios with one or more models in one run. Every finished "
+        "task is saved at once (database and reports/scored_run_<id>.json); Ctrl-C stops "
+        "cleanly and --resume RUN_ID finishes the run later."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--domains", help="comma-separated domain ids (default: all)")
+        parser.add_argument(
+            "--models", help="comma-separated models (default: sonnet if Claude is available)"
+        )
+        parser.add_argument("--concurrency", type=int, default=3, help="tasks at once (1-64)")
+        parser.add_argument("--catalog", help="catalog folder (default: SKILLCHECK_CATALOG)")
+        parser.add_argument("--reports-dir", help="where the JSON report goes")
+        parser.add_argument("--run-id", help="id for the new run (default: time-based)")
+        parser.add_argument("--dry-run", action="store_true", help="show the plan; call nothing")
+        parser.add_argument("--list-models", action="store_true", help="models and availability")
+        parser.add_argument("--resume", metavar="RUN_ID", help="finish an unfinished run")
+        parser.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    def handle(self, *args, **options):
+        self.as_json = options["json"]
+        self.console = Console(
+            file=sys.stderr if self.as_json else self.stdout,
+            width=None if self._tty() else 120,
+            force_terminal=self._tty(),
+        )
+        try:
+            if options["list_models"]:
+                return self.list_models()
+            runs.run_mark_stale_interrupted()
+            if options["resume"]:
+                run = self.resume(options)
+            else:
+                run = self.create(options)
+                if run is None:
+                    return None
+            return self.run_to_end(run)
+        except RunRequestError as exc:
+            raise CommandError(str(exc), returncode=EXIT_INVALID) from None
+
+    # --- the steps --------------------------------------------------------------------------
+
+    def _tty(self) -> bool:
+        stream = sys.stderr if self.as_json else self.stdout
+        return bool(getattr(stream, "isatty", lambda: False)())
+
+    def _say(self, text: str) -> None:
+        self.console.print(text, highlight=False, soft_wrap=True)
+
+    def list_models(self) -> None:
+        rows = []
+        for name, auditor in runs.auditor_registry().items():
+            availability = auditor.availability()
+            rows.append(
+                {
+                    "name": name,
+                    "model_id": getattr(auditor, "model_id", name),
+                    "available": availability.available,
+                    "via": availability.via,
+                    "reason": availability.reason,
+                }
+            )
+        if self.as_json:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        table = Table("model", "id", "available", "via / reason")
+        for row in rows:
+            table.add_row(
+                row["name"],
+                row["model_id"],
+                "yes" if row["available"] else "no",
+                ": ".join(part for part in (row["via"], row["reason"]) if part),
+            )
+        self.console.print(table)
+
+    def resume(self, options: dict[str, Any]) -> Run:
+        extra = [
+            f"--{name.replace('_', '-')}"
+            for name in ("domains", "models", "catalog", "reports_dir", "run_id", "dry_run")
+            if options[name]
+        ]
+        if extra:
+            raise RunRequestError(f"--resume uses the run's own settings; drop {', '.join(extra)}")
+        run = runs.run_resume(options["resume"])
+        for warning in run.resume_warnings:
+            self._say(f"[yellow]warning:[/] {warning}")
+        return run
+
+    def create(self, options: dict[str, Any]) -> Run | None:
+        catalog = runs.load_default_catalog(options["catalog"])
+        auditors = runs.auditor_registry()
+        models = _csv(options["models"]) or runs.default_models(auditors)
+        plan = runs.run_plan(
+            catalog=catalog,
+            domains=_csv(options["domains"]),
+            models=models,
+            concurrency=options["concurrency"],
+            auditors=auditors,
+            require_available=not options["dry_run"],
+        )
+        if options["dry_run"]:
+            self.dry_run(plan, catalog)
+            return None
+        return runs.run_create(
+            domains=plan.domains,
+            models=plan.models,
+            concurrency=plan.concurrency,
+            catalog_path=catalog.root,
+            run_id=options["run_id"],
+            reports_dir=options["reports_dir"],
+            auditors=auditors,
+        )
+
+    def dry_run(self, plan: runs.RunPlan, catalog) -> None:
+        estimate = estimate_cost(plan.tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+        if self.as_json:
+            data = {
+                "dry_run": True,
+                "total": plan.total,
+                "pairs": plan.pairs,
+                "domains": plan.domains,
+                "models": plan.models,
+                "concurrency": plan.concurrency,
+                "per_model": plan.per_model,
+                "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
+            }
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        self._say(
+            f"{len(plan.domains)} domains × {plan.pairs} scenario-skill pairs × "
+            f"{len(plan.models)} models = {plan.total} tasks (dry run: nothing is called)"
+        )
+        table = Table("model", "tasks", "estimated cost")
+        for model, count in plan.per_model.items():
+            table.add_row(model, str(count), f"${estimate.get(model, 0.0):.2f}")
+        table.add_row("total", str(plan.total), f"${sum(estimate.values()):.2f}")
+        self.console.print(table)
+
+    def run_to_end(self, run: Run) -> None:
+        remaining = run.total - run.tasks.filter(error="").count()
+        self._say(
+            f"Run {run.run_id}: {run.total} tasks ({', '.join(run.models)}; "
+            f"{len(run.domains)} domains; concurrency {run.concurrency})"
+            + (f", {remaining} to do" if remaining != run.total else "")
+        )
+        self._say(f"Report: {run.report_path}")
+        display = (
+            RichProgress(self.console, run.total, run.total - remaining)
+            if self._tty()
+            else PlainProgress(sys.stderr if self.as_json else self.stdout)
+        )
+        cancel, abort = threading.Event(), threading.Event()
+        try:
+            with _signals_cancel(cancel, abort, self._say):
+                run = runs.run_execute(
+                    run, listeners=[display], cancel_event=cancel, abort_event=abort
+                )
+        finally:
+            display.close()
+        self.finish(run)
+
+    def finish(self, run: Run) -> None:
+        summary = runs.run_summary(run)
+        resume = f"python manage.py run_scored --resume {run.run_id}"
+        if self.as_json:
+            data = {
+                "run_id": run.run_id,
+                "status": run.status,
+                "total": run.total,
+                "completed": run.completed,
+                "failed": run.failed,
+                "report": run.report_path,
+                "input_tokens": run.input_tokens,
+                "output_tokens": run.output_tokens,
+                "cost_usd": round(run.cost_usd, 6),
+                "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
+                "skills": [s.as_dict() for s in summary["skills"]],
+                "models": [s.as_dict() for s in summary["models"]],
+                "error": run.error or None,
+                "resume_command": None if run.status == Run.Status.COMPLETED else resume,
+            }
+            self.stdout.write(json.dumps(data, indent=2))
+        else:
+            self.print_tables(summary)
+            self._say(
+                f"Run {run.run_id} {run.status}: {run.completed}/{run.total} tasks, "
+                f"{run.failed} failed; tokens {run.input_tokens:,} in / "
+                f"{run.output_tokens:,} out; cost ${run.cost_usd:.4f}"
+            )
+            self._say(f"Report: {run.report_path}")
+        if run.status == Run.Status.CANCELLED:
+            self._say(f"Cancelled. To finish it: {resume}")
+            raise SystemExit(EXIT_CANCELLED)
+        if run.status != Run.Status.COMPLETED:
+            raise CommandError(f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}")
+
+    def print_tables(self, summary: dict[str, list[runs.GroupSummary]]) -> None:
+        def pct(value: float | None) -> str:
+            return "—" if value is None else f"{value:.0f}%"
+
+        skills = Table("skill", "tasks", "pass", "fails", "errors", "top failing checks")
+        for s in summary["skills"]:
+            top = ", ".join(f"{c} ({n})" for c, n in s.top_failing)
+            skills.add_row(
+                s.name, str(s.tasks), pct(s.pass_pct), str(s.failed_checks), str(s.errors), top
+            )
+        models = Table("model", "tasks", "pass", "fails", "errors", "tokens in/out", "cost")
+        for s in summary["models"]:
+            models.add_row(
+                s.name,
+                str(s.tasks),
+                pct(s.pass_pct),
+                str(s.failed_checks),
+                str(s.errors),
+                f"{s.input_tokens:,}/{s.output_tokens:,}",
+                f"${s.cost_usd:.4f}",
+            )
+        self.console.print(skills)
+        self.console.print(models)
+
+
+@contextmanager
+def _signals_cancel(cancel: threading.Event, abort: threading.Event, say):
+    """First Ctrl-C or SIGTERM: stop launching; a second one: stop waiting for in-flight."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if cancel.is_set():
+            abort.set()
+            say("Stopping now; unfinished tasks are left for --resume.")
+            return
+        cancel.set()
+        say("Cancelling: no new tasks; waiting for tasks in flight (Ctrl-C again to stop now).")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

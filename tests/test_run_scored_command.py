@@ -1,0 +1,147 @@
+"""``manage.py run_scored`` in-process: options, output, exit codes, cancel and resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from heatmap import runs
+from heatmap.models import Run, TaskResult
+from tests.run_helpers import StubAuditor
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN = "competitive-intelligence"
+
+
+@pytest.fixture(autouse=True)
+def isolated(settings, tmp_path, corpus_dir):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    settings.SKILLCHECK_CATALOG = corpus_dir
+
+
+@pytest.fixture
+def auditors(monkeypatch):
+    registry = {
+        "heuristic": StubAuditor("heuristic"),
+        "sonnet": StubAuditor("sonnet", result="fail"),
+        "opus": StubAuditor("opus", available=False),
+    }
+    monkeypatch.setattr(runs, "auditor_registry", lambda: registry)
+    return registry
+
+
+def run_command(*args: str) -> str:
+    out = io.StringIO()
+    call_command("run_scored", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_run_prints_id_and_total_first_then_tables(auditors):
+    out = run_command("--models", "heuristic,sonnet", "--domains", DOMAIN)
+    run = Run.objects.get()
+    first = out.splitlines()[0]
+    assert first.startswith(f"Run {run.run_id}: {run.total} tasks")
+    assert run.status == "completed" and run.completed == run.total
+    assert TaskResult.objects.count() == run.total
+    assert "top failing checks" in out and "tokens in/out" in out
+    assert f"Report: {run.report_path}" in out
+    assert out.count("] ok ") == run.total  # plain progress lines when not a terminal
+
+
+def test_default_model_is_sonnet_when_available_else_heuristic(auditors):
+    run_command("--domains", DOMAIN)
+    assert Run.objects.get().models == ["sonnet"]
+    auditors["sonnet"].available = False
+    run_command("--domains", DOMAIN)
+    assert Run.objects.order_by("-pk").first().models == ["heuristic"]
+
+
+def test_dry_run_counts_per_model_and_calls_nothing(auditors):
+    out = run_command("--models", "heuristic,opus", "--dry-run", "--json")
+    data = json.loads(out)
+    assert data["per_model"]["heuristic"] == data["per_model"]["opus"] == data["pairs"]
+    assert data["total"] == 2 * data["pairs"]
+    assert data["estimated_cost_usd"]["heuristic"] == 0.0
+    assert Run.objects.count() == 0 and auditors["heuristic"].calls == []
+
+
+def test_dry_run_table(auditors):
+    out = run_command("--models", "heuristic", "--domains", DOMAIN, "--dry-run")
+    assert "scenario-skill pairs" in out and "estimated cost" in out
+
+
+def test_list_models_gives_reasons(auditors):
+    rows = json.loads(run_command("--list-models", "--json"))
+    opus = next(r for r in rows if r["name"] == "opus")
+    assert opus["available"] is False and "switched off" in opus["reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "gpt"], r"unknown model\(s\): gpt; valid models: heuristic, sonnet, opus"),
+        (["--models", "opus"], "opus is not available: opus is switched off"),
+        (["--domains", "nowhere"], r"unknown domain\(s\): nowhere; valid domains: .*wf"),
+        (["--concurrency", "100"], "from 1 to 64"),
+        (["--resume", "nope"], "no run 'nope'"),
+        (["--resume", "x", "--models", "heuristic"], "drop --models"),
+    ],
+)
+def test_invalid_input_is_a_clear_error_with_exit_code_2(auditors, args, message):
+    with pytest.raises(CommandError, match=message) as info:
+        run_command(*args)
+    assert info.value.returncode == 2
+
+
+def test_json_summary(auditors):
+    data = json.loads(
+        run_command("--models", "heuristic,sonnet", "--domains", DOMAIN, "--json", "--run-id", "j1")
+    )
+    assert data["run_id"] == "j1" and data["status"] == "completed"
+    assert data["completed"] == data["total"] and data["resume_command"] is None
+    assert {m["name"] for m in data["models"]} == {"heuristic", "sonnet"}
+    sonnet = next(m for m in data["models"] if m["name"] == "sonnet")
+    assert sonnet["pass_pct"] == 0.0 and sonnet["top_failing"]
+
+
+def test_sigint_cancels_cleanly_prints_resume_and_resume_finishes(auditors):
+    fired = []
+
+    def interrupt(request):
+        if len(auditors["heuristic"].calls) == 3 and not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C does
+        return False
+
+    auditors["heuristic"].fail_on = interrupt
+    auditors["heuristic"].delay_s = 0.05
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as info:
+        call_command(
+            "run_scored",
+            "--models",
+            "heuristic",
+            "--concurrency",
+            "1",
+            "--run-id",
+            "c1",
+            stdout=out,
+        )
+    assert info.value.code == 130
+    run = Run.objects.get(run_id="c1")
+    assert run.status == "cancelled" and 3 <= run.completed < run.total
+    assert "python manage.py run_scored --resume c1" in out.getvalue()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+    auditors["heuristic"].fail_on = None
+    calls_before = len(auditors["heuristic"].calls)
+    run_command("--resume", "c1")
+    run.refresh_from_db()
+    assert run.status == "completed" and run.completed == run.total == run.tasks.count()
+    assert len(auditors["heuristic"].calls) - calls_before == run.total - calls_before
