@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from skillcheck.auditors.base import Auditor, AuditRequest
-from skillcheck.catalog import Scenario, Skill, Taxonomy
+from skillcheck.auditors.base import Auditor, AuditRequest, AuditResponse
+from skillcheck.catalog import CatalogError, Scenario, Skill, Taxonomy
 from skillcheck.parser import parse_response
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.results import CheckResult, ScoredRun
@@ -12,14 +12,19 @@ DEV_NA_SUMMARY = "not applicable in a dev domain"
 
 
 def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Taxonomy) -> ScoredRun:
-    request = AuditRequest(
-        scenario=scenario,
-        skill=skill,
-        taxonomy=taxonomy,
-        system_prompt=build_system_prompt(taxonomy),
-        user_prompt=build_user_prompt(scenario, skill),
-    )
-    response = auditor.audit(request)
+    try:
+        request = AuditRequest(
+            scenario=scenario,
+            skill=skill,
+            taxonomy=taxonomy,
+            system_prompt=build_system_prompt(taxonomy),
+            user_prompt=build_user_prompt(scenario, skill),
+        )
+    except CatalogError as exc:
+        # An unreadable skill file fails this task, not the run.
+        response = AuditResponse(error=f"cannot read skill {skill.name}: {exc}")
+    else:
+        response = auditor.audit(request)
     result = ScoredRun(
         scenario_id=scenario.id,
         skill=skill.name,
