@@ -123,8 +123,8 @@ ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL", "")
 # ANTHROPIC_API_KEY is set, else through the `claude` CLI.
 SKILLCHECK_MODELS = {
     "haiku": os.environ.get("SKILLCHECK_HAIKU_MODEL", "claude-haiku-4-5"),
-    "sonnet": os.environ.get("SKILLCHECK_SONNET_MODEL", "claude-sonnet-4-5"),
-    "opus": os.environ.get("SKILLCHECK_OPUS_MODEL", "claude-opus-4-1"),
+    "sonnet": os.environ.get("SKILLCHECK_SONNET_MODEL", "claude-sonnet-4-6"),
+    "opus": os.environ.get("SKILLCHECK_OPUS_MODEL", "claude-opus-4-6"),
 }
 SKILLCHECK_CALL_TIMEOUT_S = float(os.environ.get("SKILLCHECK_CALL_TIMEOUT_S", "300"))
 SKILLCHECK_MAX_RETRIES = int(os.environ.get("SKILLCHECK_MAX_RETRIES", "3"))
