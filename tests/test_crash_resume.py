@@ -1,0 +1,178 @@
+"""A real ``manage.py run_scored`` process, killed with SIGKILL or stopped with SIGTERM.
+
+The child uses a file-based SQLite database and the fake ``claude`` (slowed down), so the
+test can look at the database and the JSON exactly as a user would after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DOMAINS = "competitive-intelligence"
+
+
+@pytest.fixture
+def child_env(tmp_path, fake_claude_bin, corpus_dir):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
+        "SKILLCHECK_CATALOG": str(corpus_dir),
+        "SKILLCHECK_HEARTBEAT_STALE_S": "1",
+        "SKILLCHECK_MAX_RETRIES": "0",
+        "ANTHROPIC_API_KEY": "",
+        "FAKE_CLAUDE_DELAY_S": "0.4",
+        "FAKE_CLAUDE_LOG": str(tmp_path / "calls.jsonl"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    manage("migrate", "--noinput", env=env)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
+def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_scored", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def db(env) -> sqlite3.Connection:
+    return sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
+
+
+def db_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
+    with db(env) as conn:
+        rows = conn.execute(
+            "SELECT t.scenario_id, t.skill, t.model, t.risk_level FROM heatmap_taskresult t "
+            "JOIN heatmap_run r ON r.id = t.run_id WHERE r.run_id = ?",
+            (run_id,),
+        ).fetchall()
+    return {(a, b, c): d for a, b, c, d in rows}
+
+
+def run_row(env, run_id: str) -> dict:
+    with db(env) as conn:
+        conn.row_factory = sqlite3.Row
+        return dict(
+            conn.execute("SELECT * FROM heatmap_run WHERE run_id = ?", (run_id,)).fetchone()
+        )
+
+
+def calls(env) -> int:
+    path = Path(env["FAKE_CLAUDE_LOG"])
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def wait_for_rows(env, run_id: str, count: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            if len(db_rows(env, run_id)) >= count:
+                return
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"fewer than {count} tasks finished in time")
+
+
+def json_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
+    path = Path(env["SKILLCHECK_REPORTS_DIR"]) / f"scored_run_{run_id}.json"
+    data = json.loads(path.read_text())  # must be valid JSON, whatever the moment of the kill
+    assert data["result_count"] == len(data["results"])
+    return {(r["scenario_id"], r["skill"], r["model"]): r["risk_level"] for r in data["results"]}
+
+
+def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_env):
+    env = child_env
+    proc = start(
+        "--models",
+        "haiku,sonnet",
+        "--domains",
+        DOMAINS,
+        "--concurrency",
+        "3",
+        "--run-id",
+        "crash",
+        env=env,
+    )
+    wait_for_rows(env, "crash", 5, proc)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+    proc.stderr.close()
+
+    in_db = db_rows(env, "crash")
+    in_json = json_rows(env, "crash")
+    total = run_row(env, "crash")["total"]
+    assert 5 <= len(in_db) < total
+    # The JSON is a snapshot of the rows: nothing it holds differs from the database, and it
+    # is at most the last moment's tasks behind.
+    assert all(in_db.get(key) == risk for key, risk in in_json.items())
+    assert len(in_db) - len(in_json) <= 3
+
+    time.sleep(1.5)  # the heartbeat goes stale
+    marked = manage(
+        "shell",
+        "-c",
+        "from heatmap.runs import run_mark_stale_interrupted as m; print(m())",
+        env=env,
+    )
+    assert marked.stdout.split()[-1] == "1"
+    assert run_row(env, "crash")["status"] == "interrupted"
+
+    calls_before_resume = calls(env)
+    resumed = manage("run_scored", "--resume", "crash", "--json", env=env)
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "completed" and summary["completed"] == total
+    assert summary["failed"] == 0
+    final_db, final_json = db_rows(env, "crash"), json_rows(env, "crash")
+    assert len(final_db) == total and final_json == final_db
+    # Every task exactly once: the resume called only what the database did not hold.
+    assert calls(env) - calls_before_resume == total - len(in_db)
+    row = run_row(env, "crash")
+    assert row["completed"] == total and row["status"] == "completed"
+
+
+def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
+    env = child_env
+    proc = start(
+        "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "term", env=env
+    )
+    wait_for_rows(env, "term", 2, proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "python manage.py run_scored --resume term" in out
+    assert out.splitlines()[0].startswith("Run term: ")
+    row = run_row(env, "term")
+    assert row["status"] == "cancelled" and row["completed"] < row["total"]
+    assert json_rows(env, "term") == db_rows(env, "term")
