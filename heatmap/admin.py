@@ -1,0 +1,170 @@
+"""Read-only admin for runs: list, filter by status and model, drill down to tasks and checks.
+
+Results are records of what happened, so nothing here adds, edits or deletes them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from heatmap.models import CheckResult, Run, TaskResult
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """Runs that used a model (``models`` is a JSON list; SQLite cannot query inside it)."""
+
+    title = "model"
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        names = sorted(
+            {m for models in Run.objects.values_list("models", flat=True) for m in models}
+        )
+        return [(name, name) for name in names]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        wanted = [
+            pk for pk, models in queryset.values_list("pk", "models") if self.value() in models
+        ]
+        return queryset.filter(pk__in=wanted)
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "run_id",
+        "shown_status",
+        "model_list",
+        "progress",
+        "started_at",
+        "shown_duration",
+        "tokens",
+        "cost",
+    ]
+    list_filter = ["status", ModelFilter]
+    search_fields = ["run_id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "run_id",
+        "shown_status",
+        "model_list",
+        "domains",
+        "concurrency",
+        "progress",
+        "tasks_link",
+        "tokens",
+        "cost",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "shown_duration",
+        "report_path",
+        "catalog_path",
+        "catalog_fingerprint",
+        "error",
+        "cancel_requested",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="status", ordering="status")
+    def shown_status(self, run: Run) -> str:
+        return run.display_status
+
+    @admin.display(description="models")
+    def model_list(self, run: Run) -> str:
+        return ", ".join(run.models)
+
+    @admin.display(description="progress")
+    def progress(self, run: Run) -> str:
+        text = f"{run.completed}/{run.total}"
+        return text + (f" ({run.failed} failed)" if run.failed else "")
+
+    @admin.display(description="duration")
+    def shown_duration(self, run: Run) -> str:
+        duration = run.duration
+        if duration is None:
+            return "—"
+        seconds = int(duration.total_seconds())
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    @admin.display(description="tokens in/out")
+    def tokens(self, run: Run) -> str:
+        return f"{run.input_tokens:,} / {run.output_tokens:,}"
+
+    @admin.display(description="cost", ordering="cost_usd")
+    def cost(self, run: Run) -> str:
+        return f"${run.cost_usd:.4f}"
+
+    @admin.display(description="tasks")
+    def tasks_link(self, run: Run) -> str:
+        url = reverse("admin:heatmap_taskresult_changelist") + f"?run__id__exact={run.pk}"
+        return format_html('<a href="{}">{} task results</a>', url, run.tasks.count())
+
+
+class CheckResultInline(admin.TabularInline):
+    model = CheckResult
+    fields = ["check_id", "result", "evidence", "summary"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TaskResult)
+class TaskResultAdmin(ReadOnlyAdmin):
+    list_display = [
+        "scenario_id",
+        "skill",
+        "model",
+        "domain",
+        "risk_level",
+        "ok",
+        "duration_s",
+        "cost_usd",
+        "run",
+    ]
+    list_filter = ["model", "risk_level", "domain", "run"]
+    search_fields = ["scenario_id", "skill", "run__run_id"]
+    list_select_related = ["run"]
+    fields = [
+        "run",
+        "scenario_id",
+        "domain",
+        "skill",
+        "model",
+        "risk_level",
+        "duration_s",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "finished_at",
+        "error",
+        "markdown_response",
+    ]
+    readonly_fields = fields
+    inlines = [CheckResultInline]
+
+    @admin.display(boolean=True, description="ok")
+    def ok(self, task: TaskResult) -> bool:
+        return not task.error

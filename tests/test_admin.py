@@ -1,0 +1,78 @@
+"""The admin shows runs, tasks and checks read-only, with status and model filters."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from heatmap.models import CheckResult, Run, TaskResult
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run():
+    run = Run.objects.create(
+        run_id="adm-1",
+        status="completed",
+        models=["heuristic", "sonnet"],
+        domains=["wf"],
+        total=2,
+        completed=2,
+        failed=1,
+        input_tokens=1234,
+        output_tokens=99,
+        cost_usd=0.5,
+    )
+    task = TaskResult.objects.create(
+        run=run,
+        scenario_id="wf-1",
+        skill="apify-x",
+        model="sonnet",
+        risk_level="HIGH",
+        markdown_response="## Verdict <b>bold</b>",
+    )
+    CheckResult.objects.create(task=task, check_id="WF-1", result="fail", evidence="SKILL.md:3")
+    TaskResult.objects.create(
+        run=run, scenario_id="wf-2", skill="apify-x", model="heuristic", error="timed out"
+    )
+    Run.objects.create(run_id="adm-2", status="cancelled", models=["haiku"])
+    return run
+
+
+def test_run_list_shows_progress_tokens_and_cost(admin_client, run):
+    page = admin_client.get(reverse("admin:heatmap_run_changelist")).content.decode()
+    assert "adm-1" in page and "2/2 (1 failed)" in page
+    assert "1,234 / 99" in page and "$0.5000" in page and "heuristic, sonnet" in page
+
+
+def test_run_list_filters_by_status_and_model(admin_client, run):
+    url = reverse("admin:heatmap_run_changelist")
+    by_model = admin_client.get(url, {"model": "haiku"}).content.decode()
+    assert "adm-2" in by_model and "adm-1" not in by_model
+    by_status = admin_client.get(url, {"status__exact": "completed"}).content.decode()
+    assert "adm-1" in by_status and "adm-2" not in by_status
+    searched = admin_client.get(url, {"q": "adm-2"}).content.decode()
+    assert "adm-2" in searched and "adm-1" not in searched
+
+
+def test_drill_down_from_run_to_tasks_to_checks_is_read_only(admin_client, run):
+    detail = admin_client.get(reverse("admin:heatmap_run_change", args=[run.pk])).content.decode()
+    tasks_url = reverse("admin:heatmap_taskresult_changelist") + f"?run__id__exact={run.pk}"
+    assert tasks_url.replace("&", "&amp;") in detail and "2 task results" in detail
+    assert 'name="_save"' not in detail
+    tasks = admin_client.get(tasks_url).content.decode()
+    assert "wf-1" in tasks and "wf-2" in tasks
+    task = run.tasks.get(scenario_id="wf-1")
+    page = admin_client.get(reverse("admin:heatmap_taskresult_change", args=[task.pk]))
+    html = page.content.decode()
+    assert "WF-1" in html and "SKILL.md:3" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert 'name="_save"' not in html
+
+
+@pytest.mark.parametrize("name", ["heatmap_run", "heatmap_taskresult"])
+def test_nothing_can_be_added_or_deleted(admin_client, run, name):
+    assert admin_client.get(reverse(f"admin:{name}_add")).status_code == 403
+    obj = run if name == "heatmap_run" else run.tasks.first()
+    assert admin_client.post(reverse(f"admin:{name}_delete", args=[obj.pk])).status_code == 403
+    assert Run.objects.filter(pk=run.pk).exists() and run.tasks.count() == 2
