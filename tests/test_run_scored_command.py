@@ -145,3 +145,21 @@ def test_sigint_cancels_cleanly_prints_resume_and_resume_finishes(auditors):
     run.refresh_from_db()
     assert run.status == "completed" and run.completed == run.total == run.tasks.count()
     assert len(auditors["heuristic"].calls) - calls_before == run.total - calls_before
+
+
+def test_end_to_end_heuristic_and_two_fake_claude_models_over_the_real_corpus(
+    fake_claude_bin, settings, corpus_dir
+):
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "claude"
+    data = json.loads(
+        run_command("--models", "heuristic,haiku,sonnet", "--concurrency", "8", "--json")
+    )
+    run = Run.objects.get(run_id=data["run_id"])
+    pairs = sum(len(s.target_skills) for s in runs.load_default_catalog(corpus_dir).scenarios)
+    assert data["status"] == "completed" and data["total"] == 3 * pairs
+    assert data["completed"] == data["total"] and data["failed"] == 0
+    assert set(run.tasks.values_list("model", flat=True)) == {"heuristic", "haiku", "sonnet"}
+    assert data["input_tokens"] > 0 and data["cost_usd"] > 0
+    claude_rows = run.tasks.exclude(model="heuristic")
+    assert not claude_rows.filter(risk_level="UNKNOWN").exists()
