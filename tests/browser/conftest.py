@@ -16,10 +16,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API keeps an event loop running in the main thread; the ORM calls the
-# tests make to arrange data would otherwise raise SynchronousOnlyOperation.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FAKE_DELAY_S = "1.2"
@@ -27,7 +23,7 @@ POLL_S = 1
 
 
 def pytest_collection_modifyitems(config, items):
-    if Path(CHROMIUM).is_file():
+    if Path(CHROMIUM).is_file() or "not browser" in (config.option.markexpr or ""):
         return
     message = f"no Chromium at {CHROMIUM}: apt-get install -y chromium (browser tests)"
     if not any("browser" in item.keywords for item in items):
@@ -38,6 +34,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(marker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in the main thread; the ORM calls
+    the tests make to arrange data would otherwise raise SynchronousOnlyOperation."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +91,7 @@ def live_asgi_server(django_db_setup, django_db_blocker, fake_claude_path) -> It
     from daphne.testing import DaphneProcess
     from django.conf import settings
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
 
     saved_env = dict(os.environ)
     os.environ["FAKE_CLAUDE_DELAY_S"] = FAKE_DELAY_S
@@ -94,6 +104,9 @@ def live_asgi_server(django_db_setup, django_db_blocker, fake_claude_path) -> It
     settings.DEBUG = False
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     with django_db_blocker.unblock():
+        # A SQLite connection must not cross a fork: the child would share its locks and WAL
+        # index with the parent's and could keep reading an old snapshot.
+        connections.close_all()
         server = DaphneProcess(
             "127.0.0.1",
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
