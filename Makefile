@@ -13,7 +13,7 @@ $(VENV)/.deps: pyproject.toml
 
 run: $(VENV)/.deps
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py run_scored --models heuristic
+	$(PY) -m daphne -b 127.0.0.1 -p 8000 simsite.asgi:application
 
 test: $(VENV)/.deps
 	$(PY) -m ruff check .
