@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult
@@ -242,10 +242,11 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
 
 
 def _save_task(run: Run, result: ScoredRun) -> TaskResult:
-    """One task row and its check rows (replacing an earlier row of the same task)."""
-    TaskResult.objects.filter(
-        run=run, scenario_id=result.scenario_id, skill=result.skill, model=result.model
-    ).delete()
+    """One task row and its check rows; the caller made sure the task has no row yet.
+
+    The checks go in with one ``executemany`` rather than ``bulk_create``: building dozens
+    of model instances per task was most of the per-task cost of a run.
+    """
     task = TaskResult.objects.create(
         run=run,
         scenario_id=result.scenario_id,
@@ -261,13 +262,33 @@ def _save_task(run: Run, result: ScoredRun) -> TaskResult:
         markdown_response=result.markdown_response,
     )
     unique = {c.check_id: c for c in result.checks}
-    CheckResult.objects.bulk_create(
-        CheckResult(
-            task=task, check_id=c.check_id, result=c.result, evidence=c.evidence, summary=c.summary
-        )
-        for c in unique.values()
-    )
+    if unique:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {CheckResult._meta.db_table} "
+                "(task_id, check_id, result, evidence, summary) VALUES (%s, %s, %s, %s, %s)",
+                [(task.pk, c.check_id, c.result, c.evidence, c.summary) for c in unique.values()],
+            )
     return task
+
+
+def _count_task(run: Run, result: ScoredRun) -> None:
+    """Add one finished task to the run's counters and beat its heart (one plain UPDATE)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Run._meta.db_table} SET completed = completed + 1, "
+            "failed = failed + %s, input_tokens = input_tokens + %s, "
+            "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s, heartbeat_at = %s "
+            "WHERE id = %s",
+            [
+                1 if result.error else 0,
+                result.input_tokens,
+                result.output_tokens,
+                result.cost_usd,
+                Run._meta.get_field("heartbeat_at").get_db_prep_value(timezone.now(), connection),
+                run.pk,
+            ],
+        )
 
 
 def _run_results(run: Run) -> list[ScoredRun]:
@@ -345,14 +366,7 @@ class _Execution:
     def on_result(self, result: ScoredRun) -> None:
         with transaction.atomic():
             _save_task(self.run, result)
-            Run.objects.filter(pk=self.run.pk).update(
-                completed=F("completed") + 1,
-                failed=F("failed") + (1 if result.error else 0),
-                input_tokens=F("input_tokens") + result.input_tokens,
-                output_tokens=F("output_tokens") + result.output_tokens,
-                cost_usd=F("cost_usd") + result.cost_usd,
-                heartbeat_at=timezone.now(),
-            )
+            _count_task(self.run, result)
         self._last_heartbeat = time.monotonic()
         self.snapshot.add(result)
         self.snapshot.write()

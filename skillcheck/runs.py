@@ -249,6 +249,16 @@ class RunEngine:
             )
         return outcome
 
+    def _launch(self, pending: list[Task], in_flight: dict, done: queue.Queue) -> None:
+        """Fill every free slot; called as soon as a slot frees, before the result is saved."""
+        while pending and len(in_flight) < self.concurrency and not self.cancel_event.is_set():
+            task = pending.pop()
+            in_flight[task.key] = _InFlight(task, time.monotonic())
+            self.emit(self._progress(task, "running"))
+            threading.Thread(
+                target=self._work, args=(task, done), daemon=True, name=f"task-{task.key}"
+            ).start()
+
     def _loop(self, outcome: RunOutcome) -> None:
         pending = list(reversed(self.tasks))  # pop() from the end keeps catalog order
         in_flight: dict[tuple[str, str, str], _InFlight] = {}
@@ -259,26 +269,26 @@ class RunEngine:
                 outcome.status = "cancelled"
                 pending.clear()
                 cancel_deadline = time.monotonic() + self.cancel_grace_s
-            while pending and len(in_flight) < self.concurrency:
-                task = pending.pop()
-                in_flight[task.key] = _InFlight(task, time.monotonic())
-                self.emit(self._progress(task, "running"))
-                threading.Thread(
-                    target=self._work, args=(task, done), daemon=True, name=f"task-{task.key}"
-                ).start()
+            self._launch(pending, in_flight, done)
             try:
                 item = done.get(timeout=POLL_S)
             except queue.Empty:
                 item = None
-            while item is not None:
+            # At most one slot's worth per pass, so cancel checks and ticks keep coming.
+            for _ in range(self.concurrency):
+                if item is None:
+                    break
                 task, result = item
                 # A late answer from a task already timed out or abandoned is dropped.
                 if in_flight.pop(task.key, None) is not None:
+                    self._launch(pending, in_flight, done)
                     self._record(task, result, outcome)
                 try:
                     item = done.get_nowait()
                 except queue.Empty:
                     item = None
+            if item is not None:
+                done.put(item)
             now = time.monotonic()
             if self.task_timeout_s is not None:
                 for key, flight in list(in_flight.items()):

@@ -1,0 +1,188 @@
+"""Benchmark the run engine with real persistence (SQLite file database + JSON snapshot).
+
+1. An instant in-process auditor answering ~5 KB: runs of about 1,000 and 10,000 tasks.
+   Prints the per-task persistence overhead (median, p95, mean), bytes written to the JSON
+   report, and the 10,000-vs-1,000 ratio. Goal: median under 5 ms and ratio at most 1.5.
+2. An auditor that sleeps 200 ms: 1,000 tasks at concurrency 32. Prints efficiency = ideal
+   wall time / actual wall time. Goal: at least 0.9.
+
+Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_runs.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+WORK = Path(tempfile.mkdtemp(prefix="bench_runs_"))
+os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
+os.environ["SKILLCHECK_REPORTS_DIR"] = str(WORK / "reports")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "simsite.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from heatmap import runs  # noqa: E402
+from skillcheck import reports  # noqa: E402
+from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability  # noqa: E402
+
+CATALOG = PROJECT_DIR / "catalog"
+
+
+class BenchAuditor:
+    """Answers every check instantly (or after ``sleep_s``) with about 5 KB of text."""
+
+    def __init__(self, name: str, sleep_s: float = 0.0):
+        self.name = name
+        self.sleep_s = sleep_s
+
+    def availability(self) -> Availability:
+        return Availability(True, via="offline")
+
+    def audit(self, request: AuditRequest) -> AuditResponse:
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        checks = ", ".join(
+            f'"{c.id}": {{"result": "pass", "evidence": "SKILL.md:12", "summary": "fine"}}'
+            for c in request.taxonomy.model_checks
+        )
+        prose = "## Approach\n" + "The skill covers this prompt well. " * 110
+        text = f'{prose}\n\n```json\n{{"risk_level": "LOW", "checks": {{{checks}}}}}\n```\n'
+        return AuditResponse(text=text, input_tokens=3000, output_tokens=1200, cost_usd=0.02)
+
+
+def models_for(tasks_wanted: int, pairs: int) -> list[str]:
+    return [f"m{i}" for i in range(max(1, round(tasks_wanted / pairs)))]
+
+
+class Meter:
+    """Times each task's persistence (DB commit + snapshot) and counts bytes written."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self.bytes = 0
+        self.writes = 0
+        self._on_result = runs._Execution.on_result
+        self._write = reports.atomic_write_bytes
+
+    def __enter__(self):
+        meter = self
+
+        def on_result(execution, result):
+            started = time.perf_counter()
+            meter._on_result(execution, result)
+            meter.samples.append(time.perf_counter() - started)
+
+        def write(path, data):
+            chunks = [data] if isinstance(data, bytes | bytearray) else list(data)
+            meter.bytes += sum(len(c) for c in chunks)
+            meter.writes += 1
+            meter._write(path, chunks)
+
+        runs._Execution.on_result = on_result
+        reports.atomic_write_bytes = write
+        return self
+
+    def __exit__(self, *exc):
+        runs._Execution.on_result = self._on_result
+        reports.atomic_write_bytes = self._write
+
+
+def run_once(models: list[str], *, sleep_s: float = 0.0, concurrency: int = 3):
+    auditors = {m: BenchAuditor(m, sleep_s) for m in models}
+    run = runs.run_create(
+        domains=None,
+        models=models,
+        concurrency=concurrency,
+        catalog_path=CATALOG,
+        auditors=auditors,
+    )
+    with Meter() as meter:
+        started = time.perf_counter()
+        run = runs.run_execute(run, auditors=auditors)
+        wall = time.perf_counter() - started
+    assert run.status == "completed" and run.completed == run.total, run.status
+    return run, meter, wall
+
+
+def overhead(tasks_wanted: int, pairs: int) -> dict[str, float]:
+    run, meter, wall = run_once(models_for(tasks_wanted, pairs))
+    ms = sorted(s * 1000 for s in meter.samples)
+    figures = {
+        "tasks": run.total,
+        "median_ms": statistics.median(ms),
+        "p95_ms": ms[int(0.95 * (len(ms) - 1))],
+        "mean_ms": statistics.fmean(ms),
+        "wall_per_task_ms": wall * 1000 / run.total,
+        "json_writes": meter.writes,
+        "bytes_written": meter.bytes,
+        "report_bytes": Path(run.report_path).stat().st_size,
+    }
+    print(
+        f"{figures['tasks']:>6} tasks: per-task overhead median {figures['median_ms']:.2f} ms, "
+        f"p95 {figures['p95_ms']:.2f} ms, mean {figures['mean_ms']:.2f} ms; "
+        f"wall {figures['wall_per_task_ms']:.2f} ms/task; JSON {figures['json_writes']} writes, "
+        f"{figures['bytes_written'] / 1e6:.1f} MB written "
+        f"(report {figures['report_bytes'] / 1e6:.1f} MB)"
+    )
+    return figures
+
+
+def efficiency(pairs: int, tasks_wanted: int = 1000, concurrency: int = 32) -> float:
+    run, _, wall = run_once(models_for(tasks_wanted, pairs), sleep_s=0.2, concurrency=concurrency)
+    ideal = math.ceil(run.total / concurrency) * 0.2
+    value = ideal / wall
+    print(
+        f"{run.total} tasks × 200 ms at concurrency {concurrency}: ideal {ideal:.2f} s, "
+        f"actual {wall:.2f} s, efficiency {value:.3f}"
+    )
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 and 2,000 tasks only")
+    parser.add_argument("--keep", action="store_true", help="keep the database and reports")
+    args = parser.parse_args()
+    try:
+        bench(quick=args.quick)
+    finally:
+        if not args.keep:
+            shutil.rmtree(WORK, ignore_errors=True)
+
+
+def bench(*, quick: bool) -> None:
+    call_command("migrate", verbosity=0)
+    pairs = len(
+        runs.run_plan(
+            catalog=runs.load_default_catalog(CATALOG),
+            domains=None,
+            models=["x"],
+            auditors={"x": BenchAuditor("x")},
+        ).tasks
+    )
+    print(f"work folder {WORK}; catalog {CATALOG} ({pairs} scenario-skill pairs)")
+    small = overhead(1000, pairs)
+    large = overhead(2000 if quick else 10_000, pairs)
+    print(
+        f"ratio large/small: median {large['median_ms'] / small['median_ms']:.2f}, "
+        f"p95 {large['p95_ms'] / small['p95_ms']:.2f}, "
+        f"mean {large['mean_ms'] / small['mean_ms']:.2f}"
+    )
+    efficiency(pairs)
+
+
+if __name__ == "__main__":
+    main()
