@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, QuerySet, Window
+from django.core.cache import cache
+from django.db.models import Count, F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from heatmap.models import CheckResult, Run, TaskResult
@@ -22,6 +23,7 @@ from skillcheck.catalog import Catalog, Check, load_catalog
 RESULT_ORDER = ("pass", "fail", "unclear", "na")
 NOT_RUN = "notrun"
 SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+OVERVIEW_CACHE_S = 3600
 
 # --- The catalog, loaded once per content change ------------------------------------------
 
@@ -129,17 +131,42 @@ def _skill_domains(catalog: Catalog) -> dict[str, list[str]]:
     return homes
 
 
+def results_version() -> tuple[int, int]:
+    """Changes whenever task rows are added or removed: (count, newest id). One cheap query."""
+    data = TaskResult.objects.aggregate(n=Count("id"), last=Max("id"))
+    return data["n"], data["last"] or 0
+
+
+def _overview_counts(domain: str | None) -> list[dict[str, Any]]:
+    """(skill, model, check, result) counts over the newest tasks, cached per data version.
+
+    With many distinct keys this scans every newest check row (about 0.5 s for 290,000), so
+    the answer is kept until a task is added or removed; idle pages and polls between two
+    finished tasks cost one small query.
+    """
+    count, last = results_version()
+    key = f"heatmap:overview:{domain or '*'}:{count}-{last}"
+    rows = cache.get(key)
+    if rows is None:
+        filters = {"domain": domain} if domain else {}
+        rows = list(
+            CheckResult.objects.filter(task__in=latest_tasks(**filters))
+            .values("task__skill", "task__model", "check_id", "result")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        cache.set(key, rows, OVERVIEW_CACHE_S)
+    return rows
+
+
 def heatmap_overview(
     *, catalog: Catalog, domain: str | None = None, query: str = "", top: int = 3
 ) -> list[SkillRow]:
-    """One row per skill: counts of the newest results, top failing checks, models. One query."""
-    filters = {"domain": domain} if domain else {}
-    rows_qs = (
-        CheckResult.objects.filter(task__in=latest_tasks(**filters))
-        .values("task__skill", "task__model", "check_id", "result")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    """One row per skill: counts of the newest results, top failing checks, models.
+
+    Two queries (data version, then the aggregate unless cached).
+    """
+    rows_qs = _overview_counts(domain)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
     for name, skill in catalog.skills.items():

@@ -11,6 +11,13 @@ from tests.heatmap_data import fill_domain, make_run
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def catalog(example_catalog_dir, settings):
     settings.SKILLCHECK_CATALOG = example_catalog_dir

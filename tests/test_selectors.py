@@ -9,6 +9,13 @@ from tests.heatmap_data import add_task, fill_domain, make_run
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def catalog(example_catalog_dir):
     return selectors.catalog_current(example_catalog_dir)
@@ -143,7 +150,7 @@ def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_ma
         fill_domain(run, catalog, domain_id, model="heuristic")
         fill_domain(run, catalog, domain_id, model="sonnet")
 
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):
         selectors.heatmap_overview(catalog=catalog)
     with django_assert_max_num_queries(1):
         selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
@@ -223,3 +230,33 @@ def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
     second = selectors.lint_matrix(catalog=catalog)
     assert first is second and len(calls) == 1
     assert set(first) >= set(catalog.skills)
+
+
+def test_overview_cache_follows_new_results(catalog, domain_id, django_assert_max_num_queries):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    run = make_run()
+    add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "fail"},
+        domain=domain_id,
+        age_s=10,
+    )
+    selectors.heatmap_overview(catalog=catalog)
+    with django_assert_max_num_queries(1):
+        selectors.heatmap_overview(catalog=catalog)
+
+    add_task(
+        make_run(),
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="heuristic",
+        results={"WF-1": "pass"},
+        domain=domain_id,
+    )
+    row = next(
+        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
+    )
+    assert row.counts["pass"] == 1 and row.counts["fail"] == 0

@@ -12,6 +12,14 @@ from tests.heatmap_data import add_task, fill_domain, make_run
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HOSTILE = (
     "## Analysis\n<script>window.pwned = 1</script>\n"
