@@ -136,17 +136,21 @@ def _check_models(
     models: Sequence[str], auditors: dict[str, Auditor], *, require_available: bool = True
 ) -> list[str]:
     models = list(dict.fromkeys(models))
+    availability = {name: auditor.availability() for name, auditor in auditors.items()}
+    usable = ", ".join(name for name, a in availability.items() if a.available)
     if not models:
-        raise RunRequestError(f"choose at least one model; valid models: {', '.join(auditors)}")
+        raise RunRequestError(f"choose at least one model; available models: {usable}")
     unknown = [m for m in models if m not in auditors]
     if unknown:
         raise RunRequestError(
             f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(auditors)}"
         )
     for model in models if require_available else ():
-        availability = auditors[model].availability()
-        if not availability.available:
-            raise RunRequestError(f"model {model} is not available: {availability.reason}")
+        if not availability[model].available:
+            raise RunRequestError(
+                f"model {model} is not available: {availability[model].reason}; "
+                f"available models: {usable}"
+            )
     return models
 
 

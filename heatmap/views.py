@@ -234,7 +234,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
     try:
         body["concurrency"] = int(request.POST.get("concurrency") or 3)
-        run = run_start(run_request_parse(body, choices=choices), catalog=catalog)
+        run = run_start(run_request_parse(body), catalog=catalog)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect(_next_url(request))

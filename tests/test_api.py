@@ -76,7 +76,7 @@ def test_the_older_single_model_body_still_works(client, catalog, dispatched):
     ("body", "message"),
     [
         ({"models": ["gpt-9"]}, "unknown model(s): gpt-9; valid models:"),
-        ({"models": []}, "models is empty; available models: heuristic"),
+        ({"models": []}, "choose at least one model; available models: heuristic"),
         ({"model": "nope"}, "unknown model(s): nope"),
         ({"models": ["heuristic"], "domains": ["atlantis"]}, "atlantis"),
         ({"models": ["heuristic"], "concurrency": 0}, "from 1 to 64"),

@@ -75,7 +75,7 @@ def test_plan_counts_tasks_per_model_and_pairs(catalog, auditors):
     [
         ({"models": ["zz"]}, "unknown model.*zz.*valid models: a, b, off"),
         ({"models": ["off"]}, "off is not available: off is switched off"),
-        ({"models": []}, "at least one model.*valid models"),
+        ({"models": []}, "at least one model.*available models"),
         ({"models": ["a"], "domains": ["nowhere"]}, "unknown domain.*nowhere.*valid domains: "),
         ({"models": ["a"], "concurrency": 65}, "from 1 to 64"),
         ({"models": ["a"], "concurrency": 0}, "from 1 to 64"),
