@@ -1,9 +1,9 @@
-# Two entry points: `make run` (serve / audit with the embedded defaults) and `make test`.
+# Two entry points: `make run` (serve the app on the embedded defaults) and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: run test test-unit test-browser lint format bench clean
+.PHONY: run test lint format bench clean
 
 $(VENV)/.deps: pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,6 +19,8 @@ test: $(VENV)/.deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -m "not browser" -p no:playwright
+	# Browser tests run in their own pytest process: Playwright's event loop and the
+	# live server's file database do not mix with the unit tests (see tests/browser/).
 	$(PY) -m pytest -m browser
 
 lint: $(VENV)/.deps
@@ -31,6 +33,7 @@ format: $(VENV)/.deps
 
 bench: $(VENV)/.deps
 	$(PY) benchmarks/bench_runs.py
+	$(PY) benchmarks/bench_views.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3
