@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "heatmap.middleware.CatalogErrorMiddleware",
 ]
 
 ROOT_URLCONF = "simsite.urls"
