@@ -5,7 +5,10 @@ The database is the source of truth while a run goes on; the JSON report is a sn
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -89,6 +92,13 @@ class TaskResult(models.Model):
     error = models.TextField(blank=True)
     markdown_response = models.TextField(blank=True)
     finished_at = models.DateTimeField(default=timezone.now)
+    # A summary of the task's check rows, written with them (see ``task_summary``), so that
+    # the overview aggregates one row per task instead of one per check.
+    pass_count = models.PositiveSmallIntegerField(default=0)
+    fail_count = models.PositiveSmallIntegerField(default=0)
+    unclear_count = models.PositiveSmallIntegerField(default=0)
+    na_count = models.PositiveSmallIntegerField(default=0)
+    failed_checks = models.TextField(blank=True)  # failing check ids, sorted, space-separated
 
     class Meta:
         constraints = [
@@ -103,6 +113,35 @@ class TaskResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scenario_id} × {self.skill} × {self.model}"
+
+
+SUMMARY_COUNT_FIELDS = {
+    "pass": "pass_count",
+    "fail": "fail_count",
+    "unclear": "unclear_count",
+    "na": "na_count",
+}
+FAILED_CHECKS_SEPARATOR = " "
+
+
+def task_summary(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """``TaskResult``'s summary fields from its (check_id, result) pairs, one per check.
+
+    The one place that defines the summary: every writer of task rows passes its result
+    here, so the counts cannot drift from the check rows written beside them. Results other
+    than pass/fail/unclear/na are not counted (the overview never showed them).
+    """
+    pairs = list(checks)
+    counts = Counter(result for _, result in pairs)
+    fields: dict[str, Any] = {name: counts[result] for result, name in SUMMARY_COUNT_FIELDS.items()}
+    fields["failed_checks"] = FAILED_CHECKS_SEPARATOR.join(
+        sorted(check_id for check_id, result in pairs if result == "fail")
+    )
+    return fields
+
+
+def failed_check_ids(failed_checks: str) -> list[str]:
+    return failed_checks.split(FAILED_CHECKS_SEPARATOR) if failed_checks else []
 
 
 class CheckResult(models.Model):

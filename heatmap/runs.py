@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.models import CheckResult, Run, TaskResult, task_summary
 from skillcheck.auditors import Auditor, AuditorConfig, build_registry
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 from skillcheck.reports import (
@@ -246,11 +246,14 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
 
 
 def _save_task(run: Run, result: ScoredRun) -> TaskResult:
-    """One task row and its check rows; the caller made sure the task has no row yet.
+    """One task row, with its summary of the checks, and its check rows.
 
-    The checks go in with one ``executemany`` rather than ``bulk_create``: building dozens
-    of model instances per task was most of the per-task cost of a run.
+    The caller made sure the task has no row yet and holds a transaction, so the summary
+    and the check rows are committed together. The checks go in with one ``executemany``
+    rather than ``bulk_create``: building dozens of model instances per task was most of
+    the per-task cost of a run.
     """
+    unique = {c.check_id: c for c in result.checks}
     task = TaskResult.objects.create(
         run=run,
         scenario_id=result.scenario_id,
@@ -264,8 +267,8 @@ def _save_task(run: Run, result: ScoredRun) -> TaskResult:
         cost_usd=result.cost_usd,
         error=result.error or "",
         markdown_response=result.markdown_response,
+        **task_summary((c.check_id, c.result) for c in unique.values()),
     )
-    unique = {c.check_id: c for c in result.checks}
     if unique:
         with connection.cursor() as cursor:
             cursor.executemany(

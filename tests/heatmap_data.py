@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.models import CheckResult, Run, TaskResult, task_summary
 from skillcheck.catalog import Catalog
 
 _ids = itertools.count(1)
@@ -36,6 +36,7 @@ def add_task(
     evidence: str = "SKILL.md:1",
 ) -> TaskResult:
     """One task; ``results`` is one result for every id in ``check_ids``, or a mapping."""
+    mapping = results if isinstance(results, dict) else dict.fromkeys(check_ids, results)
     task = TaskResult.objects.create(
         run=run,
         scenario_id=scenario_id,
@@ -44,8 +45,8 @@ def add_task(
         domain=domain,
         markdown_response=markdown,
         finished_at=timezone.now() - timedelta(seconds=age_s),
+        **task_summary(mapping.items()),
     )
-    mapping = results if isinstance(results, dict) else dict.fromkeys(check_ids, results)
     CheckResult.objects.bulk_create(
         CheckResult(task=task, check_id=c, result=r, evidence=evidence, summary=f"{c} {r}")
         for c, r in mapping.items()
