@@ -14,10 +14,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, QuerySet, Window
+from django.db.models import Count, F, Max, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
-from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.models import (
+    SUMMARY_COUNT_FIELDS,
+    CheckResult,
+    Run,
+    TaskResult,
+    failed_check_ids,
+)
 from skillcheck.catalog import Catalog, Check, load_catalog
 
 RESULT_ORDER = ("pass", "fail", "unclear", "na")
@@ -138,21 +144,25 @@ def results_version() -> tuple[int, int]:
 
 
 def _overview_counts(domain: str | None) -> list[dict[str, Any]]:
-    """(skill, model, check, result) counts over the newest tasks, cached per data version.
+    """Per (skill, model, failed checks): task count and summed result counts, newest tasks.
 
-    With many distinct keys this scans every newest check row (about 0.5 s for 290,000), so
-    the answer is kept until a task is added or removed; idle pages and polls between two
-    finished tasks cost one small query.
+    Reads only task rows, whose summaries were written with their checks, so the cost grows
+    with the number of newest tasks, not with their check rows. The answer is still kept
+    until a task is added or removed: idle pages and polls between two finished tasks cost
+    one small query.
     """
     count, last = results_version()
-    key = f"heatmap:overview:{domain or '*'}:{count}-{last}"
+    key = f"heatmap:overview:v2:{domain or '*'}:{count}-{last}"
     rows = cache.get(key)
     if rows is None:
         filters = {"domain": domain} if domain else {}
         rows = list(
-            CheckResult.objects.filter(task__in=latest_tasks(**filters))
-            .values("task__skill", "task__model", "check_id", "result")
-            .annotate(n=Count("id"))
+            TaskResult.objects.filter(pk__in=latest_tasks(**filters))
+            .values("skill", "model", "failed_checks")
+            .annotate(
+                tasks=Count("pk"),
+                **{result: Sum(name) for result, name in SUMMARY_COUNT_FIELDS.items()},
+            )
             .order_by()
         )
         cache.set(key, rows, OVERVIEW_CACHE_S)
@@ -174,15 +184,16 @@ def heatmap_overview(
             continue
         rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
     for item in rows_qs:
-        name = item["task__skill"]
+        name = item["skill"]
         row = rows.get(name)
         if row is None:
             row = rows[name] = SkillRow(name, in_catalog=False)
-        result = item["result"]
-        row.counts[result] = row.counts.get(result, 0) + item["n"]
-        row.models.add(item["task__model"])
-        if result == "fail":
-            row.fails[item["check_id"]] = row.fails.get(item["check_id"], 0) + item["n"]
+        for result in RESULT_ORDER:
+            row.counts[result] += item[result]
+        if any(item[result] for result in RESULT_ORDER):
+            row.models.add(item["model"])
+        for check_id in failed_check_ids(item["failed_checks"]):
+            row.fails[check_id] = row.fails.get(check_id, 0) + item["tasks"]
     by_id = catalog.taxonomy.by_id
     for row in rows.values():
         ranked = sorted(
