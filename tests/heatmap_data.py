@@ -74,3 +74,25 @@ def fill_domain(
             )
             n += 1
     return n
+
+
+def summary_from_check_rows(task: TaskResult) -> dict[str, object]:
+    """A task's summary recounted from its check rows, independently of ``task_summary``."""
+    rows = list(task.checks.values_list("check_id", "result"))
+    summary: dict[str, object] = {
+        f"{result}_count": sum(1 for _, r in rows if r == result)
+        for result in ("pass", "fail", "unclear", "na")
+    }
+    summary["failed_checks"] = sorted(c for c, r in rows if r == "fail")
+    return summary
+
+
+def stored_summary(task: TaskResult) -> dict[str, object]:
+    """The summary written on a task row, failing ids as a list."""
+    return {
+        "pass_count": task.pass_count,
+        "fail_count": task.fail_count,
+        "unclear_count": task.unclear_count,
+        "na_count": task.na_count,
+        "failed_checks": task.failed_checks.split(),
+    }

@@ -96,3 +96,39 @@ def test_import_rewrites_a_json_that_lags_its_run(tmp_path, settings, corpus_dir
     assert "0 imported, 1 already there" in out and "rewritten" in out
     assert len(load_scored_report(path).results) == run.total
     assert TaskResult.objects.filter(run=run).count() == run.total
+
+
+def test_imported_tasks_carry_summaries_that_agree_with_their_check_rows(tmp_path):
+    from tests.heatmap_data import stored_summary, summary_from_check_rows
+
+    old = tmp_path / "scored_20250110_1200.json"
+    old.write_text(json.dumps(OLD_REPORT))
+    checks = [
+        ScoredCheck("WF-2", "fail"),
+        ScoredCheck("DK-1", "fail"),
+        ScoredCheck("WF-1", "pass"),
+        ScoredCheck("SEC-1", "na"),
+        ScoredCheck("APF-1", "unclear"),
+        ScoredCheck("WF-2", "fail"),  # a repeated id is stored once, and counted once
+    ]
+    save_scored_report_incremental(
+        "mixed",
+        [ScoredRun("s9", "k", "haiku", checks=checks), ScoredRun("s8", "k", "haiku")],
+        {"models": ["haiku"], "total": 2},
+        reports_dir=tmp_path,
+    )
+
+    import_(tmp_path)
+
+    tasks = list(TaskResult.objects.all())
+    assert len(tasks) == 4
+    for task in tasks:
+        assert stored_summary(task) == summary_from_check_rows(task), task
+    mixed = TaskResult.objects.get(scenario_id="s9")
+    assert stored_summary(mixed) == {
+        "pass_count": 1,
+        "fail_count": 2,
+        "unclear_count": 1,
+        "na_count": 1,
+        "failed_checks": ["DK-1", "WF-2"],
+    }

@@ -298,3 +298,41 @@ def test_summary_per_skill_and_model(corpus_dir, auditors):
     assert len(by_model["b"].top_failing) == 3
     assert sum(s.tasks for s in summary["skills"]) == run.total
     assert {s.name for s in summary["skills"]} == set(run.tasks.values_list("skill", flat=True))
+
+
+# --- task summaries -----------------------------------------------------------------------
+
+
+class MixedAuditor(StubAuditor):
+    """Answers each check differently (pass, fail, unclear, na by check and skill)."""
+
+    def audit(self, request):
+        from skillcheck.auditors.base import AuditResponse
+
+        values = ("pass", "fail", "unclear", "na", "fail")
+        offset = len(request.skill.name) + len(request.scenario.id)
+        checks = {
+            c.id: {"result": values[(i + offset) % len(values)], "evidence": "SKILL.md:1"}
+            for i, c in enumerate(request.taxonomy.model_checks)
+        }
+        body = json.dumps({"risk_level": "LOW", "checks": checks})
+        return AuditResponse(text=f"```json\n{body}\n```\n", input_tokens=10, output_tokens=5)
+
+
+def test_task_summaries_agree_with_check_rows_after_a_run(corpus_dir, catalog):
+    from tests.heatmap_data import stored_summary, summary_from_check_rows
+
+    broken = catalog.domains[DOMAIN].scenarios[0].id
+    auditors = {
+        "mixed": MixedAuditor("mixed"),
+        "flaky": StubAuditor("flaky", fail_on=lambda req: req.scenario.id == broken),
+    }
+    run = runs.run_execute(
+        create(corpus_dir, auditors, models=["mixed", "flaky"]), auditors=auditors
+    )
+
+    tasks = list(run.tasks.all())
+    assert tasks and any(t.error for t in tasks)
+    for task in tasks:
+        assert stored_summary(task) == summary_from_check_rows(task), task
+    assert {t.model for t in tasks if t.fail_count and t.pass_count and t.na_count} == {"mixed"}

@@ -260,3 +260,134 @@ def test_overview_cache_follows_new_results(catalog, domain_id, django_assert_ma
         r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
     )
     assert row.counts["pass"] == 1 and row.counts["fail"] == 0
+
+
+def _overview_from_check_rows(domain: str | None = None) -> dict[str, tuple]:
+    """Per skill: counts, models and failures per check, from the newest tasks' check rows.
+
+    Independent of the task summaries: the newest task per key is picked in Python.
+    """
+    from collections import Counter
+
+    from heatmap.models import CheckResult, TaskResult
+
+    tasks = TaskResult.objects.filter(domain=domain) if domain else TaskResult.objects.all()
+    newest: dict[tuple, TaskResult] = {}
+    for task in tasks.order_by("finished_at", "pk"):
+        newest[(task.scenario_id, task.skill, task.model)] = task
+    by_pk = {t.pk: t for t in newest.values()}
+    expected: dict[str, tuple] = {}
+    counts: dict[str, Counter] = {}
+    models: dict[str, set] = {}
+    fails: dict[str, Counter] = {}
+    for check in CheckResult.objects.filter(task__in=list(by_pk)):
+        skill = by_pk[check.task_id].skill
+        counts.setdefault(skill, Counter())[check.result] += 1
+        models.setdefault(skill, set()).add(by_pk[check.task_id].model)
+        if check.result == "fail":
+            fails.setdefault(skill, Counter())[check.check_id] += 1
+    for skill in counts:
+        expected[skill] = (
+            {r: counts[skill][r] for r in selectors.RESULT_ORDER},
+            models[skill],
+            dict(fails.get(skill, {})),
+        )
+    return expected
+
+
+@pytest.fixture
+def mixed_dataset(catalog, domain_id):
+    """Three runs over two domains and two models, results varying by check, some superseded."""
+    check_ids = [c.id for c in catalog.taxonomy.model_checks]
+    other = next(d for d in catalog.domains if d != domain_id and not catalog.domains[d].is_dev)
+    values = ("pass", "fail", "unclear", "na", "fail", "pass")
+    for age, run in ((300, make_run()), (200, make_run()), (100, make_run())):
+        for d_index, domain in enumerate((domain_id, other)):
+            for s_index, scenario in enumerate(catalog.domains[domain].scenarios):
+                for k_index, skill in enumerate(scenario.target_skills):
+                    for m_index, model in enumerate(("heuristic", "sonnet")):
+                        if (age + s_index + k_index + m_index) % 3 == 0 and age != 300:
+                            continue  # not every key is re-run: newest rows come from all runs
+                        seed = age + d_index + s_index + k_index + m_index
+                        add_task(
+                            run,
+                            scenario_id=scenario.id,
+                            skill=skill,
+                            model=model,
+                            results={
+                                c: values[(seed + i * (1 + m_index)) % len(values)]
+                                for i, c in enumerate(check_ids)
+                            },
+                            domain=domain,
+                            age_s=age,
+                        )
+    return other
+
+
+def test_overview_numbers_match_the_newest_check_rows(catalog, domain_id, mixed_dataset):
+    for domain in (None, domain_id, mixed_dataset):
+        expected = _overview_from_check_rows(domain)
+        rows = {r.skill: r for r in selectors.heatmap_overview(catalog=catalog, domain=domain)}
+
+        assert expected, domain
+        for skill, (counts, models, fails) in expected.items():
+            row = rows[skill]
+            assert (row.counts, row.models, row.fails) == (counts, models, fails), (domain, skill)
+            ranked = sorted(fails.values(), reverse=True)[:3]
+            assert [n for _, n in row.top_failing] == ranked
+        assert all(not r.scored for s, r in rows.items() if s not in expected)
+
+
+def test_top_failing_checks_carry_their_catalog_severity(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    run = make_run()
+    for model in ("haiku", "opus"):
+        add_task(
+            run,
+            scenario_id=scenario.id,
+            skill=scenario.specialist,
+            model=model,
+            results={"WF-1": "fail", "SEC-1": "fail", "DK-1": "pass"},
+            domain=domain_id,
+        )
+    add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="sonnet",
+        results={"SEC-1": "fail", "WF-1": "pass", "APF-9": "fail", "DK-1": "fail"},
+        domain=domain_id,
+    )
+
+    row = next(
+        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
+    )
+
+    # DK-1 (critical) and APF-9 (low) fail once each: the more severe one makes the top three.
+    assert [(c.id, n) for c, n in row.top_failing] == [("SEC-1", 3), ("WF-1", 2), ("DK-1", 1)]
+    assert row.top_failing[0][0].severity == catalog.taxonomy.by_id["SEC-1"].severity
+    assert row.counts == {"pass": 3, "fail": 7, "unclear": 0, "na": 0}
+
+
+def test_overview_query_count_is_the_same_for_little_and_much_data(catalog, domain_id):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def overview_queries() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            selectors.heatmap_overview(catalog=catalog)
+            selectors.heatmap_overview(catalog=catalog, domain=domain_id)
+        return len(queries)
+
+    make_run()
+    empty = overview_queries()
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="heuristic")
+    little = overview_queries()
+    for domain in catalog.domains:
+        for model in ("haiku", "opus", "sonnet"):
+            fill_domain(make_run(), catalog, domain, model=model, result="fail")
+
+    assert empty == little == overview_queries() == 4

@@ -1,0 +1,65 @@
+"""Migration 0002 fills the task summaries of rows written before it, from their checks."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("heatmap", "0001_initial")]
+AFTER = [("heatmap", "0002_taskresult_summary")]
+
+
+@pytest.fixture
+def executor(transactional_db):
+    """Migrates back to before the summaries; leaves the schema at the newest migration."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    yield executor
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_backfill_counts_each_tasks_check_rows(executor):
+    apps = executor.loader.project_state(BEFORE).apps
+    run = apps.get_model("heatmap", "Run").objects.create(run_id="old")
+    TaskResult = apps.get_model("heatmap", "TaskResult")
+    CheckResult = apps.get_model("heatmap", "CheckResult")
+    mixed = TaskResult.objects.create(run=run, scenario_id="s1", skill="k", model="m")
+    no_checks = TaskResult.objects.create(
+        run=run, scenario_id="s2", skill="k", model="m", error="x"
+    )
+    all_pass = TaskResult.objects.create(run=run, scenario_id="s3", skill="k", model="m")
+    for check_id, result in [
+        ("WF-2", "fail"),
+        ("DK-1", "fail"),
+        ("WF-1", "pass"),
+        ("SEC-1", "na"),
+        ("APF-1", "unclear"),
+        ("APF-2", "unclear"),
+    ]:
+        CheckResult.objects.create(task=mixed, check_id=check_id, result=result)
+    CheckResult.objects.create(task=all_pass, check_id="WF-1", result="pass")
+
+    executor.loader.build_graph()
+    executor.migrate(AFTER)
+
+    migrated = executor.loader.project_state(AFTER).apps.get_model("heatmap", "TaskResult")
+    fields = ("pass_count", "fail_count", "unclear_count", "na_count", "failed_checks")
+    summaries = {t["pk"]: t for t in migrated.objects.values("pk", *fields)}
+    assert summaries[mixed.pk] == {
+        "pk": mixed.pk,
+        "pass_count": 1,
+        "fail_count": 2,
+        "unclear_count": 2,
+        "na_count": 1,
+        "failed_checks": "DK-1 WF-2",
+    }
+    assert summaries[no_checks.pk] == dict.fromkeys(fields[:4], 0) | {
+        "pk": no_checks.pk,
+        "failed_checks": "",
+    }
+    assert (summaries[all_pass.pk]["pass_count"], summaries[all_pass.pk]["failed_checks"]) == (
+        1,
+        "",
+    )
