@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import anthropic
-
-from skillcheck.auditors.anthropic_api import call_api, make_client
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
 from skillcheck.auditors.claude_cli import resolve_binary, run_cli
 from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, Outcome, RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    import anthropic
 
 UNAVAILABLE_REASON = "claude CLI not found and ANTHROPIC_API_KEY not set"
 
@@ -51,6 +52,10 @@ class ClaudeAuditor:
         )
 
     def _api_client(self) -> anthropic.Anthropic:
+        # Imported here: the SDK takes seconds to import, and CLI-only or offline runs
+        # (and every web request that only lists models) never need it.
+        from skillcheck.auditors.anthropic_api import make_client
+
         with self._client_lock:
             if self._client is None:
                 self._client = make_client(
@@ -69,6 +74,8 @@ class ClaudeAuditor:
             )
         timeout_s = self.config.timeout_s
         if availability.via == "api":
+            from skillcheck.auditors.anthropic_api import call_api
+
             client = self._api_client()
 
             def call() -> AuditResponse:
