@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,13 +41,17 @@ def setup_django(db_path: Path) -> None:
 
 
 def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str]) -> int:
-    """``runs`` runs, each with one task per key and one check row per check id."""
+    """``runs`` runs, each with one task per key and one check row per check id.
+
+    Task rows carry their summary from ``task_summary``, as the run services write them.
+    """
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from heatmap.models import Run
+    from heatmap.models import Run, TaskResult, task_summary
 
     now = timezone.now()
+    first_task = (TaskResult.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     rows = 0
     for r in range(runs):
         with transaction.atomic():
@@ -59,28 +64,55 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                 created_at=now - timedelta(hours=runs - r),
             )
             finished = (now - timedelta(hours=runs - r)).isoformat()
+            # Ids are assigned in insertion order from ``first_task`` (a fresh SQLite table),
+            # so each task's results are known before its row is written.
+            task_ids = range(first_task, first_task + len(keys))
+            first_task += len(keys)
+            # Scattered results: nearly every task fails a different set of checks, the
+            # worst case for grouping tasks by their failing checks.
+            results = {
+                task_id: [
+                    (c, RESULTS[zlib.crc32(f"{task_id}-{i}-{r}".encode()) % len(RESULTS)])
+                    for i, c in enumerate(check_ids)
+                ]
+                for task_id in task_ids
+            }
+            summary_columns = ("pass_count", "fail_count", "unclear_count", "na_count")
+            task_rows = []
+            for task_id, (s, d, k, m) in zip(task_ids, keys, strict=True):
+                summary = task_summary(results[task_id])
+                counts = [summary[column] for column in summary_columns]
+                markdown = "## Analysis\n\nFine.\n" * 20
+                task_rows.append(
+                    (
+                        task_id,
+                        run.pk,
+                        s,
+                        d,
+                        k,
+                        m,
+                        markdown,
+                        finished,
+                        *counts,
+                        summary["failed_checks"],
+                    )
+                )
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO heatmap_taskresult (run_id, scenario_id, domain, skill, model,"
+                    "INSERT INTO heatmap_taskresult (id, run_id, scenario_id, domain, skill, model,"
                     " risk_level, duration_s, input_tokens, output_tokens, cost_usd, error,"
-                    " markdown_response, finished_at) VALUES (%s,%s,%s,%s,%s,'LOW',1.0,1000,"
-                    "500,0.01,'',%s,%s)",
-                    [
-                        (run.pk, s, d, k, m, "## Analysis\n\nFine.\n" * 20, finished)
-                        for s, d, k, m in keys
-                    ],
+                    " markdown_response, finished_at, pass_count, fail_count, unclear_count,"
+                    " na_count, failed_checks) VALUES (%s,%s,%s,%s,%s,%s,'LOW',1.0,1000,"
+                    "500,0.01,'',%s,%s,%s,%s,%s,%s,%s)",
+                    task_rows,
                 )
-                cursor.execute(
-                    "SELECT id FROM heatmap_taskresult WHERE run_id = %s ORDER BY id", [run.pk]
-                )
-                task_ids = [row[0] for row in cursor.fetchall()]
                 cursor.executemany(
                     "INSERT INTO heatmap_checkresult (task_id, check_id, result, evidence,"
                     " summary) VALUES (%s,%s,%s,'SKILL.md:12','summary')",
                     [
-                        (task_id, c, RESULTS[(task_id + i + r) % len(RESULTS)])
+                        (task_id, c, result)
                         for task_id in task_ids
-                        for i, c in enumerate(check_ids)
+                        for c, result in results[task_id]
                     ],
                 )
                 rows += len(task_ids) * len(check_ids)

@@ -78,6 +78,15 @@ class Run(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
 
+SUMMARY_COUNT_FIELDS = {
+    "pass": "pass_count",
+    "fail": "fail_count",
+    "unclear": "unclear_count",
+    "na": "na_count",
+}
+FAILED_CHECKS_SEPARATOR = " "
+
+
 class TaskResult(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks")
     scenario_id = models.CharField(max_length=200)
@@ -107,21 +116,26 @@ class TaskResult(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["scenario_id", "skill", "model", "-finished_at"]),
+            # The order of "newest task per key" (``selectors.newest_tasks``), ties by id
+            # included, so ranking needs no sort; the summary columns follow, so the
+            # overview reads this index alone, never the rows with their long answers.
+            models.Index(
+                fields=[
+                    "scenario_id",
+                    "skill",
+                    "model",
+                    "-finished_at",
+                    "-id",
+                    *SUMMARY_COUNT_FIELDS.values(),
+                    "failed_checks",
+                ],
+                name="taskresult_newest_summary",
+            ),
             models.Index(fields=["domain"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.scenario_id} × {self.skill} × {self.model}"
-
-
-SUMMARY_COUNT_FIELDS = {
-    "pass": "pass_count",
-    "fail": "fail_count",
-    "unclear": "unclear_count",
-    "na": "na_count",
-}
-FAILED_CHECKS_SEPARATOR = " "
 
 
 def task_summary(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:

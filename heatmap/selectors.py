@@ -7,17 +7,18 @@ Every heatmap read aggregates in the database over the newest task per key acros
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, QuerySet, Sum, Window
+from django.db.models import Count, F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from heatmap.models import (
+    FAILED_CHECKS_SEPARATOR,
     SUMMARY_COUNT_FIELDS,
     CheckResult,
     Run,
@@ -63,13 +64,13 @@ def catalog_current(path: Path | str | None = None) -> Catalog:
 # --- Newest task per key --------------------------------------------------------------------
 
 
-def latest_tasks(**filters: Any) -> QuerySet[TaskResult]:
-    """Primary keys of the newest task per (scenario, skill, model) among ``filters``.
+def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
+    """The newest task per (scenario, skill, model) among ``filters``.
 
-    A window function ranks each key's tasks newest first; the result is a subquery, so
-    callers join it in the same SQL statement.
+    A window function ranks each key's tasks newest first, in the order of the model's
+    ranking index; select only indexed columns to rank without reading the task rows.
     """
-    ranked = (
+    return (
         TaskResult.objects.filter(**filters)
         .annotate(
             rank=Window(
@@ -80,7 +81,11 @@ def latest_tasks(**filters: Any) -> QuerySet[TaskResult]:
         )
         .filter(rank=1)
     )
-    return ranked.values("pk")
+
+
+def latest_tasks(**filters: Any) -> QuerySet[TaskResult]:
+    """Primary keys of the newest task per key, a subquery joined in the caller's statement."""
+    return newest_tasks(**filters).values("pk")
 
 
 # --- Overview -----------------------------------------------------------------------------
@@ -143,30 +148,50 @@ def results_version() -> tuple[int, int]:
     return data["n"], data["last"] or 0
 
 
-def _overview_counts(domain: str | None) -> list[dict[str, Any]]:
-    """Per (skill, model, failed checks): task count and summed result counts, newest tasks.
+@dataclass
+class SkillTotals:
+    """One skill's sums over the newest tasks: result counts, models, failures per check."""
 
-    Reads only task rows, whose summaries were written with their checks, so the cost grows
-    with the number of newest tasks, not with their check rows. The answer is still kept
-    until a task is added or removed: idle pages and polls between two finished tasks cost
-    one small query.
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESULT_ORDER, 0))
+    models: set[str] = field(default_factory=set)
+    fails: dict[str, int] = field(default_factory=dict)
+
+
+def _overview_totals(domain: str | None) -> dict[str, SkillTotals]:
+    """Per skill, the sums of the newest tasks' summaries, cached per data version.
+
+    Reads the newest tasks' summaries (written with their checks) from the ranking index,
+    never their check rows nor their long answers, and sums in Python: cheaper than
+    grouping by the failing-check text in SQL.
+    The sums are kept until a task is added or removed, so idle pages and polls between
+    two finished tasks cost one small query.
     """
     count, last = results_version()
     key = f"heatmap:overview:v2:{domain or '*'}:{count}-{last}"
-    rows = cache.get(key)
-    if rows is None:
-        filters = {"domain": domain} if domain else {}
-        rows = list(
-            TaskResult.objects.filter(pk__in=latest_tasks(**filters))
-            .values("skill", "model", "failed_checks")
-            .annotate(
-                tasks=Count("pk"),
-                **{result: Sum(name) for result, name in SUMMARY_COUNT_FIELDS.items()},
-            )
-            .order_by()
-        )
-        cache.set(key, rows, OVERVIEW_CACHE_S)
-    return rows
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    filters = {"domain": domain} if domain else {}
+    fields = [SUMMARY_COUNT_FIELDS[result] for result in RESULT_ORDER]
+    tasks = newest_tasks(**filters).values_list("skill", "model", "failed_checks", *fields)
+    totals = {}
+    failing: dict[str, list[str]] = defaultdict(list)
+    for skill, model, failed_checks, *numbers in tasks:
+        sums = totals.get(skill)
+        if sums is None:
+            sums = totals[skill] = SkillTotals()
+        if any(numbers):
+            sums.models.add(model)
+            counts = sums.counts
+            for result, n in zip(RESULT_ORDER, numbers, strict=True):
+                counts[result] += n
+        if failed_checks:
+            failing[skill].append(failed_checks)
+    for skill, texts in failing.items():
+        # One split and count per skill instead of one per task: this loop is the hot path.
+        totals[skill].fails = dict(Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))))
+    cache.set(key, totals, OVERVIEW_CACHE_S)
+    return totals
 
 
 def heatmap_overview(
@@ -174,26 +199,24 @@ def heatmap_overview(
 ) -> list[SkillRow]:
     """One row per skill: counts of the newest results, top failing checks, models.
 
-    Two queries (data version, then the aggregate unless cached).
+    Two queries (data version, then the task summaries unless cached).
     """
-    rows_qs = _overview_counts(domain)
+    totals = _overview_totals(domain)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
     for name, skill in catalog.skills.items():
         if domain and domain not in homes.get(name, []) and not skill.generalist:
             continue
         rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
-    for item in rows_qs:
-        name = item["skill"]
+    for name, sums in totals.items():
         row = rows.get(name)
         if row is None:
+            if not sums.models:
+                continue
             row = rows[name] = SkillRow(name, in_catalog=False)
-        for result in RESULT_ORDER:
-            row.counts[result] += item[result]
-        if any(item[result] for result in RESULT_ORDER):
-            row.models.add(item["model"])
-        for check_id in failed_check_ids(item["failed_checks"]):
-            row.fails[check_id] = row.fails.get(check_id, 0) + item["tasks"]
+        row.counts = dict(sums.counts)
+        row.models = set(sums.models)
+        row.fails = dict(sums.fails)
     by_id = catalog.taxonomy.by_id
     for row in rows.values():
         ranked = sorted(
