@@ -174,21 +174,28 @@ def _overview_totals(domain: str | None) -> dict[str, SkillTotals]:
     filters = {"domain": domain} if domain else {}
     fields = [SUMMARY_COUNT_FIELDS[result] for result in RESULT_ORDER]
     tasks = newest_tasks(**filters).values_list("skill", "model", "failed_checks", *fields)
-    totals = {}
+    # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
+    sums: dict[tuple[str, str], list[int]] = {}
     failing: dict[str, list[str]] = defaultdict(list)
-    for skill, model, failed_checks, *numbers in tasks:
-        sums = totals.get(skill)
-        if sums is None:
-            sums = totals[skill] = SkillTotals()
-        if any(numbers):
-            sums.models.add(model)
-            counts = sums.counts
-            for result, n in zip(RESULT_ORDER, numbers, strict=True):
-                counts[result] += n
+    for skill, model, failed_checks, passed, failed, unclear, na in tasks:
+        pair = sums.get((skill, model))
+        if pair is None:
+            pair = sums[(skill, model)] = [0, 0, 0, 0]
+        pair[0] += passed
+        pair[1] += failed
+        pair[2] += unclear
+        pair[3] += na
         if failed_checks:
             failing[skill].append(failed_checks)
+    totals: dict[str, SkillTotals] = {}
+    for (skill, model), numbers in sums.items():
+        skill_totals = totals.setdefault(skill, SkillTotals())
+        if any(numbers):
+            skill_totals.models.add(model)
+            for result, n in zip(RESULT_ORDER, numbers, strict=True):
+                skill_totals.counts[result] += n
     for skill, texts in failing.items():
-        # One split and count per skill instead of one per task: this loop is the hot path.
+        # One split and count per skill rather than per task.
         totals[skill].fails = dict(Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))))
     cache.set(key, totals, OVERVIEW_CACHE_S)
     return totals
