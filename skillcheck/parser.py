@@ -26,15 +26,42 @@ class ParsedAnswer:
     error: str | None = None
 
 
-def _last_json_block(text: str) -> str | None:
-    """The body of the last ```json fence (unterminated: to the end), found in linear time."""
+FENCE = "```json"
+# A hostile answer can hold thousands of fences; only the last few are tried.
+MAX_FENCES_TRIED = 16
+_decoder = json.JSONDecoder()
+
+
+def _last_json_value(text: str) -> tuple[Any, str | None] | None:
+    """The JSON value of the last ```json block: (value, None), (None, reason), or None.
+
+    The value is read with ``raw_decode`` rather than cut at the next fence, so evidence may
+    itself contain backticks or "```json". A fence that fails to decode is either the real last
+    block, broken, or sits inside a string of an earlier block: the fence before it is tried,
+    and its value counts only if it spans the failed one.
+    """
     lowered = text.lower()
-    start = lowered.rfind("```json")
-    if start == -1:
+    end = len(text)
+    broken: tuple[int, str] | None = None  # (start, reason) of the last fence that failed
+    for _ in range(MAX_FENCES_TRIED):
+        start = lowered.rfind(FENCE, 0, end)
+        if start == -1:
+            break
+        body = start + len(FENCE)
+        while body < len(text) and text[body] in " \t\r\n":
+            body += 1
+        try:
+            value, stop = _decoder.raw_decode(text, body)
+        except (ValueError, RecursionError) as exc:
+            broken = broken or (start, f"broken JSON block: {str(exc)[:200]}")
+            end = start
+            continue
+        if broken and stop <= broken[0]:
+            break
+        return value, None
+    if broken is None:
         return None
-    body_start = start + len("```json")
-    end = text.find("```", body_start)
-    return text[body_start:end] if end != -1 else text[body_start:]
+    return None, broken[1]
 
 
 def _as_text(value: Any) -> str:
@@ -74,13 +101,12 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
         checks = [CheckResult(c, "unclear", "", reason) for c in check_ids]
         return ParsedAnswer(checks, "UNKNOWN", text, reason)
 
-    body = _last_json_block(text)
-    if body is None:
+    found = _last_json_value(text)
+    if found is None:
         return all_unclear("no JSON block in the answer")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        return all_unclear(f"broken JSON block: {str(exc)[:200]}")
+    data, error = found
+    if error:
+        return all_unclear(error)
     if not isinstance(data, dict):
         return all_unclear("JSON block is not an object")
 

@@ -145,3 +145,28 @@ def test_well_formed_answers_round_trip(checks):
             assert check.evidence == checks[check.check_id]["evidence"]
         else:
             assert check.summary == NOT_SCORED
+
+
+def test_backticks_and_fences_inside_json_strings_do_not_cut_the_block():
+    payload = {
+        "checks": {
+            "WF-1": {"result": "pass", "summary": "use ```json fences```"},
+            "WF-2": {"result": "fail", "evidence": "```"},
+        }
+    }
+    parsed = parse_response(answer(payload), ["WF-1", "WF-2"])
+    assert parsed.error is None
+    assert [c.result for c in parsed.checks] == ["pass", "fail"]
+    assert parsed.checks[0].summary == "use ```json fences```"
+
+
+def test_a_broken_last_block_is_broken_even_after_a_valid_one():
+    text = answer({"checks": {"WF-1": "pass"}}) + "\n```json\n{broken\n```"
+    parsed = parse_response(text, ["WF-1"])
+    assert parsed.error.startswith("broken JSON block")
+    assert parsed.checks[0].result == "unclear"
+
+
+def test_many_fences_stay_fast_and_say_why():
+    parsed = parse_response("```json {" * 100_000, ["WF-1"])
+    assert parsed.error.startswith("broken JSON block")
