@@ -56,11 +56,19 @@ class Run(models.Model):
         return self.run_id
 
     @property
+    def last_sign_of_life(self):
+        return self.heartbeat_at or self.started_at or self.created_at
+
+    @property
     def is_stale(self) -> bool:
-        """A running run whose worker stopped beating (killed) is interrupted."""
-        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+        """An unfinished run that nothing has touched for a while is interrupted.
+
+        Running: its worker stopped beating (killed). Pending: no worker picked it up (the
+        process that should have started it died, or no ``runworker`` is running).
+        """
+        if self.status not in (self.Status.PENDING, self.Status.RUNNING):
             return False
-        age = timezone.now() - self.heartbeat_at
+        age = timezone.now() - self.last_sign_of_life
         return age > timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
 
     @property

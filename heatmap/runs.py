@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_summary
@@ -516,12 +517,12 @@ def run_cancel(run: Run) -> None:
 
 
 def run_mark_stale_interrupted() -> int:
-    """Running runs whose heartbeat stopped (a killed process) become ``interrupted``."""
+    """Unfinished runs that nothing touched for a while become ``interrupted`` (``is_stale``)."""
     cutoff = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
-    stale = Run.objects.filter(status=Run.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    stale = Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]).alias(
+        last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
     )
-    return stale.update(status=Run.Status.INTERRUPTED)
+    return stale.filter(last_sign_of_life__lt=cutoff).update(status=Run.Status.INTERRUPTED)
 
 
 def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:
@@ -564,7 +565,8 @@ def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Ru
     run.cancel_requested = False
     run.error = ""
     run.finished_at = None
-    run.save(update_fields=["status", "cancel_requested", "error", "finished_at"])
+    run.heartbeat_at = timezone.now()  # waiting for a worker counts from now
+    run.save(update_fields=["status", "cancel_requested", "error", "finished_at", "heartbeat_at"])
     run.resume_warnings = warnings
     return run
 

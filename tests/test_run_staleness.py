@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from heatmap import runs, selectors
+from heatmap.models import Run
+
+
+def make_run(**fields) -> Run:
+    return Run.objects.create(run_id=f"r-{Run.objects.count()}", models=["heuristic"], **fields)
+
+
+@pytest.fixture
+def long_ago(settings):
+    settings.SKILLCHECK_HEARTBEAT_STALE_S = 30
+    return timezone.now() - timedelta(seconds=120)
+
+
+@pytest.mark.django_db
+def test_a_pending_run_no_worker_picked_up_is_interrupted(long_ago):
+    run = make_run(status=Run.Status.PENDING, created_at=long_ago)
+    assert run.is_stale and not run.is_active
+    assert run.display_status == Run.Status.INTERRUPTED
+    assert selectors.run_active() is None  # an idle page stops polling for it
+    assert runs.run_mark_stale_interrupted() == 1
+    run.refresh_from_db()
+    assert run.status == Run.Status.INTERRUPTED
+
+
+@pytest.mark.django_db
+def test_a_fresh_pending_run_is_active(long_ago):
+    run = make_run(status=Run.Status.PENDING)
+    assert run.is_active
+    assert selectors.run_active() == run
+    assert runs.run_mark_stale_interrupted() == 0
+
+
+@pytest.mark.django_db
+def test_a_running_run_with_a_stale_heartbeat_is_interrupted_and_a_fresh_one_is_not(long_ago):
+    stale = make_run(status=Run.Status.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
+    fresh = make_run(status=Run.Status.RUNNING, started_at=long_ago, heartbeat_at=timezone.now())
+    assert runs.run_mark_stale_interrupted() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == (Run.Status.INTERRUPTED, Run.Status.RUNNING)
+
+
+@pytest.mark.django_db
+def test_finished_runs_are_never_stale(long_ago):
+    for status in (Run.Status.COMPLETED, Run.Status.CANCELLED, Run.Status.FAILED):
+        assert not make_run(status=status, created_at=long_ago).is_stale
+    assert runs.run_mark_stale_interrupted() == 0
