@@ -36,3 +36,37 @@ def anthropic_stub():
 
     with AnthropicStub() as stub:
         yield stub
+
+
+# --- Web app fixtures (views, API, selectors) ---------------------------------------------
+
+
+@pytest.fixture
+def empty_cache():
+    """The overview keeps aggregates in Django's cache; each web test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def catalog(example_catalog_dir, settings):
+    """The bundled example catalog, configured as the app's catalog."""
+    from heatmap import selectors
+
+    settings.SKILLCHECK_CATALOG = example_catalog_dir
+    return selectors.catalog_current(example_catalog_dir)
+
+
+@pytest.fixture
+def domain_id(catalog) -> str:
+    """A domain with a specialist and a generalist, so cells hold several skills."""
+    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
+
+
+@pytest.fixture
+def dispatched(monkeypatch) -> list[str]:
+    """Record the runs handed to a worker instead of executing them."""
+    calls: list[str] = []
+    monkeypatch.setattr("heatmap.worker.run_dispatch", calls.append)
+    return calls

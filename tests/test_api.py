@@ -4,36 +4,10 @@ import json
 
 import pytest
 
-from heatmap import selectors
 from heatmap.models import Run
 from tests.heatmap_data import fill_domain, make_run
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def catalog(example_catalog_dir, settings):
-    settings.SKILLCHECK_CATALOG = example_catalog_dir
-    return selectors.catalog_current(example_catalog_dir)
-
-
-@pytest.fixture
-def domain_id(catalog) -> str:
-    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
-
-
-@pytest.fixture
-def dispatched(monkeypatch) -> list[str]:
-    calls: list[str] = []
-    monkeypatch.setattr("heatmap.worker.run_dispatch", calls.append)
-    return calls
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def post_json(client, url: str, body) -> tuple[int, dict]:

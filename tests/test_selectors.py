@@ -6,24 +6,7 @@ from heatmap import selectors
 from heatmap.models import Run
 from tests.heatmap_data import add_task, fill_domain, make_run
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def catalog(example_catalog_dir):
-    return selectors.catalog_current(example_catalog_dir)
-
-
-@pytest.fixture
-def domain_id(catalog) -> str:
-    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
@@ -213,6 +196,7 @@ def test_run_summary_estimates_time_left():
         total=10,
         completed=5,
         started_at=timezone.now() - timedelta(seconds=50),
+        heartbeat_at=timezone.now(),
     )
     summary = selectors.run_summary(run)
     assert summary["done"] == 5

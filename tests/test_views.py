@@ -6,18 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from heatmap import selectors
 from heatmap.models import Run
 from tests.heatmap_data import add_task, fill_domain, make_run
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    from django.core.cache import cache
-
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -25,25 +17,6 @@ HOSTILE = (
     "## Analysis\n<script>window.pwned = 1</script>\n"
     '<img src=x onerror="window.pwned = 1">\n[click](javascript:alert(1))\n'
 )
-
-
-@pytest.fixture
-def catalog(example_catalog_dir, settings):
-    settings.SKILLCHECK_CATALOG = example_catalog_dir
-    return selectors.catalog_current(example_catalog_dir)
-
-
-@pytest.fixture
-def domain_id(catalog) -> str:
-    return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
-
-
-@pytest.fixture
-def dispatched(monkeypatch) -> list[str]:
-    """Record the runs handed to a worker instead of executing them."""
-    calls: list[str] = []
-    monkeypatch.setattr("heatmap.worker.run_dispatch", calls.append)
-    return calls
 
 
 def test_root_redirects_to_the_overview(client):
