@@ -462,7 +462,13 @@ def run_execute(
     run.finished_at = None
     run.heartbeat_at = timezone.now()
     run.report_path = str(_report_path(run))
-    run.save()
+    # Not a full save: a cancel requested from another process meanwhile must survive.
+    run.save(
+        update_fields=[
+            *("total", "completed", "failed", "input_tokens", "output_tokens", "cost_usd"),
+            *("status", "error", "started_at", "finished_at", "heartbeat_at", "report_path"),
+        ]
+    )
 
     snapshot = _snapshot(run)
     cancel_event = cancel_event or threading.Event()
