@@ -269,9 +269,13 @@ def _result_from_row(row: Any, default_model: str) -> ScoredRun:
         raise ValueError("a result is not an object")
     data = dict(row)
     data["checks"] = _old_checks(data.get("checks"))
+    if not all(isinstance(check, dict) for check in data["checks"]):
+        raise ValueError("a check is not an object")
     data["model"] = data.get("model") or default_model
     if "cost_info" not in data:
         data["cost_info"] = {k: data.get(k) for k in ("input_tokens", "output_tokens", "cost_usd")}
+    if not isinstance(data["cost_info"] or {}, dict):
+        raise ValueError("cost_info is not an object")
     return ScoredRun.from_dict(data)
 
 
@@ -280,7 +284,7 @@ def load_scored_report(path: Path | str) -> ScoredReport:
     path = Path(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ReportError(f"{path}: not a readable JSON report ({exc})") from None
     if isinstance(document, list):  # the oldest reports were a bare list of results
         document = {"type": "scored", "results": document}

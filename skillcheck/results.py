@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,5 +94,12 @@ class ScoredRun:
             input_tokens=int(cost.get("input_tokens") or 0),
             output_tokens=int(cost.get("output_tokens") or 0),
             cost_usd=float(cost.get("cost_usd") or 0.0),
-            error=data.get("error") or None,
+            error=_error_text(data.get("error")),
         )
+
+
+def _error_text(value: Any) -> str | None:
+    """An error is text; one another writer stored as a JSON object is kept, as JSON text."""
+    if not value:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -278,3 +278,30 @@ def test_generated_falls_back_to_file_time(tmp_path):
     assert load_scored_report(path).generated.timestamp() == pytest.approx(
         time.time() - 3600, abs=5
     )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps({"results": [{"scenario_id": "s", "skill": "k", "checks": ["pass"]}]}),
+        json.dumps({"results": [{"scenario_id": "s", "skill": "k", "cost_info": [1, 2]}]}),
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["check-not-an-object", "cost-info-not-an-object", "nested-too-deep"],
+)
+def test_a_malformed_report_is_a_report_error_and_skipped(tmp_path, caplog, content):
+    bad = tmp_path / "scored_malformed.json"
+    bad.write_text(content)
+    with pytest.raises(ReportError, match=r"scored_malformed\.json"):
+        load_scored_report(bad)
+    good = save_scored_report_incremental("good", [result()], reports_dir=tmp_path)
+    assert [r.path for r in load_all_scored_reports(tmp_path)] == [good]
+    assert "scored_malformed.json" in caplog.text
+
+
+def test_a_non_text_error_in_a_report_loads_as_text(tmp_path):
+    path = write_json(
+        tmp_path / "scored_x.json",
+        {"results": [{"scenario_id": "s", "skill": "k", "error": {"code": 529}}]},
+    )
+    assert load_scored_report(path).results[0].error == '{"code": 529}'
