@@ -233,8 +233,10 @@ def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
     groups_raw = data["groups"]
     if not isinstance(groups_raw, dict):
         raise CatalogError(path, "'groups' must be a mapping of code to {name}", _line(data))
-    groups = {code: (g or {}).get("name", code) for code, g in groups_raw.items()}
-    static_groups = {code for code, g in groups_raw.items() if (g or {}).get("static")}
+    # A group is {name, static?} or just its name.
+    groups_raw = {code: g if isinstance(g, dict) else {"name": g} for code, g in groups_raw.items()}
+    groups = {code: str(g.get("name") or code) for code, g in groups_raw.items()}
+    static_groups = {code for code, g in groups_raw.items() if g.get("static")}
     checks: list[Check] = []
     seen: set[str] = set()
     for raw in data["checks"] or []:
@@ -304,14 +306,28 @@ def target_skills_for(specialist: Skill, skills: dict[str, Skill]) -> tuple[str,
     return (specialist.name, *generalists)
 
 
-def _load_scenario_file(path: Path, skills: dict[str, Skill], warnings: list[str]) -> Domain:
+def _models(value: Any, path: Path, what: str, line: int | None) -> tuple[str, ...]:
+    """A list of model names; one bare name counts as a list of one."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise CatalogError(path, f"{what}: 'models' must be a list of model names", line)
+    return tuple(value)
+
+
+def _load_scenario_file(
+    path: Path, skills: dict[str, Skill], warnings: list[str], seen_ids: dict[str, Path]
+) -> Domain:
+    """One domain or category file; ``seen_ids`` (id -> file) spans the whole catalog."""
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise CatalogError(path, "a scenario file must be a mapping with 'scenarios'")
     if "category" in data:
         kind, domain_id = "category", str(data["category"]).lower()
-        file_models = tuple(data.get("default_models") or ())
         _require(data, ["category", "scenarios"], path, "category file")
+        file_models = _models(data.get("default_models"), path, "category file", _line(data))
     else:
         kind = "domain"
         _require(data, ["domain", "target_skill", "scenarios"], path, "domain file")
@@ -327,26 +343,38 @@ def _load_scenario_file(path: Path, skills: dict[str, Skill], warnings: list[str
         if isinstance(raw, dict) and "prompt" in raw and not str(raw["prompt"] or "").strip():
             raise CatalogError(path, f"{what} has an empty prompt", _line(raw))
         _require(raw, required, path, what)
+        line = _line(raw)
+        if not isinstance(raw["prompt"], str):
+            raise CatalogError(path, f"{what}: 'prompt' must be text", line)
+        scenario_id = str(raw["id"])
+        if scenario_id in seen_ids:
+            raise CatalogError(
+                path,
+                f"duplicate scenario id {scenario_id!r} (also in {seen_ids[scenario_id]})",
+                line,
+            )
+        seen_ids[scenario_id] = path
+        models = _models(raw.get("models"), path, what, line) or file_models
         specialist_name = str(raw.get("target_skill") or data.get("target_skill"))
         if specialist_name not in skills:
             warnings.append(
-                f"{path}:{_line(raw)}: scenario {raw['id']!r} targets skill "
+                f"{path}:{line}: scenario {scenario_id!r} targets skill "
                 f"{specialist_name!r}, which is not in the manifest; skipped"
             )
             continue
         specialist = skills[specialist_name]
         scenarios.append(
             Scenario(
-                id=str(raw["id"]),
+                id=scenario_id,
                 name=str(raw["name"]),
-                prompt=str(raw["prompt"]).strip(),
+                prompt=raw["prompt"].strip(),
                 domain=domain_id,
                 specialist=specialist_name,
                 target_skills=target_skills_for(specialist, skills),
                 is_dev=specialist.is_dev,
-                models=tuple(raw.get("models") or file_models),
+                models=models,
                 source=path,
-                line=_line(raw),
+                line=line,
             )
         )
     return Domain(
@@ -382,15 +410,7 @@ def load_catalog(root: Path | str, checks_path: Path | None = None) -> Catalog:
     if not files:
         raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
     for path in files:
-        domain = _load_scenario_file(path, skills, warnings)
-        for scenario in domain.scenarios:
-            if scenario.id in seen_ids:
-                raise CatalogError(
-                    path,
-                    f"duplicate scenario id {scenario.id!r} (also in {seen_ids[scenario.id]})",
-                    scenario.line,
-                )
-            seen_ids[scenario.id] = path
+        domain = _load_scenario_file(path, skills, warnings, seen_ids)
         if domain.id in domains:
             raise CatalogError(
                 path, f"duplicate domain {domain.id!r} (also in {domains[domain.id].source})"

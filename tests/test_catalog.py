@@ -142,6 +142,34 @@ def test_real_corpus_loads_and_skips_apify_mcpc(corpus_dir):
             4,
             id="duplicate-id",
         ),
+        pytest.param(
+            {
+                "a.yaml": "domain: a\ntarget_skill: shop-skill\nscenarios:\n"
+                "  - id: dup\n    name: One\n    prompt: p\n"
+                "  - id: dup\n    name: Two\n    prompt: p\n    target_skill: gone-skill\n",
+            },
+            "duplicate scenario id 'dup'",
+            7,
+            id="duplicate-id-of-a-skipped-scenario",
+        ),
+        pytest.param(
+            {
+                "bad.yaml": "domain: x\ntarget_skill: shop-skill\nscenarios:\n"
+                "  - id: x-1\n    name: Listed\n    prompt: [a, b]\n"
+            },
+            "scenario 'x-1': 'prompt' must be text",
+            4,
+            id="prompt-not-text",
+        ),
+        pytest.param(
+            {
+                "bad.yaml": "domain: x\ntarget_skill: shop-skill\nscenarios:\n"
+                "  - id: x-1\n    name: N\n    prompt: p\n    models: {sonnet: 1}\n"
+            },
+            "scenario 'x-1': 'models' must be a list of model names",
+            4,
+            id="models-not-a-list",
+        ),
     ],
 )
 def test_bad_scenario_files_name_file_line_and_problem(tmp_path, files, expected, line):
@@ -210,3 +238,27 @@ def test_fingerprint_moves_when_a_skill_changes(tmp_path):
     changed = {name for name, value in after["skills"].items() if before["skills"][name] != value}
     assert changed == {"shop-skill"}
     assert after["scenarios"] == before["scenarios"]
+
+
+def test_a_single_model_name_is_a_one_model_list(tmp_path):
+    write_catalog(
+        tmp_path,
+        scenario_files={
+            "wf.yaml": "category: WF\ndefault_models: haiku\nscenarios:\n"
+            "  - {id: w-1, name: A, prompt: p, target_skill: shop-skill}\n"
+            "  - {id: w-2, name: B, prompt: p, target_skill: shop-skill, models: opus}\n"
+        },
+    )
+    catalog = load_catalog(tmp_path)
+    assert [s.models for s in catalog.scenarios] == [("haiku",), ("opus",)]
+
+
+def test_a_taxonomy_group_may_be_just_its_name(tmp_path):
+    path = tmp_path / "checks.yaml"
+    path.write_text(
+        "groups:\n  WF: Workflow\n  BP: {name: Best Practices, static: true}\nchecks:\n"
+        "  - {id: WF-1, severity: HIGH, name: Steps, description: Has steps.}\n"
+    )
+    taxonomy = load_taxonomy(path)
+    assert taxonomy.groups == {"WF": "Workflow", "BP": "Best Practices"}
+    assert [c.id for c in taxonomy.model_checks] == ["WF-1"]
