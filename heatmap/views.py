@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from heatmap import runs, selectors
@@ -275,6 +275,11 @@ def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 
 @require_POST
 def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """Resume, then show the page it was asked from again (htmx: reload it in place).
+
+    The button may sit in a panel pushed over the WebSocket, which has no ``next`` to go back
+    to, so htmx reloads the current page instead of following a redirect.
+    """
     from heatmap.worker import run_dispatch
 
     run = _run_or_404(run_id)
@@ -282,9 +287,11 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
         run = runs.run_resume(run.run_id)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, str(exc))
-        return redirect(_next_url(request))
-    run_dispatch(run.run_id)
-    messages.success(request, f"Run {run.run_id} resumed.")
+    else:
+        run_dispatch(run.run_id)
+        messages.success(request, f"Run {run.run_id} resumed.")
+    if request.htmx:
+        return HttpResponseClientRefresh()
     return redirect(_next_url(request))
 
 

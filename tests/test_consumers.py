@@ -70,6 +70,20 @@ async def test_progress_socket_pushes_each_event_of_its_run_only(app):
         await communicator.disconnect()
 
 
+async def test_a_cancelled_run_s_pushed_panel_offers_resume_with_the_htmx_csrf_header(app):
+    """The pushed panel is rendered without a request, so it has no form token of its own."""
+    run = await database_sync_to_async(make_run)(
+        status=Run.Status.CANCELLED, models=["haiku"], total=4, completed=1
+    )
+    communicator = await _connect(app, f"/ws/runs/{run.run_id}/")
+    try:
+        html = await communicator.receive_from()
+        assert 'data-status="cancelled"' in html and ">Resume</button>" in html
+        assert f'hx-post="/runs/{run.run_id}/resume/"' in html
+    finally:
+        await communicator.disconnect()
+
+
 async def test_progress_socket_speaks_json_when_asked(app):
     run = await database_sync_to_async(make_run)(status=Run.Status.RUNNING, total=4)
     communicator = await _connect(app, f"/ws/runs/{run.run_id}/?format=json")

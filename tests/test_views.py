@@ -196,3 +196,19 @@ def test_progress_fragment_counts_tasks_with_models(client, catalog):
     html = client.get(reverse("heatmap:run-progress", args=[run.run_id])).content.decode()
     assert "15 / 201 completed (haiku, opus)" in html
     assert ">Cancel</button>" in html
+
+
+def test_resume_button_resumes_a_cancelled_run_and_reloads_the_page(client, catalog, dispatched):
+    run = make_run(status=Run.Status.CANCELLED, total=4, completed=1)
+    response = client.post(f"/runs/{run.run_id}/resume/", **HTMX)
+    run.refresh_from_db()
+    assert run.status == Run.Status.PENDING and dispatched == [run.run_id]
+    # htmx reloads the page it was on, which then shows the resumed run's live panel.
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+
+
+def test_resume_form_without_javascript_returns_to_the_page(client, catalog, dispatched):
+    run = make_run(status=Run.Status.INTERRUPTED, total=4, completed=1)
+    response = client.post(f"/runs/{run.run_id}/resume/", {"next": "/runs/"})
+    assert response.status_code == 302 and response["Location"] == "/runs/"
+    assert dispatched == [run.run_id]

@@ -158,6 +158,19 @@ def test_cancel_stops_a_run_started_from_the_page(page: Page, live_url: str, art
     expect(body.get_by_role("button", name="Resume")).to_be_visible()
     page.screenshot(path=artifacts / "run-cancelled.png", full_page=True)
 
+    # The panel now on the page was pushed over the WebSocket, rendered without a request:
+    # its Resume must still pass the CSRF check and bring the run back.
+    body.get_by_role("button", name="Resume").click()
+    expect(page.locator("#progress-body")).to_have_attribute(
+        "data-status", re.compile("pending|running|completed"), timeout=15_000
+    )
+    run.refresh_from_db()
+    assert run.status != Run.Status.CANCELLED
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#progress-body")).to_have_attribute(
+        "data-status", "cancelled", timeout=15_000
+    )
+
 
 def test_a_hostile_answer_is_shown_as_text_and_never_runs(page: Page, live_url: str, artifacts):
     domain_id, _ = _domain()
