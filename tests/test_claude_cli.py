@@ -239,6 +239,25 @@ def test_nonzero_exit_is_transient_unless_the_error_is_permanent(stderr: str, tr
     assert failed.value.summary == "exit 1"
 
 
+@pytest.mark.parametrize(
+    ("returncode", "text", "transient"),
+    [
+        (1, "API Error: Request was aborted.", True),
+        (1, "Invalid API key · Please run /login", False),
+        (0, "API Error: Request was aborted.", False),
+        (0, "API Error: 529 overloaded", True),
+    ],
+)
+def test_an_error_answer_with_a_nonzero_exit_is_transient_unless_permanent(
+    returncode: int, text: str, transient: bool
+):
+    stdout = json.dumps({"type": "result", "subtype": "success", "is_error": True, "result": text})
+    with pytest.raises(CallFailed) as failed:
+        read_result(stdout, "", returncode, MODEL_ID)
+    assert failed.value.transient is transient
+    assert failed.value.detail == text
+
+
 def test_usage_counts_cached_input_tokens(request_: AuditRequest):
     stdout = json.dumps(
         {

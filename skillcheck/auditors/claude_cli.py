@@ -145,7 +145,9 @@ def read_result(stdout: str, stderr: str, returncode: int, model_id: str) -> Aud
     text = data.get("result")
     if data.get("is_error") or data.get("subtype", "success") != "success":
         detail = tail(str(text or data.get("subtype") or "")) or tail(stderr)
-        transient = bool(_TRANSIENT.search(detail)) and not _PERMANENT.search(detail)
+        # A non-zero exit is worth retrying whatever the text, as when there is no JSON.
+        retry = returncode != 0 or bool(_TRANSIENT.search(detail))
+        transient = retry and not _PERMANENT.search(detail)
         raise CallFailed("CLI answered with an error", detail, transient=transient)
     if not isinstance(text, str):
         raise CallFailed("CLI result has no text", tail(stdout), transient=False)
