@@ -61,10 +61,12 @@ def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:
 
     As Django's file session backend does: write a temporary file in the same folder (so the
     rename stays on one filesystem), flush and fsync it, rename it over the target, and
-    remove it if anything fails on the way.
+    remove it if anything fails on the way. The temporary name carries the process id: the
+    lock below only covers this process, and another one (an import rewriting a run's file)
+    must not truncate or rename our half-written file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}{path.suffix}.tmp")
     chunks = [data] if isinstance(data, bytes | bytearray) else data
     with _lock_for(path):
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -122,6 +124,34 @@ def test_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch
         atomic_write_bytes(path, b'{"results": [1]}')
     assert path.read_bytes() == b'{"results": []}'
     assert list(tmp_path.iterdir()) == [path]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from skillcheck.reports import atomic_write_bytes
+path, mark = Path(sys.argv[1]), sys.argv[2]
+document = b'{"writer": "' + mark.encode() + b'", "pad": "' + b"x" * 200_000 + b'"}'
+for _ in range(300):
+    atomic_write_bytes(path, document)
+"""
+
+
+def test_two_processes_writing_one_report_never_corrupt_it(tmp_path):
+    """An import can rewrite a run's file while that run's own process writes it."""
+    path = tmp_path / "scored_run_x.json"
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), mark], env=env, stderr=subprocess.PIPE
+        )
+        for mark in "ab"
+    ]
+    errors = [w.communicate(timeout=60)[1].decode() for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], errors
+    assert json.loads(path.read_bytes())["writer"] in {"a", "b"}
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_file_grows_task_by_task_during_a_run(tmp_path, corpus_dir):
