@@ -132,6 +132,19 @@ class RunPlan:
         """How many scenario-skill pairs each model audits."""
         return len({(t.scenario.id, t.skill.name) for t in self.tasks})
 
+    def describe(self) -> str:
+        """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks": the plan in a line."""
+        parts = [
+            _count(len(self.domains), "domain"),
+            _count(self.pairs, "scenario-skill pair"),
+            _count(len(self.models), "model"),
+        ]
+        return " × ".join(parts) + f" = {_count(self.total, 'task')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
 
 def _check_models(
     models: Sequence[str], auditors: dict[str, Auditor], *, require_available: bool = True

@@ -163,3 +163,56 @@ def test_end_to_end_heuristic_and_two_fake_claude_models_over_the_real_corpus(
     assert data["input_tokens"] > 0 and data["cost_usd"] > 0
     claude_rows = run.tasks.exclude(model="heuristic")
     assert not claude_rows.filter(risk_level="UNKNOWN").exists()
+
+
+class TerminalStream(io.StringIO):
+    """What ``run_scored`` writes to when its stdout is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line(auditors):
+    auditors["heuristic"].delay_s = 0.05
+    out = TerminalStream()
+    call_command(
+        "run_scored", "--models", "heuristic", "--domains", DOMAIN, "--concurrency", "1", stdout=out
+    )
+    run = Run.objects.get()
+    bar_lines = [line for line in out.getvalue().split("\n") if "auditing" in line]
+    assert len(bar_lines) == 1, f"the bar took {len(bar_lines)} lines instead of redrawing one"
+    assert f"{run.total}/{run.total}" in bar_lines[0]
+    assert "] ok " not in out.getvalue()  # no plain progress lines on a terminal
+
+
+def test_dry_run_summary_line_counts_in_singular_and_plural(auditors):
+    one = run_command("--models", "heuristic", "--domains", DOMAIN, "--dry-run")
+    assert one.splitlines()[0].startswith("1 domain × ")
+    assert " × 1 model = " in one.splitlines()[0]
+    two = run_command("--models", "heuristic,sonnet", "--dry-run")
+    assert " domains × " in two.splitlines()[0] and " × 2 models = " in two.splitlines()[0]
+
+
+class ClosedPipe(io.StringIO):
+    """A pipe whose reader went away after ``lines`` lines, as ``run_scored | head`` does."""
+
+    def __init__(self, lines: int) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def write(self, text: str) -> int:
+        if self.getvalue().count("\n") >= self.lines:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_plain_progress_goes_quiet_when_its_pipe_closes_and_the_run_goes_on(auditors, caplog):
+    from heatmap.management.commands.run_scored import PlainProgress
+
+    stream = ClosedPipe(lines=2)
+    progress = PlainProgress(stream)
+    run = runs.run_create(domains=[DOMAIN], models=["heuristic"])
+    run = runs.run_execute(run, listeners=[progress])
+    assert run.status == "completed" and run.completed == run.total
+    assert stream.getvalue().count("\n") == 2
+    assert "a listener failed" not in caplog.text

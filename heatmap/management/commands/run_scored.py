@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -40,14 +39,17 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 class PlainProgress:
-    """One line per finished task, for logs and pipes."""
+    """One line per finished task, for logs and pipes.
+
+    When the reader of a pipe goes away (``run_scored | head``), the lines stop and the run
+    goes on: its results are in the database and the report either way.
+    """
 
     def __init__(self, stream: Any):
-        self.stream = stream
-        self.started = time.monotonic()
+        self.stream: Any = stream
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if event["type"] != "progress" or event["status"] == "running":
+        if event["type"] != "progress" or event["status"] == "running" or self.stream is None:
             return
         width = len(str(event["total"]))
         line = (
@@ -57,8 +59,11 @@ class PlainProgress:
         )
         if event["error"]:
             line += f" — {event['error'][:200]}"
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.stream = None
 
     def close(self) -> None:
         pass
@@ -133,7 +138,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.as_json = options["json"]
         self.console = Console(
-            file=sys.stderr if self.as_json else self.stdout,
+            file=self._stream(),
             width=None if self._tty() else 120,
             force_terminal=self._tty(),
         )
@@ -153,9 +158,16 @@ class Command(BaseCommand):
 
     # --- the steps --------------------------------------------------------------------------
 
+    def _stream(self) -> TextIO:
+        """The raw stream for human output: stderr under ``--json``, which owns stdout.
+
+        Not Django's ``OutputWrapper``: it appends a newline to every write that lacks one,
+        which turns each in-place redraw of the progress bar into a new line.
+        """
+        return (self.stderr if self.as_json else self.stdout)._out
+
     def _tty(self) -> bool:
-        stream = sys.stderr if self.as_json else self.stdout
-        return bool(getattr(stream, "isatty", lambda: False)())
+        return bool(getattr(self._stream(), "isatty", lambda: False)())
 
     def _say(self, text: str) -> None:
         self.console.print(text, highlight=False, soft_wrap=True)
@@ -239,10 +251,7 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(data, indent=2))
             return
-        self._say(
-            f"{len(plan.domains)} domains × {plan.pairs} scenario-skill pairs × "
-            f"{len(plan.models)} models = {plan.total} tasks (dry run: nothing is called)"
-        )
+        self._say(f"{plan.describe()} (dry run: nothing is called)")
         table = Table("model", "tasks", "estimated cost")
         for model, count in plan.per_model.items():
             table.add_row(model, str(count), f"${estimate.get(model, 0.0):.2f}")
@@ -260,7 +269,7 @@ class Command(BaseCommand):
         display = (
             RichProgress(self.console, run.total, run.total - remaining)
             if self._tty()
-            else PlainProgress(sys.stderr if self.as_json else self.stdout)
+            else PlainProgress(self._stream())
         )
         cancel, abort = threading.Event(), threading.Event()
         try:
