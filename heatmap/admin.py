@@ -63,7 +63,7 @@ class RunAdmin(ReadOnlyAdmin):
         "run_id",
         "shown_status",
         "model_list",
-        "domains",
+        "domain_list",
         "concurrency",
         "progress",
         "tasks_link",
@@ -89,6 +89,10 @@ class RunAdmin(ReadOnlyAdmin):
     @admin.display(description="models")
     def model_list(self, run: Run) -> str:
         return ", ".join(run.models)
+
+    @admin.display(description="domains")
+    def domain_list(self, run: Run) -> str:
+        return ", ".join(run.domains) or "—"
 
     @admin.display(description="progress")
     def progress(self, run: Run) -> str:

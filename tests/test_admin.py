@@ -76,3 +76,11 @@ def test_nothing_can_be_added_or_deleted(admin_client, run, name):
     obj = run if name == "heatmap_run" else run.tasks.first()
     assert admin_client.post(reverse(f"admin:{name}_delete", args=[obj.pk])).status_code == 403
     assert Run.objects.filter(pk=run.pk).exists() and run.tasks.count() == 2
+
+
+def test_run_detail_lists_domains_as_text_not_json(admin_client, run):
+    run.domains = ["job-market", "price-tracking"]
+    run.save()
+    detail = admin_client.get(reverse("admin:heatmap_run_change", args=[run.pk])).content.decode()
+    assert "job-market, price-tracking" in detail
+    assert "&quot;job-market&quot;" not in detail
