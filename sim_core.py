@@ -30,8 +30,10 @@ from skillcheck.linter import Finding, SkillLint, lint_catalog, lint_columns, li
 from skillcheck.parser import ParsedAnswer, parse_response
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.reports import (
+    ReportError,
     ReportSnapshot,
     ScoredReport,
+    incremental_report_path,
     load_all_scored_reports,
     load_scored_report,
     merge_scored_runs,
@@ -39,7 +41,7 @@ from skillcheck.reports import (
     save_scored_report_incremental,
 )
 from skillcheck.results import CheckResult, ScoredRun
-from skillcheck.runs import RunEngine, RunOutcome, Task, build_tasks, execute_tasks
+from skillcheck.runs import RunEngine, RunOutcome, Task, build_tasks, estimate_cost, execute_tasks
 from skillcheck.scoring import score_task
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "Finding",
     "HeuristicAuditor",
     "ParsedAnswer",
+    "ReportError",
     "ReportSnapshot",
     "RunEngine",
     "RunOutcome",
@@ -72,7 +75,9 @@ __all__ = [
     "build_system_prompt",
     "build_tasks",
     "build_user_prompt",
+    "estimate_cost",
     "execute_tasks",
+    "incremental_report_path",
     "lint_catalog",
     "lint_columns",
     "lint_skill",
