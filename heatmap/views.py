@@ -92,11 +92,13 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404(f"unknown domain {domain!r}")
     query = request.GET.get("q", "")
     active = selectors.run_active()
+    rows = selectors.heatmap_overview(catalog=catalog, domain=domain, query=query)
     context = {
         "catalog": catalog,
         "domain": domain,
         "query": query,
-        "rows": selectors.heatmap_overview(catalog=catalog, domain=domain, query=query),
+        "rows": rows,
+        "has_results": any(row.models for row in rows),
         "active_run": active,
         "fragment": "overview-table",
     }
@@ -180,15 +182,20 @@ def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     return render(request, f"{template}#detail" if request.htmx else template, context)
 
 
+def _admin_url(run: Run) -> str:
+    """The run's change page in the admin, or "" when the admin is not installed."""
+    try:
+        return reverse("admin:heatmap_run_change", args=[run.pk])
+    except NoReverseMatch:
+        return ""
+
+
 @require_GET
 def run_list(request: HtmxHttpRequest) -> HttpResponse:
-    rows = []
-    for run in selectors.run_list():
-        try:
-            admin_url = reverse("admin:heatmap_run_change", args=[run.pk])
-        except NoReverseMatch:
-            admin_url = ""
-        rows.append({"run": run, "summary": selectors.run_summary(run), "admin_url": admin_url})
+    rows = [
+        {"run": run, "summary": selectors.run_summary(run), "admin_url": _admin_url(run)}
+        for run in selectors.run_list()
+    ]
     return render(request, "heatmap/runs.html", {"rows": rows})
 
 
@@ -258,10 +265,12 @@ def _progress(request: HtmxHttpRequest, run: Run) -> HttpResponse:
 
 @require_GET
 def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """One run's page: its live progress panel, facts, report download and admin link."""
     run = _run_or_404(run_id)
-    return render(
-        request, "heatmap/progress.html", {"run": run, "summary": selectors.run_summary(run)}
-    )
+    context = {"run": run, "summary": selectors.run_summary(run), "admin_url": _admin_url(run)}
+    if request.htmx:
+        return render(request, "heatmap/progress.html#progress-body", context)
+    return render(request, "heatmap/run.html", context)
 
 
 @require_POST

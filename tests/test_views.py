@@ -212,3 +212,19 @@ def test_resume_form_without_javascript_returns_to_the_page(client, catalog, dis
     response = client.post(f"/runs/{run.run_id}/resume/", {"next": "/runs/"})
     assert response.status_code == 302 and response["Location"] == "/runs/"
     assert dispatched == [run.run_id]
+
+
+def test_a_run_has_its_own_page_with_live_progress_and_links(client, catalog):
+    run = make_run(status=Run.Status.COMPLETED, models=["haiku"], total=4, completed=4)
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert "<title>" in html and 'class="site"' in html  # a whole page, not a bare fragment
+    assert "4 / 4 completed (haiku)" in html
+    assert f'href="/runs/{run.run_id}/report.json"' in html
+    assert f'href="/admin/heatmap/run/{run.pk}/change/"' in html
+    assert f'href="/runs/{run.run_id}/"' in client.get("/runs/").content.decode()
+
+
+def test_overview_says_how_to_start_while_there_are_no_results(client, catalog, domain_id):
+    assert "No results yet" in client.get("/heatmap/").content.decode()
+    fill_domain(make_run(), catalog, domain_id, model="heuristic")
+    assert "No results yet" not in client.get("/heatmap/").content.decode()
