@@ -8,3 +8,12 @@ document.addEventListener("click", (event) => {
     .forEach((box) => { box.checked = checked; });
   form.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// The domain page's view toggle: the linter matrix is swapped in by htmx, so mark its link
+// as the current view (the "Model checks" link reloads the page, which resets the mark).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest(".view-toggle a[hx-get]");
+  if (!link) return;
+  link.parentElement.querySelectorAll("a").forEach((a) => a.removeAttribute("aria-current"));
+  link.setAttribute("aria-current", "page");
+});
