@@ -3,10 +3,21 @@ from __future__ import annotations
 import pytest
 
 from heatmap import selectors
-from heatmap.models import Run
+from heatmap.models import Run, TaskResult
 from tests.heatmap_data import add_task, fill_domain, make_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+
+
+def specialist_task(run: Run, scenario, **fields) -> TaskResult:
+    """One task of ``scenario``'s specialist (the heuristic model unless given)."""
+    return add_task(
+        run, scenario_id=scenario.id, skill=scenario.specialist, **{"model": "heuristic", **fields}
+    )
+
+
+def overview_row(catalog, skill: str) -> selectors.SkillRow:
+    return next(r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == skill)
 
 
 def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
@@ -31,7 +42,7 @@ def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
         domain=domain_id,
     )
 
-    row = next(r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == skill)
+    row = overview_row(catalog, skill)
 
     assert row.counts == {"pass": 1, "fail": 1, "unclear": 0, "na": 0}
     assert row.pass_pct == 50
@@ -42,27 +53,10 @@ def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
 def test_newest_is_by_finish_time_not_by_run_order(catalog, domain_id):
     scenario = catalog.domains[domain_id].scenarios[0]
     first, resumed_later = make_run(), make_run()
-    add_task(
-        resumed_later,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "pass"},
-        domain=domain_id,
-        age_s=120,
-    )
-    add_task(
-        first,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "fail"},
-        domain=domain_id,
-    )
+    specialist_task(resumed_later, scenario, results={"WF-1": "pass"}, domain=domain_id, age_s=120)
+    specialist_task(first, scenario, results={"WF-1": "fail"}, domain=domain_id)
 
-    row = next(
-        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
-    )
+    row = overview_row(catalog, scenario.specialist)
 
     assert row.counts["fail"] == 1 and row.counts["pass"] == 0
 
@@ -92,14 +86,7 @@ def test_overview_domain_tab_counts_only_that_domain(catalog, domain_id):
 def test_domain_matrix_puts_specialist_first_and_marks_missing_as_not_run(catalog, domain_id):
     scenario = catalog.domains[domain_id].scenarios[0]
     run = make_run()
-    add_task(
-        run,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="sonnet",
-        results={"WF-1": "fail"},
-        domain=domain_id,
-    )
+    specialist_task(run, scenario, model="sonnet", results={"WF-1": "fail"}, domain=domain_id)
 
     matrix = selectors.heatmap_domain_matrix(
         catalog=catalog, domain_id=domain_id, extra_models=["haiku"]
@@ -148,23 +135,8 @@ def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_ma
 def test_cell_detail_returns_the_newest_answer_per_model_and_skill(catalog, domain_id):
     scenario = catalog.domains[domain_id].scenarios[0]
     old, new = make_run(), make_run()
-    add_task(
-        old,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "fail"},
-        markdown="old answer",
-        age_s=30,
-    )
-    add_task(
-        new,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "pass"},
-        markdown="new answer",
-    )
+    specialist_task(old, scenario, results={"WF-1": "fail"}, markdown="old answer", age_s=30)
+    specialist_task(new, scenario, results={"WF-1": "pass"}, markdown="new answer")
 
     [detail] = selectors.heatmap_cell_detail(
         catalog=catalog, scenario_id=scenario.id, check_id="WF-1", model="heuristic"
@@ -219,30 +191,13 @@ def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
 def test_overview_cache_follows_new_results(catalog, domain_id, django_assert_max_num_queries):
     scenario = catalog.domains[domain_id].scenarios[0]
     run = make_run()
-    add_task(
-        run,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "fail"},
-        domain=domain_id,
-        age_s=10,
-    )
+    specialist_task(run, scenario, results={"WF-1": "fail"}, domain=domain_id, age_s=10)
     selectors.heatmap_overview(catalog=catalog)
     with django_assert_max_num_queries(1):
         selectors.heatmap_overview(catalog=catalog)
 
-    add_task(
-        make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="heuristic",
-        results={"WF-1": "pass"},
-        domain=domain_id,
-    )
-    row = next(
-        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
-    )
+    specialist_task(make_run(), scenario, results={"WF-1": "pass"}, domain=domain_id)
+    row = overview_row(catalog, scenario.specialist)
     assert row.counts["pass"] == 1 and row.counts["fail"] == 0
 
 
@@ -326,26 +281,22 @@ def test_top_failing_checks_carry_their_catalog_severity(catalog, domain_id):
     scenario = catalog.domains[domain_id].scenarios[0]
     run = make_run()
     for model in ("haiku", "opus"):
-        add_task(
+        specialist_task(
             run,
-            scenario_id=scenario.id,
-            skill=scenario.specialist,
+            scenario,
             model=model,
             results={"WF-1": "fail", "SEC-1": "fail", "DK-1": "pass"},
             domain=domain_id,
         )
-    add_task(
+    specialist_task(
         run,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
+        scenario,
         model="sonnet",
         results={"SEC-1": "fail", "WF-1": "pass", "APF-9": "fail", "DK-1": "fail"},
         domain=domain_id,
     )
 
-    row = next(
-        r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == scenario.specialist
-    )
+    row = overview_row(catalog, scenario.specialist)
 
     # DK-1 (critical) and APF-9 (low) fail once each: the more severe one makes the top three.
     assert [(c.id, n) for c, n in row.top_failing] == [("SEC-1", 3), ("WF-1", 2), ("DK-1", 1)]
