@@ -117,6 +117,8 @@ class RunPlan:
     domains: list[str]
     models: list[str]
     concurrency: int
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Models planned although they cannot run here (a dry run), with the reason."""
 
     @property
     def total(self) -> int:
@@ -199,7 +201,15 @@ def run_plan(
         )
     tasks = build_tasks(catalog, domains=selected, models=models)
     ordered = [d for d in catalog.domains if d in set(selected)]
-    return RunPlan(tasks=tasks, domains=ordered, models=models, concurrency=concurrency)
+    availability = {m: auditors[m].availability() for m in models}
+    unavailable = {m: a.reason for m, a in availability.items() if not a.available}
+    return RunPlan(
+        tasks=tasks,
+        domains=ordered,
+        models=models,
+        concurrency=concurrency,
+        unavailable=unavailable,
+    )
 
 
 def run_create(

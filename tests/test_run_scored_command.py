@@ -91,6 +91,9 @@ def test_list_models_gives_reasons(auditors):
         (["--concurrency", "100"], "from 1 to 64"),
         (["--resume", "nope"], "no run 'nope'"),
         (["--resume", "x", "--models", "heuristic"], "drop --models"),
+        (["--resume", "x", "--concurrency", "8"], "drop --concurrency"),
+        (["--models", ","], "--models needs at least one name"),
+        (["--domains", ""], "--domains needs at least one name"),
     ],
 )
 def test_invalid_input_is_a_clear_error_with_exit_code_2(auditors, args, message):
@@ -216,3 +219,15 @@ def test_plain_progress_goes_quiet_when_its_pipe_closes_and_the_run_goes_on(audi
     assert run.status == "completed" and run.completed == run.total
     assert stream.getvalue().count("\n") == 2
     assert "a listener failed" not in caplog.text
+
+
+def test_dry_run_names_the_models_that_cannot_run_here(auditors):
+    out = run_command("--models", "heuristic,opus", "--domains", DOMAIN, "--dry-run")
+    assert "opus is not available here: opus is switched off for this test" in out
+    data = json.loads(run_command("--models", "heuristic,opus", "--dry-run", "--json"))
+    assert data["unavailable"] == {"opus": "opus is switched off for this test"}
+
+
+def test_start_line_counts_one_domain_in_singular(auditors):
+    out = run_command("--models", "heuristic", "--domains", DOMAIN)
+    assert "(heuristic; 1 domain; concurrency 3)" in out.splitlines()[0]

@@ -25,17 +25,25 @@ from rich.table import Table
 from heatmap import runs
 from heatmap.models import Run
 from heatmap.runs import RunRequestError
-from skillcheck.runs import estimate_cost
+from skillcheck.runs import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    MIN_CONCURRENCY,
+    estimate_cost,
+)
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
 
 
-def _csv(value: str | None) -> list[str] | None:
+def _names(value: str | None, option: str) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; ``None`` when the option was not given (its default)."""
     if value is None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
-    return items or None
+    if not items:
+        raise RunRequestError(f"--{option} needs at least one name, comma-separated")
+    return items
 
 
 class PlainProgress:
@@ -124,16 +132,37 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--domains", help="comma-separated domain ids (default: all)")
         parser.add_argument(
-            "--models", help="comma-separated models (default: sonnet if Claude is available)"
+            "--models",
+            help="comma-separated models (default: sonnet when Claude is available, else "
+            "heuristic; see --list-models)",
         )
-        parser.add_argument("--concurrency", type=int, default=3, help="tasks at once (1-64)")
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            help=f"tasks at once, {MIN_CONCURRENCY}-{MAX_CONCURRENCY} "
+            f"(default: {DEFAULT_CONCURRENCY})",
+        )
         parser.add_argument("--catalog", help="catalog folder (default: SKILLCHECK_CATALOG)")
-        parser.add_argument("--reports-dir", help="where the JSON report goes")
-        parser.add_argument("--run-id", help="id for the new run (default: time-based)")
-        parser.add_argument("--dry-run", action="store_true", help="show the plan; call nothing")
-        parser.add_argument("--list-models", action="store_true", help="models and availability")
-        parser.add_argument("--resume", metavar="RUN_ID", help="finish an unfinished run")
-        parser.add_argument("--json", action="store_true", help="machine-readable summary")
+        parser.add_argument(
+            "--reports-dir", help="where the JSON report goes (default: SKILLCHECK_REPORTS_DIR)"
+        )
+        parser.add_argument("--run-id", help="id for the new run (default: date, time, random)")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show the tasks per model and a cost estimate; call nothing",
+        )
+        parser.add_argument(
+            "--list-models", action="store_true", help="models, and why one cannot run here"
+        )
+        parser.add_argument(
+            "--resume",
+            metavar="RUN_ID",
+            help="run the missing or failed tasks of a stopped run, with that run's settings",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="machine-readable output on stdout (logs: stderr)"
+        )
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
@@ -199,11 +228,12 @@ class Command(BaseCommand):
         self.console.print(table)
 
     def resume(self, options: dict[str, Any]) -> Run:
+        settings_of_the_run = ("domains", "models", "concurrency", "catalog", "reports_dir")
         extra = [
             f"--{name.replace('_', '-')}"
-            for name in ("domains", "models", "catalog", "reports_dir", "run_id", "dry_run")
-            if options[name]
-        ]
+            for name in (*settings_of_the_run, "run_id")
+            if options[name] is not None
+        ] + (["--dry-run"] if options["dry_run"] else [])
         if extra:
             raise RunRequestError(f"--resume uses the run's own settings; drop {', '.join(extra)}")
         run = runs.run_resume(options["resume"])
@@ -214,12 +244,14 @@ class Command(BaseCommand):
     def create(self, options: dict[str, Any]) -> Run | None:
         catalog = runs.load_default_catalog(options["catalog"])
         auditors = runs.auditor_registry()
-        models = _csv(options["models"]) or runs.default_models(auditors)
+        models = _names(options["models"], "models") or runs.default_models(auditors)
         plan = runs.run_plan(
             catalog=catalog,
-            domains=_csv(options["domains"]),
+            domains=_names(options["domains"], "domains"),
             models=models,
-            concurrency=options["concurrency"],
+            concurrency=(
+                DEFAULT_CONCURRENCY if options["concurrency"] is None else options["concurrency"]
+            ),
             auditors=auditors,
             require_available=not options["dry_run"],
         )
@@ -248,6 +280,7 @@ class Command(BaseCommand):
                 "concurrency": plan.concurrency,
                 "per_model": plan.per_model,
                 "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
+                "unavailable": plan.unavailable,
             }
             self.stdout.write(json.dumps(data, indent=2))
             return
@@ -257,12 +290,15 @@ class Command(BaseCommand):
             table.add_row(model, str(count), f"${estimate.get(model, 0.0):.2f}")
         table.add_row("total", str(plan.total), f"${sum(estimate.values()):.2f}")
         self.console.print(table)
+        for model, reason in plan.unavailable.items():
+            self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
     def run_to_end(self, run: Run) -> None:
         remaining = run.total - run.tasks.filter(error="").count()
         self._say(
             f"Run {run.run_id}: {run.total} tasks ({', '.join(run.models)}; "
-            f"{len(run.domains)} domains; concurrency {run.concurrency})"
+            f"{len(run.domains)} domain{'s' * (len(run.domains) != 1)}; "
+            f"concurrency {run.concurrency})"
             + (f", {remaining} to do" if remaining != run.total else "")
         )
         self._say(f"Report: {run.report_path}")
