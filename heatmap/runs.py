@@ -582,8 +582,12 @@ def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Ru
         recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
         raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")
     if run.status == Run.Status.RUNNING:
+        # A process killed a moment ago looks alive until its heartbeat goes stale.
+        age = int((timezone.now() - run.last_sign_of_life).total_seconds())
+        wait = max(settings.SKILLCHECK_HEARTBEAT_STALE_S - age, 1)
         raise RunRequestError(
-            f"run {run_id} is still running (its heartbeat is fresh); cancel it or wait"
+            f"run {run_id} is still running (last heartbeat {age} s ago); if its process "
+            f"was stopped, resume it in about {wait} s, when it counts as interrupted"
         )
     catalog = load_default_catalog(run.catalog_path)
     _check_models(run.models, auditor_registry() if auditors is None else auditors)

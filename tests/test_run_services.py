@@ -336,3 +336,14 @@ def test_task_summaries_agree_with_check_rows_after_a_run(corpus_dir, catalog):
     for task in tasks:
         assert stored_summary(task) == summary_from_check_rows(task), task
     assert {t.model for t in tasks if t.fail_count and t.pass_count and t.na_count} == {"mixed"}
+
+
+def test_resuming_a_run_killed_a_moment_ago_says_when_it_can_be_resumed(
+    corpus_dir, auditors, settings
+):
+    settings.SKILLCHECK_HEARTBEAT_STALE_S = 30
+    run = create(corpus_dir, auditors)
+    beat = timezone.now() - timedelta(seconds=10)
+    Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=beat)
+    with pytest.raises(RunRequestError, match=r"last heartbeat 10 s ago.* resume it in about 20 s"):
+        runs.run_resume(run.run_id, auditors=auditors)
