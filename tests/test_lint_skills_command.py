@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -128,3 +131,22 @@ def test_real_corpus_lints_all_twelve_skills_fast(corpus_dir: Path) -> None:
     data = json.loads(run("--catalog", str(corpus_dir), "--json"))
     assert sum(len(s["findings"]) for s in data["skills"]) >= 1
     assert all(s["results"]["FM"] == "pass" for s in data["skills"])
+
+
+def test_output_into_a_closed_pipe_ends_quietly(corpus_dir, tmp_path):
+    """``manage.py lint_skills | head -1``: no traceback when the reader goes away."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    child = subprocess.Popen(
+        [sys.executable, "manage.py", "lint_skills", "--details", "--catalog", str(corpus_dir)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.stdout.close()  # the reader is gone before the first line
+    _, stderr = child.communicate(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert child.returncode == 1

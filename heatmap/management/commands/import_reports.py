@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from heatmap import runs
+from heatmap.management.commands._pipes import QuietBrokenPipe
 from skillcheck.reports import REPORT_GLOB
 
 
-class Command(BaseCommand):
+class Command(QuietBrokenPipe):
     help = (
         "Import scored JSON reports (old scored_<timestamp>.json and scored_run_<id>.json) "
         "into the database. Importing a report again adds nothing. Default: every report in "

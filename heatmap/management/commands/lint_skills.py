@@ -6,15 +6,16 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from heatmap.management.commands._pipes import QuietBrokenPipe
 from skillcheck.catalog import CatalogError, load_catalog
 from skillcheck.linter import SkillLint, lint_catalog, lint_columns
 
 MARKS = {"pass": "✓ ok", "fail": "✗ FAIL"}
 
 
-class Command(BaseCommand):
+class Command(QuietBrokenPipe):
     help = "Run the static best-practice (BP) checks and frontmatter validation on every skill."
     requires_system_checks: list[str] = []
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from heatmap import runs
+from heatmap.management.commands._pipes import QuietBrokenPipe
 from heatmap.models import Run
 from heatmap.runs import RunRequestError
 from skillcheck.runs import (
@@ -122,7 +123,7 @@ class RichProgress:
         self.progress.stop()
 
 
-class Command(BaseCommand):
+class Command(QuietBrokenPipe):
     help = (
         "Audit skills against scenarios with one or more models in one run. Every finished "
         "task is saved at once (database and reports/scored_run_<id>.json); Ctrl-C stops "
