@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from heatmap import runs, selectors
-from heatmap.run_requests import RunRequestError, model_choices, run_request_parse, run_start
+from heatmap.run_requests import RunRequestError, run_request_parse, run_start
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -111,6 +111,6 @@ def domain_detail(request: HttpRequest, domain_id: str) -> JsonResponse:
 def model_list(request: HttpRequest) -> JsonResponse:
     models = [
         {"name": c.name, "available": c.available, "reason": c.reason, "via": c.via}
-        for c in model_choices()
+        for c in runs.model_choices()
     ]
     return JsonResponse({"models": models})

@@ -17,25 +17,6 @@ from skillcheck.catalog import Catalog
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    name: str
-    available: bool
-    reason: str = ""
-    via: str = ""
-
-
-def model_choices() -> list[ModelChoice]:
-    """Every configured model with whether it can run here and why not."""
-    choices = []
-    for name, auditor in runs.auditor_registry().items():
-        availability = auditor.availability()
-        choices.append(
-            ModelChoice(name, availability.available, availability.reason, availability.via)
-        )
-    return choices
-
-
-@dataclass(frozen=True)
 class RunRequest:
     domains: list[str] | None
     models: list[str]
@@ -71,13 +52,7 @@ def run_request_parse(data: Any) -> RunRequest:
 
 def run_plan_summary(*, catalog: Catalog, domains: list[str] | None, models: list[str]) -> str:
     """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks" for the run controls."""
-    plan = runs.run_plan(catalog=catalog, domains=domains, models=models)
-    n_domains, n_pairs, n_models = len(plan.domains), plan.pairs, len(plan.models)
-    return (
-        f"{n_domains} domain{'s' * (n_domains != 1)} × "
-        f"{n_pairs} scenario-skill pair{'s' * (n_pairs != 1)} × "
-        f"{n_models} model{'s' * (n_models != 1)} = {plan.total} task{'s' * (plan.total != 1)}"
-    )
+    return runs.run_plan(catalog=catalog, domains=domains, models=models).describe()
 
 
 def run_start(request: RunRequest, *, catalog: Catalog) -> Run:

@@ -75,6 +75,31 @@ def auditor_registry() -> dict[str, Auditor]:
     )
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """A configured model, whether it can run here, and why not (for pickers and listings)."""
+
+    name: str
+    model_id: str
+    available: bool
+    reason: str = ""
+    via: str = ""
+
+
+def model_choices(auditors: dict[str, Auditor] | None = None) -> list[ModelChoice]:
+    auditors = auditor_registry() if auditors is None else auditors
+    choices = []
+    for name, auditor in auditors.items():
+        availability = auditor.availability()
+        model_id = getattr(auditor, "model_id", name)
+        choices.append(
+            ModelChoice(
+                name, model_id, availability.available, availability.reason, availability.via
+            )
+        )
+    return choices
+
+
 def default_models(auditors: dict[str, Auditor] | None = None) -> list[str]:
     """``sonnet`` when Claude can run here, else the offline ``heuristic``."""
     auditors = auditor_registry() if auditors is None else auditors

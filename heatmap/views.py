@@ -17,7 +17,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    JsonResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -27,10 +26,9 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from heatmap import runs, selectors
-from heatmap.models import Run, TaskResult
+from heatmap.models import Run
 from heatmap.run_requests import (
     RunRequestError,
-    model_choices,
     run_plan_summary,
     run_request_parse,
     run_start,
@@ -58,7 +56,7 @@ def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bo
 
 
 def _run_controls_context(catalog, *, selected_domains=None, selected_models=None) -> dict:
-    choices = model_choices()
+    choices = runs.model_choices()
     available = [c.name for c in choices if c.available]
     domains = list(catalog.domains)
     if selected_domains is None:
@@ -228,7 +226,7 @@ def _next_url(request: HttpRequest) -> str:
 @require_POST
 def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     catalog = selectors.catalog_current()
-    choices = model_choices()
+    choices = runs.model_choices()
     if request.POST.get("all"):
         body = {"domains": None, "models": [c.name for c in choices if c.available]}
     else:
@@ -306,43 +304,10 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 
 @require_GET
 def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
-    """The run's report JSON: the engine's file when there is one, else built from the rows."""
+    """The run's report JSON; a missing file is first rewritten from the run's rows."""
     run = _run_or_404(run_id)
     path = Path(run.report_path) if run.report_path else None
+    if path is None or not path.is_file():
+        path = runs.run_report_sync(run)
     filename = f"skillcheck-{run.run_id}.json"
-    if path and path.is_file():
-        return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
-    tasks = TaskResult.objects.filter(run=run).prefetch_related("checks").order_by("id")
-    data = {
-        **selectors.run_summary(run),
-        "results": [
-            {
-                "scenario_id": t.scenario_id,
-                "skill": t.skill,
-                "model": t.model,
-                "domain": t.domain,
-                "risk_level": t.risk_level,
-                "duration_s": t.duration_s,
-                "cost_info": {
-                    "input_tokens": t.input_tokens,
-                    "output_tokens": t.output_tokens,
-                    "cost_usd": t.cost_usd,
-                },
-                "error": t.error or None,
-                "markdown_response": t.markdown_response,
-                "checks": [
-                    {
-                        "check_id": c.check_id,
-                        "result": c.result,
-                        "evidence": c.evidence,
-                        "summary": c.summary,
-                    }
-                    for c in t.checks.all()
-                ],
-            }
-            for t in tasks
-        ],
-    }
-    response = JsonResponse(data, json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename)

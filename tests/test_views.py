@@ -178,7 +178,10 @@ def test_cancel_button_requests_cancellation(client, catalog):
     assert response.status_code == 200 and b'id="progress-body"' in response.content
 
 
-def test_runs_history_lists_runs_with_report_download(client, catalog, domain_id):
+def test_runs_history_lists_runs_with_report_download(
+    client, catalog, domain_id, settings, tmp_path
+):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path
     run = make_run(models=["heuristic", "haiku"], total=3, completed=3, cost_usd=0.25)
     fill_domain(run, catalog, domain_id, model="heuristic")
     html = client.get("/runs/").content.decode()
@@ -189,6 +192,10 @@ def test_runs_history_lists_runs_with_report_download(client, catalog, domain_id
     assert {r["scenario_id"] for r in data["results"]} == {
         s.id for s in catalog.domains[domain_id].scenarios
     }
+    # The missing file was rebuilt from the rows, in the engine's one report format.
+    assert data["type"] == "scored" and data["run_id"] == run.run_id
+    assert data["result_count"] == len(data["results"])
+    assert (tmp_path / f"scored_run_{run.run_id}.json").is_file()
 
 
 def test_progress_fragment_counts_tasks_with_models(client, catalog):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import threading
@@ -203,18 +204,7 @@ class Command(QuietBrokenPipe):
         self.console.print(text, highlight=False, soft_wrap=True)
 
     def list_models(self) -> None:
-        rows = []
-        for name, auditor in runs.auditor_registry().items():
-            availability = auditor.availability()
-            rows.append(
-                {
-                    "name": name,
-                    "model_id": getattr(auditor, "model_id", name),
-                    "available": availability.available,
-                    "via": availability.via,
-                    "reason": availability.reason,
-                }
-            )
+        rows = [dataclasses.asdict(choice) for choice in runs.model_choices()]
         if self.as_json:
             self.stdout.write(json.dumps(rows, indent=2))
             return
