@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from skillcheck.reports import (
     load_scored_report,
 )
 from skillcheck.results import CheckResult as ScoredCheck
-from skillcheck.results import ScoredRun
+from skillcheck.results import ScoredRun, parse_timestamp
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -291,10 +291,11 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         output_tokens=task.output_tokens,
         cost_usd=task.cost_usd,
         error=task.error or None,
+        finished_at=task.finished_at.isoformat(),
     )
 
 
-def _save_task(run: Run, result: ScoredRun) -> TaskResult:
+def _save_task(run: Run, result: ScoredRun, *, finished_at: datetime | None = None) -> TaskResult:
     """One task row, with its summary of the checks, and its check rows.
 
     The caller made sure the task has no row yet and holds a transaction, so the summary
@@ -316,6 +317,7 @@ def _save_task(run: Run, result: ScoredRun) -> TaskResult:
         cost_usd=result.cost_usd,
         error=result.error or "",
         markdown_response=result.markdown_response,
+        finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
         **task_summary((c.check_id, c.result) for c in unique.values()),
     )
     if unique:
@@ -765,7 +767,7 @@ def report_import(path: Path | str) -> ImportOutcome:
             if result.key in existing:
                 skipped += 1
                 continue
-            _save_task(run, result)
+            _save_task(run, result, finished_at=report.generated)
             existing.add(result.key)
             created += 1
         _recount(run)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from skillcheck.results import ScoredRun
+from skillcheck.results import ScoredRun, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -242,13 +242,9 @@ class ScoredReport:
     @property
     def generated(self) -> datetime:
         """When the report was written: its ``generated`` field, else the file's mtime."""
-        raw = self.metadata.get("generated") or self.metadata.get("timestamp")
-        if isinstance(raw, str):
-            try:
-                value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-                return value if value.tzinfo else value.replace(tzinfo=UTC)
-            except ValueError:
-                pass
+        written = parse_timestamp(self.metadata.get("generated") or self.metadata.get("timestamp"))
+        if written is not None:
+            return written
         try:
             return datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
         except OSError:
@@ -322,14 +318,19 @@ def load_all_scored_reports(reports_dir: Path | str | None = None) -> list[Score
 
 
 def merge_scored_runs(reports: Iterable[ScoredReport] | None = None) -> list[ScoredRun]:
-    """The newest result per (scenario, skill, model) across reports given newest first."""
+    """The newest result per (scenario, skill, model) across reports.
+
+    A row's own ``finished_at`` says how new it is; rows of older reports that have none
+    count as of their report's ``generated``. On a tie the later report and row win.
+    """
     if reports is None:
         reports = load_all_scored_reports()
-    merged: dict[tuple[str, str, str], ScoredRun] = {}
-    for report in reports:
-        seen_here: dict[tuple[str, str, str], ScoredRun] = {}
+    merged: dict[tuple[str, str, str], tuple[datetime, ScoredRun]] = {}
+    for report in sorted(reports, key=lambda r: (r.generated, r.path.name)):
+        written = report.generated
         for result in report.results:
-            seen_here[result.key] = result  # within a file the last row is the newest
-        for key, result in seen_here.items():
-            merged.setdefault(key, result)
-    return list(merged.values())
+            when = parse_timestamp(result.finished_at) or written
+            current = merged.get(result.key)
+            if current is None or when >= current[0]:
+                merged[result.key] = (when, result)
+    return [result for _, result in merged.values()]

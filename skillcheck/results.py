@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 time from a report (``Z`` allowed; naive means UTC), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass
@@ -48,6 +64,9 @@ class ScoredRun:
     cost_usd: float = 0.0
     error: str | None = None
     domain: str = ""
+    # When the task finished (ISO 8601, UTC): merging across reports keeps the newest row,
+    # and a resumed run's file is rewritten later than the rows it already held.
+    finished_at: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -76,6 +95,7 @@ class ScoredRun:
             "cost_info": self.cost_info,
             "error": self.error,
             "markdown_response": self.markdown_response,
+            "finished_at": self.finished_at,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -95,6 +115,7 @@ class ScoredRun:
             output_tokens=int(cost.get("output_tokens") or 0),
             cost_usd=float(cost.get("cost_usd") or 0.0),
             error=_error_text(data.get("error")),
+            finished_at=data["finished_at"] if parse_timestamp(data.get("finished_at")) else None,
         )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from skillcheck.auditors.base import Auditor
 from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
-from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
 from skillcheck.scoring import score_task
 
 logger = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ class RunEngine:
         }
 
     def _record(self, task: Task, result: ScoredRun, outcome: RunOutcome) -> None:
+        result.finished_at = result.finished_at or utc_now_iso()
         if self.on_result is not None:
             self.on_result(result)
         outcome.results.append(result)

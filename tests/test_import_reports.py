@@ -132,3 +132,11 @@ def test_imported_tasks_carry_summaries_that_agree_with_their_check_rows(tmp_pat
         "na_count": 1,
         "failed_checks": ["DK-1", "WF-2"],
     }
+
+
+def test_an_imported_old_report_does_not_look_newer_than_it_is(tmp_path):
+    path = tmp_path / "scored_20250110_1200.json"
+    path.write_text(json.dumps(OLD_REPORT))
+    import_(path)
+    task = TaskResult.objects.get(scenario_id="s1")
+    assert task.finished_at.isoformat() == "2025-01-10T12:00:00+00:00"

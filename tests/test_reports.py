@@ -335,3 +335,35 @@ def test_a_non_text_error_in_a_report_loads_as_text(tmp_path):
         {"results": [{"scenario_id": "s", "skill": "k", "error": {"code": 529}}]},
     )
     assert load_scored_report(path).results[0].error == '{"code": 529}'
+
+
+def test_merge_ranks_rows_by_when_they_finished_not_when_their_file_was_written(tmp_path):
+    newer_run = result("s1", "k", "sonnet", risk="LOW")
+    newer_run.finished_at = "2026-11-02T10:00:00+00:00"
+    save_scored_report_incremental("newer", [newer_run], reports_dir=tmp_path)
+    # An older run resumed afterwards: its file is written last, but its s1 row is old.
+    old_row = result("s1", "k", "sonnet", risk="CRITICAL")
+    old_row.finished_at = "2026-11-01T10:00:00+00:00"
+    resumed = result("s2", "k", "sonnet")
+    resumed.finished_at = "2026-11-03T10:00:00+00:00"
+    time.sleep(0.01)
+    save_scored_report_incremental("older", [old_row, resumed], reports_dir=tmp_path)
+
+    merged = {r.key: r for r in merge_scored_runs(load_all_scored_reports(tmp_path))}
+    assert merged[("s1", "k", "sonnet")].risk_level == "LOW"
+    assert ("s2", "k", "sonnet") in merged
+
+
+def test_rows_carry_their_finish_time_through_a_run(tmp_path, corpus_dir):
+    catalog = load_catalog(corpus_dir)
+    tasks = build_tasks(catalog, domains=["market-research"], models=["m"])
+    execute_tasks(
+        tasks,
+        {"m": StubAuditor("m")},
+        catalog.taxonomy,
+        run_id="r",
+        on_result=lambda r: save_scored_report_incremental("r", [r], reports_dir=tmp_path),
+    )
+    rows = json.loads((tmp_path / "scored_run_r.json").read_text())["results"]
+    assert rows and all(row["finished_at"] for row in rows)
+    assert load_scored_report(tmp_path / "scored_run_r.json").results[0].finished_at
