@@ -616,6 +616,8 @@ def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Ru
             f"run {run_id} is still running (last heartbeat {age} s ago); if its process "
             f"was stopped, resume it in about {wait} s, when it counts as interrupted"
         )
+    if run.status == Run.Status.PENDING:
+        raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
     catalog = load_default_catalog(run.catalog_path)
     _check_models(run.models, auditor_registry() if auditors is None else auditors)
     warnings = _fingerprint_warnings(run, catalog)

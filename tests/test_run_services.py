@@ -256,6 +256,7 @@ def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, audito
     catalog_dir = tmp_path / "catalog"
     shutil.copytree(example_catalog_dir, catalog_dir)
     run = runs.run_create(domains=None, models=["a"], catalog_path=catalog_dir, auditors=auditors)
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.INTERRUPTED)
     skill = next(iter(runs.load_default_catalog(catalog_dir).skills.values()))
     skill.path.write_text(skill.path.read_text() + "\nOne more line.\n")
     resumed = runs.run_resume(run.run_id, auditors=auditors)

@@ -53,3 +53,10 @@ def test_finished_runs_are_never_stale(long_ago):
     for status in (Run.Status.COMPLETED, Run.Status.CANCELLED, Run.Status.FAILED):
         assert not make_run(status=status, created_at=long_ago).is_stale
     assert runs.run_mark_stale_interrupted() == 0
+
+
+@pytest.mark.django_db
+def test_resume_refuses_a_run_waiting_for_its_worker():
+    make_run(status=Run.Status.PENDING)
+    with pytest.raises(runs.RunRequestError, match="waiting for a worker"):
+        runs.run_resume("r-0")
