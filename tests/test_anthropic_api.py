@@ -14,8 +14,8 @@ from skillcheck.auditors.pricing import cost_usd, price_for
 from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED
-from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.scoring import score_task
+from tests.fakes import audit_request
 from tests.fakes.anthropic_stub import AnthropicStub, Reply
 
 MODEL_ID = "claude-sonnet-4-6"
@@ -28,15 +28,7 @@ def catalog(corpus_dir: Path) -> Catalog:
 
 @pytest.fixture
 def request_(catalog: Catalog) -> AuditRequest:
-    scenario = catalog.scenarios[-1]
-    skill = catalog.skills[scenario.specialist]
-    return AuditRequest(
-        scenario=scenario,
-        skill=skill,
-        taxonomy=catalog.taxonomy,
-        system_prompt=build_system_prompt(catalog.taxonomy),
-        user_prompt=build_user_prompt(scenario, skill),
-    )
+    return audit_request(catalog, catalog.scenarios[-1])
 
 
 def api_auditor(base_url: str, model_id: str = MODEL_ID, **overrides) -> ClaudeAuditor:

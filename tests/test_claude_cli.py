@@ -16,8 +16,8 @@ from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, RetryPolicy
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED
-from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.scoring import score_task
+from tests.fakes import audit_request
 from tests.fakes.answers import token_counts
 
 MODEL_ID = "claude-sonnet-4-5"
@@ -30,15 +30,7 @@ def catalog(corpus_dir: Path) -> Catalog:
 
 @pytest.fixture
 def request_(catalog: Catalog) -> AuditRequest:
-    scenario = catalog.scenarios[0]
-    skill = catalog.skills[scenario.specialist]
-    return AuditRequest(
-        scenario=scenario,
-        skill=skill,
-        taxonomy=catalog.taxonomy,
-        system_prompt=build_system_prompt(catalog.taxonomy),
-        user_prompt=build_user_prompt(scenario, skill),
-    )
+    return audit_request(catalog, catalog.scenarios[0])
 
 
 @pytest.fixture

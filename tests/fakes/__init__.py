@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from skillcheck.auditors.base import AuditRequest
+from skillcheck.catalog import Catalog, Scenario
+from skillcheck.prompt import build_system_prompt, build_user_prompt
+
 FAKE_CLAUDE = Path(__file__).resolve().parent / "fake_claude"
 
 
@@ -25,3 +29,15 @@ def install_fake_claude(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         link.symlink_to(FAKE_CLAUDE)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     return link
+
+
+def audit_request(catalog: Catalog, scenario: Scenario) -> AuditRequest:
+    """What the engine hands an auditor for ``scenario`` and its specialist skill."""
+    skill = catalog.skills[scenario.specialist]
+    return AuditRequest(
+        scenario=scenario,
+        skill=skill,
+        taxonomy=catalog.taxonomy,
+        system_prompt=build_system_prompt(catalog.taxonomy),
+        user_prompt=build_user_prompt(scenario, skill),
+    )
