@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 
 RUN_WORKER_CHANNEL = "run-worker"
 SEND_TIMEOUT_S = 10.0
+MAX_RUNS_AT_ONCE = 16
+
+# Runs block a thread for their whole length. They get threads of their own, not the event
+# loop's default executor, which Channels' database_sync_to_async also uses: a few long runs
+# there would starve the WebSocket consumers' database reads and freeze live progress.
+_run_threads = ThreadPoolExecutor(max_workers=MAX_RUNS_AT_ONCE, thread_name_prefix="run")
 
 # The web server's event loop, recorded by the ASGI application on its first call; in-process
 # runs are scheduled on it so their events reach WebSocket consumers on the same loop.
@@ -70,7 +77,7 @@ async def run_work(run_id: str) -> None:
         except Exception:
             logger.warning("run %s: could not broadcast %s", run_id, event.get("type"))
 
-    await loop.run_in_executor(None, _execute_blocking, run_id, listener)
+    await loop.run_in_executor(_run_threads, _execute_blocking, run_id, listener)
 
 
 def _keep(task: Any) -> None:
