@@ -25,6 +25,7 @@ def blocking_runs(monkeypatch):
     release.set()
 
 
+@pytest.mark.django_db(transaction=True)  # database_sync_to_async closes old connections
 async def test_long_runs_leave_the_consumers_database_threads_free(blocking_runs):
     started, release = blocking_runs
     loop = asyncio.get_running_loop()
