@@ -26,7 +26,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult, task_summary
+from heatmap.models import CheckResult, Run, TaskResult, failed_check_ids, task_summary
 from skillcheck.auditors import Auditor, AuditorConfig, build_registry
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 from skillcheck.reports import (
@@ -674,42 +674,34 @@ class GroupSummary:
         }
 
 
-def run_summary(run: Run, *, top: int = 3) -> dict[str, list[GroupSummary]]:
-    """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures."""
+def run_result_tables(run: Run, *, top: int = 3) -> dict[str, list[GroupSummary]]:
+    """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures.
+
+    Reads each task's stored summary (counts and failing check ids), not its check rows.
+    """
     groups: dict[str, dict[str, GroupSummary]] = {"skill": {}, "model": {}}
-    for row in run.tasks.values("skill", "model").annotate(
-        n=Count("pk"),
-        errors=Count("pk", filter=~Q(error="")),
-        input_tokens=Sum("input_tokens"),
-        output_tokens=Sum("output_tokens"),
-        cost=Sum("cost_usd"),
-        duration=Sum("duration_s"),
-    ):
-        for kind in ("skill", "model"):
-            summary = groups[kind].setdefault(row[kind], GroupSummary(row[kind]))
-            summary.tasks += row["n"]
-            summary.errors += row["errors"]
-            summary.input_tokens += row["input_tokens"] or 0
-            summary.output_tokens += row["output_tokens"] or 0
-            summary.cost_usd += row["cost"] or 0.0
-            summary.duration_s += row["duration"] or 0.0
     fails: dict[str, dict[str, Counter]] = {
         "skill": defaultdict(Counter),
         "model": defaultdict(Counter),
     }
-    checks = CheckResult.objects.filter(task__run=run)
-    for row in checks.values("task__skill", "task__model", "check_id", "result").annotate(
-        n=Count("pk")
-    ):
-        for kind in ("skill", "model"):
-            summary = groups[kind][row[f"task__{kind}"]]
-            if row["result"] == "pass":
-                summary.passed += row["n"]
-            elif row["result"] == "fail":
-                summary.failed_checks += row["n"]
-                fails[kind][summary.name][row["check_id"]] += row["n"]
-            elif row["result"] == "unclear":
-                summary.unclear += row["n"]
+    rows = run.tasks.values_list(
+        "skill", "model", "error", "input_tokens", "output_tokens", "cost_usd", "duration_s",
+        "pass_count", "fail_count", "unclear_count", "failed_checks",
+    )  # fmt: skip
+    for skill, model, error, tokens_in, tokens_out, cost, duration, *counts, failed in rows:
+        passed, failed_count, unclear = counts
+        for kind, name in (("skill", skill), ("model", model)):
+            summary = groups[kind].setdefault(name, GroupSummary(name))
+            summary.tasks += 1
+            summary.errors += bool(error)
+            summary.input_tokens += tokens_in
+            summary.output_tokens += tokens_out
+            summary.cost_usd += cost
+            summary.duration_s += duration
+            summary.passed += passed
+            summary.failed_checks += failed_count
+            summary.unclear += unclear
+            fails[kind][name].update(failed_check_ids(failed))
     for kind in ("skill", "model"):
         for name, summary in groups[kind].items():
             summary.top_failing = fails[kind][name].most_common(top)

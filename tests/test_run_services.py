@@ -291,7 +291,7 @@ def test_cancel_of_a_pending_run_stops_it_before_any_task(corpus_dir, auditors):
 
 def test_summary_per_skill_and_model(corpus_dir, auditors):
     run = runs.run_execute(create(corpus_dir, auditors), auditors=auditors)
-    summary = runs.run_summary(run)
+    summary = runs.run_result_tables(run)
     by_model = {s.name: s for s in summary["models"]}
     assert [s.name for s in summary["models"]] == ["a", "b"]
     assert by_model["a"].pass_pct == 100.0 and by_model["a"].top_failing == []

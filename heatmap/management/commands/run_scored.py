@@ -309,7 +309,7 @@ class Command(QuietBrokenPipe):
         self.finish(run)
 
     def finish(self, run: Run) -> None:
-        summary = runs.run_summary(run)
+        summary = runs.run_result_tables(run)
         resume = f"python manage.py run_scored --resume {run.run_id}"
         if self.as_json:
             data = {
