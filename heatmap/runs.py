@@ -37,7 +37,7 @@ from skillcheck.reports import (
     load_scored_report,
 )
 from skillcheck.results import CheckResult as ScoredCheck
-from skillcheck.results import ScoredRun, parse_timestamp
+from skillcheck.results import ScoredRun, parse_timestamp, pass_percent
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -651,12 +651,9 @@ class GroupSummary:
     top_failing: list[tuple[str, int]] = field(default_factory=list)
 
     @property
-    def scored(self) -> int:
-        return self.passed + self.failed_checks + self.unclear
-
-    @property
     def pass_pct(self) -> float | None:
-        return round(100 * self.passed / self.scored, 1) if self.scored else None
+        pct = pass_percent(self.passed, self.failed_checks, self.unclear)
+        return None if pct is None else round(pct, 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -26,6 +26,7 @@ from heatmap.models import (
     failed_check_ids,
 )
 from skillcheck.catalog import Catalog, Check, load_catalog
+from skillcheck.results import pass_percent
 
 RESULT_ORDER = ("pass", "fail", "unclear", "na")
 NOT_RUN = "notrun"
@@ -108,7 +109,8 @@ class SkillRow:
 
     @property
     def pass_pct(self) -> int | None:
-        return round(100 * self.counts["pass"] / self.scored) if self.scored else None
+        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        return None if pct is None else round(pct)
 
     @property
     def sorted_models(self) -> list[str]:

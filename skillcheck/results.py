@@ -19,6 +19,12 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def pass_percent(passed: int, failed: int, unclear: int) -> float | None:
+    """Share of scored checks that passed; n/a checks are not scored, so they do not count."""
+    scored = passed + failed + unclear
+    return 100 * passed / scored if scored else None
+
+
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
