@@ -63,7 +63,7 @@ def run_start(request: RunRequest, *, catalog: Catalog) -> Run:
         domains=request.domains,
         models=request.models,
         concurrency=request.concurrency,
-        catalog_path=str(catalog.root),
+        catalog=catalog,
     )
     worker.run_dispatch(run.run_id)
     return run

@@ -246,9 +246,14 @@ def run_create(
     run_id: str | None = None,
     reports_dir: Path | str | None = None,
     auditors: dict[str, Auditor] | None = None,
+    catalog: Catalog | None = None,
 ) -> Run:
-    """A pending run that remembers everything a later ``--resume`` needs."""
-    catalog = load_default_catalog(catalog_path)
+    """A pending run that remembers everything a later ``--resume`` needs.
+
+    A caller that has the catalog loaded already (the command, the web app's cached copy)
+    passes it, so it is not read from disk a second time.
+    """
+    catalog = catalog or load_default_catalog(catalog_path)
     plan = run_plan(
         catalog=catalog, domains=domains, models=models, concurrency=concurrency, auditors=auditors
     )

@@ -253,7 +253,7 @@ class Command(QuietBrokenPipe):
             domains=plan.domains,
             models=plan.models,
             concurrency=plan.concurrency,
-            catalog_path=catalog.root,
+            catalog=catalog,
             run_id=options["run_id"],
             reports_dir=options["reports_dir"],
             auditors=auditors,
