@@ -34,7 +34,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from heatmap import runs  # noqa: E402
+from heatmap.services import runs  # noqa: E402
 from skillcheck import reports  # noqa: E402
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability  # noqa: E402
 
@@ -111,7 +111,7 @@ def run_once(models: list[str], *, sleep_s: float = 0.0, concurrency: int = 3):
     )
     with Meter() as meter:
         started = time.perf_counter()
-        run = runs.run_execute(run, auditors=auditors)
+        run = runs.run_execute(run=run, auditors=auditors)
         wall = time.perf_counter() - started
     assert run.status == "completed" and run.completed == run.total, run.status
     return run, meter, wall

@@ -14,8 +14,10 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from heatmap import runs, selectors
-from heatmap.run_requests import RunRequestError, run_request_parse, run_start
+from heatmap import selectors
+from heatmap.forms import RunStartForm
+from heatmap.services import auditors, runs
+from heatmap.services.runs import RunRequestError
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -40,7 +42,13 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
         return error
     catalog = selectors.catalog_current()
     try:
-        run = run_start(run_request_parse(data), catalog=catalog)
+        form = RunStartForm.from_data(data)
+        run = runs.run_start(
+            catalog=catalog,
+            domains=form.domains,
+            models=form.models,
+            concurrency=form.concurrency,
+        )
     except RunRequestError as exc:
         return _error(str(exc), 400)
     return JsonResponse({"run_id": run.run_id, "total": run.total}, status=201)
@@ -67,7 +75,7 @@ def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
     if run is None:
         return _error(f"no run {run_id!r}", 404)
     if run.is_active:
-        runs.run_cancel(run)
+        runs.run_cancel(run=run)
         run.refresh_from_db()
     return JsonResponse(selectors.run_summary(run))
 
@@ -111,6 +119,6 @@ def domain_detail(request: HttpRequest, domain_id: str) -> JsonResponse:
 def model_list(request: HttpRequest) -> JsonResponse:
     models = [
         {"name": c.name, "available": c.available, "reason": c.reason, "via": c.via}
-        for c in runs.model_choices()
+        for c in auditors.model_choices()
     ]
     return JsonResponse({"models": models})

@@ -500,3 +500,79 @@ def lint_matrix(*, catalog: Catalog) -> dict[str, Any] | None:
         _lint_cache["result"] = lint_catalog(catalog)
         _lint_cache["catalog"] = catalog
     return _lint_cache["result"]
+
+
+# --- One run's result tables -------------------------------------------------------------
+
+
+@dataclass
+class GroupSummary:
+    name: str
+    tasks: int = 0
+    errors: int = 0
+    passed: int = 0
+    failed_checks: int = 0
+    unclear: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    top_failing: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def pass_pct(self) -> float | None:
+        pct = pass_percent(self.passed, self.failed_checks, self.unclear)
+        return None if pct is None else round(pct, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tasks": self.tasks,
+            "errors": self.errors,
+            "pass_pct": self.pass_pct,
+            "fails": self.failed_checks,
+            "unclear": self.unclear,
+            "top_failing": [{"check_id": c, "fails": n} for c, n in self.top_failing],
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "avg_duration_s": round(self.duration_s / self.tasks, 3) if self.tasks else None,
+        }
+
+
+def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupSummary]]:
+    """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures.
+
+    Reads each task's stored summary (counts and failing check ids), not its check rows.
+    """
+    groups: dict[str, dict[str, GroupSummary]] = {"skill": {}, "model": {}}
+    fails: dict[str, dict[str, Counter]] = {
+        "skill": defaultdict(Counter),
+        "model": defaultdict(Counter),
+    }
+    rows = run.tasks.values_list(
+        "skill", "model", "error", "input_tokens", "output_tokens", "cost_usd", "duration_s",
+        "pass_count", "fail_count", "unclear_count", "failed_checks",
+    )  # fmt: skip
+    for skill, model, error, tokens_in, tokens_out, cost, duration, *counts, failed in rows:
+        passed, failed_count, unclear = counts
+        for kind, name in (("skill", skill), ("model", model)):
+            summary = groups[kind].setdefault(name, GroupSummary(name))
+            summary.tasks += 1
+            summary.errors += bool(error)
+            summary.input_tokens += tokens_in
+            summary.output_tokens += tokens_out
+            summary.cost_usd += cost
+            summary.duration_s += duration
+            summary.passed += passed
+            summary.failed_checks += failed_count
+            summary.unclear += unclear
+            fails[kind][name].update(failed_check_ids(failed))
+    for kind in ("skill", "model"):
+        for name, summary in groups[kind].items():
+            summary.top_failing = fails[kind][name].most_common(top)
+    return {
+        "skills": sorted(groups["skill"].values(), key=lambda s: s.name),
+        "models": [groups["model"][m] for m in run.models if m in groups["model"]]
+        + [s for m, s in groups["model"].items() if m not in run.models],
+    }

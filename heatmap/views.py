@@ -25,14 +25,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from heatmap import runs, selectors
+from heatmap import selectors
+from heatmap.forms import RunStartForm
 from heatmap.models import Run
-from heatmap.run_requests import (
-    RunRequestError,
-    run_plan_summary,
-    run_request_parse,
-    run_start,
-)
+from heatmap.services import auditors, reports, runs
+from heatmap.services.runs import RunRequestError
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -56,7 +53,7 @@ def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bo
 
 
 def _run_controls_context(catalog, *, selected_domains=None, selected_models=None) -> dict:
-    choices = runs.model_choices()
+    choices = auditors.model_choices()
     available = [c.name for c in choices if c.available]
     domains = list(catalog.domains)
     if selected_domains is None:
@@ -64,12 +61,13 @@ def _run_controls_context(catalog, *, selected_domains=None, selected_models=Non
     if selected_models is None:
         selected_models = ["heuristic"] if "heuristic" in available else available[:1]
     try:
-        plan_text = run_plan_summary(
+        plan_text = runs.run_plan(
             catalog=catalog, domains=selected_domains or None, models=selected_models
-        )
+        ).describe()
     except RunRequestError as exc:
         plan_text = str(exc)
     return {
+        "default_concurrency": settings.SKILLCHECK_DEFAULT_CONCURRENCY,
         "model_choices": choices,
         "selected_domains": set(selected_domains),
         "selected_models": set(selected_models),
@@ -210,7 +208,8 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
         text = "Choose at least one model."
     else:
         try:
-            text, error = run_plan_summary(catalog=catalog, domains=domains, models=models), False
+            plan = runs.run_plan(catalog=catalog, domains=domains, models=models)
+            text, error = plan.describe(), False
         except RunRequestError as exc:
             text = str(exc)
     return render(request, "heatmap/run-plan.html", {"plan_text": text, "plan_error": error})
@@ -226,20 +225,15 @@ def _next_url(request: HttpRequest) -> str:
 @require_POST
 def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     catalog = selectors.catalog_current()
-    choices = runs.model_choices()
-    if request.POST.get("all"):
-        body = {"domains": None, "models": [c.name for c in choices if c.available]}
-    else:
-        body = {
-            "domains": request.POST.getlist("domains") or [],
-            "models": request.POST.getlist("models"),
-        }
-        if not body["domains"]:
-            messages.error(request, "Choose at least one domain.")
-            return redirect(_next_url(request))
+    available = [c.name for c in auditors.model_choices() if c.available]
     try:
-        body["concurrency"] = int(request.POST.get("concurrency") or 3)
-        run = run_start(run_request_parse(body), catalog=catalog)
+        form = RunStartForm.from_post(request.POST, available_models=available)
+        run = runs.run_start(
+            catalog=catalog,
+            domains=form.domains,
+            models=form.models,
+            concurrency=form.concurrency,
+        )
     except (RunRequestError, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect(_next_url(request))
@@ -275,7 +269,7 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     run = _run_or_404(run_id)
     if run.is_active:
-        runs.run_cancel(run)
+        runs.run_cancel(run=run)
         run.refresh_from_db()
     return _progress(request, run)
 
@@ -287,15 +281,12 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     The button may sit in a panel pushed over the WebSocket, which has no ``next`` to go back
     to, so htmx reloads the current page instead of following a redirect.
     """
-    from heatmap.worker import run_dispatch
-
     run = _run_or_404(run_id)
     try:
-        run = runs.run_resume(run.run_id)
+        run = runs.run_restart(run_id=run.run_id)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
-        run_dispatch(run.run_id)
         messages.success(request, f"Run {run.run_id} resumed.")
     if request.htmx:
         return HttpResponseClientRefresh()
@@ -308,6 +299,6 @@ def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
     run = _run_or_404(run_id)
     path = Path(run.report_path) if run.report_path else None
     if path is None or not path.is_file():
-        path = runs.run_report_sync(run)
+        path = reports.run_report_sync(run=run)
     filename = f"skillcheck-{run.run_id}.json"
     return FileResponse(path.open("rb"), as_attachment=True, filename=filename)

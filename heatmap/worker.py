@@ -48,13 +48,15 @@ def bind_web_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _execute_blocking(run_id: str, listener: Any) -> None:
-    from heatmap import runs
-    from heatmap.models import Run
+    from heatmap import selectors
+    from heatmap.services import runs
 
     close_old_connections()
     try:
-        run = Run.objects.get(run_id=run_id)
-        runs.run_execute(run, listeners=(listener,))
+        run = selectors.run_get(run_id=run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id!r}")
+        runs.run_execute(run=run, listeners=(listener,))
     except Exception:
         logger.exception("run %s: execution failed", run_id)
     finally:

@@ -134,3 +134,5 @@ SKILLCHECK_CALL_TIMEOUT_S = float(os.environ.get("SKILLCHECK_CALL_TIMEOUT_S", "3
 SKILLCHECK_MAX_RETRIES = int(os.environ.get("SKILLCHECK_MAX_RETRIES", "3"))
 # A running run whose heartbeat is older than this is shown as interrupted.
 SKILLCHECK_HEARTBEAT_STALE_S = float(os.environ.get("SKILLCHECK_HEARTBEAT_STALE_S", "30"))
+# Tasks at once when a run request does not say (the run controls, the API, run_scored).
+SKILLCHECK_DEFAULT_CONCURRENCY = int(os.environ.get("SKILLCHECK_DEFAULT_CONCURRENCY", "3"))

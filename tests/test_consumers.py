@@ -120,8 +120,8 @@ async def _events_of(run_id: str, *, until: str = "completed", timeout: float = 
 
 
 async def test_run_worker_consumer_executes_a_run_and_broadcasts_its_events(settings):
-    from heatmap import runs
     from heatmap.selectors import catalog_current
+    from heatmap.services import runs
 
     catalog = await database_sync_to_async(catalog_current)()
     domain = next(iter(catalog.domains))

@@ -143,7 +143,7 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_e
     marked = manage(
         "shell",
         "-c",
-        "from heatmap.runs import run_mark_stale_interrupted as m; print(m())",
+        "from heatmap.services.runs import run_mark_stale_interrupted as m; print(m())",
         env=env,
     )
     assert marked.stdout.split()[-1] == "1"

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from heatmap import runs
 from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.services import runs
 from skillcheck.reports import load_scored_report, save_scored_report_incremental
 from skillcheck.results import CheckResult as ScoredCheck
 from skillcheck.results import ScoredRun
@@ -85,7 +85,7 @@ def test_import_rewrites_a_json_that_lags_its_run(tmp_path, settings, corpus_dir
     run = runs.run_create(
         domains=["market-research"], models=["a"], catalog_path=corpus_dir, auditors=auditors
     )
-    run = runs.run_execute(run, auditors=auditors)
+    run = runs.run_execute(run=run, auditors=auditors)
     path = tmp_path / f"scored_run_{run.run_id}.json"
     lagging = json.loads(path.read_text())
     lagging["results"] = lagging["results"][:1]

@@ -10,8 +10,9 @@ import signal
 import pytest
 from django.core.management import CommandError, call_command
 
-from heatmap import runs
 from heatmap.models import Run, TaskResult
+from heatmap.services import auditors as auditor_services
+from heatmap.services import runs
 from tests.run_helpers import StubAuditor
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def auditors(monkeypatch):
         "sonnet": StubAuditor("sonnet", result="fail"),
         "opus": StubAuditor("opus", available=False),
     }
-    monkeypatch.setattr(runs, "auditor_registry", lambda: registry)
+    monkeypatch.setattr(auditor_services, "auditor_registry", lambda: registry)
     return registry
 
 
@@ -215,7 +216,7 @@ def test_plain_progress_goes_quiet_when_its_pipe_closes_and_the_run_goes_on(audi
     stream = ClosedPipe(lines=2)
     progress = PlainProgress(stream)
     run = runs.run_create(domains=[DOMAIN], models=["heuristic"])
-    run = runs.run_execute(run, listeners=[progress])
+    run = runs.run_execute(run=run, listeners=[progress])
     assert run.status == "completed" and run.completed == run.total
     assert stream.getvalue().count("\n") == 2
     assert "a listener failed" not in caplog.text

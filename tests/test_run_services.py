@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from heatmap import runs
+from heatmap import selectors
 from heatmap.models import CheckResult, Run, TaskResult
-from heatmap.runs import RunRequestError
+from heatmap.services import runs
+from heatmap.services.runs import RunRequestError
 from skillcheck.reports import load_scored_report
 from tests.run_helpers import StubAuditor
 
@@ -114,7 +115,7 @@ def test_execute_commits_each_task_before_its_event(corpus_dir, auditors):
             in_db_at_event.append(task is not None and task.checks.exists())
 
     events: list[dict] = []
-    run = runs.run_execute(run, listeners=[listener, events.append], auditors=auditors)
+    run = runs.run_execute(run=run, listeners=[listener, events.append], auditors=auditors)
     assert run.status == Run.Status.COMPLETED
     assert in_db_at_event == [True] * run.total
     assert run.completed == run.total == TaskResult.objects.filter(run=run).count()
@@ -133,7 +134,7 @@ def test_execute_commits_each_task_before_its_event(corpus_dir, auditors):
 
 
 def test_json_agrees_with_db_rows_and_checks(corpus_dir, auditors):
-    run = runs.run_execute(create(corpus_dir, auditors, models=["b"]), auditors=auditors)
+    run = runs.run_execute(run=create(corpus_dir, auditors, models=["b"]), auditors=auditors)
     report = load_scored_report(run.report_path)
     for result in report.results:
         task = run.tasks.get(scenario_id=result.scenario_id, skill=result.skill, model="b")
@@ -147,15 +148,15 @@ def test_failed_tasks_are_summarized_and_resume_retries_only_them(corpus_dir, ca
     first_scenario = catalog.domains[DOMAIN].scenarios[0].id
     flaky = StubAuditor("a", fail_on=lambda req: req.scenario.id == first_scenario)
     run = create(corpus_dir, {"a": flaky}, models=["a"])
-    run = runs.run_execute(run, auditors={"a": flaky})
+    run = runs.run_execute(run=run, auditors={"a": flaky})
     assert run.status == Run.Status.COMPLETED and run.failed > 0
     failed_keys = sorted(run.tasks.exclude(error="").values_list("scenario_id", "skill"))
     assert len(failed_keys) == run.failed
 
     fixed = StubAuditor("a")
-    run = runs.run_resume(run.run_id, auditors={"a": fixed})
+    run = runs.run_resume(run_id=run.run_id, auditors={"a": fixed})
     assert run.status == Run.Status.PENDING
-    run = runs.run_execute(run, auditors={"a": fixed})
+    run = runs.run_execute(run=run, auditors={"a": fixed})
     assert sorted(fixed.calls) == failed_keys
     assert run.status == Run.Status.COMPLETED and run.failed == 0
     assert run.completed == run.total == run.tasks.count()
@@ -168,11 +169,11 @@ def test_cancel_from_the_database_stops_the_run_and_resume_finishes_it(corpus_di
 
     def listener(event):
         if event["type"] == "progress" and event["status"] == "ok" and event["completed"] == 2:
-            runs.run_cancel(run)
+            runs.run_cancel(run=run)
 
     events: list[dict] = []
     run = runs.run_execute(
-        run, listeners=[listener, events.append], auditors={"a": slow}, cancel_grace_s=5
+        run=run, listeners=[listener, events.append], auditors={"a": slow}, cancel_grace_s=5
     )
     assert run.status == Run.Status.CANCELLED
     assert 2 <= run.completed <= 2 + 6  # the flag is polled about once a second
@@ -181,14 +182,18 @@ def test_cancel_from_the_database_stops_the_run_and_resume_finishes_it(corpus_di
     assert load_scored_report(run.report_path).metadata["status"] == "cancelled"
     assert db_keys(run) == json_keys(run)
 
-    run = runs.run_execute(runs.run_resume(run.run_id, auditors={"a": slow}), auditors={"a": slow})
+    run = runs.run_execute(
+        run=runs.run_resume(run_id=run.run_id, auditors={"a": slow}), auditors={"a": slow}
+    )
     assert run.status == Run.Status.COMPLETED and run.completed == run.total
     assert sorted(slow.calls) == sorted(set(slow.calls)) and len(slow.calls) == run.total
 
 
 def test_a_raising_auditor_becomes_error_rows_and_the_run_completes(corpus_dir):
     broken = StubAuditor("a", fail_on=lambda req: True)
-    run = runs.run_execute(create(corpus_dir, {"a": broken}, models=["a"]), auditors={"a": broken})
+    run = runs.run_execute(
+        run=create(corpus_dir, {"a": broken}, models=["a"]), auditors={"a": broken}
+    )
     assert run.status == Run.Status.COMPLETED
     assert run.failed == run.completed == run.total
     assert "boom" in run.tasks.first().error
@@ -208,7 +213,7 @@ def test_heartbeat_beats_while_a_long_task_is_in_flight(corpus_dir, monkeypatch)
         return tick
 
     monkeypatch.setattr(runs._Execution, "on_tick", tick_spy(runs._Execution.on_tick))
-    runs.run_execute(run, auditors={"a": slow})
+    runs.run_execute(run=run, auditors={"a": slow})
     assert len(set(beats)) >= 2 + run.total  # more beats than finished tasks
 
 
@@ -216,14 +221,14 @@ def test_execute_refuses_a_live_running_run(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     with pytest.raises(RunRequestError, match="already running"):
-        runs.run_execute(run, auditors=auditors)
+        runs.run_execute(run=run, auditors=auditors)
 
 
 def test_execute_fails_the_run_when_a_model_became_unavailable(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     events: list[dict] = []
     auditors["a"].available = False
-    run = runs.run_execute(run, auditors=auditors, listeners=[events.append])
+    run = runs.run_execute(run=run, auditors=auditors, listeners=[events.append])
     assert run.status == Run.Status.FAILED and "not available" in run.error
     assert events == [{"type": "error", "run_id": run.run_id, "error": run.error}]
 
@@ -245,11 +250,11 @@ def test_stale_running_runs_become_interrupted(corpus_dir, auditors, settings):
 
 def test_resume_refuses_unknown_and_live_runs(corpus_dir, auditors):
     with pytest.raises(RunRequestError, match="no run 'nope'"):
-        runs.run_resume("nope", auditors=auditors)
+        runs.run_resume(run_id="nope", auditors=auditors)
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     with pytest.raises(RunRequestError, match="still running"):
-        runs.run_resume(run.run_id, auditors=auditors)
+        runs.run_resume(run_id=run.run_id, auditors=auditors)
 
 
 def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, auditors):
@@ -259,29 +264,29 @@ def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, audito
     Run.objects.filter(pk=run.pk).update(status=Run.Status.INTERRUPTED)
     skill = next(iter(runs.load_default_catalog(catalog_dir).skills.values()))
     skill.path.write_text(skill.path.read_text() + "\nOne more line.\n")
-    resumed = runs.run_resume(run.run_id, auditors=auditors)
+    resumed = runs.run_resume(run_id=run.run_id, auditors=auditors)
     assert resumed.resume_warnings == [f"skill(s) changed since the run started: {skill.name}"]
 
 
 def test_resume_rewrites_json_that_lags_the_database(corpus_dir, auditors):
-    run = runs.run_execute(create(corpus_dir, auditors, models=["a"]), auditors=auditors)
+    run = runs.run_execute(run=create(corpus_dir, auditors, models=["a"]), auditors=auditors)
     with open(run.report_path, "w") as handle:
         json.dump({"type": "scored", "run_id": run.run_id, "results": []}, handle)
-    runs.run_execute(runs.run_resume(run.run_id, auditors=auditors), auditors=auditors)
+    runs.run_execute(run=runs.run_resume(run_id=run.run_id, auditors=auditors), auditors=auditors)
     assert json_keys(run) == db_keys(run) and len(db_keys(run)) == run.total
 
 
 def test_cancel_of_an_interrupted_run_marks_it_cancelled(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="interrupted")
-    runs.run_cancel(run)
+    runs.run_cancel(run=run)
     assert run.status == "cancelled" and run.cancel_requested
 
 
 def test_cancel_of_a_pending_run_stops_it_before_any_task(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
-    runs.run_cancel(run)
-    run = runs.run_execute(run, auditors=auditors)
+    runs.run_cancel(run=run)
+    run = runs.run_execute(run=run, auditors=auditors)
     assert run.status == "cancelled" and run.completed == 0
     assert auditors["a"].calls == []
 
@@ -290,8 +295,8 @@ def test_cancel_of_a_pending_run_stops_it_before_any_task(corpus_dir, auditors):
 
 
 def test_summary_per_skill_and_model(corpus_dir, auditors):
-    run = runs.run_execute(create(corpus_dir, auditors), auditors=auditors)
-    summary = runs.run_result_tables(run)
+    run = runs.run_execute(run=create(corpus_dir, auditors), auditors=auditors)
+    summary = selectors.run_result_tables(run=run)
     by_model = {s.name: s for s in summary["models"]}
     assert [s.name for s in summary["models"]] == ["a", "b"]
     assert by_model["a"].pass_pct == 100.0 and by_model["a"].top_failing == []
@@ -329,7 +334,7 @@ def test_task_summaries_agree_with_check_rows_after_a_run(corpus_dir, catalog):
         "flaky": StubAuditor("flaky", fail_on=lambda req: req.scenario.id == broken),
     }
     run = runs.run_execute(
-        create(corpus_dir, auditors, models=["mixed", "flaky"]), auditors=auditors
+        run=create(corpus_dir, auditors, models=["mixed", "flaky"]), auditors=auditors
     )
 
     tasks = list(run.tasks.all())
@@ -347,4 +352,4 @@ def test_resuming_a_run_killed_a_moment_ago_says_when_it_can_be_resumed(
     beat = timezone.now() - timedelta(seconds=10)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=beat)
     with pytest.raises(RunRequestError, match=r"last heartbeat 10 s ago.* resume it in about 20 s"):
-        runs.run_resume(run.run_id, auditors=auditors)
+        runs.run_resume(run_id=run.run_id, auditors=auditors)

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from heatmap import runs, selectors
+from heatmap import selectors
 from heatmap.models import Run
+from heatmap.services import runs
 
 
 def make_run(**fields) -> Run:
@@ -59,4 +60,4 @@ def test_finished_runs_are_never_stale(long_ago):
 def test_resume_refuses_a_run_waiting_for_its_worker():
     make_run(status=Run.Status.PENDING)
     with pytest.raises(runs.RunRequestError, match="waiting for a worker"):
-        runs.run_resume("r-0")
+        runs.run_resume(run_id="r-0")

@@ -134,7 +134,7 @@ def test_pages_use_constant_queries(client, catalog, domain_id, django_assert_ma
 
 
 def test_plan_endpoint_counts_tasks_like_the_engine(client, catalog, domain_id):
-    from heatmap import runs
+    from heatmap.services import runs
 
     plan = runs.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
     html = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic"]}).content

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from heatmap import runs
 from heatmap.management.commands._pipes import QuietBrokenPipe
+from heatmap.services import imports, reports
 from skillcheck.reports import REPORT_GLOB
 
 
@@ -23,7 +23,7 @@ class Command(QuietBrokenPipe):
 
     def handle(self, *args, **options):
         paths: list[Path] = []
-        for raw in options["paths"] or [str(runs.default_reports_dir())]:
+        for raw in options["paths"] or [str(reports.default_reports_dir())]:
             path = Path(raw)
             if path.is_dir():
                 paths.extend(sorted(path.glob(REPORT_GLOB)))
@@ -31,7 +31,7 @@ class Command(QuietBrokenPipe):
                 paths.append(path)
             else:
                 raise CommandError(f"no such report file or folder: {path}")
-        outcomes, problems = runs.reports_import(paths)
+        outcomes, problems = imports.reports_import(paths=paths)
         for outcome in outcomes:
             line = (
                 f"{outcome.path.name}: run {outcome.run.run_id}: {outcome.created} imported, "

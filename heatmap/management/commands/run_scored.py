@@ -23,16 +23,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from heatmap import runs
+from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe
 from heatmap.models import Run
-from heatmap.runs import RunRequestError
-from skillcheck.runs import (
-    DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
-    MIN_CONCURRENCY,
-    estimate_cost,
-)
+from heatmap.selectors import GroupSummary
+from heatmap.services import auditors as auditor_services
+from heatmap.services import runs
+from heatmap.services.runs import RunPlan, RunRequestError
+from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY, estimate_cost
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
@@ -142,7 +140,7 @@ class Command(QuietBrokenPipe):
             "--concurrency",
             type=int,
             help=f"tasks at once, {MIN_CONCURRENCY}-{MAX_CONCURRENCY} "
-            f"(default: {DEFAULT_CONCURRENCY})",
+            f"(default: {settings.SKILLCHECK_DEFAULT_CONCURRENCY})",
         )
         parser.add_argument("--catalog", help="catalog folder (default: SKILLCHECK_CATALOG)")
         parser.add_argument(
@@ -204,7 +202,7 @@ class Command(QuietBrokenPipe):
         self.console.print(text, highlight=False, soft_wrap=True)
 
     def list_models(self) -> None:
-        rows = [dataclasses.asdict(choice) for choice in runs.model_choices()]
+        rows = [dataclasses.asdict(choice) for choice in auditor_services.model_choices()]
         if self.as_json:
             self.stdout.write(json.dumps(rows, indent=2))
             return
@@ -227,21 +225,25 @@ class Command(QuietBrokenPipe):
         ] + (["--dry-run"] if options["dry_run"] else [])
         if extra:
             raise RunRequestError(f"--resume uses the run's own settings; drop {', '.join(extra)}")
-        run = runs.run_resume(options["resume"])
+        run = runs.run_resume(run_id=options["resume"])
         for warning in run.resume_warnings:
             self._say(f"[yellow]warning:[/] {warning}")
         return run
 
     def create(self, options: dict[str, Any]) -> Run | None:
         catalog = runs.load_default_catalog(options["catalog"])
-        auditors = runs.auditor_registry()
-        models = _names(options["models"], "models") or runs.default_models(auditors)
+        auditors = auditor_services.auditor_registry()
+        models = _names(options["models"], "models") or auditor_services.default_models(
+            auditors=auditors
+        )
         plan = runs.run_plan(
             catalog=catalog,
             domains=_names(options["domains"], "domains"),
             models=models,
             concurrency=(
-                DEFAULT_CONCURRENCY if options["concurrency"] is None else options["concurrency"]
+                settings.SKILLCHECK_DEFAULT_CONCURRENCY
+                if options["concurrency"] is None
+                else options["concurrency"]
             ),
             auditors=auditors,
             require_available=not options["dry_run"],
@@ -259,7 +261,7 @@ class Command(QuietBrokenPipe):
             auditors=auditors,
         )
 
-    def dry_run(self, plan: runs.RunPlan, catalog) -> None:
+    def dry_run(self, plan: RunPlan, catalog) -> None:
         estimate = estimate_cost(plan.tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
         if self.as_json:
             data = {
@@ -302,14 +304,14 @@ class Command(QuietBrokenPipe):
         try:
             with _signals_cancel(cancel, abort, self._say):
                 run = runs.run_execute(
-                    run, listeners=[display], cancel_event=cancel, abort_event=abort
+                    run=run, listeners=[display], cancel_event=cancel, abort_event=abort
                 )
         finally:
             display.close()
         self.finish(run)
 
     def finish(self, run: Run) -> None:
-        summary = runs.run_result_tables(run)
+        summary = selectors.run_result_tables(run=run)
         resume = f"python manage.py run_scored --resume {run.run_id}"
         if self.as_json:
             data = {
@@ -343,7 +345,7 @@ class Command(QuietBrokenPipe):
         if run.status != Run.Status.COMPLETED:
             raise CommandError(f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}")
 
-    def print_tables(self, summary: dict[str, list[runs.GroupSummary]]) -> None:
+    def print_tables(self, summary: dict[str, list[GroupSummary]]) -> None:
         def pct(value: float | None) -> str:
             return "—" if value is None else f"{value:.0f}%"
 

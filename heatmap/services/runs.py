@@ -1,8 +1,8 @@
-"""Run services: plan, create, execute (also resume), cancel; import reports; summarize.
+"""Run services: plan, create, start, execute (also resumed runs), cancel, resume, staleness.
 
-The ``run_scored`` command and the web app's worker call these; neither holds run logic.
-The engine is ``skillcheck.runs``: here is what Django adds, namely each finished task is
-committed to the database before its progress event goes out, then the run's JSON snapshot
+The ``run_scored`` command, the views, the API and the worker call these; none holds run
+logic. The engine is ``skillcheck.runs``: here is what Django adds, namely each finished task
+is committed to the database before its progress event goes out, then the run's JSON snapshot
 is refreshed; the run's row carries status, counters, heartbeat and the cancel flag, so
 another process can watch or stop it.
 """
@@ -13,31 +13,33 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult, failed_check_ids, task_summary
-from skillcheck.auditors import Auditor, AuditorConfig, build_registry
-from skillcheck.catalog import Catalog, CatalogError, load_catalog
-from skillcheck.reports import (
-    ReportError,
-    ReportSnapshot,
-    ScoredReport,
-    incremental_report_path,
-    load_scored_report,
+from heatmap import worker
+from heatmap.models import Run
+from heatmap.services import auditors as auditor_services
+from heatmap.services.reports import (
+    default_reports_dir,
+    run_count_task,
+    run_metadata,
+    run_recount,
+    run_report_path,
+    run_snapshot,
+    task_save,
 )
-from skillcheck.results import CheckResult as ScoredCheck
-from skillcheck.results import ScoredRun, parse_timestamp, pass_percent
+from skillcheck.auditors import Auditor
+from skillcheck.catalog import Catalog, CatalogError, load_catalog
+from skillcheck.reports import ReportSnapshot, incremental_report_path
+from skillcheck.results import ScoredRun
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -62,62 +64,11 @@ class RunRequestError(ValueError):
 # --- Configuration ------------------------------------------------------------------------
 
 
-def auditor_registry() -> dict[str, Auditor]:
-    return build_registry(
-        AuditorConfig(
-            models=dict(settings.SKILLCHECK_MODELS),
-            claude_bin=settings.SKILLCHECK_CLAUDE_BIN,
-            anthropic_api_key=settings.ANTHROPIC_API_KEY,
-            anthropic_base_url=settings.ANTHROPIC_BASE_URL,
-            timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
-            max_retries=settings.SKILLCHECK_MAX_RETRIES,
-        )
-    )
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """A configured model, whether it can run here, and why not (for pickers and listings)."""
-
-    name: str
-    model_id: str
-    available: bool
-    reason: str = ""
-    via: str = ""
-
-
-def model_choices(auditors: dict[str, Auditor] | None = None) -> list[ModelChoice]:
-    auditors = auditor_registry() if auditors is None else auditors
-    choices = []
-    for name, auditor in auditors.items():
-        availability = auditor.availability()
-        model_id = getattr(auditor, "model_id", name)
-        choices.append(
-            ModelChoice(
-                name, model_id, availability.available, availability.reason, availability.via
-            )
-        )
-    return choices
-
-
-def default_models(auditors: dict[str, Auditor] | None = None) -> list[str]:
-    """``sonnet`` when Claude can run here, else the offline ``heuristic``."""
-    auditors = auditor_registry() if auditors is None else auditors
-    sonnet = auditors.get("sonnet")
-    if sonnet is not None and sonnet.availability().available:
-        return ["sonnet"]
-    return ["heuristic"]
-
-
 def load_default_catalog(path: Path | str | None = None) -> Catalog:
     try:
         return load_catalog(path or settings.SKILLCHECK_CATALOG)
     except CatalogError as exc:
         raise RunRequestError(f"catalog unusable: {exc}") from None
-
-
-def default_reports_dir() -> Path:
-    return Path(settings.SKILLCHECK_REPORTS_DIR)
 
 
 def task_timeout_s() -> float:
@@ -208,7 +159,7 @@ def run_plan(
 
     ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
     """
-    auditors = auditor_registry() if auditors is None else auditors
+    auditors = auditor_services.auditors_or_registry(auditors)
     models = _check_models(models, auditors, require_available=require_available)
     selected = list(dict.fromkeys(domains or catalog.domains))
     unknown = [d for d in selected if d not in catalog.domains]
@@ -277,142 +228,6 @@ def run_create(
     )
 
 
-# --- Rows <-> results ---------------------------------------------------------------------
-
-
-def scored_from_task(task: TaskResult) -> ScoredRun:
-    return ScoredRun(
-        scenario_id=task.scenario_id,
-        skill=task.skill,
-        model=task.model,
-        domain=task.domain,
-        checks=[
-            ScoredCheck(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
-        ],
-        risk_level=task.risk_level,
-        markdown_response=task.markdown_response,
-        duration_s=task.duration_s,
-        input_tokens=task.input_tokens,
-        output_tokens=task.output_tokens,
-        cost_usd=task.cost_usd,
-        error=task.error or None,
-        finished_at=task.finished_at.isoformat(),
-    )
-
-
-def _save_task(run: Run, result: ScoredRun, *, finished_at: datetime | None = None) -> TaskResult:
-    """One task row, with its summary of the checks, and its check rows.
-
-    The caller made sure the task has no row yet and holds a transaction, so the summary
-    and the check rows are committed together. The checks go in with one ``executemany``
-    rather than ``bulk_create``: building dozens of model instances per task was most of
-    the per-task cost of a run.
-    """
-    unique = {c.check_id: c for c in result.checks}
-    task = TaskResult.objects.create(
-        run=run,
-        scenario_id=result.scenario_id,
-        domain=result.domain,
-        skill=result.skill,
-        model=result.model,
-        risk_level=result.risk_level,
-        duration_s=result.duration_s,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        cost_usd=result.cost_usd,
-        error=result.error or "",
-        markdown_response=result.markdown_response,
-        finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
-        **task_summary((c.check_id, c.result) for c in unique.values()),
-    )
-    if unique:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {CheckResult._meta.db_table} "
-                "(task_id, check_id, result, evidence, summary) VALUES (%s, %s, %s, %s, %s)",
-                [(task.pk, c.check_id, c.result, c.evidence, c.summary) for c in unique.values()],
-            )
-    return task
-
-
-def _count_task(run: Run, result: ScoredRun) -> None:
-    """Add one finished task to the run's counters and beat its heart (one plain UPDATE)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Run._meta.db_table} SET completed = completed + 1, "
-            "failed = failed + %s, input_tokens = input_tokens + %s, "
-            "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s, heartbeat_at = %s "
-            "WHERE id = %s",
-            [
-                1 if result.error else 0,
-                result.input_tokens,
-                result.output_tokens,
-                result.cost_usd,
-                Run._meta.get_field("heartbeat_at").get_db_prep_value(timezone.now(), connection),
-                run.pk,
-            ],
-        )
-
-
-def _run_results(run: Run) -> list[ScoredRun]:
-    tasks = run.tasks.order_by("finished_at", "pk").prefetch_related("checks")
-    return [scored_from_task(t) for t in tasks]
-
-
-def _recount(run: Run) -> None:
-    """Counters from the rows themselves (the rows are the truth after a kill)."""
-    totals = run.tasks.aggregate(
-        n=Count("pk"),
-        failed=Count("pk", filter=~Q(error="")),
-        input_tokens=Sum("input_tokens"),
-        output_tokens=Sum("output_tokens"),
-        cost=Sum("cost_usd"),
-    )
-    run.completed = totals["n"]
-    run.failed = totals["failed"]
-    run.input_tokens = totals["input_tokens"] or 0
-    run.output_tokens = totals["output_tokens"] or 0
-    run.cost_usd = totals["cost"] or 0.0
-
-
-def _metadata(run: Run) -> dict[str, Any]:
-    return {
-        "status": run.status,
-        "models": run.models,
-        "domains": run.domains,
-        "concurrency": run.concurrency,
-        "total": run.total,
-        "catalog_path": run.catalog_path,
-        "catalog_fingerprint": run.catalog_fingerprint,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "error": run.error or None,
-    }
-
-
-def _report_path(run: Run) -> Path:
-    if run.report_path:
-        return Path(run.report_path)
-    return incremental_report_path(run.run_id, default_reports_dir())
-
-
-def _snapshot(run: Run) -> ReportSnapshot:
-    path = _report_path(run)
-    snapshot = ReportSnapshot(run.run_id, reports_dir=path.parent, metadata=_metadata(run))
-    snapshot.extend(_run_results(run))
-    return snapshot
-
-
-def run_report_sync(run: Run) -> Path:
-    """Rewrite the run's JSON from its database rows (after a kill, the JSON may lag)."""
-    snapshot = _snapshot(run)
-    snapshot.write(force=True)
-    if run.report_path != str(snapshot.path):
-        run.report_path = str(snapshot.path)
-        run.save(update_fields=["report_path"])
-    return snapshot.path
-
-
 # --- Execution ----------------------------------------------------------------------------
 
 
@@ -428,8 +243,8 @@ class _Execution:
 
     def on_result(self, result: ScoredRun) -> None:
         with transaction.atomic():
-            _save_task(self.run, result)
-            _count_task(self.run, result)
+            task_save(run=self.run, result=result)
+            run_count_task(run=self.run, result=result)
         self._last_heartbeat = time.monotonic()
         self.snapshot.add(result)
         self.snapshot.write()
@@ -453,13 +268,13 @@ class _Execution:
     def on_finish(self, outcome: RunOutcome) -> str:
         run = self.run
         run.refresh_from_db()
-        _recount(run)
+        run_recount(run=run)
         run.status = outcome.status
         run.error = outcome.error or ""
         run.finished_at = timezone.now()
         run.heartbeat_at = run.finished_at
         run.save()
-        self.snapshot.update_metadata(**_metadata(run))
+        self.snapshot.update_metadata(**run_metadata(run))
         self.snapshot.write(force=True)
         return str(self.snapshot.path)
 
@@ -476,8 +291,8 @@ def _fail(run: Run, error: str, listeners: Iterable[Listener]) -> Run:
 
 
 def run_execute(
-    run: Run,
     *,
+    run: Run,
     listeners: Iterable[Listener] = (),
     cancel_event: threading.Event | None = None,
     abort_event: threading.Event | None = None,
@@ -499,7 +314,7 @@ def run_execute(
         raise RunRequestError(f"run {run.run_id} is already running")
     try:
         catalog = load_catalog(run.catalog_path or settings.SKILLCHECK_CATALOG)
-        registry = auditor_registry() if auditors is None else auditors
+        registry = auditor_services.auditors_or_registry(auditors)
         _check_models(run.models, registry)
         tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
     except (CatalogError, RunRequestError, KeyError) as exc:
@@ -510,13 +325,13 @@ def run_execute(
     done = set(run.tasks.values_list("scenario_id", "skill", "model"))
     remaining = [t for t in tasks if t.key not in done]
     run.total = len(done | {t.key for t in tasks})
-    _recount(run)
+    run_recount(run=run)
     run.status = Run.Status.RUNNING
     run.error = ""
     run.started_at = run.started_at or timezone.now()
     run.finished_at = None
     run.heartbeat_at = timezone.now()
-    run.report_path = str(_report_path(run))
+    run.report_path = str(run_report_path(run))
     # Not a full save: a cancel requested from another process meanwhile must survive.
     run.save(
         update_fields=[
@@ -525,7 +340,7 @@ def run_execute(
         ]
     )
 
-    snapshot = _snapshot(run)
+    snapshot = run_snapshot(run=run)
     cancel_event = cancel_event or threading.Event()
     execution = _Execution(run, snapshot, cancel_event)
     engine = RunEngine(
@@ -565,7 +380,7 @@ def run_execute(
     return run
 
 
-def run_cancel(run: Run) -> None:
+def run_cancel(*, run: Run) -> None:
     """Ask the process running ``run`` to stop (it polls about once a second).
 
     A run that nobody is executing (pending, or killed) is marked cancelled at once.
@@ -602,7 +417,7 @@ def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:
     return warnings
 
 
-def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Run:
+def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Run:
     """Make an interrupted, cancelled or failed run ready for ``run_execute`` again.
 
     The returned run carries ``resume_warnings``: skills or scenarios that changed since the
@@ -624,7 +439,7 @@ def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Ru
     if run.status == Run.Status.PENDING:
         raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
     catalog = load_default_catalog(run.catalog_path)
-    _check_models(run.models, auditor_registry() if auditors is None else auditors)
+    _check_models(run.models, auditor_services.auditors_or_registry(auditors))
     warnings = _fingerprint_warnings(run, catalog)
     for warning in warnings:
         logger.warning("run %s: %s", run_id, warning)
@@ -638,151 +453,24 @@ def run_resume(run_id: str, *, auditors: dict[str, Auditor] | None = None) -> Ru
     return run
 
 
-# --- Summaries ----------------------------------------------------------------------------
+# --- Starting in a worker -----------------------------------------------------------------
 
 
-@dataclass
-class GroupSummary:
-    name: str
-    tasks: int = 0
-    errors: int = 0
-    passed: int = 0
-    failed_checks: int = 0
-    unclear: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    duration_s: float = 0.0
-    top_failing: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def pass_pct(self) -> float | None:
-        pct = pass_percent(self.passed, self.failed_checks, self.unclear)
-        return None if pct is None else round(pct, 1)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "tasks": self.tasks,
-            "errors": self.errors,
-            "pass_pct": self.pass_pct,
-            "fails": self.failed_checks,
-            "unclear": self.unclear,
-            "top_failing": [{"check_id": c, "fails": n} for c, n in self.top_failing],
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-            "avg_duration_s": round(self.duration_s / self.tasks, 3) if self.tasks else None,
-        }
+def run_start(
+    *,
+    catalog: Catalog,
+    domains: Sequence[str] | None,
+    models: Sequence[str],
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Run:
+    """Create the run (the planner validates it) and hand it to a worker: the web's start."""
+    run = run_create(domains=domains, models=models, concurrency=concurrency, catalog=catalog)
+    worker.run_dispatch(run.run_id)
+    return run
 
 
-def run_result_tables(run: Run, *, top: int = 3) -> dict[str, list[GroupSummary]]:
-    """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures.
-
-    Reads each task's stored summary (counts and failing check ids), not its check rows.
-    """
-    groups: dict[str, dict[str, GroupSummary]] = {"skill": {}, "model": {}}
-    fails: dict[str, dict[str, Counter]] = {
-        "skill": defaultdict(Counter),
-        "model": defaultdict(Counter),
-    }
-    rows = run.tasks.values_list(
-        "skill", "model", "error", "input_tokens", "output_tokens", "cost_usd", "duration_s",
-        "pass_count", "fail_count", "unclear_count", "failed_checks",
-    )  # fmt: skip
-    for skill, model, error, tokens_in, tokens_out, cost, duration, *counts, failed in rows:
-        passed, failed_count, unclear = counts
-        for kind, name in (("skill", skill), ("model", model)):
-            summary = groups[kind].setdefault(name, GroupSummary(name))
-            summary.tasks += 1
-            summary.errors += bool(error)
-            summary.input_tokens += tokens_in
-            summary.output_tokens += tokens_out
-            summary.cost_usd += cost
-            summary.duration_s += duration
-            summary.passed += passed
-            summary.failed_checks += failed_count
-            summary.unclear += unclear
-            fails[kind][name].update(failed_check_ids(failed))
-    for kind in ("skill", "model"):
-        for name, summary in groups[kind].items():
-            summary.top_failing = fails[kind][name].most_common(top)
-    return {
-        "skills": sorted(groups["skill"].values(), key=lambda s: s.name),
-        "models": [groups["model"][m] for m in run.models if m in groups["model"]]
-        + [s for m, s in groups["model"].items() if m not in run.models],
-    }
-
-
-# --- Import -------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportOutcome:
-    path: Path
-    run: Run
-    created: int
-    skipped: int
-    report_rewritten: bool = False
-
-
-def _imported_run_id(report: ScoredReport) -> str:
-    return report.run_id or f"import-{report.path.stem}"
-
-
-def report_import(path: Path | str) -> ImportOutcome:
-    """Put one JSON report in the database; importing it again adds nothing.
-
-    Rows already in the database win (the database is the truth for its own runs). When the
-    database holds more of a run than its JSON (a kill), the JSON is rewritten from it.
-    """
-    report = load_scored_report(path)
-    run_id = _imported_run_id(report)
-    meta = report.metadata
-    models = list(dict.fromkeys(r.model for r in report.results))
-    with transaction.atomic():
-        run, created_run = Run.objects.get_or_create(
-            run_id=run_id,
-            defaults={
-                "status": Run.Status.COMPLETED,
-                "models": meta.get("models") or models,
-                "domains": meta.get("domains")
-                or sorted({r.domain for r in report.results if r.domain}),
-                "concurrency": int(meta.get("concurrency") or DEFAULT_CONCURRENCY),
-                "total": int(meta.get("total") or len(report.results)),
-                "catalog_path": str(meta.get("catalog_path") or ""),
-                "catalog_fingerprint": str(meta.get("catalog_fingerprint") or ""),
-                "report_path": str(Path(path).resolve()),
-                "started_at": report.generated,
-                "finished_at": report.generated,
-            },
-        )
-        existing = set(run.tasks.values_list("scenario_id", "skill", "model"))
-        created = skipped = 0
-        for result in report.results:
-            if result.key in existing:
-                skipped += 1
-                continue
-            _save_task(run, result, finished_at=report.generated)
-            existing.add(result.key)
-            created += 1
-        _recount(run)
-        if created_run and run.completed < run.total:
-            run.status = Run.Status.INTERRUPTED
-        run.save()
-    rewritten = False
-    if report.run_id and run.completed > len(report.results):
-        run_report_sync(run)
-        rewritten = True
-    return ImportOutcome(Path(path), run, created, skipped, rewritten)
-
-
-def reports_import(paths: Iterable[Path | str]) -> tuple[list[ImportOutcome], list[str]]:
-    """Import many reports; a bad file is reported, never fatal."""
-    outcomes, problems = [], []
-    for path in paths:
-        try:
-            outcomes.append(report_import(path))
-        except ReportError as exc:
-            problems.append(str(exc))
-    return outcomes, problems
+def run_restart(*, run_id: str) -> Run:
+    """Resume a stopped run and hand it to a worker: the web's resume button."""
+    run = run_resume(run_id=run_id)
+    worker.run_dispatch(run.run_id)
+    return run

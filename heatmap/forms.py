@@ -1,0 +1,65 @@
+"""The run request, read once for both the run controls (form POST) and the API (JSON).
+
+Only the shape is checked here; which models, domains and concurrency are valid is decided
+once, by ``services.runs.run_plan``, when the run is created, so the page and the API give the
+same messages naming the valid values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import QueryDict
+
+from heatmap.services.runs import RunRequestError
+
+
+def _str_list(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RunRequestError(f"{what} must be a list of strings")
+    return value
+
+
+@dataclass(frozen=True)
+class RunStartForm:
+    """A request to start a run: ``{domains, models, concurrency}`` (or the old ``{model}``)."""
+
+    domains: list[str] | None
+    models: list[str]
+    concurrency: Any  # validated by the planner, which names the valid range
+
+    @classmethod
+    def from_data(cls, data: Any) -> RunStartForm:
+        """Read a JSON body: the new ``{domains, models, concurrency}`` or the old ``{model}``."""
+        if not isinstance(data, dict):
+            raise RunRequestError('the body must be a JSON object like {"models": ["heuristic"]}')
+        if "models" in data:
+            models = _str_list(data["models"], "models")
+        elif isinstance(data.get("model"), str):
+            models = [data["model"]]
+        else:
+            raise RunRequestError('models is required, e.g. {"models": ["heuristic"]}')
+        domains = data.get("domains")
+        if domains is not None:
+            domains = _str_list(domains, "domains") or None
+        concurrency = data.get("concurrency", settings.SKILLCHECK_DEFAULT_CONCURRENCY)
+        return cls(domains=domains, models=models, concurrency=concurrency)
+
+    @classmethod
+    def from_post(cls, post: QueryDict, *, available_models: Sequence[str]) -> RunStartForm:
+        """Read the run controls: chosen domains and models, or "all" (every available model)."""
+        if post.get("all"):
+            data: dict[str, Any] = {"domains": None, "models": list(available_models)}
+        else:
+            data = {"domains": post.getlist("domains"), "models": post.getlist("models")}
+            if not data["domains"]:
+                raise RunRequestError("Choose at least one domain.")
+        raw = post.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY
+        try:
+            data["concurrency"] = int(raw)
+        except ValueError as exc:
+            raise RunRequestError(str(exc)) from None
+        return cls.from_data(data)

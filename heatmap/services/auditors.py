@@ -1,0 +1,60 @@
+"""The auditors configured in settings, and which of them can run on this machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from skillcheck.auditors import Auditor, AuditorConfig, build_registry
+
+
+def auditor_registry() -> dict[str, Auditor]:
+    """Every configured auditor by name, built from settings (nothing is called yet)."""
+    return build_registry(
+        AuditorConfig(
+            models=dict(settings.SKILLCHECK_MODELS),
+            claude_bin=settings.SKILLCHECK_CLAUDE_BIN,
+            anthropic_api_key=settings.ANTHROPIC_API_KEY,
+            anthropic_base_url=settings.ANTHROPIC_BASE_URL,
+            timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
+            max_retries=settings.SKILLCHECK_MAX_RETRIES,
+        )
+    )
+
+
+def auditors_or_registry(auditors: dict[str, Auditor] | None) -> dict[str, Auditor]:
+    """The caller's auditors (tests, benchmarks), else the configured ones."""
+    return auditor_registry() if auditors is None else auditors
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A configured model, whether it can run here, and why not (for pickers and listings)."""
+
+    name: str
+    model_id: str
+    available: bool
+    reason: str = ""
+    via: str = ""
+
+
+def model_choices(*, auditors: dict[str, Auditor] | None = None) -> list[ModelChoice]:
+    choices = []
+    for name, auditor in auditors_or_registry(auditors).items():
+        availability = auditor.availability()
+        model_id = getattr(auditor, "model_id", name)
+        choices.append(
+            ModelChoice(
+                name, model_id, availability.available, availability.reason, availability.via
+            )
+        )
+    return choices
+
+
+def default_models(*, auditors: dict[str, Auditor] | None = None) -> list[str]:
+    """``sonnet`` when Claude can run here, else the offline ``heuristic``."""
+    sonnet = auditors_or_registry(auditors).get("sonnet")
+    if sonnet is not None and sonnet.availability().available:
+        return ["sonnet"]
+    return ["heuristic"]

@@ -1,0 +1,156 @@
+"""A run's rows to and from engine results, and the run's JSON report kept in step with them.
+
+The database is the truth for a run; its JSON report is a snapshot of the rows, rewritten as
+tasks finish and whenever it may lag (after a kill).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from heatmap.models import CheckResult, Run, TaskResult, task_summary
+from skillcheck.reports import ReportSnapshot, incremental_report_path
+from skillcheck.results import CheckResult as ScoredCheck
+from skillcheck.results import ScoredRun, parse_timestamp
+
+
+def default_reports_dir() -> Path:
+    return Path(settings.SKILLCHECK_REPORTS_DIR)
+
+
+def scored_from_task(task: TaskResult) -> ScoredRun:
+    return ScoredRun(
+        scenario_id=task.scenario_id,
+        skill=task.skill,
+        model=task.model,
+        domain=task.domain,
+        checks=[
+            ScoredCheck(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
+        ],
+        risk_level=task.risk_level,
+        markdown_response=task.markdown_response,
+        duration_s=task.duration_s,
+        input_tokens=task.input_tokens,
+        output_tokens=task.output_tokens,
+        cost_usd=task.cost_usd,
+        error=task.error or None,
+        finished_at=task.finished_at.isoformat(),
+    )
+
+
+def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> TaskResult:
+    """One task row, with its summary of the checks, and its check rows.
+
+    The caller made sure the task has no row yet and holds a transaction, so the summary
+    and the check rows are committed together. The checks go in with one ``executemany``
+    rather than ``bulk_create``: building dozens of model instances per task was most of
+    the per-task cost of a run.
+    """
+    unique = {c.check_id: c for c in result.checks}
+    task = TaskResult.objects.create(
+        run=run,
+        scenario_id=result.scenario_id,
+        domain=result.domain,
+        skill=result.skill,
+        model=result.model,
+        risk_level=result.risk_level,
+        duration_s=result.duration_s,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+        error=result.error or "",
+        markdown_response=result.markdown_response,
+        finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
+        **task_summary((c.check_id, c.result) for c in unique.values()),
+    )
+    if unique:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {CheckResult._meta.db_table} "
+                "(task_id, check_id, result, evidence, summary) VALUES (%s, %s, %s, %s, %s)",
+                [(task.pk, c.check_id, c.result, c.evidence, c.summary) for c in unique.values()],
+            )
+    return task
+
+
+def run_count_task(*, run: Run, result: ScoredRun) -> None:
+    """Add one finished task to the run's counters and beat its heart (one plain UPDATE)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Run._meta.db_table} SET completed = completed + 1, "
+            "failed = failed + %s, input_tokens = input_tokens + %s, "
+            "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s, heartbeat_at = %s "
+            "WHERE id = %s",
+            [
+                1 if result.error else 0,
+                result.input_tokens,
+                result.output_tokens,
+                result.cost_usd,
+                Run._meta.get_field("heartbeat_at").get_db_prep_value(timezone.now(), connection),
+                run.pk,
+            ],
+        )
+
+
+def run_recount(*, run: Run) -> None:
+    """Counters from the rows themselves (the rows are the truth after a kill); not saved."""
+    totals = run.tasks.aggregate(
+        n=Count("pk"),
+        failed=Count("pk", filter=~Q(error="")),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("cost_usd"),
+    )
+    run.completed = totals["n"]
+    run.failed = totals["failed"]
+    run.input_tokens = totals["input_tokens"] or 0
+    run.output_tokens = totals["output_tokens"] or 0
+    run.cost_usd = totals["cost"] or 0.0
+
+
+def run_metadata(run: Run) -> dict[str, Any]:
+    """What the JSON report says about the run besides its results."""
+    return {
+        "status": run.status,
+        "models": run.models,
+        "domains": run.domains,
+        "concurrency": run.concurrency,
+        "total": run.total,
+        "catalog_path": run.catalog_path,
+        "catalog_fingerprint": run.catalog_fingerprint,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error or None,
+    }
+
+
+def run_report_path(run: Run) -> Path:
+    if run.report_path:
+        return Path(run.report_path)
+    return incremental_report_path(run.run_id, default_reports_dir())
+
+
+def run_snapshot(*, run: Run) -> ReportSnapshot:
+    """The run's JSON report as its rows say now (not written yet)."""
+    path = run_report_path(run)
+    snapshot = ReportSnapshot(run.run_id, reports_dir=path.parent, metadata=run_metadata(run))
+    tasks = run.tasks.order_by("finished_at", "pk").prefetch_related("checks")
+    snapshot.extend([scored_from_task(t) for t in tasks])
+    return snapshot
+
+
+def run_report_sync(*, run: Run) -> Path:
+    """Rewrite the run's JSON from its database rows (after a kill, the JSON may lag)."""
+    snapshot = run_snapshot(run=run)
+    snapshot.write(force=True)
+    if run.report_path != str(snapshot.path):
+        run.report_path = str(snapshot.path)
+        run.save(update_fields=["report_path"])
+    return snapshot.path
