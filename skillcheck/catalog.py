@@ -41,6 +41,7 @@ class Check:
     severity: str
     description: str
     static: bool = False
+    line: int | None = None  # where the check starts in its checks.yaml
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
                 severity=severity,
                 description=str(raw["description"]).strip(),
                 static=group in static_groups,
+                line=_line(raw),
             )
         )
     dev_na = frozenset(str(c) for c in data.get("dev_na") or [])

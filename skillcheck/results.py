@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from skillcheck.fingerprints import Fingerprint
+
 
 def parse_timestamp(value: Any) -> datetime | None:
     """An ISO 8601 time from a report (``Z`` allowed; naive means UTC), else None."""
@@ -73,6 +75,10 @@ class ScoredRun:
     # When the task finished (ISO 8601, UTC): merging across reports keeps the newest row,
     # and a resumed run's file is rewritten later than the rows it already held.
     finished_at: str | None = None
+    # What produced the result (skill, scenario, prompt, model hashes); None for old rows.
+    fingerprint: Fingerprint | None = None
+    # The run whose stored result this one reuses (the response cache); None when called.
+    cached_from: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -102,6 +108,8 @@ class ScoredRun:
             "error": self.error,
             "markdown_response": self.markdown_response,
             "finished_at": self.finished_at,
+            "fingerprint": self.fingerprint.to_dict() if self.fingerprint else None,
+            "cached_from": self.cached_from,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -122,6 +130,8 @@ class ScoredRun:
             cost_usd=float(cost.get("cost_usd") or 0.0),
             error=_error_text(data.get("error")),
             finished_at=data["finished_at"] if parse_timestamp(data.get("finished_at")) else None,
+            fingerprint=Fingerprint.from_dict(data.get("fingerprint")),
+            cached_from=str(data["cached_from"]) if data.get("cached_from") else None,
         )
 
 

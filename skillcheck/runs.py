@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillcheck.auditors.base import Auditor
+from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
+from skillcheck.fingerprints import Fingerprint, Fingerprinter
 from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
 from skillcheck.scoring import score_task
 
@@ -93,6 +95,8 @@ class RunOutcome:
     error: str | None = None
     # Tasks launched but neither finished nor recorded (abandoned on abort); resume redoes them.
     abandoned: int = 0
+    # Tasks not sent because the cache held a matching successful result (counted as done).
+    cached: int = 0
 
 
 @dataclass
@@ -108,6 +112,11 @@ class RunEngine:
     that calls ``run()``. Cancelling stops launching; in-flight tasks get ``cancel_grace_s``
     to finish (their results are kept), then are abandoned and left for a resume. ``abort()``
     abandons them at once.
+
+    Every result is stamped with its task's fingerprint. With a ``cache``, the engine first
+    asks it for stored successful results matching the tasks' fingerprints: those tasks are
+    not sent; their copies are recorded at once (``on_cached`` saves them in one go, else
+    ``on_result`` one by one), count as completed, and one ``cached`` event says how many.
     """
 
     def __init__(
@@ -130,6 +139,9 @@ class RunEngine:
         total: int | None = None,
         initial_completed: int = 0,
         initial_failed: int = 0,
+        cache: ResultCache | None = None,
+        on_cached: Callable[[list[ScoredRun]], None] | None = None,
+        fingerprinter: Fingerprinter | None = None,
     ) -> None:
         if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
             raise ValueError(f"concurrency must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}")
@@ -153,6 +165,11 @@ class RunEngine:
         self.total = len(self.tasks) + initial_completed if total is None else total
         self.completed = initial_completed
         self.failed = initial_failed
+        self.cache = cache
+        self.on_cached = on_cached
+        self.fingerprinter = fingerprinter or Fingerprinter(
+            None, taxonomy, {name: getattr(a, "model_id", name) for name, a in auditors.items()}
+        )
 
     # --- control, from any thread ----------------------------------------------------------
 
@@ -208,8 +225,12 @@ class RunEngine:
             "total": self.total,
         }
 
+    def fingerprint(self, task: Task) -> Fingerprint:
+        return self.fingerprinter.of(task.scenario, task.skill, task.model)
+
     def _record(self, task: Task, result: ScoredRun, outcome: RunOutcome) -> None:
         result.finished_at = result.finished_at or utc_now_iso()
+        result.fingerprint = result.fingerprint or self.fingerprint(task)
         if self.on_result is not None:
             self.on_result(result)
         outcome.results.append(result)
@@ -222,6 +243,7 @@ class RunEngine:
         outcome = RunOutcome(status="completed")
         self.emit({"type": "started", "run_id": self.run_id, "total": self.total})
         try:
+            self._reuse_cached(outcome)
             self._loop(outcome)
         except Exception as exc:
             logger.exception("run %s failed", self.run_id)
@@ -249,6 +271,40 @@ class RunEngine:
                 }
             )
         return outcome
+
+    def _reuse_cached(self, outcome: RunOutcome) -> None:
+        """Record the tasks the cache can answer, and keep only the others to send."""
+        if self.cache is None or not self.tasks:
+            return
+        prints = {task.key: self.fingerprint(task) for task in self.tasks}
+        wanted = {key: fp.key for key, fp in prints.items() if fp.key}
+        hits = self.cache.lookup(wanted) if wanted else {}
+        if not hits:
+            return
+        copies = [
+            reused(hits[task.key][0], source_run=hits[task.key][1], fingerprint=prints[task.key])
+            for task in self.tasks
+            if task.key in hits
+        ]
+        if self.on_cached is not None:
+            self.on_cached(copies)
+        elif self.on_result is not None:
+            for copy in copies:
+                self.on_result(copy)
+        outcome.results.extend(copies)
+        outcome.cached = len(copies)
+        self.completed += len(copies)
+        self.tasks = [task for task in self.tasks if task.key not in hits]
+        self.emit(
+            {
+                "type": "cached",
+                "run_id": self.run_id,
+                "cached": len(copies),
+                "completed": self.completed,
+                "failed": self.failed,
+                "total": self.total,
+            }
+        )
 
     def _launch(self, pending: list[Task], in_flight: dict, done: queue.Queue) -> None:
         """Fill every free slot; called as soon as a slot frees, before the result is saved."""
@@ -335,6 +391,19 @@ def execute_tasks(
 
 
 # --- Estimates ----------------------------------------------------------------------------
+
+
+def cached_tasks(
+    tasks: Sequence[Task], cache: ResultCache, fingerprinter: Fingerprinter
+) -> set[tuple[str, str, str]]:
+    """The keys of the tasks a run would take from ``cache`` instead of sending them."""
+    wanted = {}
+    for task in tasks:
+        key = fingerprinter.of(task.scenario, task.skill, task.model).key
+        if key:
+            wanted[task.key] = key
+    return cache.hits(wanted) if wanted else set()
+
 
 EXPECTED_OUTPUT_TOKENS = 2500
 

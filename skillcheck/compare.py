@@ -1,0 +1,202 @@
+"""Compare two runs check by check, and measure how much models agree with each other.
+
+A flip is a check whose result differs between the base run and the new run for the same
+(scenario, skill, model). A regression is a pass that became fail or unclear; an improvement
+is a fail or unclear that became pass; anything else (to or from n/a, fail <-> unclear) is
+listed as another change. Only tasks in both runs are compared, and only when both ended
+without an error (a failed call scores every check unclear, which is no verdict); the rest
+are listed as added, removed or errored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TaskKey = tuple[str, str, str]
+SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+LOST = ("fail", "unclear")
+
+
+@dataclass(frozen=True)
+class TaskChecks:
+    """One task's verdicts, the minimum a comparison needs."""
+
+    key: TaskKey
+    checks: Mapping[str, str]  # check id -> pass | fail | unclear | na
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class Flip:
+    scenario_id: str
+    skill: str
+    model: str
+    check_id: str
+    before: str
+    after: str
+    severity: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.before == "pass" and self.after in LOST:
+            return "regression"
+        if self.after == "pass" and self.before in LOST:
+            return "improvement"
+        return "change"
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "scenario_id": self.scenario_id,
+            "skill": self.skill,
+            "model": self.model,
+            "check_id": self.check_id,
+            "before": self.before,
+            "after": self.after,
+            "severity": self.severity,
+            "kind": self.kind,
+        }
+
+
+@dataclass
+class Comparison:
+    base: str
+    new: str
+    flips: list[Flip] = field(default_factory=list)
+    compared: int = 0
+    added: list[TaskKey] = field(default_factory=list)
+    removed: list[TaskKey] = field(default_factory=list)
+    errored: list[TaskKey] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Flip]:
+        return [f for f in self.flips if f.kind == "regression"]
+
+    @property
+    def improvements(self) -> list[Flip]:
+        return [f for f in self.flips if f.kind == "improvement"]
+
+    @property
+    def changes(self) -> list[Flip]:
+        return [f for f in self.flips if f.kind == "change"]
+
+    def to_dict(self) -> dict[str, Any]:
+        def keys(items: list[TaskKey]) -> list[dict[str, str]]:
+            return [{"scenario_id": s, "skill": k, "model": m} for s, k, m in items]
+
+        return {
+            "base": self.base,
+            "new": self.new,
+            "flips": [f.to_dict() for f in self.flips],
+            "regressions": len(self.regressions),
+            "improvements": len(self.improvements),
+            "changes": len(self.changes),
+            "compared_tasks": self.compared,
+            "added": keys(self.added),
+            "removed": keys(self.removed),
+            "errored": keys(self.errored),
+        }
+
+
+def _flip_order(flip: Flip) -> tuple:
+    kind = {"regression": 0, "improvement": 1, "change": 2}[flip.kind]
+    severity = SEVERITY_RANK.get(flip.severity, 9)
+    return (kind, severity, flip.skill, flip.model, flip.scenario_id, flip.check_id)
+
+
+def compare_runs(
+    base: Iterable[TaskChecks],
+    new: Iterable[TaskChecks],
+    *,
+    severities: Mapping[str, str] | None = None,
+    base_id: str = "",
+    new_id: str = "",
+) -> Comparison:
+    """The flips from ``base`` to ``new``: regressions first (most severe first), then the rest.
+
+    ``severities`` maps check ids to their severity (from the taxonomy), for ordering and
+    display; a check missing from either task is not a flip.
+    """
+    severities = severities or {}
+    before = {t.key: t for t in base}
+    after = {t.key: t for t in new}
+    comparison = Comparison(base=base_id, new=new_id)
+    comparison.added = sorted(k for k in after if k not in before)
+    comparison.removed = sorted(k for k in before if k not in after)
+    for key in sorted(k for k in after if k in before):
+        old, current = before[key], after[key]
+        if old.error or current.error:
+            comparison.errored.append(key)
+            continue
+        comparison.compared += 1
+        for check_id, result in current.checks.items():
+            previous = old.checks.get(check_id)
+            if previous is None or previous == result:
+                continue
+            comparison.flips.append(
+                Flip(*key, check_id, previous, result, severities.get(check_id, ""))
+            )
+    comparison.flips.sort(key=_flip_order)
+    return comparison
+
+
+# --- Agreement between models ---------------------------------------------------------------
+
+
+@dataclass
+class AgreementTally:
+    """How many (scenario, skill, check) groups run on two or more models, and how many agree."""
+
+    groups: int = 0
+    agreeing: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.agreeing / self.groups if self.groups else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else round(100 * self.rate)
+
+
+@dataclass
+class Agreement:
+    by_skill: dict[str, AgreementTally] = field(default_factory=dict)
+    by_check: dict[str, AgreementTally] = field(default_factory=dict)
+    overall: AgreementTally = field(default_factory=AgreementTally)
+
+    def lowest_checks(self, n: int = 5, *, min_groups: int = 1) -> list[tuple[str, AgreementTally]]:
+        """The checks models agree on least (a badly worded check shows up here)."""
+        rows = [(c, t) for c, t in self.by_check.items() if t.groups >= min_groups]
+        rows.sort(key=lambda row: (row[1].rate, -row[1].groups, row[0]))
+        return rows[:n]
+
+
+def verdicts_agree(verdicts: Iterable[str]) -> bool:
+    """Models agree when they give the same verdict; ``unclear`` is a verdict like the others."""
+    return len(set(verdicts)) <= 1
+
+
+def model_agreement(rows: Iterable[tuple[str, str, str, str, str]]) -> Agreement:
+    """Agreement from (scenario, skill, model, check_id, result) rows, one per model's verdict.
+
+    A group is one (scenario, skill, check) that two or more models scored.
+    """
+    verdicts: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
+    for scenario_id, skill, model, check_id, result in rows:
+        verdicts[(scenario_id, skill, check_id)][model] = result
+    agreement = Agreement()
+    for (_, skill, check_id), by_model in verdicts.items():
+        if len(by_model) < 2:
+            continue
+        agree = verdicts_agree(by_model.values())
+        for tally in (
+            agreement.by_skill.setdefault(skill, AgreementTally()),
+            agreement.by_check.setdefault(check_id, AgreementTally()),
+            agreement.overall,
+        ):
+            tally.groups += 1
+            tally.agreeing += agree
+    return agreement
