@@ -45,11 +45,11 @@ def write_catalog(root: Path, *, skills=None, scenario_files=None) -> Path:
     return root
 
 
-def test_taxonomy_has_37_checks_in_five_groups():
+def test_taxonomy_has_38_checks_in_five_groups():
     taxonomy = load_taxonomy()
-    assert len(taxonomy.checks) == 37
+    assert len(taxonomy.checks) == 38
     assert list(taxonomy.groups) == ["WF", "DK", "BP", "APF", "SEC"]
-    assert len(taxonomy.model_checks) == 29
+    assert len(taxonomy.model_checks) == 30
     assert {c.id for c in taxonomy.static_checks} == {f"BP-{i}" for i in range(1, 9)}
     assert taxonomy.dev_na == {
         "DK-1", "DK-2", "DK-5", "APF-2", "APF-4", "APF-5", "APF-7", "APF-8", "APF-9", "APF-11",

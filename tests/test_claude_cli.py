@@ -71,7 +71,7 @@ def test_cli_runs_with_the_agreed_argv_and_scores_every_check(
     run = score_task(auditor, request_.scenario, request_.skill, catalog.taxonomy)
 
     assert run.error is None
-    assert len(run.checks) == len(catalog.taxonomy.model_checks) == 29
+    assert len(run.checks) == len(catalog.taxonomy.model_checks) == 30
     assert all(c.summary != NOT_SCORED for c in run.checks)
     assert run.risk_level in ("LOW", "MEDIUM", "HIGH", "CRITICAL")
     [call] = calls(call_log)

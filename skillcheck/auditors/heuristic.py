@@ -96,15 +96,18 @@ def _lowered(text: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _find(family: Family, documents: Documents, forbidden: bool = False) -> Hit | None:
+def _find(
+    family: Family, documents: Documents, forbidden: bool = False, whole: bool = False
+) -> Hit | None:
     """The first match of a family in document order, preferring body text to headings.
 
     A heading ("## Personal data") only names a topic, so it is quoted only when no body
-    line matches. Forbidden instructions skip negated matches ("never paste ...").
+    line matches. Forbidden instructions skip negated matches ("never paste ..."). ``whole``
+    searches SKILL.md's frontmatter too.
     """
     heading: Hit | None = None
     for name, text in documents:
-        begin = _body_start(name, text)
+        begin = 0 if whole else _body_start(name, text)
         body_at = len(text)
         lowered = _lowered(text)
         searches = [(family.lowered, lowered) if lowered else (family.pattern, text)]
@@ -143,9 +146,17 @@ def _searched(documents: Documents) -> str:
 
 def _decide(check: Check, rule: Rule, signals: PromptSignals, documents: Documents) -> Verdict:
     for family in rule.forbid:
-        hit = _find(family, documents, True)
+        hit = _find(family, documents, True, rule.whole_file)
         if hit:
             return Verdict(check, "fail", str(hit), f"The skill contains {family.label}.")
+    if not rule.require and not rule.when:
+        labels = "; ".join(f.label for f in rule.forbid)
+        return Verdict(
+            check,
+            "pass",
+            f"searched {_searched(documents)} for {labels}: not found",
+            f"Not found in the skill: {labels}.",
+        )
     required = list(rule.require) + [f for trait, f in rule.when if signals.has(trait)]
     found = [(f, _find(f, documents)) for f in required]
     present = [(f, h) for f, h in found if h]

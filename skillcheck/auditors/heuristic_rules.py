@@ -51,6 +51,7 @@ class Rule:
     when: tuple[tuple[str, Family], ...] = ()
     weak: tuple[Family, ...] = ()
     forbid: tuple[Family, ...] = ()
+    whole_file: bool = False  # search the SKILL.md frontmatter too, not only the body
 
 
 # --- Prompt traits -------------------------------------------------------------------------
@@ -308,6 +309,25 @@ _USE_USER_SESSION = _f(
     r"their|my) (?:own )?(?:browser )?(?:session cookies|cookies|session|login|password|"
     r"credentials)\b",
     r"\blog ?in (?:as|with) (?:the user|your account|their account)\b",
+)
+
+_AUDIT_ROLE = r"(?:auditors?|reviewers?|evaluators?|graders?|assessors?|scorers?|judges?)"
+_AUDITOR_DIRECTED = _f(
+    "an instruction aimed at the auditor",
+    rf"\b{_AUDIT_ROLE}\b[^\n]{{0,80}}\b(?:mark|score|rate|grade|report|set|treat|consider|"
+    r"evaluate|judge|approve)\b[^\n]{0,60}\b(?:checks?|pass(?:ed|es|ing)?|compliant|safe|"
+    r"risk|low|verdict|scores?|ratings?|findings?)\b",
+    r"\b(?:mark|score|rate|grade|report)\b[^\n]{0,30}\b(?:every|all|each|this skill'?s?)\b"
+    r"[^\n]{0,20}\b(?:checks?|items?|criteri\w+)\b[^\n]{0,30}\b(?:pass(?:ed|ing)?|ok|green|"
+    r"compliant)\b",
+    r"\b(?:ignore|disregard|forget|override)\b[^\n]{0,30}\b(?:previous|prior|above|earlier|"
+    r"preceding|system|other|your)\b[^\n]{0,20}\b(?:instructions?|prompts?|rules?|"
+    r"directions?|guidelines?)\b",
+    r"\bif you are (?:an? )?(?:ai|llm|(?:large )?language model|model|auditor|reviewer|"
+    r"evaluator|grader)\b[^\n]{0,60}\b(?:audit|review|evaluat|scor|grad|assess|judg)\w*",
+    rf"\b(?:note|message|instructions?|attention) (?:to|for) (?:the |any |all )?(?:ai |llm )?"
+    rf"(?:{_AUDIT_ROLE}|ai|llms?|models?)\b",
+    r"\b(?:set|report|give|use|return)\b[^\n]{0,20}\brisk_level\b",
 )
 
 RULES: dict[str, Rule] = {
@@ -856,6 +876,12 @@ RULES: dict[str, Rule] = {
             ),
         ),
         forbid=(_USE_USER_SESSION,),
+    ),
+    "SEC-5": Rule(
+        collection=False,
+        require=(),
+        forbid=(_AUDITOR_DIRECTED,),
+        whole_file=True,
     ),
 }
 

@@ -19,8 +19,16 @@ def check_ids(system_prompt: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in CHECK_LINE.finditer(system_prompt or "")))
 
 
+BOUNDARY = re.compile(r"SKILLCHECK-DATA-[0-9a-f]{16}")
+
+
+def stable(user_prompt: str) -> str:
+    """The prompt without its random boundary marker, so one task always gets one answer."""
+    return BOUNDARY.sub("SKILLCHECK-DATA-marker", user_prompt)
+
+
 def seed(model: str, user_prompt: str) -> str:
-    return hashlib.sha256(f"{model}\0{user_prompt}".encode()).hexdigest()
+    return hashlib.sha256(f"{model}\0{stable(user_prompt)}".encode()).hexdigest()
 
 
 def _pick(digest: str, salt: str, options: tuple[str, ...]) -> str:
