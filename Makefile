@@ -19,6 +19,9 @@ test: $(VENV)/.deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -m "not browser" -p no:playwright
+	# The persistence, import, selector and web tests again, on a PostgreSQL server the
+	# tests start themselves (skipped without PostgreSQL, except under CI=true).
+	$(PY) -m pytest --postgres -p no:playwright
 	# Browser tests run in their own pytest process: Playwright's event loop and the
 	# live server's file database do not mix with the unit tests (see tests/browser/).
 	$(PY) -m pytest -m browser

@@ -1,12 +1,67 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from tests import postgres
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_DIR.parent / "shared" / "corpus" / "apify-skills"
 EXAMPLE_CATALOG_DIR = PROJECT_DIR / "catalog"
+
+
+# --- Both databases: SQLite by default, PostgreSQL with --postgres -------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        help="run only the tests marked both_databases, on a PostgreSQL server started for "
+        "the session (or the one SKILLCHECK_TEST_POSTGRES_URL names)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--postgres"):
+        return
+    kept = [item for item in items if "both_databases" in item.keywords]
+    deselected = [item for item in items if "both_databases" not in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+    reason = postgres.unavailable_reason()
+    if reason is None or not kept:
+        return
+    if postgres.in_ci():
+        pytest.exit(f"CI=true requires the PostgreSQL run, but {reason}", returncode=1)
+    skip = pytest.mark.skip(reason=f"PostgreSQL run skipped: {reason}")
+    for item in kept:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest):
+    """The URL of the session's PostgreSQL server (an existing one, or one started here)."""
+    existing = os.environ.get(postgres.EXISTING_SERVER_ENV)
+    if existing:
+        yield existing
+        return
+    server = postgres.PostgresServer.start()
+    try:
+        server.wait_ready()
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
+    """With ``--postgres`` the test database is created on the session's PostgreSQL server."""
+    if request.config.getoption("--postgres"):
+        postgres.point_django_at(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture(scope="session")

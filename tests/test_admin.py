@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from heatmap.models import CheckResult, Run, TaskResult
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 @pytest.fixture

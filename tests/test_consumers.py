@@ -15,7 +15,7 @@ from heatmap.routing import channel_consumers, websocket_urlpatterns
 from heatmap.worker import RUN_WORKER_CHANNEL, run_group
 from tests.heatmap_data import make_run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
 

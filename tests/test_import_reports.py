@@ -15,7 +15,7 @@ from skillcheck.results import CheckResult as ScoredCheck
 from skillcheck.results import ScoredRun
 from tests.run_helpers import StubAuditor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 OLD_REPORT = {
     "type": "scored",

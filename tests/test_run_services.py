@@ -19,7 +19,7 @@ from tests.run_helpers import StubAuditor
 
 DOMAIN = "competitive-intelligence"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 @pytest.fixture(autouse=True)

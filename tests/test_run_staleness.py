@@ -9,6 +9,8 @@ from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import runs
 
+pytestmark = pytest.mark.both_databases
+
 
 def make_run(**fields) -> Run:
     return Run.objects.create(run_id=f"r-{Run.objects.count()}", models=["heuristic"], **fields)

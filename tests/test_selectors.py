@@ -6,7 +6,11 @@ from heatmap import selectors
 from heatmap.models import Run, TaskResult
 from tests.heatmap_data import add_task, fill_domain, make_run
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
+    pytest.mark.both_databases,
+]
 
 
 def specialist_task(run: Run, scenario, **fields) -> TaskResult:

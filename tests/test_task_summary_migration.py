@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+pytestmark = pytest.mark.both_databases
+
 BEFORE = [("heatmap", "0001_initial")]
 AFTER = [("heatmap", "0002_taskresult_summary")]
 

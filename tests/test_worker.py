@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 
 from heatmap import worker
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def blocking_runs(monkeypatch):
