@@ -38,7 +38,7 @@ class HtmxHttpRequest(HttpRequest):
 
 def _poll_seconds() -> int:
     """The poll period while a run is active (5 s; browser tests shorten it)."""
-    return int(getattr(settings, "HEATMAP_POLL_S", 5))
+    return settings.HEATMAP_POLL_S
 
 
 def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bool) -> HttpResponse:

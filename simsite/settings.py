@@ -136,3 +136,10 @@ SKILLCHECK_MAX_RETRIES = int(os.environ.get("SKILLCHECK_MAX_RETRIES", "3"))
 SKILLCHECK_HEARTBEAT_STALE_S = float(os.environ.get("SKILLCHECK_HEARTBEAT_STALE_S", "30"))
 # Tasks at once when a run request does not say (the run controls, the API, run_scored).
 SKILLCHECK_DEFAULT_CONCURRENCY = int(os.environ.get("SKILLCHECK_DEFAULT_CONCURRENCY", "3"))
+# A task still running after this many seconds fails (a safety net above the auditors' own
+# timeouts). None: (SKILLCHECK_CALL_TIMEOUT_S + 60) x (SKILLCHECK_MAX_RETRIES + 1).
+SKILLCHECK_TASK_TIMEOUT_S = float(os.environ.get("SKILLCHECK_TASK_TIMEOUT_S") or 0) or None
+# After a cancel, tasks in flight get this long to finish before they are abandoned.
+SKILLCHECK_CANCEL_GRACE_S = float(os.environ.get("SKILLCHECK_CANCEL_GRACE_S", "10"))
+# How often the pages poll while a run is active (browser tests shorten it).
+HEATMAP_POLL_S = int(os.environ.get("HEATMAP_POLL_S", "5"))

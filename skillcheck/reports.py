@@ -31,12 +31,13 @@ class ReportError(ValueError):
     """A report file is unreadable or not a scored report; the message names the file."""
 
 
-def default_reports_dir() -> Path:
-    return Path(os.environ.get("SKILLCHECK_REPORTS_DIR", "reports"))
+# The project's reports folder, for scripts that name none; the engine never reads the
+# environment (the web app and commands always pass SKILLCHECK_REPORTS_DIR from settings).
+DEFAULT_REPORTS_DIR = Path(__file__).resolve().parent.parent / "reports"
 
 
 def incremental_report_path(run_id: str, reports_dir: Path | str | None = None) -> Path:
-    return Path(reports_dir or default_reports_dir()) / f"scored_run_{run_id}.json"
+    return Path(reports_dir or DEFAULT_REPORTS_DIR) / f"scored_run_{run_id}.json"
 
 
 def _now_iso() -> str:
@@ -109,7 +110,7 @@ def save_scored_report(
     reports_dir: Path | str | None = None,
 ) -> Path:
     """Write a single-shot report ``scored_{YYYYmmdd_HHMM}.json`` (never over another one)."""
-    folder = Path(reports_dir or default_reports_dir())
+    folder = Path(reports_dir or DEFAULT_REPORTS_DIR)
     stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M")
     path = folder / f"scored_{stamp}.json"
     counter = 2
@@ -306,7 +307,7 @@ def load_scored_report(path: Path | str) -> ScoredReport:
 
 def load_all_scored_reports(reports_dir: Path | str | None = None) -> list[ScoredReport]:
     """Every readable ``scored_*.json`` in the folder, newest first; bad files are skipped."""
-    folder = Path(reports_dir or default_reports_dir())
+    folder = Path(reports_dir or DEFAULT_REPORTS_DIR)
     reports = []
     for path in sorted(folder.glob(REPORT_GLOB)):
         try:

@@ -73,9 +73,8 @@ def load_default_catalog(path: Path | str | None = None) -> Catalog:
 
 def task_timeout_s() -> float:
     """A safety net above the auditors' own per-call timeouts and retries."""
-    configured = getattr(settings, "SKILLCHECK_TASK_TIMEOUT_S", None)
-    if configured:
-        return float(configured)
+    if settings.SKILLCHECK_TASK_TIMEOUT_S:
+        return float(settings.SKILLCHECK_TASK_TIMEOUT_S)
     calls = settings.SKILLCHECK_MAX_RETRIES + 1
     return settings.SKILLCHECK_CALL_TIMEOUT_S * calls + 60.0 * calls
 
@@ -358,9 +357,7 @@ def run_execute(
         on_finish=execution.on_finish,
         task_timeout_s=task_timeout if task_timeout is not None else task_timeout_s(),
         cancel_grace_s=(
-            cancel_grace_s
-            if cancel_grace_s is not None
-            else float(getattr(settings, "SKILLCHECK_CANCEL_GRACE_S", 10.0))
+            cancel_grace_s if cancel_grace_s is not None else settings.SKILLCHECK_CANCEL_GRACE_S
         ),
         total=run.total,
         initial_completed=run.completed,
