@@ -1,8 +1,10 @@
-"""The skill checker's engine, free of Django: catalog, auditors, parser, linter, runs, reports.
+"""The skill checker's public API for scripts: the engine's names in one import, no Django.
 
-This module is the public entry point; the code lives in the ``skillcheck`` package beside it.
-Django code (the web app, the management commands) calls these names and never re-implements
-them.
+``from sim_core import load_catalog, score_task, save_scored_report_incremental`` is enough to
+audit skills from a notebook or a script. The code lives in the ``skillcheck`` package beside
+this module; the web app and the management commands import ``skillcheck`` directly (through
+``heatmap.services``), so this module only re-exports and holds no logic of its own. Names
+here stay stable across refactors of ``skillcheck``.
 """
 
 from skillcheck.auditors import (
