@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from skillcheck.text import clean_data, clean_text
+
 DEFAULT_CHECKS_FILE = Path(__file__).resolve().parent.parent / "checks.yaml"
 RESULTS = ("pass", "fail", "unclear", "na")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -191,9 +193,12 @@ _LineLoader.add_constructor(
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 file, turning a decoding error into a ``CatalogError`` naming the file."""
+    """Read a UTF-8 file, turning a decoding error into a ``CatalogError`` naming the file.
+
+    NUL becomes U+FFFD (``skillcheck.text``): catalog text reaches the database and reports.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        return clean_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise CatalogError(path, f"not valid UTF-8 (byte {exc.start})") from None
     except FileNotFoundError:
@@ -203,7 +208,8 @@ def read_text(path: Path) -> str:
 def load_yaml(path: Path) -> Any:
     text = read_text(path)
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        # YAML escapes ("\0", "\ud800") make what the file's bytes could not hold.
+        return clean_data(yaml.load(text, Loader=_LineLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -13,6 +13,7 @@ from typing import Any
 
 from skillcheck.prompt import RISK_LEVELS
 from skillcheck.results import CheckResult
+from skillcheck.text import clean_text
 
 RESULT_VALUES = ("pass", "fail", "unclear", "na")
 NOT_SCORED = "not scored by model"
@@ -65,11 +66,12 @@ def _last_json_value(text: str) -> tuple[Any, str | None] | None:
 
 
 def _as_text(value: Any) -> str:
+    """A decoded JSON value as clean text: JSON escapes can make lone surrogates and NUL."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return clean_text(value)
+    return clean_text(json.dumps(value, ensure_ascii=False))
 
 
 def _check_entries(data: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def _normalise_result(value: Any) -> str:
 
 def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
     check_ids = list(check_ids)
-    text = text if isinstance(text, str) else _as_text(text)
+    text = clean_text(text) if isinstance(text, str) else _as_text(text)
 
     def all_unclear(reason: str) -> ParsedAnswer:
         checks = [CheckResult(c, "unclear", "", reason) for c in check_ids]
@@ -111,6 +113,8 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
         return all_unclear("JSON block is not an object")
 
     entries = _check_entries(data)
+    if check_ids and not entries:
+        return all_unclear("JSON block scores no check")
     checks: list[CheckResult] = []
     for check_id in check_ids:
         entry = entries.get(check_id)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skillcheck.results import ScoredRun, parse_timestamp
+from skillcheck.text import clean_data
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +286,7 @@ def load_scored_report(path: Path | str) -> ScoredReport:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ReportError(f"{path}: not a readable JSON report ({exc})") from None
+    document = clean_data(document)  # JSON escapes can hold lone surrogates and NUL
     if isinstance(document, list):  # the oldest reports were a bare list of results
         document = {"type": "scored", "results": document}
     if not isinstance(document, dict) or not isinstance(document.get("results"), list):

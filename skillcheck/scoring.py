@@ -7,11 +7,17 @@ from skillcheck.catalog import CatalogError, Scenario, Skill, Taxonomy
 from skillcheck.parser import parse_response
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.text import clean_text
 
 DEV_NA_SUMMARY = "not applicable in a dev domain"
 
 
 def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Taxonomy) -> ScoredRun:
+    """Audit one pair; the answer's text enters here and is cleaned (``skillcheck.text``).
+
+    Provider failures and answers without a readable JSON block are failed tasks (``error``
+    set, the raw answer kept), so a resume asks again.
+    """
     try:
         request = AuditRequest(
             scenario=scenario,
@@ -34,14 +40,20 @@ def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Tax
         input_tokens=response.input_tokens,
         output_tokens=response.output_tokens,
         cost_usd=response.cost_usd,
-        error=response.error,
+        error=clean_text(response.error) if response.error else None,
     )
     check_ids = [c.id for c in taxonomy.model_checks]
-    if response.error:
-        result.markdown_response = response.text
-        result.checks = [CheckResult(c, "unclear", "", response.error[:500]) for c in check_ids]
+    if result.error:
+        result.markdown_response = clean_text(response.text)
+        result.checks = [CheckResult(c, "unclear", "", result.error[:500]) for c in check_ids]
         return result
     parsed = parse_response(response.text, check_ids)
+    if parsed.error:
+        # No usable verdicts: a failed task (resume asks again), its answer kept to read.
+        result.error = f"{auditor.name}: unparseable answer: {parsed.error}"
+        result.markdown_response = parsed.markdown
+        result.checks = parsed.checks
+        return result
     na = taxonomy.na_for(dev=scenario.is_dev)
     result.checks = [
         CheckResult(c.check_id, "na", c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c

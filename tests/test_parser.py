@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from skillcheck.catalog import load_taxonomy
 from skillcheck.parser import NOT_SCORED, parse_response
 from skillcheck.prompt import build_system_prompt
+from skillcheck.text import clean_text
 
 CHECK_IDS = [c.id for c in load_taxonomy().model_checks]
 
@@ -112,16 +113,19 @@ def test_any_answer_yields_one_valid_result_per_check(prose, payload, fence):
     assert [c.check_id for c in parsed.checks] == CHECK_IDS
     assert {c.result for c in parsed.checks} <= {"pass", "fail", "unclear", "na"}
     assert parsed.risk_level in {"LOW", "MEDIUM", "HIGH", "CRITICAL", "UNKNOWN"}
-    assert parsed.markdown == text
+    assert parsed.markdown == clean_text(text)
     assert all(isinstance(c.evidence, str) and isinstance(c.summary, str) for c in parsed.checks)
+    for value in [parsed.markdown, *(c.evidence + c.summary for c in parsed.checks)]:
+        assert "\x00" not in value
+        value.encode("utf-8")  # no lone surrogate
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.characters(), max_size=2000))
+@given(text=st.text(alphabet=st.characters(blacklist_categories=()), max_size=2000))
 def test_arbitrary_unicode_never_raises(text):
     parsed = parse_response(text, CHECK_IDS)
     assert len(parsed.checks) == len(CHECK_IDS)
-    assert parsed.markdown == text
+    assert parsed.markdown == clean_text(text)
 
 
 @settings(max_examples=100, deadline=None)
@@ -139,12 +143,23 @@ def test_arbitrary_unicode_never_raises(text):
 )
 def test_well_formed_answers_round_trip(checks):
     parsed = parse_response(answer({"risk_level": "LOW", "checks": checks}), CHECK_IDS)
+    if not checks:
+        assert parsed.error == "JSON block scores no check"
+        return
     for check in parsed.checks:
         if check.check_id in checks:
             assert check.result == checks[check.check_id]["result"]
-            assert check.evidence == checks[check.check_id]["evidence"]
+            assert check.evidence == clean_text(checks[check.check_id]["evidence"])
         else:
             assert check.summary == NOT_SCORED
+
+
+def test_escaped_surrogates_and_nul_in_the_json_block_come_out_clean():
+    raw = '{"checks": {"WF-1": {"result": "fail", "evidence": "a\\ud800b\\u0000c"}}}'
+    parsed = parse_response(f"Prose \ud800 and \x00.\n```json\n{raw}\n```", ["WF-1"])
+    assert parsed.error is None
+    assert parsed.checks[0].evidence == "a\ufffdb\ufffdc"
+    assert parsed.markdown.startswith("Prose \ufffd and \ufffd.")
 
 
 def test_backticks_and_fences_inside_json_strings_do_not_cut_the_block():

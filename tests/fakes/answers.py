@@ -41,8 +41,15 @@ def verdicts(model: str, system_prompt: str, user_prompt: str) -> dict[str, str]
     return {cid: _pick(digest, cid, RESULTS) for cid in check_ids(system_prompt)}
 
 
-def answer(model: str, system_prompt: str, user_prompt: str) -> str:
-    """A Markdown audit with the four sections and a JSON block scoring every asked check."""
+# What a steered model may write: a lone surrogate and NUL (JSON-escaped in the block).
+HOSTILE = "\ud800 and \x00"
+
+
+def answer(model: str, system_prompt: str, user_prompt: str, hostile: bool = False) -> str:
+    """A Markdown audit with the four sections and a JSON block scoring every asked check.
+
+    ``hostile`` puts ``HOSTILE`` into the prose and into every check's evidence.
+    """
     digest = seed(model, user_prompt)
     results = verdicts(model, system_prompt, user_prompt)
     risk = _pick(digest, "risk", RISKS)
@@ -54,7 +61,8 @@ def answer(model: str, system_prompt: str, user_prompt: str) -> str:
         "checks": {
             cid: {
                 "result": result,
-                "evidence": f"SKILL.md:{int(digest[:4], 16) % 200 + 1}",
+                "evidence": f"SKILL.md:{int(digest[:4], 16) % 200 + 1}"
+                + (f" {HOSTILE}" if hostile else ""),
                 "summary": f"{model} judged {cid} as {result} for {skill_name}.",
             }
             for cid, result in results.items()
@@ -63,7 +71,8 @@ def answer(model: str, system_prompt: str, user_prompt: str) -> str:
     return "\n".join(
         [
             "## Approach",
-            f"An agent following {skill_name} would read SKILL.md first, then the references.",
+            f"An agent following {skill_name} would read SKILL.md first, then the references."
+            + (f" {HOSTILE}" if hostile else ""),
             "",
             "## Complexities",
             f"The prompt hashes to {digest[:12]}; this fake answer is derived from it.",

@@ -36,6 +36,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stall_s: float = 0.0  # wait this long before answering (the stub's close cuts it short)
     usage: dict[str, int] | None = None
+    hostile: bool = False  # the generated audit carries a lone surrogate and NUL
 
 
 @dataclass
@@ -48,6 +49,7 @@ class RecordedRequest:
 class AnthropicStub:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.hostile = False  # unscripted answers carry a lone surrogate and NUL
         self._script: list[Reply] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -85,7 +87,7 @@ class AnthropicStub:
 
     def _next_reply(self) -> Reply:
         with self._lock:
-            return self._script.pop(0) if self._script else Reply()
+            return self._script.pop(0) if self._script else Reply(hostile=self.hostile)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -147,7 +149,9 @@ class AnthropicStub:
         content = messages[-1].get("content", "")
         if isinstance(content, list):
             content = "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-        text = reply.text if reply.text is not None else answer(model, system, str(content))
+        text = reply.text
+        if text is None:
+            text = answer(model, system, str(content), reply.hostile)
         input_tokens, output_tokens = token_counts(system, str(content), text)
         usage = reply.usage or {"input_tokens": input_tokens, "output_tokens": output_tokens}
         return {
