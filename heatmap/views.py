@@ -52,26 +52,36 @@ def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bo
     return HttpResponseStopPolling(response.content)
 
 
-def _run_controls_context(catalog, *, selected_domains=None, selected_models=None) -> dict:
+RUN_FORM_SESSION_KEY = "heatmap:run-form"
+
+
+def _run_form_remember(request: HttpRequest, domains: list[str], models: list[str], concurrency):
+    """Keep the run controls' selection for the next page (after a run, an error, a refusal)."""
+    request.session[RUN_FORM_SESSION_KEY] = {
+        "domains": list(domains),
+        "models": list(models),
+        "concurrency": str(concurrency),
+    }
+
+
+def _run_controls_context(request: HttpRequest, catalog) -> dict:
     choices = auditors.model_choices()
     available = [c.name for c in choices if c.available]
-    domains = list(catalog.domains)
-    if selected_domains is None:
-        selected_domains = domains
-    if selected_models is None:
+    remembered = request.session.get(RUN_FORM_SESSION_KEY) or {}
+    selected_domains = [d for d in remembered.get("domains", []) if d in catalog.domains]
+    selected_models = [m for m in remembered.get("models", []) if m in available]
+    if not remembered:
+        selected_domains = list(catalog.domains)
         selected_models = ["heuristic"] if "heuristic" in available else available[:1]
-    try:
-        plan_text = runs.run_plan(
-            catalog=catalog, domains=selected_domains or None, models=selected_models
-        ).describe()
-    except RunRequestError as exc:
-        plan_text = str(exc)
+    preview = runs.run_plan_preview(
+        catalog=catalog, domains=selected_domains, models=selected_models
+    )
     return {
-        "default_concurrency": settings.SKILLCHECK_DEFAULT_CONCURRENCY,
         "model_choices": choices,
         "selected_domains": set(selected_domains),
         "selected_models": set(selected_models),
-        "plan_text": plan_text,
+        "concurrency": remembered.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+        "plan": preview,
     }
 
 
@@ -99,7 +109,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         "fragment": "overview-table",
     }
     if not request.htmx:
-        context.update(_run_controls_context(catalog))
+        context.update(_run_controls_context(request, catalog))
         if active:
             context["summary"] = selectors.run_summary(active)
     return _fragment(request, "heatmap/overview.html", context, active is not None)
@@ -197,22 +207,16 @@ def run_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def run_plan(request: HtmxHttpRequest) -> HttpResponse:
-    """The live "N domains × M pairs × K models = T tasks" line of the run controls."""
+    """The run controls' live plan line: "N domains × M pairs × K models = T tasks", the cost
+    estimate, and the confirmation box when the estimate is above the threshold."""
     catalog = selectors.catalog_current()
-    domains = request.GET.getlist("domains")
-    models = request.GET.getlist("models")
-    error = True
-    if not domains:
-        text = "Choose at least one domain."
-    elif not models:
-        text = "Choose at least one model."
-    else:
-        try:
-            plan = runs.run_plan(catalog=catalog, domains=domains, models=models)
-            text, error = plan.describe(), False
-        except RunRequestError as exc:
-            text = str(exc)
-    return render(request, "heatmap/run-plan.html", {"plan_text": text, "plan_error": error})
+    preview = runs.run_plan_preview(
+        catalog=catalog,
+        domains=request.GET.getlist("domains"),
+        models=request.GET.getlist("models"),
+    )
+    context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}
+    return render(request, "heatmap/run-plan.html", context)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -224,10 +228,32 @@ def _next_url(request: HttpRequest) -> str:
 
 @require_POST
 def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a run from the controls. "Run all" means every domain and every available model
+    (the page ticks them all first, so the plan line shows it); a run estimated above the
+    confirmation threshold starts only with the confirmation of that estimate."""
     catalog = selectors.catalog_current()
     available = [c.name for c in auditors.model_choices() if c.available]
+    if request.POST.get("all"):
+        domains, models = list(catalog.domains), available
+    else:
+        domains, models = request.POST.getlist("domains"), request.POST.getlist("models")
+    _run_form_remember(
+        request,
+        domains,
+        models,
+        request.POST.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+    )
     try:
         form = RunStartForm.from_post(request.POST, available_models=available)
+        preview = runs.run_plan_preview(
+            catalog=catalog, domains=form.domains or list(catalog.domains), models=form.models
+        )
+        if preview.needs_confirm and request.POST.get("confirm_cost") != preview.confirm_token:
+            raise RunRequestError(
+                f"This run is estimated at ${preview.cost_usd:.2f}, above the "
+                f"${preview.threshold_usd:.2f} that needs a confirmation: tick the "
+                "confirmation box to start it."
+            )
         run = runs.run_start(
             catalog=catalog,
             domains=form.domains,

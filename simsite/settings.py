@@ -143,3 +143,5 @@ SKILLCHECK_TASK_TIMEOUT_S = float(os.environ.get("SKILLCHECK_TASK_TIMEOUT_S") or
 SKILLCHECK_CANCEL_GRACE_S = float(os.environ.get("SKILLCHECK_CANCEL_GRACE_S", "10"))
 # How often the pages poll while a run is active (browser tests shorten it).
 HEATMAP_POLL_S = int(os.environ.get("HEATMAP_POLL_S", "5"))
+# The web asks for a confirmation before starting a run estimated above this many US dollars.
+SKILLCHECK_CONFIRM_COST_USD = float(os.environ.get("SKILLCHECK_CONFIRM_COST_USD", "1"))

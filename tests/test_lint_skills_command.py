@@ -74,7 +74,7 @@ def matrix_rows(output: str) -> dict[str, list[str]]:
 def test_prints_the_matrix_for_a_catalog(some_catalog: Path) -> None:
     output = run("--catalog", str(some_catalog))
     header = output.splitlines()[0].split()
-    assert header == ["skill", *COLUMNS]
+    assert header == ["skill", *COLUMNS, "failed", "checks"]
     rows = matrix_rows(output)
     assert rows and all(len(cells) == len(COLUMNS) for cells in rows.values())
     assert "skills," in output and "findings" in output
@@ -85,6 +85,8 @@ def test_matrix_marks_pass_and_fail_in_words(tmp_catalog: Path) -> None:
     rows = matrix_rows(output)
     assert rows["good-skill"] == ["✓"] * len(COLUMNS)
     assert rows["bad-skill"][COLUMNS.index("BP-2")] == "✗"
+    bad = next(line for line in output.splitlines() if line.startswith("bad-skill "))
+    assert int(bad.split()[-1]) == rows["bad-skill"].count("✗")
     assert "✗ FAIL" in output and "✓ ok" in output
     detail_lines = [line for line in output.splitlines() if "SKILL.md:3" in line]
     assert detail_lines and all(line.split()[:2] == ["bad-skill", "BP-2"] for line in detail_lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 
 import pytest
@@ -51,6 +52,9 @@ def test_run_prints_id_and_total_first_then_tables(auditors):
     assert run.status == "completed" and run.completed == run.total
     assert TaskResult.objects.count() == run.total
     assert "top failing checks" in out and "tokens in/out" in out
+    # One unit per column, named in the header.
+    assert "pass %" in out and "failed checks" in out and "failed tasks" in out
+    assert not re.search(r"\d%", out)
     assert f"Report: {run.report_path}" in out
     assert out.count("] ok ") == run.total  # plain progress lines when not a terminal
 

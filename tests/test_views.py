@@ -49,7 +49,7 @@ def test_idle_pages_do_not_poll(client, catalog, domain_id):
 def test_active_run_makes_fragments_poll_and_the_end_stops_them(client, catalog, domain_id):
     run = make_run(status=Run.Status.RUNNING, models=["heuristic", "sonnet"], total=10)
     page = client.get(f"/heatmap/{domain_id}/").content.decode()
-    assert 'hx-trigger="every 5s"' in page
+    assert 'hx-trigger="every 5s, run-ended from:body"' in page
     assert f'ws-connect="/ws/runs/{run.run_id}/"' in page
 
     polling = client.get(f"/heatmap/{domain_id}/", **HTMX)
@@ -166,6 +166,67 @@ def test_run_form_rejects_an_unknown_model_with_a_message(client, catalog, domai
     )
     assert "unknown model(s): gpt-9" in response.content.decode()
     assert not Run.objects.exists() and dispatched == []
+
+
+def test_plan_line_gives_the_cost_of_paid_models_and_asks_above_the_threshold(
+    client, catalog, domain_id, fake_claude_bin, settings
+):
+    settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
+    settings.SKILLCHECK_CONFIRM_COST_USD = 1000.0
+    free = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic"]})
+    assert "No cost: offline models only." in free.content.decode()
+    cheap = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic", "haiku"]})
+    text = cheap.content.decode()
+    assert "Estimated cost: <strong>$" in text and "haiku $" in text
+    assert 'name="confirm_cost"' not in text
+
+    settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
+    dear = client.get("/runs/plan/", {"domains": [domain_id], "models": ["haiku"]}).content
+    assert b'name="confirm_cost"' in dear and b"required" in dear
+
+
+def test_run_form_starts_a_run_above_the_threshold_only_once_confirmed(
+    client, catalog, domain_id, fake_claude_bin, settings, dispatched
+):
+    from heatmap.services.runs import run_plan_preview
+
+    settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
+    settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
+    form = {"domains": [domain_id], "models": ["haiku"], "next": "/heatmap/"}
+    refused = client.post("/runs/start/", form, follow=True).content.decode()
+    assert "tick the confirmation box" in refused and not Run.objects.exists()
+    # The refusal keeps the selection: the same domain and model are ticked again.
+    assert f'value="{domain_id}" checked' in refused
+    assert 'name="confirm_cost"' in refused
+
+    preview = run_plan_preview(catalog=catalog, domains=[domain_id], models=["haiku"])
+    client.post("/runs/start/", {**form, "confirm_cost": str(int(preview.confirm_token) - 1)})
+    assert not Run.objects.exists(), "a confirmation of another estimate does not count"
+    client.post("/runs/start/", {**form, "confirm_cost": preview.confirm_token})
+    assert Run.objects.get().models == ["haiku"] and len(dispatched) == 1
+
+
+def test_run_controls_keep_the_last_selection(client, catalog, domain_id, dispatched):
+    other = next(d for d in catalog.domains if d != domain_id)
+    client.post(
+        "/runs/start/", {"domains": [domain_id], "models": ["heuristic"], "concurrency": "7"}
+    )
+    page = client.get("/heatmap/").content.decode()
+    assert f'value="{domain_id}" checked' in page
+    assert f'value="{other}" checked' not in page
+    assert 'name="concurrency" min="1" max="64" value="7"' in page
+
+
+def test_run_all_runs_every_domain_and_every_available_model(client, catalog, dispatched):
+    from heatmap.services import auditors, runs
+
+    client.post("/runs/start/", {"all": "1", "models": ["heuristic"]})
+    run = Run.objects.get()
+    available = [c.name for c in auditors.model_choices() if c.available]
+    assert (
+        run.models == available
+        and run.total == runs.run_plan(catalog=catalog, domains=None, models=available).total
+    )
 
 
 def test_run_form_needs_the_csrf_token(catalog, domain_id, dispatched):

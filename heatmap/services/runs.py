@@ -49,6 +49,7 @@ from skillcheck.runs import (
     RunOutcome,
     Task,
     build_tasks,
+    estimate_cost,
 )
 
 logger = logging.getLogger(__name__)
@@ -185,6 +186,52 @@ def run_plan(
         concurrency=concurrency,
         unavailable=unavailable,
     )
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What the run controls will start: the plan line, its cost estimate, and whether the
+    estimate is high enough (above ``SKILLCHECK_CONFIRM_COST_USD``) to ask for a confirmation."""
+
+    text: str
+    error: bool = False
+    costs: dict[str, float] = field(default_factory=dict)
+    threshold_usd: float = 1.0
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(self.costs.values())
+
+    @property
+    def paid_costs(self) -> list[tuple[str, float]]:
+        return [(model, cost) for model, cost in self.costs.items() if cost > 0]
+
+    @property
+    def needs_confirm(self) -> bool:
+        return not self.error and self.cost_usd > self.threshold_usd
+
+    @property
+    def confirm_token(self) -> str:
+        """The value a confirmation carries: the estimate in cents, so a confirmation given
+        for a cheaper selection does not confirm a dearer one."""
+        return str(round(self.cost_usd * 100))
+
+
+def run_plan_preview(
+    *, catalog: Catalog, domains: list[str] | None, models: list[str]
+) -> PlanPreview:
+    """The plan line and cost estimate for a selection, or the reason it cannot run."""
+    threshold = float(getattr(settings, "SKILLCHECK_CONFIRM_COST_USD", 1.0))
+    if domains is not None and not domains:
+        return PlanPreview("Choose at least one domain.", error=True, threshold_usd=threshold)
+    if not models:
+        return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
+    try:
+        plan = run_plan(catalog=catalog, domains=domains, models=models)
+    except RunRequestError as exc:
+        return PlanPreview(str(exc), error=True, threshold_usd=threshold)
+    costs = estimate_cost(plan.tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+    return PlanPreview(plan.describe(), costs=costs, threshold_usd=threshold)
 
 
 def run_create(

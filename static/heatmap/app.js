@@ -1,4 +1,6 @@
-// Select all / none for the run controls' checkboxes; a change event re-asks the task count.
+// Small behaviours on top of htmx; the pages work without them (plain forms and links).
+
+// Select all / none for the run controls' checkboxes; a change event re-asks the plan line.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-check]");
   if (!button) return;
@@ -7,6 +9,47 @@ document.addEventListener("click", (event) => {
   form.querySelectorAll(`input[type=checkbox][name="${button.dataset.check}"]:not(:disabled)`)
     .forEach((box) => { box.checked = checked; });
   form.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+// Run all: tick every domain and available model where the user can see it, refresh the plan
+// line (and its cost confirmation), then submit. A confirmation box that is required and not
+// ticked stops the submission, so an expensive "Run all" never starts unseen.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-run-all]");
+  if (!button || !window.htmx) return;
+  event.preventDefault();
+  const form = button.closest("form");
+  form.querySelectorAll("input[type=checkbox][name=domains]:not(:disabled), input[type=checkbox][name=models]:not(:disabled)")
+    .forEach((box) => { box.checked = true; });
+  htmx.ajax("GET", form.getAttribute("hx-get"), { source: form, target: "#run-plan", swap: "outerHTML" })
+    .then(() => form.requestSubmit(button));
+});
+
+// The end of a run: enable Run / Run all and refresh the tables at once. The progress panel
+// learns it over the WebSocket; without one, the last poll (answered 286) tells it.
+function runEnded() {
+  document.querySelectorAll("button[data-run-button]").forEach((button) => {
+    button.disabled = false;
+    button.removeAttribute("title");
+  });
+  if (document.body.dataset.runEnded) return;
+  document.body.dataset.runEnded = "1";
+  // Polled fragments listen for this (hx-trigger "… run-ended from:body").
+  if (window.htmx) htmx.trigger(document.body, "run-ended");
+}
+
+function checkProgress(element) {
+  const body = element && element.id === "progress-body" ? element : element && element.querySelector && element.querySelector("#progress-body");
+  if (!body) return;
+  const status = body.dataset.status;
+  if (status && status !== "pending" && status !== "running") runEnded();
+}
+
+document.addEventListener("htmx:load", (event) => checkProgress(event.detail.elt));
+document.addEventListener("htmx:oobAfterSwap", (event) => checkProgress(event.detail.target));
+document.addEventListener("htmx:afterRequest", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr && xhr.status === 286) runEnded();
 });
 
 // The domain page's view toggle: the linter matrix is swapped in by htmx, so mark its link

@@ -134,3 +134,23 @@ def live_url(live_asgi_server, transactional_db) -> str:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the layout tests put a picture of each page at each width (CI lists it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List the screenshots at the end of the session, so a CI log shows what was taken."""
+    if not SCREENSHOTS.is_dir():
+        return
+    files = sorted(SCREENSHOTS.glob("*.png"))
+    terminalreporter.write_sep("-", f"screenshots in {SCREENSHOTS} ({len(files)})")
+    for path in files:
+        terminalreporter.write_line(f"{path.stat().st_size:>9}  {path.name}")

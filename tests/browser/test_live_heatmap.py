@@ -93,7 +93,7 @@ def test_a_three_model_run_started_from_the_page_fills_the_heatmap_live(
     page.on("response", traffic.on_response)
 
     _start_run_from_page(page, live_url, domain_id, THREE_MODELS, concurrency=2)
-    expect(page.locator("#run-plan")).to_have_text(
+    expect(page.locator("#run-plan .plan-line")).to_have_text(
         f"1 domain × {pairs} scenario-skill pairs × 3 models = {total} tasks"
     )
     page.screenshot(path=artifacts / "run-controls.png", full_page=True)
@@ -105,7 +105,7 @@ def test_a_three_model_run_started_from_the_page_fills_the_heatmap_live(
 
     page.locator("nav.tabs").get_by_role("link", name=domain_id, exact=True).click()
     matrix = page.locator("#domain-matrix")
-    expect(matrix).to_have_attribute("hx-trigger", f"every {POLL_S}s")
+    expect(matrix).to_have_attribute("hx-trigger", f"every {POLL_S}s, run-ended from:body")
     for model in THREE_MODELS:
         expect(matrix.locator("th.model", has_text=model).first).to_be_visible()
 

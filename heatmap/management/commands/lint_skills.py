@@ -13,6 +13,12 @@ from skillcheck.catalog import CatalogError, load_catalog
 from skillcheck.linter import SkillLint, lint_catalog, lint_columns
 
 MARKS = {"pass": "✓ ok", "fail": "✗ FAIL"}
+FAILED_HEADER = "failed checks"
+
+
+def _failed(lint: SkillLint, columns: tuple[str, ...]) -> int:
+    """How many of the columns' checks the skill fails (a count of checks, not of findings)."""
+    return sum(lint.result(c) == "fail" for c in columns)
 
 
 class Command(QuietBrokenPipe):
@@ -59,10 +65,13 @@ class Command(QuietBrokenPipe):
     def print_plain(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
         width = max([len("skill"), *(len(name) for name in lints)])
         cell = max(len(mark) for mark in MARKS.values())
-        self.stdout.write(f"{'skill':<{width}}  " + " ".join(f"{c:<{cell}}" for c in columns))
+        header = " ".join(f"{c:<{cell}}" for c in columns)
+        self.stdout.write(f"{'skill':<{width}}  {header} {FAILED_HEADER}")
         for name, lint in lints.items():
             marks = " ".join(f"{MARKS[lint.result(c)]:<{cell}}" for c in columns)
-            self.stdout.write(f"{name:<{width}}  {marks}")
+            self.stdout.write(
+                f"{name:<{width}}  {marks} {_failed(lint, columns):>{len(FAILED_HEADER)}}"
+            )
 
     def print_rich(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
         from rich.console import Console
@@ -72,6 +81,7 @@ class Command(QuietBrokenPipe):
         table.add_column("skill", no_wrap=True)
         for column in columns:
             table.add_column(column, justify="center")
+        table.add_column(FAILED_HEADER, justify="right")
         for name, lint in lints.items():
             cells = [
                 f"[green]{MARKS['pass']}[/]"
@@ -79,8 +89,8 @@ class Command(QuietBrokenPipe):
                 else f"[red]{MARKS['fail']}[/]"
                 for c in columns
             ]
-            table.add_row(name, *cells)
+            table.add_row(name, *cells, str(_failed(lint, columns)))
         console = Console(file=self.stdout._out)
         longest = max((len(name) for name in lints), default=5)
-        console.width = max(console.width, longest + 4 + len(columns) * 9)
+        console.width = max(console.width, longest + 4 + len(columns) * 9 + len(FAILED_HEADER) + 3)
         console.print(table)

@@ -346,16 +346,21 @@ class Command(QuietBrokenPipe):
             raise CommandError(f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}")
 
     def print_tables(self, summary: dict[str, list[GroupSummary]]) -> None:
+        # One unit per column, named in the header: a percentage, then counts of checks, tasks.
         def pct(value: float | None) -> str:
-            return "—" if value is None else f"{value:.0f}%"
+            return "—" if value is None else f"{value:.0f}"
 
-        skills = Table("skill", "tasks", "pass", "fails", "errors", "top failing checks")
+        skills = Table(
+            "skill", "tasks", "pass %", "failed checks", "failed tasks", "top failing checks"
+        )
         for s in summary["skills"]:
             top = ", ".join(f"{c} ({n})" for c, n in s.top_failing)
             skills.add_row(
                 s.name, str(s.tasks), pct(s.pass_pct), str(s.failed_checks), str(s.errors), top
             )
-        models = Table("model", "tasks", "pass", "fails", "errors", "tokens in/out", "cost")
+        models = Table(
+            "model", "tasks", "pass %", "failed checks", "failed tasks", "tokens in/out", "cost"
+        )
         for s in summary["models"]:
             models.add_row(
                 s.name,
