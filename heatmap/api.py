@@ -1,54 +1,47 @@
 """The JSON API for scripts, compatible with the earlier tool's ``POST /api/heatmap/run``.
 
-Starting a run costs money, so POST bodies must be ``application/json``: a cross-site HTML
-form cannot send that content type without a CORS preflight, which is what makes
-``csrf_exempt`` safe here.
+Starting a run costs money, so state-changing calls need a JSON body or a CSRF token
+(``security.json_or_csrf``): a cross-site page can send neither. Every message goes through
+``security.public_text``, so no answer shows a server path or a credential.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from heatmap import selectors
 from heatmap.forms import RunStartForm
-from heatmap.services import auditors, runs
+from heatmap.security import (
+    BadRequestBody,
+    json_body,
+    json_or_csrf,
+    public_model_choices,
+    public_text,
+)
+from heatmap.services import runs
 from heatmap.services.runs import RunRequestError
 
 
 def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+    return JsonResponse({"error": public_text(message)}, status=status)
 
 
-def _json_body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
-    if request.content_type != "application/json":
-        return None, _error("the request body must be JSON (Content-Type: application/json)", 415)
-    try:
-        return json.loads(request.body or b"null"), None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return None, _error(f"invalid JSON: {exc}", 400)
-
-
-@csrf_exempt
+@json_or_csrf
 @require_POST
 def run_create_view(request: HttpRequest) -> JsonResponse:
     """Start a run from ``{"domains", "models", "concurrency"}`` or the older ``{"model"}``."""
-    data, error = _json_body(request)
-    if error:
-        return error
     catalog = selectors.catalog_current()
     try:
-        form = RunStartForm.from_data(data)
+        form = RunStartForm.from_data(json_body(request))
         run = runs.run_start(
             catalog=catalog,
             domains=form.domains,
             models=form.models,
             concurrency=form.concurrency,
         )
+    except BadRequestBody as exc:
+        return _error(str(exc), exc.status)
     except RunRequestError as exc:
         return _error(str(exc), 400)
     return JsonResponse({"run_id": run.run_id, "total": run.total}, status=201)
@@ -62,12 +55,13 @@ def run_status(request: HttpRequest, run_id: str) -> JsonResponse:
     return JsonResponse(selectors.run_summary(run))
 
 
-@csrf_exempt
+@json_or_csrf
 @require_POST
 def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
-    """Ask a run to stop; running tasks finish, no new ones start. Needs no body.
+    """Ask a run to stop; running tasks finish, no new ones start.
 
-    A cross-site form always sends a form content type, so only none or JSON is accepted.
+    The body may be empty, but the request says ``Content-Type: application/json`` (or
+    carries a CSRF token): a bodiless cross-site POST needs no preflight.
     """
     if request.content_type not in ("", "application/json"):
         return _error("send no body, or Content-Type: application/json", 415)
@@ -119,6 +113,6 @@ def domain_detail(request: HttpRequest, domain_id: str) -> JsonResponse:
 def model_list(request: HttpRequest) -> JsonResponse:
     models = [
         {"name": c.name, "available": c.available, "reason": c.reason, "via": c.via}
-        for c in auditors.model_choices()
+        for c in public_model_choices()
     ]
     return JsonResponse({"models": models})

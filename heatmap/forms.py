@@ -14,13 +14,17 @@ from typing import Any
 from django.conf import settings
 from django.http import QueryDict
 
+from heatmap.security import BadRequestBody, bounded_names
 from heatmap.services.runs import RunRequestError
 
 
 def _str_list(value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RunRequestError(f"{what} must be a list of strings")
-    return value
+    try:
+        return bounded_names(value, what)
+    except BadRequestBody as exc:
+        raise RunRequestError(str(exc)) from None
 
 
 @dataclass(frozen=True)

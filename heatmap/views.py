@@ -7,6 +7,7 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from django_htmx.middleware import HtmxDetails
 from heatmap import selectors
 from heatmap.forms import RunStartForm
 from heatmap.models import Run
+from heatmap.security import BadRequestBody, bounded_names, public_model_choices, public_text
 from heatmap.services import auditors, reports, runs
 from heatmap.services.runs import RunRequestError
 
@@ -55,6 +57,11 @@ def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bo
 RUN_FORM_SESSION_KEY = "heatmap:run-form"
 
 
+def _public_preview(preview: runs.PlanPreview) -> runs.PlanPreview:
+    """The plan line as shown: an error naming an unavailable model says why, without paths."""
+    return replace(preview, text=public_text(preview.text))
+
+
 def _run_form_remember(request: HttpRequest, domains: list[str], models: list[str], concurrency):
     """Keep the run controls' selection for the next page (after a run, an error, a refusal)."""
     request.session[RUN_FORM_SESSION_KEY] = {
@@ -65,7 +72,7 @@ def _run_form_remember(request: HttpRequest, domains: list[str], models: list[st
 
 
 def _run_controls_context(request: HttpRequest, catalog) -> dict:
-    choices = auditors.model_choices()
+    choices = public_model_choices()
     available = [c.name for c in choices if c.available]
     remembered = request.session.get(RUN_FORM_SESSION_KEY) or {}
     selected_domains = [d for d in remembered.get("domains", []) if d in catalog.domains]
@@ -73,8 +80,8 @@ def _run_controls_context(request: HttpRequest, catalog) -> dict:
     if not remembered:
         selected_domains = list(catalog.domains)
         selected_models = ["heuristic"] if "heuristic" in available else available[:1]
-    preview = runs.run_plan_preview(
-        catalog=catalog, domains=selected_domains, models=selected_models
+    preview = _public_preview(
+        runs.run_plan_preview(catalog=catalog, domains=selected_domains, models=selected_models)
     )
     return {
         "model_choices": choices,
@@ -210,10 +217,15 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
     """The run controls' live plan line: "N domains × M pairs × K models = T tasks", the cost
     estimate, and the confirmation box when the estimate is above the threshold."""
     catalog = selectors.catalog_current()
-    preview = runs.run_plan_preview(
-        catalog=catalog,
-        domains=request.GET.getlist("domains"),
-        models=request.GET.getlist("models"),
+    domains, models = request.GET.getlist("domains"), request.GET.getlist("models")
+    try:
+        bounded_names(domains, "domains")
+        bounded_names(models, "models")
+    except BadRequestBody as exc:
+        context = {"plan": runs.PlanPreview(str(exc), error=True)}
+        return render(request, "heatmap/run-plan.html", context, status=exc.status)
+    preview = _public_preview(
+        runs.run_plan_preview(catalog=catalog, domains=domains, models=models)
     )
     context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}
     return render(request, "heatmap/run-plan.html", context)
@@ -261,7 +273,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             concurrency=form.concurrency,
         )
     except (RunRequestError, ValueError) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, public_text(str(exc)))
         return redirect(_next_url(request))
     messages.success(request, f"Run {run.run_id} started: {run.total} tasks.")
     return redirect(_next_url(request))
@@ -311,7 +323,7 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     try:
         run = runs.run_restart(run_id=run.run_id)
     except (RunRequestError, ValueError) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, public_text(str(exc)))
     else:
         messages.success(request, f"Run {run.run_id} resumed.")
     if request.htmx:

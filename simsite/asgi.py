@@ -13,15 +13,14 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from heatmap import worker  # noqa: E402
 from heatmap.routing import channel_consumers, websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        # A local tool served by daphne alone: Django serves the (bundled) static files too.
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        # Static files come from ServeStatic's middleware inside Django (see settings).
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

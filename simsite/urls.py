@@ -7,3 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("heatmap.urls")),
 ]
+
+handler400 = "heatmap.errors.bad_request"
+handler403 = "heatmap.errors.permission_denied"
+handler404 = "heatmap.errors.page_not_found"
+handler500 = "heatmap.errors.server_error"
