@@ -125,6 +125,9 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR"},
         "skillcheck": {"handlers": ["console"], "level": "WARNING"},
         "heatmap": {"handlers": ["console"], "level": "WARNING"},
+        # `runworker` says which channels it serves; Django's own console handler would
+        # print it only with DEBUG on.
+        "django.channels": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
