@@ -34,6 +34,14 @@ class Run(models.Model):
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
     cost_usd = models.FloatField(default=0.0)
+    # Prompt caching totals (input tokens written to / read from the cache).
+    cache_write_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    # Batch mode: tasks go through the Message Batches API (half price, results within hours).
+    # ``batches`` lists each submitted batch with the task keys it carries, saved before any
+    # wait, so a killed process resumes by polling them instead of submitting again.
+    batch = models.BooleanField(default=False)
+    batches = models.JSONField(default=list, blank=True)
     catalog_path = models.CharField(max_length=1024, blank=True)
     catalog_fingerprint = models.CharField(max_length=64, blank=True)
     # Per-skill and per-scenario hashes, to warn on resume about what changed since.
@@ -106,6 +114,9 @@ class TaskResult(models.Model):
     input_tokens = models.IntegerField(default=0)
     output_tokens = models.IntegerField(default=0)
     cost_usd = models.FloatField(default=0.0)
+    cache_write_tokens = models.IntegerField(default=0)
+    cache_read_tokens = models.IntegerField(default=0)
+    batch = models.BooleanField(default=False)  # priced at the Message Batches rate
     error = models.TextField(blank=True)
     markdown_response = models.TextField(blank=True)
     finished_at = models.DateTimeField(default=timezone.now)

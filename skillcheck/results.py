@@ -72,6 +72,10 @@ class ScoredRun:
     cost_usd: float = 0.0
     error: str | None = None
     domain: str = ""
+    # Prompt caching: input tokens written to / read from the cache (part of input_tokens).
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    batch: bool = False  # answered through the Message Batches API, at half price
     # When the task finished (ISO 8601, UTC): merging across reports keeps the newest row,
     # and a resumed run's file is rewritten later than the rows it already held.
     finished_at: str | None = None
@@ -90,11 +94,17 @@ class ScoredRun:
 
     @property
     def cost_info(self) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cost_usd": round(self.cost_usd, 6),
         }
+        if self.cache_write_tokens or self.cache_read_tokens:
+            info["cache_write_tokens"] = self.cache_write_tokens
+            info["cache_read_tokens"] = self.cache_read_tokens
+        if self.batch:
+            info["batch"] = True
+        return info
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +138,9 @@ class ScoredRun:
             input_tokens=int(cost.get("input_tokens") or 0),
             output_tokens=int(cost.get("output_tokens") or 0),
             cost_usd=float(cost.get("cost_usd") or 0.0),
+            cache_write_tokens=int(cost.get("cache_write_tokens") or 0),
+            cache_read_tokens=int(cost.get("cache_read_tokens") or 0),
+            batch=bool(cost.get("batch")),
             error=_error_text(data.get("error")),
             finished_at=data["finished_at"] if parse_timestamp(data.get("finished_at")) else None,
             fingerprint=Fingerprint.from_dict(data.get("fingerprint")),

@@ -25,7 +25,7 @@ from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter
 from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
-from skillcheck.scoring import score_task
+from skillcheck.scoring import PromptBook, score_task
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +170,7 @@ class RunEngine:
         self.fingerprinter = fingerprinter or Fingerprinter(
             None, taxonomy, {name: getattr(a, "model_id", name) for name, a in auditors.items()}
         )
+        self.prompts: PromptBook | None = None
 
     # --- control, from any thread ----------------------------------------------------------
 
@@ -201,7 +202,13 @@ class RunEngine:
     def _work(self, task: Task, done: queue.Queue) -> None:
         started = time.monotonic()
         try:
-            result = score_task(self.auditors[task.model], task.scenario, task.skill, self.taxonomy)
+            result = score_task(
+                self.auditors[task.model],
+                task.scenario,
+                task.skill,
+                self.taxonomy,
+                prompts=self.prompts,
+            )
             if result.model != task.model:
                 result.model = task.model
         except Exception as exc:
@@ -239,11 +246,23 @@ class RunEngine:
             self.failed += 1
         self.emit(self._progress(task, "error" if result.error else "ok", result))
 
+    def prepare(self) -> None:
+        """Fixed costs before the first worker starts: the run's prompts, and each auditor's
+        ``prepare(concurrency=...)`` if it has one (the API auditor imports the SDK and
+        creates its client there, instead of in a worker while the others wait)."""
+        if self.prompts is None:
+            self.prompts = PromptBook(self.taxonomy)
+        for name in dict.fromkeys(t.model for t in self.tasks):
+            prepare = getattr(self.auditors[name], "prepare", None)
+            if prepare is not None:
+                prepare(concurrency=self.concurrency)
+
     def run(self) -> RunOutcome:
         outcome = RunOutcome(status="completed")
         self.emit({"type": "started", "run_id": self.run_id, "total": self.total})
         try:
             self._reuse_cached(outcome)
+            self.prepare()
             self._loop(outcome)
         except Exception as exc:
             logger.exception("run %s failed", self.run_id)

@@ -12,34 +12,68 @@ from skillcheck.text import clean_text
 DEV_NA_SUMMARY = "not applicable in a dev domain"
 
 
-def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Taxonomy) -> ScoredRun:
+class PromptBook:
+    """A run's prompts, each part built once: the system prompt at construction.
+
+    Workers of one run share a book, so the taxonomy is rendered once per run rather than
+    once per task.
+    """
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self.system_prompt = build_system_prompt(taxonomy)
+
+    def request(self, scenario: Scenario, skill: Skill) -> AuditRequest:
+        """The audit request for one task; raises ``CatalogError`` if a skill file is unreadable."""
+        return AuditRequest(
+            scenario=scenario,
+            skill=skill,
+            taxonomy=self.taxonomy,
+            system_prompt=self.system_prompt,
+            user_prompt=build_user_prompt(scenario, skill),
+        )
+
+
+def score_task(
+    auditor: Auditor,
+    scenario: Scenario,
+    skill: Skill,
+    taxonomy: Taxonomy,
+    *,
+    prompts: PromptBook | None = None,
+) -> ScoredRun:
     """Audit one pair; the answer's text enters here and is cleaned (``skillcheck.text``).
 
     Provider failures and answers without a readable JSON block are failed tasks (``error``
-    set, the raw answer kept), so a resume asks again.
+    set, the raw answer kept), so a resume asks again. ``prompts``: the run's shared book
+    (default: a book of its own).
     """
+    prompts = prompts or PromptBook(taxonomy)
     try:
-        request = AuditRequest(
-            scenario=scenario,
-            skill=skill,
-            taxonomy=taxonomy,
-            system_prompt=build_system_prompt(taxonomy),
-            user_prompt=build_user_prompt(scenario, skill),
-        )
+        request = prompts.request(scenario, skill)
     except CatalogError as exc:
         # An unreadable skill file fails this task, not the run.
         response = AuditResponse(error=f"cannot read skill {skill.name}: {exc}")
     else:
         response = auditor.audit(request)
+    return score_response(response, scenario, skill, taxonomy, model=auditor.name)
+
+
+def score_response(
+    response: AuditResponse, scenario: Scenario, skill: Skill, taxonomy: Taxonomy, *, model: str
+) -> ScoredRun:
+    """An auditor's answer (or failure) as a scored task; batch results come in here too."""
     result = ScoredRun(
         scenario_id=scenario.id,
         skill=skill.name,
-        model=auditor.name,
+        model=model,
         domain=scenario.domain,
         duration_s=response.duration_s,
         input_tokens=response.input_tokens,
         output_tokens=response.output_tokens,
         cost_usd=response.cost_usd,
+        cache_write_tokens=response.cache_write_tokens,
+        cache_read_tokens=response.cache_read_tokens,
         error=clean_text(response.error) if response.error else None,
     )
     check_ids = [c.id for c in taxonomy.model_checks]
@@ -50,7 +84,7 @@ def score_task(auditor: Auditor, scenario: Scenario, skill: Skill, taxonomy: Tax
     parsed = parse_response(response.text, check_ids)
     if parsed.error:
         # No usable verdicts: a failed task (resume asks again), its answer kept to read.
-        result.error = f"{auditor.name}: unparseable answer: {parsed.error}"
+        result.error = f"{model}: unparseable answer: {parsed.error}"
         result.markdown_response = parsed.markdown
         result.checks = parsed.checks
         return result

@@ -40,6 +40,9 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         input_tokens=task.input_tokens,
         output_tokens=task.output_tokens,
         cost_usd=task.cost_usd,
+        cache_write_tokens=task.cache_write_tokens,
+        cache_read_tokens=task.cache_read_tokens,
+        batch=task.batch,
         error=task.error or None,
         finished_at=task.finished_at.isoformat(),
     )
@@ -65,6 +68,9 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         cost_usd=result.cost_usd,
+        cache_write_tokens=result.cache_write_tokens,
+        cache_read_tokens=result.cache_read_tokens,
+        batch=result.batch,
         error=result.error or "",
         markdown_response=result.markdown_response,
         finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
@@ -86,13 +92,17 @@ def run_count_task(*, run: Run, result: ScoredRun) -> None:
         cursor.execute(
             f"UPDATE {Run._meta.db_table} SET completed = completed + 1, "
             "failed = failed + %s, input_tokens = input_tokens + %s, "
-            "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s, heartbeat_at = %s "
+            "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s, "
+            "cache_write_tokens = cache_write_tokens + %s, "
+            "cache_read_tokens = cache_read_tokens + %s, heartbeat_at = %s "
             "WHERE id = %s",
             [
                 1 if result.error else 0,
                 result.input_tokens,
                 result.output_tokens,
                 result.cost_usd,
+                result.cache_write_tokens,
+                result.cache_read_tokens,
                 Run._meta.get_field("heartbeat_at").get_db_prep_value(timezone.now(), connection),
                 run.pk,
             ],
@@ -107,12 +117,16 @@ def run_recount(*, run: Run) -> None:
         input_tokens=Sum("input_tokens"),
         output_tokens=Sum("output_tokens"),
         cost=Sum("cost_usd"),
+        cache_write_tokens=Sum("cache_write_tokens"),
+        cache_read_tokens=Sum("cache_read_tokens"),
     )
     run.completed = totals["n"]
     run.failed = totals["failed"]
     run.input_tokens = totals["input_tokens"] or 0
     run.output_tokens = totals["output_tokens"] or 0
     run.cost_usd = totals["cost"] or 0.0
+    run.cache_write_tokens = totals["cache_write_tokens"] or 0
+    run.cache_read_tokens = totals["cache_read_tokens"] or 0
 
 
 def run_metadata(run: Run) -> dict[str, Any]:

@@ -13,9 +13,11 @@ import anthropic
 
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.auditors.pricing import cost_usd
+from skillcheck.auditors.ratelimit import AdaptiveLimit
 from skillcheck.auditors.retry import CallFailed
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+THROTTLED_STATUSES = frozenset({429, 529})
 DETAIL_CHARS = 500
 
 
@@ -52,6 +54,7 @@ def _failure(exc: anthropic.APIError, timeout_s: float) -> CallFailed:
             str(message)[:DETAIL_CHARS],
             transient=exc.status_code in TRANSIENT_STATUSES,
             retry_after_s=_retry_after(exc.response.headers),
+            throttled=exc.status_code in THROTTLED_STATUSES,
         )
     return CallFailed(type(exc).__name__, str(exc)[:DETAIL_CHARS], transient=False)
 
@@ -63,17 +66,46 @@ def call_api(
     user_prompt: str,
     max_tokens: int,
     timeout_s: float,
+    limit: AdaptiveLimit | None = None,
 ) -> AuditResponse:
-    """Send one Messages request; return text, tokens and priced cost, or raise ``CallFailed``."""
+    """Send one Messages request; return text, tokens and priced cost, or raise ``CallFailed``.
+
+    With ``limit``, the call waits for a slot first and reports how the server answered
+    (429/529, ``retry-after``, ``anthropic-ratelimit-*`` headers), so the account's calls
+    adapt together.
+    """
+    if limit is not None:
+        limit.acquire()
     try:
-        message = client.messages.create(
+        raw = client.messages.with_raw_response.create(
             model=model_id,
             system=system_prompt,
             messages=[{"role": "user", "content": user_prompt}],
             max_tokens=max_tokens,
         )
+        message = raw.parse()
     except anthropic.APIError as exc:
-        raise _failure(exc, timeout_s) from None
+        failure = _failure(exc, timeout_s)
+        if limit is not None:
+            headers = exc.response.headers if isinstance(exc, anthropic.APIStatusError) else None
+            limit.release(
+                throttled=failure.throttled,
+                overloaded=getattr(exc, "status_code", None) == 529,
+                retry_after_s=failure.retry_after_s,
+                headers=headers,
+            )
+        raise failure from None
+    except BaseException:
+        if limit is not None:
+            limit.release()
+        raise
+    if limit is not None:
+        limit.release(headers=raw.headers)
+    return read_message(message, model_id)
+
+
+def read_message(message: Any, model_id: str, *, batch: bool = False) -> AuditResponse:
+    """Text, tokens and priced cost of one answered message (``batch``: at the batch rate)."""
     text = "".join(
         getattr(block, "text", "") or ""
         for block in message.content
@@ -88,6 +120,8 @@ def call_api(
         text=text,
         input_tokens=fresh + cache_write + cache_read,
         output_tokens=output,
-        cost_usd=cost_usd(model_id, fresh, output, cache_write, cache_read),
+        cost_usd=cost_usd(model_id, fresh, output, cache_write, cache_read, batch=batch),
         model_id=getattr(message, "model", None) or model_id,
+        cache_write_tokens=cache_write,
+        cache_read_tokens=cache_read,
     )

@@ -33,6 +33,10 @@ class AuditResponse:
     error: str | None = None
     model_id: str = ""
     attempts: int = 1
+    # Prompt caching (API): input tokens written to and read from the cache, part of
+    # ``input_tokens``.
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Availability:
 
 @runtime_checkable
 class Auditor(Protocol):
+    """An auditor may also define ``prepare(*, concurrency: int) -> None``: the engine calls
+    it once before any worker starts (import heavy libraries, create clients)."""
+
     name: str
 
     def availability(self) -> Availability: ...

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
 from skillcheck.auditors.claude_cli import resolve_binary, run_cli
+from skillcheck.auditors.ratelimit import AdaptiveLimit
 from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, Outcome, RetryPolicy, call_with_retries
 
@@ -22,11 +23,38 @@ if TYPE_CHECKING:
 UNAVAILABLE_REASON = "claude CLI not found and ANTHROPIC_API_KEY not set"
 
 
+class ApiAccount:
+    """One Anthropic account as the auditors share it: one client (one connection pool)
+    and one adaptive concurrency limit, whichever model a call is for."""
+
+    def __init__(self, config: AuditorConfig):
+        self.config = config
+        self.limit = AdaptiveLimit()
+        self._client: anthropic.Anthropic | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> anthropic.Anthropic:
+        # Imported here: the SDK takes a second to import, and CLI-only or offline runs
+        # (and every web request that only lists models) never need it.
+        from skillcheck.auditors.anthropic_api import make_client
+
+        with self._lock:
+            if self._client is None:
+                self._client = make_client(
+                    self.config.anthropic_api_key,
+                    self.config.anthropic_base_url,
+                    self.config.timeout_s,
+                )
+            return self._client
+
+
 class ClaudeAuditor:
     """``duration_s`` is the wall time of the whole audit, retries and backoff included;
     tokens and cost are those of the attempt that answered."""
 
-    def __init__(self, alias: str, model_id: str, config: AuditorConfig):
+    def __init__(
+        self, alias: str, model_id: str, config: AuditorConfig, account: ApiAccount | None = None
+    ):
         self.name = alias
         self.model_id = model_id
         self.config = config
@@ -35,8 +63,7 @@ class ClaudeAuditor:
             base_s=config.backoff_base_s,
             cap_s=config.backoff_cap_s,
         )
-        self._client: anthropic.Anthropic | None = None
-        self._client_lock = threading.Lock()
+        self.account = account or ApiAccount(config)
 
     def __repr__(self) -> str:
         return f"ClaudeAuditor({self.name!r}, {self.model_id!r})"
@@ -51,19 +78,11 @@ class ClaudeAuditor:
             False, f"{UNAVAILABLE_REASON} (looked for {self.config.claude_bin!r})", via=""
         )
 
-    def _api_client(self) -> anthropic.Anthropic:
-        # Imported here: the SDK takes seconds to import, and CLI-only or offline runs
-        # (and every web request that only lists models) never need it.
-        from skillcheck.auditors.anthropic_api import make_client
-
-        with self._client_lock:
-            if self._client is None:
-                self._client = make_client(
-                    self.config.anthropic_api_key,
-                    self.config.anthropic_base_url,
-                    self.config.timeout_s,
-                )
-            return self._client
+    def prepare(self, *, concurrency: int) -> None:
+        """Before a run's workers start: import the SDK, create the client, size the limit."""
+        if self.availability().via == "api":
+            self.account.client()
+            self.account.limit.configure(concurrency)
 
     def audit(self, request: AuditRequest) -> AuditResponse:
         started = time.monotonic()
@@ -76,7 +95,7 @@ class ClaudeAuditor:
         if availability.via == "api":
             from skillcheck.auditors.anthropic_api import call_api
 
-            client = self._api_client()
+            client = self.account.client()
 
             def call() -> AuditResponse:
                 return call_api(
@@ -86,6 +105,7 @@ class ClaudeAuditor:
                     request.user_prompt,
                     self.config.max_tokens,
                     timeout_s,
+                    self.account.limit,
                 )
         else:
             binary = resolve_binary(self.config.claude_bin) or self.config.claude_bin
@@ -101,17 +121,18 @@ class ClaudeAuditor:
             failure = CallFailed(type(exc).__name__, str(exc)[:500], transient=False)
             outcome = Outcome(None, failure, 1)
         duration = time.monotonic() - started
+        calls = outcome.attempts + outcome.throttled
         if outcome.value is not None:
             response = outcome.value
             response.duration_s = duration
-            response.attempts = outcome.attempts
+            response.attempts = calls
             response.model_id = response.model_id or self.model_id
             return response
         return AuditResponse(
             duration_s=duration,
-            error=self._error_message(availability.via, outcome.failure, outcome.attempts),
+            error=self._error_message(availability.via, outcome.failure, calls),
             model_id=self.model_id,
-            attempts=outcome.attempts,
+            attempts=calls,
         )
 
     def _error_message(self, via: str, failure: CallFailed | None, attempts: int) -> str:

@@ -1,6 +1,8 @@
 """What an API call cost, from its token usage and a small per-model price table.
 
 The CLI reports its own ``total_cost_usd``; the API reports only tokens, so we price them.
+Cache writes cost 1.25 × the input price, cache reads 0.1 ×; the Message Batches API charges
+half of everything (``BATCH_DISCOUNT``).
 Prices are USD per million tokens, matched on the model id's family (longest prefix wins);
 an unknown model costs 0 rather than failing a run.
 """
@@ -8,6 +10,8 @@ an unknown model costs 0 rather than failing a run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+BATCH_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ def cost_usd(
     output_tokens: int,
     cache_write_tokens: int = 0,
     cache_read_tokens: int = 0,
+    *,
+    batch: bool = False,
 ) -> float:
     price = price_for(model_id)
     if price is None:
@@ -60,4 +66,16 @@ def cost_usd(
         + cache_write_tokens * price.cache_write_per_mtok
         + cache_read_tokens * price.cache_read_per_mtok
     )
-    return total / 1_000_000
+    return total / 1_000_000 * (BATCH_DISCOUNT if batch else 1.0)
+
+
+def cache_savings_usd(
+    model_id: str, cache_write_tokens: int, cache_read_tokens: int, *, batch: bool = False
+) -> float:
+    """What caching saved against sending the same tokens uncached (negative: it cost more)."""
+    price = price_for(model_id)
+    if price is None:
+        return 0.0
+    saved = cache_read_tokens * (price.input_per_mtok - price.cache_read_per_mtok)
+    saved -= cache_write_tokens * (price.cache_write_per_mtok - price.input_per_mtok)
+    return saved / 1_000_000 * (BATCH_DISCOUNT if batch else 1.0)

@@ -21,10 +21,11 @@ class AuditorConfig:
 
 
 def build_registry(config: AuditorConfig) -> dict[str, Auditor]:
-    from skillcheck.auditors.claude import ClaudeAuditor
+    from skillcheck.auditors.claude import ApiAccount, ClaudeAuditor
     from skillcheck.auditors.heuristic import HeuristicAuditor
 
     registry: dict[str, Auditor] = {"heuristic": HeuristicAuditor()}
+    account = ApiAccount(config)  # every model shares the account's client and rate limit
     for alias, model_id in config.models.items():
-        registry.setdefault(alias, ClaudeAuditor(alias, model_id, config))
+        registry.setdefault(alias, ClaudeAuditor(alias, model_id, config, account))
     return registry

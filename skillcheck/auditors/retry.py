@@ -4,6 +4,8 @@ A single provider call raises ``CallFailed`` with ``transient`` telling whether 
 can help (429, 529, 5xx, timeouts, dropped connections) or not (400, 401, 404, bad output).
 ``call_with_retries`` turns that into either a value or the last failure plus the attempt
 count, and never sleeps longer than the policy's cap (or a server's ``retry-after``).
+A failure that is ``throttled`` (429 rate limited, 529 overloaded) is retried without counting
+as an attempt: rate limiting alone never fails a task, it only slows it down.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ class CallFailed(Exception):
         *,
         transient: bool,
         retry_after_s: float | None = None,
+        throttled: bool = False,
     ):
         self.summary = summary
         self.detail = detail
-        self.transient = transient
+        self.transient = transient or throttled
         self.retry_after_s = retry_after_s
+        self.throttled = throttled
         super().__init__(f"{summary}: {detail}" if detail else summary)
 
 
@@ -60,15 +64,21 @@ class Outcome(Generic[T]):
     value: T | None
     failure: CallFailed | None
     attempts: int
+    throttled: int = 0  # rate-limited answers retried on top of the attempts
 
 
 def call_with_retries(call: Callable[[], T], policy: RetryPolicy) -> Outcome[T]:
-    attempts = 0
+    attempts = throttled = 0
     while True:
         attempts += 1
         try:
-            return Outcome(call(), None, attempts)
+            return Outcome(call(), None, attempts, throttled)
         except CallFailed as failure:
+            if failure.throttled:
+                policy.sleep(policy.delay(min(throttled, 5), failure.retry_after_s))
+                attempts -= 1
+                throttled += 1
+                continue
             if not failure.transient or attempts > policy.max_retries:
-                return Outcome(None, failure, attempts)
+                return Outcome(None, failure, attempts, throttled)
             policy.sleep(policy.delay(attempts - 1, failure.retry_after_s))

@@ -1,0 +1,262 @@
+"""Benchmark whole ``run_scored`` processes against the Messages API stub, with the real SDK.
+
+Every figure is of a whole process (interpreter start to exit), median of ``--repeat`` runs,
+interleaved with the floor so both see the same machine:
+
+1. efficiency: 1,000 tasks, each call answered after 200 ms, ``--concurrency 32``.
+   efficiency = ideal / actual wall time, ideal = ceil(1000 / 32) × 0.2 s. The floor is a
+   bare client (the SDK, 32 threads, the same requests) on the same stub. Also the time from
+   process start to the stub's first request, and CPU (user + system) per task.
+   Goals: efficiency ≥ 0.85, first request ≤ 0.8 s, CPU ≤ 3 ms per task.
+2. rate limit: a stub that serves 8 calls at once and answers 429 (``retry-after: 1``)
+   beyond; 400 tasks at ``--concurrency 32``. Goal: 0 failed tasks, wall time ≤ 1.3 × ideal
+   (400 / 8 × 0.2 s = 10 s).
+3. cost (``--cost``): a 3-model run of ``../shared/corpus/apify-skills`` without prompt
+   caching, with it, in batch mode, and both; priced from the stub's token counts.
+
+The child processes run with bytecode compiled (a cache under the system temp folder, as
+``pip install`` or ``uv pip install --compile-bytecode`` leaves it), after one warm-up.
+
+Run: ``.venv/bin/python benchmarks/bench_api.py [--repeat 3] [--skip-efficiency]
+[--skip-ratelimit] [--cost]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from tests.fakes.anthropic_stub import AnthropicStub  # noqa: E402
+
+PYTHON = sys.executable
+WORK = Path(tempfile.mkdtemp(prefix="bench_api_"))
+PYCACHE = Path(tempfile.gettempdir()) / "skillcheck-bench-pycache"
+CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "apify-skills"
+LATENCY_S = 0.2
+
+BARE_CLIENT = r"""
+import json, sys, threading
+import anthropic
+base_url, prompts_file = sys.argv[1], sys.argv[4]
+calls, concurrency = int(sys.argv[2]), int(sys.argv[3])
+system, user = json.load(open(prompts_file))
+client = anthropic.Anthropic(api_key="sk-bench", base_url=base_url, max_retries=0)
+lock = threading.Lock()
+left = [calls]
+def worker():
+    while True:
+        with lock:
+            if not left[0]:
+                return
+            left[0] -= 1
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=8192, system=system,
+                               messages=[{"role": "user", "content": user}])
+threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env.update(extra)
+    return env
+
+
+def synthetic_catalog(scenarios: int) -> Path:
+    """The bundled catalog's skills (no generalist), with ``scenarios`` generated scenarios."""
+    root = WORK / f"catalog_{scenarios}"
+    if root.exists():
+        return root
+    source = PROJECT_DIR / "catalog"
+    shutil.copytree(source / "skills", root / "skills")
+    skills = sorted(p.name for p in (root / "skills").iterdir() if (p / "SKILL.md").exists())
+    skills = [s for s in skills if s != "actor-builder"]  # a dev skill changes n/a rules
+    manifest = ["skills:"] + [
+        f"  {name}:\n    path: skills/{name}/SKILL.md\n    category: dispatcher" for name in skills
+    ]
+    (root / "skills_manifest.yaml").write_text("\n".join(manifest) + "\n")
+    (root / "scenarios").mkdir()
+    per_skill = math.ceil(scenarios / len(skills))
+    made = 0
+    for skill in skills:
+        if made == scenarios:
+            break
+        lines = [f"domain: bench-{skill}", f"target_skill: {skill}", "", "scenarios:"]
+        for i in range(per_skill):
+            if made == scenarios:
+                break
+            made += 1
+            lines += [
+                f"  - id: {skill}-{i}",
+                f'    name: "Benchmark scenario {i} for {skill}"',
+                f'    prompt: "Request number {i}: gather the data this skill is for, from '
+                f'three sources, and summarise it as a table with a short note on gaps."',
+            ]
+        (root / "scenarios" / f"bench-{skill}.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def template_database() -> Path:
+    path = WORK / "template.sqlite3"
+    if not path.exists():
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=PROJECT_DIR,
+            env=child_env(DATABASE_URL=f"sqlite:///{path}"),
+            check=True,
+        )
+    return path
+
+
+def timed(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run a child to its end: wall time, CPU time (user + system), its start (epoch)."""
+    started_epoch = time.time()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out, err = process.stdout.read(), process.stderr.read()
+    if process.returncode not in (0,):
+        raise SystemExit(f"{argv[:3]} exited {process.returncode}: {err.decode()[-2000:]}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "start": started_epoch,
+        "stdout": out.decode(),
+    }
+
+
+def run_scored(
+    stub: AnthropicStub, catalog: Path, *, concurrency: int, models: str = "sonnet", **extra
+) -> dict:
+    n = len(list((WORK).glob("db_*.sqlite3")))
+    database = WORK / f"db_{n}.sqlite3"
+    shutil.copy(template_database(), database)
+    env = child_env(
+        DATABASE_URL=f"sqlite:///{database}",
+        ANTHROPIC_API_KEY="sk-bench",
+        ANTHROPIC_BASE_URL=stub.base_url,
+        SKILLCHECK_REPORTS_DIR=str(WORK / "reports"),
+        **extra,
+    )
+    argv = [PYTHON, "manage.py", "run_scored", "--catalog", str(catalog), "--models", models]
+    argv += ["--concurrency", str(concurrency), "--json"]
+    figures = timed(argv, env)
+    figures["report"] = json.loads(figures.pop("stdout"))
+    return figures
+
+
+def bare_client(stub: AnthropicStub, calls: int, concurrency: int, catalog: Path) -> dict:
+    sys.path.insert(0, str(PROJECT_DIR))
+    from skillcheck.catalog import load_catalog
+    from skillcheck.prompt import build_system_prompt, build_user_prompt
+
+    loaded = load_catalog(catalog)
+    scenario = loaded.scenarios[0]
+    prompts = WORK / "prompts.json"
+    prompts.write_text(
+        json.dumps(
+            [
+                build_system_prompt(loaded.taxonomy),
+                build_user_prompt(scenario, loaded.skills[scenario.specialist]),
+            ]
+        )
+    )
+    script = WORK / "bare_client.py"
+    script.write_text(BARE_CLIENT)
+    argv = [PYTHON, str(script), stub.base_url, str(calls), str(concurrency), str(prompts)]
+    return timed(argv, child_env())
+
+
+def first_request_s(stub: AnthropicStub, figures: dict) -> float:
+    return (stub.first_request_at or math.nan) - figures["start"]
+
+
+def efficiency(repeat: int, tasks: int = 1000, concurrency: int = 32) -> None:
+    catalog = synthetic_catalog(tasks)
+    ideal = math.ceil(tasks / concurrency) * LATENCY_S
+    rows: dict[str, list[dict[str, float]]] = {"run_scored": [], "bare client": []}
+    with AnthropicStub(latency_s=LATENCY_S, record_bodies=False) as stub:
+        run_scored(stub, synthetic_catalog(10), concurrency=4)  # warm-up: compiles bytecode
+        bare_client(stub, 4, 4, catalog)
+        for _ in range(repeat):
+            for name in rows:
+                stub.reset_counters()
+                if name == "run_scored":
+                    figures = run_scored(stub, catalog, concurrency=concurrency)
+                    report = figures["report"]
+                    assert report["completed"] == tasks and report["failed"] == 0, report
+                else:
+                    figures = bare_client(stub, tasks, concurrency, catalog)
+                figures["first"] = first_request_s(stub, figures)
+                rows[name].append(figures)
+    print(
+        f"\n{tasks} tasks × {LATENCY_S * 1000:.0f} ms at concurrency {concurrency}, "
+        f"ideal {ideal:.2f} s"
+    )
+    for name, runs in rows.items():
+        wall = statistics.median(r["wall"] for r in runs)
+        first = statistics.median(r["first"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
+        print(
+            f"  {name:<11} wall {wall:.2f} s, efficiency {ideal / wall:.3f}, first request "
+            f"{first:.2f} s, CPU {cpu:.2f} s = {cpu * 1000 / tasks:.2f} ms/task  "
+            f"(walls: {', '.join(format(r['wall'], '.2f') for r in runs)})"
+        )
+
+
+def ratelimit(repeat: int, tasks: int = 400, concurrency: int = 32, allowed: int = 8) -> None:
+    catalog = synthetic_catalog(tasks)
+    ideal = tasks / allowed * LATENCY_S
+    walls, failed, throttled = [], [], []
+    with AnthropicStub(
+        latency_s=LATENCY_S, max_concurrent=allowed, retry_after_s=1, record_bodies=False
+    ) as stub:
+        for _ in range(repeat):
+            stub.reset_counters()
+            figures = run_scored(stub, catalog, concurrency=concurrency)
+            walls.append(figures["wall"])
+            failed.append(figures["report"]["failed"])
+            throttled.append(stub.rate_limited)
+    wall = statistics.median(walls)
+    print(
+        f"\n{tasks} tasks at concurrency {concurrency}, stub allows {allowed} at once (429 "
+        f"beyond, retry-after 1 s): ideal {ideal:.1f} s, wall {wall:.2f} s = "
+        f"{wall / ideal:.2f} × ideal; failed tasks {failed}; 429s answered {throttled}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-efficiency", action="store_true")
+    parser.add_argument("--skip-ratelimit", action="store_true")
+    args = parser.parse_args()
+    try:
+        if not args.skip_efficiency:
+            efficiency(args.repeat)
+        if not args.skip_ratelimit:
+            ratelimit(args.repeat)
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
