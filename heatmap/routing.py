@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
+import heatmap.converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap.consumers import RunProgressConsumer, RunWorkerConsumer
 from heatmap.worker import RUN_WORKER_CHANNEL
 
 websocket_urlpatterns = [
-    path("ws/runs/<str:run_id>/", RunProgressConsumer.as_asgi()),
+    path("ws/runs/<run_id:run_id>/", RunProgressConsumer.as_asgi()),
 ]
 
 channel_consumers = {RUN_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}

@@ -27,6 +27,7 @@ from heatmap.models import (
 )
 from skillcheck.catalog import Catalog, Check, load_catalog
 from skillcheck.results import pass_percent
+from skillcheck.runids import is_valid_run_id
 
 RESULT_ORDER = ("pass", "fail", "unclear", "na")
 NOT_RUN = "notrun"
@@ -447,6 +448,9 @@ def run_list(*, limit: int = 200) -> list[Run]:
 
 
 def run_get(*, run_id: str) -> Run | None:
+    """The run, or None; an id no run can have (a NUL, which PostgreSQL refuses) finds none."""
+    if not is_valid_run_id(run_id):
+        return None
     return Run.objects.filter(run_id=run_id).first()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import heatmap.converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap import api, views
 
 app_name = "heatmap"
@@ -15,13 +16,13 @@ urlpatterns = [
     path("runs/", views.run_list, name="runs"),
     path("runs/plan/", views.run_plan, name="run-plan"),
     path("runs/start/", views.run_start_view, name="run-start"),
-    path("runs/<str:run_id>/", views.run_progress, name="run-progress"),
-    path("runs/<str:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
-    path("runs/<str:run_id>/resume/", views.run_resume_view, name="run-resume"),
-    path("runs/<str:run_id>/report.json", views.run_report, name="run-report"),
+    path("runs/<run_id:run_id>/", views.run_progress, name="run-progress"),
+    path("runs/<run_id:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
+    path("runs/<run_id:run_id>/resume/", views.run_resume_view, name="run-resume"),
+    path("runs/<run_id:run_id>/report.json", views.run_report, name="run-report"),
     path("api/heatmap/run", api.run_create_view, name="api-run"),
-    path("api/heatmap/run/<str:run_id>", api.run_status, name="api-run-status"),
-    path("api/heatmap/run/<str:run_id>/cancel", api.run_cancel_view, name="api-run-cancel"),
+    path("api/heatmap/run/<run_id:run_id>", api.run_status, name="api-run-status"),
+    path("api/heatmap/run/<run_id:run_id>/cancel", api.run_cancel_view, name="api-run-cancel"),
     path("api/heatmap/domains", api.domain_list, name="api-domains"),
     path("api/heatmap/skills", api.skill_list, name="api-skills"),
     path("api/heatmap/domain/<str:domain_id>", api.domain_detail, name="api-domain"),

@@ -8,7 +8,6 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -335,8 +334,8 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
     """The run's report JSON; a missing file is first rewritten from the run's rows."""
     run = _run_or_404(run_id)
-    path = Path(run.report_path) if run.report_path else None
-    if path is None or not path.is_file():
+    path = reports.run_report_path(run)
+    if not path.is_file():
         path = reports.run_report_sync(run=run)
     filename = f"skillcheck-{run.run_id}.json"
     return FileResponse(path.open("rb"), as_attachment=True, filename=filename)

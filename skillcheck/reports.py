@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from skillcheck.report_checks import ReportFieldError, check_metadata, check_row
 from skillcheck.results import ScoredRun, parse_timestamp
 from skillcheck.text import clean_data
 
@@ -264,18 +265,15 @@ def _old_checks(raw: Any) -> list[dict[str, Any]]:
     return raw if isinstance(raw, list) else []
 
 
-def _result_from_row(row: Any, default_model: str) -> ScoredRun:
+def _result_from_row(row: Any, default_model: str, where: str = "") -> ScoredRun:
     if not isinstance(row, dict):
-        raise ValueError("a result is not an object")
+        raise ValueError(f"{where.rstrip('.')}: a result is not an object")
     data = dict(row)
     data["checks"] = _old_checks(data.get("checks"))
-    if not all(isinstance(check, dict) for check in data["checks"]):
-        raise ValueError("a check is not an object")
     data["model"] = data.get("model") or default_model
     if "cost_info" not in data:
         data["cost_info"] = {k: data.get(k) for k in ("input_tokens", "output_tokens", "cost_usd")}
-    if not isinstance(data["cost_info"] or {}, dict):
-        raise ValueError("cost_info is not an object")
+    check_row(data, where)
     return ScoredRun.from_dict(data)
 
 
@@ -294,6 +292,10 @@ def load_scored_report(path: Path | str) -> ScoredReport:
     if document.get("type", "scored") != "scored":
         raise ReportError(f"{path}: report type is {document.get('type')!r}, not 'scored'")
     metadata = {k: v for k, v in document.items() if k != "results"}
+    try:
+        check_metadata(metadata)
+    except ReportFieldError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     models = metadata.get("models")
     default_model = str(
         metadata.get("model")
@@ -301,7 +303,12 @@ def load_scored_report(path: Path | str) -> ScoredReport:
     )
     default_model = default_model or "unknown"
     try:
-        results = [_result_from_row(row, default_model) for row in document["results"]]
+        results = [
+            _result_from_row(row, default_model, f"results[{index}].")
+            for index, row in enumerate(document["results"])
+        ]
+    except ReportFieldError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportError(f"{path}: a result is malformed ({exc})") from None
     return ScoredReport(path=path, metadata=metadata, results=results)

@@ -1,9 +1,14 @@
-"""``manage.py import_reports``: old and new report formats, idempotent, bad files skipped."""
+"""``manage.py import_reports``: old and new report formats, idempotent, bad files refused.
+
+A report is data from outside: an import never changes a run that exists, and every field
+is checked before anything is saved.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,6 +21,13 @@ from skillcheck.results import ScoredRun
 from tests.run_helpers import StubAuditor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+
+@pytest.fixture(autouse=True)
+def reports_dir(settings, tmp_path):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    return settings.SKILLCHECK_REPORTS_DIR
+
 
 OLD_REPORT = {
     "type": "scored",
@@ -41,6 +53,14 @@ def import_(*paths) -> str:
     return out.getvalue()
 
 
+def import_failing(*paths) -> tuple[str, str]:
+    """Output and error of an import that refused some file (the command then exits 1)."""
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("import_reports", *map(str, paths), stdout=out, stderr=out)
+    return out.getvalue(), str(failure.value)
+
+
 def test_old_report_imports_once(tmp_path):
     path = tmp_path / "scored_20250110_1200.json"
     path.write_text(json.dumps(OLD_REPORT))
@@ -58,7 +78,7 @@ def test_old_report_imports_once(tmp_path):
     assert TaskResult.objects.count() == 2 and CheckResult.objects.count() == 1
 
 
-def test_folder_import_skips_bad_files(tmp_path):
+def test_folder_import_refuses_bad_files_and_imports_the_rest(tmp_path):
     (tmp_path / "scored_20250110_1200.json").write_text(json.dumps(OLD_REPORT))
     (tmp_path / "scored_half.json").write_text('{"type": "scored", "results": [')
     save_scored_report_incremental(
@@ -67,9 +87,10 @@ def test_folder_import_skips_bad_files(tmp_path):
         {"models": ["haiku"], "total": 3},
         reports_dir=tmp_path,
     )
-    out = import_(tmp_path)
-    assert "skipped: " in out and "scored_half.json" in out
-    assert "2 report(s) imported, 1 skipped, 3 task result(s) added" in out
+    out, error = import_failing(tmp_path)
+    assert "refused: " in out and "scored_half.json" in out
+    assert "2 report(s) imported, 1 refused, 3 task result(s) added" in out
+    assert "1 report(s) could not be imported" in error
     partial = Run.objects.get(run_id="abc")
     assert partial.status == "interrupted" and partial.total == 3 and partial.completed == 1
 
@@ -140,3 +161,244 @@ def test_an_imported_old_report_does_not_look_newer_than_it_is(tmp_path):
     import_(path)
     task = TaskResult.objects.get(scenario_id="s1")
     assert task.finished_at.isoformat() == "2025-01-10T12:00:00+00:00"
+
+
+# --- a report never changes a run that exists ------------------------------------------------
+
+
+def stored(run_id: str, *rows: ScoredRun, status: str = "completed") -> Run:
+    """A run in the database with these task rows, as a run of this tool leaves it."""
+    from django.utils import timezone
+
+    from heatmap.services.reports import run_recount, task_save
+
+    run = Run.objects.create(
+        run_id=run_id,
+        status=status,
+        models=["haiku"],
+        total=len(rows) + (status == "running"),
+        heartbeat_at=timezone.now(),
+    )
+    for row in rows:
+        task_save(run=run, result=row)
+    run_recount(run=run)
+    run.save()
+    return run
+
+
+def row(scenario: str, result: str = "pass", evidence: str = "real") -> ScoredRun:
+    from skillcheck.results import utc_now_iso
+
+    check = ScoredCheck("WF-1", result, evidence)
+    return ScoredRun(scenario, "k", "haiku", checks=[check], finished_at=utc_now_iso())
+
+
+def forged(tmp_path, run_id: str, *rows: ScoredRun, name: str = "") -> str:
+    folder = tmp_path / "elsewhere"
+    path = save_scored_report_incremental(run_id, rows, {"models": ["haiku"]}, reports_dir=folder)
+    if name:
+        path = path.rename(folder / name)
+    return str(path)
+
+
+def evidence_of(run: Run) -> dict[str, str]:
+    return dict(
+        CheckResult.objects.filter(task__run=run).values_list("task__scenario_id", "evidence")
+    )
+
+
+def test_a_report_claiming_a_running_runs_id_becomes_a_new_run(tmp_path):
+    running = stored("r1", row("s1"), status="running")
+    path = forged(tmp_path, "r1", row("s1", "fail", "forged"), row("s2", "fail", "forged"))
+
+    out = import_(path)
+
+    running.refresh_from_db()
+    assert running.status == "running" and running.completed == 1
+    assert evidence_of(running) == {"s1": "real"}  # s2 is still free for the run's own answer
+    copy = Run.objects.get(run_id="r1-import-1")
+    assert evidence_of(copy) == {"s1": "forged", "s2": "forged"}
+    assert "run r1 exists with other results, so this report is the new run r1-import-1" in out
+
+
+def test_forged_rows_never_merge_into_a_completed_run(tmp_path):
+    done = stored("c1", row("s1"))
+    path = forged(tmp_path, "c1", row("s1", "fail", "forged"), row("s9", "fail", "forged"))
+
+    import_(path)
+
+    done.refresh_from_db()
+    assert evidence_of(done) == {"s1": "real"} and done.completed == 1
+    assert Run.objects.get(run_id="c1-import-1").completed == 2
+
+
+def test_importing_the_same_foreign_report_again_adds_nothing(tmp_path):
+    stored("c1", row("s1"))
+    path = forged(tmp_path, "c1", row("s1", "fail", "forged"))
+    import_(path)
+
+    out = import_(path)
+
+    assert "run c1-import-1: 0 imported, 1 already there" in out
+    assert Run.objects.count() == 2
+
+
+def test_a_copy_of_a_runs_own_report_adds_nothing(tmp_path, reports_dir):
+    from heatmap.services.reports import run_report_sync
+
+    run = stored("c1", row("s1"), row("s2"))
+    copy = tmp_path / "backup" / "scored_run_c1.json"
+    copy.parent.mkdir()
+    copy.write_bytes(run_report_sync(run=run).read_bytes())
+
+    assert "run c1: 0 imported, 2 already there" in import_(copy)
+    assert Run.objects.count() == 1
+
+
+def test_every_imported_run_writes_its_own_report_in_the_reports_folder(tmp_path, reports_dir):
+    path = forged(tmp_path, "far", row("s1"), name="skillcheck-far.json")
+
+    out = import_(path)
+
+    run = Run.objects.get(run_id="far")
+    assert run.report_path == str((reports_dir / "scored_run_far.json").resolve())
+    assert f"report {run.report_path}" in out
+    assert [r.key for r in load_scored_report(run.report_path).results] == [("s1", "k", "haiku")]
+
+
+# --- run ids ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run_id", ["../../x", "a/b", "x\u0000y", "-rf", "é", "x" * 65, ".."])
+def test_a_report_with_an_unsafe_run_id_is_refused(tmp_path, run_id):
+    path = tmp_path / "scored_bad.json"
+    path.write_text(json.dumps({"type": "scored", "run_id": run_id, "results": []}))
+    good = tmp_path / "scored_20250110_1200.json"
+    good.write_text(json.dumps(OLD_REPORT))
+
+    out, _ = import_failing(path, good)
+
+    assert "scored_bad.json: run_id: invalid run id" in out
+    assert list(Run.objects.values_list("run_id", flat=True)) == ["import-scored_20250110_1200"]
+
+
+def test_an_old_report_with_an_odd_file_name_gets_a_safe_run_id(tmp_path):
+    path = tmp_path / "scored_my run (copy) ✓.json"
+    path.write_text(json.dumps(OLD_REPORT))
+    import_(path)
+    assert Run.objects.get().run_id == "import-scored_my-run-copy"
+
+
+# --- every field is checked ------------------------------------------------------------------
+
+
+def report_with(**changes) -> dict:
+    document = {
+        "type": "scored",
+        "run_id": "fields",
+        "models": ["haiku"],
+        "concurrency": 3,
+        "total": 1,
+        "results": [row("s1").to_dict()],
+    }
+    for dotted, value in changes.items():
+        target = document
+        *parents, name = dotted.split("__")
+        for parent in parents:
+            target = target[int(parent)] if parent.isdigit() else target[parent]
+        target[name] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"concurrency": "abc"}, "concurrency: 'abc' is not an integer"),
+        ({"concurrency": 0}, "concurrency: 0 is out of range (1 to 64)"),
+        ({"total": -5}, "total: -5 is out of range"),
+        ({"models": "haiku"}, "models: 'haiku' is not a list"),
+        ({"results__0__cost_info__input_tokens": 2**70}, "input_tokens: 1180591620717411303424"),
+        ({"results__0__cost_info__output_tokens": 1.5}, "output_tokens: 1.5 is not an integer"),
+        ({"results__0__cost_info__cost_usd": float("nan")}, "cost_usd: nan is out of range"),
+        ({"results__0__duration_s": -1}, "duration_s: -1 is out of range"),
+        ({"results__0__scenario_id": 7}, "scenario_id: 7 is not a non-empty string"),
+        ({"results__0__skill": "k" * 201}, "skill: 'kkkk"),
+        ({"results__0__checks__0__check_id": "W" * 33}, "is longer than 32 characters"),
+        ({"results__0__checks__0__evidence": ["x"]}, "evidence: ['x'] is not a string"),
+        ({"results__0__cached_from": "../x"}, "cached_from: invalid run id"),
+    ],
+)
+def test_a_field_of_the_wrong_type_or_range_refuses_the_file(tmp_path, changes, reason):
+    bad = tmp_path / "scored_run_fields.json"
+    bad.write_text(json.dumps(report_with(**changes)))
+    good = tmp_path / "scored_run_good.json"
+    good.write_text(json.dumps({**report_with(), "run_id": "good"}))
+
+    out, error = import_failing(bad, good)
+
+    assert f"refused: {bad}: results[0]." in out or f"refused: {bad}: " in out
+    assert reason in out
+    assert list(Run.objects.values_list("run_id", flat=True)) == ["good"]
+    assert "1 report(s) could not be imported" in error
+
+
+def test_the_command_exits_1_when_a_file_was_refused(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_DIR
+
+    bad = tmp_path / "scored_run_fields.json"
+    bad.write_text(json.dumps(report_with(concurrency="abc")))
+    env = {
+        **__import__("os").environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    for command in (["migrate", "-v0"], ["import_reports", str(bad)]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "concurrency: 'abc' is not an integer" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- the file a run serves is the file its results go to -------------------------------------
+
+
+def test_after_resuming_an_imported_run_its_download_has_the_new_results(
+    tmp_path, client, example_catalog_dir, reports_dir
+):
+    from heatmap.services import runs as run_services
+
+    flaky = {"a": StubAuditor("a", fail_on=lambda request: True)}
+    run = run_services.run_create(
+        domains=["price-tracking"], models=["a"], catalog_path=example_catalog_dir, auditors=flaky
+    )
+    run = run_services.run_execute(run=run, auditors=flaky)
+    assert run.failed == run.total > 0
+    # The report downloaded on one machine is imported on another.
+    downloaded = tmp_path / "downloads" / f"skillcheck-{run.run_id}.json"
+    downloaded.parent.mkdir()
+    downloaded.write_bytes(b"".join(client.get(f"/runs/{run.run_id}/report.json")))
+    Run.objects.all().delete()
+    for path in reports_dir.glob("*.json"):
+        path.unlink()
+    import_(downloaded)
+
+    fixed = {"a": StubAuditor("a")}
+    resumed = run_services.run_resume(run_id=run.run_id, auditors=fixed)
+    resumed = run_services.run_execute(run=resumed, auditors=fixed)
+
+    assert resumed.status == "completed" and resumed.failed == 0
+    served = json.loads(b"".join(client.get(f"/runs/{run.run_id}/report.json")))
+    assert len(served["results"]) == resumed.total
+    assert all(row["error"] is None for row in served["results"])
+    assert served == json.loads(Path(resumed.report_path).read_text())
+    assert Path(resumed.report_path).parent == reports_dir.resolve()

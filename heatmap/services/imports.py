@@ -1,17 +1,41 @@
-"""JSON reports (this tool's and the original skill-checker's) into the database."""
+"""JSON reports (this tool's and the original skill-checker's) into the database.
+
+A report file is data from outside, so an import never changes a run that exists already:
+
+- the report of a run in the database (its own file, or a copy whose every row the run
+  holds already, with the same finish time) adds nothing;
+- any other report claiming an existing run's id becomes a new run, ``{run_id}-import-N``;
+- a report with no run id (the oldest format) is the run ``import-{file name}``;
+- every field is type- and range-checked first (``skillcheck.report_checks``), and a bad
+  file is refused with its reason while the other files are imported.
+
+An imported run's report is ``scored_run_{run_id}.json`` in the reports folder, written at
+import when the file came from elsewhere, so its download and a later resume use that file.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from heatmap.models import Run
-from heatmap.services.reports import run_recount, run_report_sync, task_save
+from heatmap.services.reports import (
+    default_reports_dir,
+    run_recount,
+    run_report_path,
+    run_report_sync,
+    task_save,
+)
 from skillcheck.reports import ReportError, ScoredReport, load_scored_report
+from skillcheck.results import parse_timestamp
+from skillcheck.runids import run_id_from_text, run_id_with_suffix
 from skillcheck.runs import DEFAULT_CONCURRENCY
+
+IMPORT_SUFFIX = "-import-"
 
 
 @dataclass
@@ -20,62 +44,117 @@ class ImportOutcome:
     run: Run
     created: int
     skipped: int
-    report_rewritten: bool = False
+    report_written: bool = False
+    """The run's report file was (re)written from its rows: see ``report_path``."""
+    claimed_run_id: str = ""
+    """The run id the report claimed, when that run existed and the report became a new run."""
 
 
-def _imported_run_id(report: ScoredReport) -> str:
-    return report.run_id or f"import-{report.path.stem}"
+def _row_times(report: ScoredReport) -> dict[tuple[str, str, str], datetime]:
+    written = report.generated
+    return {r.key: parse_timestamp(r.finished_at) or written for r in report.results}
+
+
+def _holder(report: ScoredReport, candidates: Iterable[Run]) -> Run | None:
+    """The run among ``candidates`` that holds every row of ``report`` as it is, if any."""
+    wanted = _row_times(report)
+    for run in candidates:
+        held = {
+            (scenario, skill, model): finished
+            for scenario, skill, model, finished in run.tasks.values_list(
+                "scenario_id", "skill", "model", "finished_at"
+            )
+        }
+        if all(held.get(key) == when for key, when in wanted.items()):
+            return run
+    return None
+
+
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _new_run(report: ScoredReport, run_id: str, reports_dir: Path) -> Run:
+    meta = report.metadata
+    models = list(dict.fromkeys(r.model for r in report.results))
+    return Run.objects.create(
+        run_id=run_id,
+        status=Run.Status.COMPLETED,
+        models=meta.get("models") or models,
+        domains=meta.get("domains") or sorted({r.domain for r in report.results if r.domain}),
+        concurrency=meta.get("concurrency") or DEFAULT_CONCURRENCY,
+        total=max(meta.get("total") or 0, len(report.results)),
+        catalog_path=meta.get("catalog_path") or "",
+        catalog_fingerprint=meta.get("catalog_fingerprint") or "",
+        report_path=str(reports_dir / f"scored_run_{run_id}.json"),
+        started_at=report.generated,
+        finished_at=report.generated,
+    )
+
+
+def _free_import_id(claimed: str) -> str:
+    number = 1
+    while Run.objects.filter(
+        run_id=(candidate := run_id_with_suffix(claimed, f"{IMPORT_SUFFIX}{number}"))
+    ).exists():
+        number += 1
+    return candidate
 
 
 def report_import(*, path: Path | str) -> ImportOutcome:
-    """Put one JSON report in the database; importing it again adds nothing.
+    """Put one JSON report in the database, never touching a run that exists already.
 
-    Rows already in the database win (the database is the truth for its own runs). When the
-    database holds more of a run than its JSON (a kill), the JSON is rewritten from it.
+    ``ReportError`` when the file is unreadable or a field is invalid (nothing is saved).
     """
     report = load_scored_report(path)
-    run_id = _imported_run_id(report)
-    meta = report.metadata
-    models = list(dict.fromkeys(r.model for r in report.results))
-    with transaction.atomic():
-        run, created_run = Run.objects.get_or_create(
-            run_id=run_id,
-            defaults={
-                "status": Run.Status.COMPLETED,
-                "models": meta.get("models") or models,
-                "domains": meta.get("domains")
-                or sorted({r.domain for r in report.results if r.domain}),
-                "concurrency": int(meta.get("concurrency") or DEFAULT_CONCURRENCY),
-                "total": int(meta.get("total") or len(report.results)),
-                "catalog_path": str(meta.get("catalog_path") or ""),
-                "catalog_fingerprint": str(meta.get("catalog_fingerprint") or ""),
-                "report_path": str(Path(path).resolve()),
-                "started_at": report.generated,
-                "finished_at": report.generated,
-            },
-        )
-        existing = set(run.tasks.values_list("scenario_id", "skill", "model"))
-        created = skipped = 0
-        for result in report.results:
-            if result.key in existing:
-                skipped += 1
-                continue
-            task_save(run=run, result=result, finished_at=report.generated)
-            existing.add(result.key)
-            created += 1
-        run_recount(run=run)
-        if created_run and run.completed < run.total:
-            run.status = Run.Status.INTERRUPTED
-        run.save()
-    rewritten = False
-    if report.run_id and run.completed > len(report.results):
+    claimed = report.run_id or run_id_from_text(report.path.stem, prefix="import-")
+    reports_dir = default_reports_dir().resolve()
+    existing = Run.objects.filter(run_id=claimed).first()
+    if existing is not None:
+        own_file = _same_file(run_report_path(existing), path)
+        copies = Run.objects.filter(run_id__startswith=f"{claimed}{IMPORT_SUFFIX}")
+        holder = existing if own_file else _holder(report, [existing, *copies])
+        if holder is not None:
+            return _already_there(report, holder, own_file=own_file)
+    run_id = claimed if existing is None else _free_import_id(claimed)
+    try:
+        with transaction.atomic():
+            run = _new_run(report, run_id, reports_dir)
+            for result in report.results:
+                task_save(run=run, result=result, finished_at=report.generated)
+            run_recount(run=run)
+            if run.completed < run.total:
+                run.status = Run.Status.INTERRUPTED
+            run.save()
+    except IntegrityError as exc:  # another import took the same id at the same moment
+        raise ReportError(f"{path}: run id {run_id} was taken meanwhile ({exc}); retry") from None
+    except DatabaseError as exc:
+        raise ReportError(f"{path}: the database refused it ({exc})") from None
+    written = False
+    if not _same_file(run.report_path, path):
         run_report_sync(run=run)
-        rewritten = True
-    return ImportOutcome(Path(path), run, created, skipped, rewritten)
+        written = True
+    return ImportOutcome(
+        Path(path),
+        run,
+        created=len(report.results),
+        skipped=0,
+        report_written=written,
+        claimed_run_id=claimed if existing is not None else "",
+    )
+
+
+def _already_there(report: ScoredReport, run: Run, *, own_file: bool) -> ImportOutcome:
+    """Nothing to add. A run's own file that lags its rows (a kill) is brought up to date."""
+    written = False
+    if own_file and not run.is_active and run.tasks.count() > len(report.results):
+        run_report_sync(run=run)
+        written = True
+    return ImportOutcome(report.path, run, 0, len(report.results), report_written=written)
 
 
 def reports_import(*, paths: Iterable[Path | str]) -> tuple[list[ImportOutcome], list[str]]:
-    """Import many reports; a bad file is reported, never fatal."""
+    """Import many reports; a bad file is reported with its reason, never fatal."""
     outcomes, problems = [], []
     for path in paths:
         try:

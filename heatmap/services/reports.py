@@ -19,6 +19,7 @@ from heatmap.models import CheckResult, Run, TaskResult, task_summary
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import CheckResult as ScoredCheck
 from skillcheck.results import ScoredRun, parse_timestamp
+from skillcheck.runids import validate_run_id
 
 
 def default_reports_dir() -> Path:
@@ -146,9 +147,15 @@ def run_metadata(run: Run) -> dict[str, Any]:
 
 
 def run_report_path(run: Run) -> Path:
-    if run.report_path:
-        return Path(run.report_path)
-    return incremental_report_path(run.run_id, default_reports_dir())
+    """The file the run's results are written to, which its download serves.
+
+    Always ``scored_run_{run_id}.json``: in the folder of the run's recorded report (a run
+    started with ``--reports-dir``), else in the reports folder. A recorded file of another
+    name (a report imported by an older version) is not where a resume writes, so it is
+    never what the run serves either.
+    """
+    folder = Path(run.report_path).parent if run.report_path else default_reports_dir()
+    return incremental_report_path(validate_run_id(run.run_id), folder)
 
 
 def run_snapshot(*, run: Run) -> ReportSnapshot:

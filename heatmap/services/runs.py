@@ -40,6 +40,7 @@ from skillcheck.auditors import Auditor
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import ScoredRun
+from skillcheck.runids import RunIdError, validate_run_id
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -82,6 +83,13 @@ def task_timeout_s() -> float:
 
 def new_run_id() -> str:
     return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _valid_run_id(run_id: str) -> str:
+    try:
+        return validate_run_id(run_id)
+    except RunIdError as exc:
+        raise RunRequestError(str(exc)) from None
 
 
 # --- Planning -----------------------------------------------------------------------------
@@ -254,9 +262,7 @@ def run_create(
     plan = run_plan(
         catalog=catalog, domains=domains, models=models, concurrency=concurrency, auditors=auditors
     )
-    run_id = run_id or new_run_id()
-    if not run_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise RunRequestError("a run id may hold only letters, digits, '-', '_' and '.'")
+    run_id = _valid_run_id(run_id or new_run_id())
     if Run.objects.filter(run_id=run_id).exists():
         raise RunRequestError(f"run {run_id} exists already; resume it with --resume {run_id}")
     folder = Path(reports_dir) if reports_dir else default_reports_dir()
@@ -473,7 +479,7 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     run started (their finished tasks are kept as they are).
     """
     run_mark_stale_interrupted()
-    run = Run.objects.filter(run_id=run_id).first()
+    run = Run.objects.filter(run_id=_valid_run_id(run_id)).first()
     if run is None:
         recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
         raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")

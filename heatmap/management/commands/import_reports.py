@@ -14,7 +14,10 @@ from skillcheck.reports import REPORT_GLOB
 class Command(QuietBrokenPipe):
     help = (
         "Import scored JSON reports (old scored_<timestamp>.json and scored_run_<id>.json) "
-        "into the database. Importing a report again adds nothing. Default: every report in "
+        "into the database. Importing a report again adds nothing; a report claiming the id of "
+        "a run that exists with other results becomes a new run <id>-import-N, and the "
+        "existing run is never changed. A file with an invalid field is refused with the "
+        "reason, the others are imported, and the exit status is 1. Default: every report in "
         "SKILLCHECK_REPORTS_DIR."
     )
 
@@ -33,16 +36,27 @@ class Command(QuietBrokenPipe):
                 raise CommandError(f"no such report file or folder: {path}")
         outcomes, problems = imports.reports_import(paths=paths)
         for outcome in outcomes:
-            line = (
-                f"{outcome.path.name}: run {outcome.run.run_id}: {outcome.created} imported, "
-                f"{outcome.skipped} already there"
-            )
-            if outcome.report_rewritten:
-                line += " (JSON rewritten from the database, which held more)"
-            self.stdout.write(line)
+            self.stdout.write(self._describe(outcome))
         for problem in problems:
-            self.stderr.write(f"skipped: {problem}")
+            self.stderr.write(f"refused: {problem}")
         self.stdout.write(
-            f"{len(outcomes)} report(s) imported, {len(problems)} skipped, "
+            f"{len(outcomes)} report(s) imported, {len(problems)} refused, "
             f"{sum(o.created for o in outcomes)} task result(s) added"
         )
+        if problems:
+            raise CommandError(f"{len(problems)} report(s) could not be imported (see above)")
+
+    def _describe(self, outcome: imports.ImportOutcome) -> str:
+        run = outcome.run
+        line = f"{outcome.path.name}: run {run.run_id}"
+        if outcome.claimed_run_id:
+            line = (
+                f"{outcome.path.name}: run {outcome.claimed_run_id} exists with other results, "
+                f"so this report is the new run {run.run_id}"
+            )
+        line += f": {outcome.created} imported, {outcome.skipped} already there"
+        if outcome.report_written:
+            line += f"; report {run.report_path}"
+            if outcome.skipped:
+                line += " (rewritten from the database, which held more)"
+        return line
