@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import WebsocketLoginRequiredMiddleware  # noqa: E402
 from heatmap import worker  # noqa: E402
 from heatmap.routing import channel_consumers, websocket_urlpatterns  # noqa: E402
 
@@ -22,7 +23,8 @@ router = ProtocolTypeRouter(
         # Static files come from ServeStatic's middleware inside Django (see settings).
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            # Team mode: only a signed-in user (session cookie) or an API token gets in.
+            AuthMiddlewareStack(WebsocketLoginRequiredMiddleware(URLRouter(websocket_urlpatterns)))
         ),
         "channel": ChannelNameRouter(channel_consumers),
     }

@@ -11,14 +11,38 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEV_SECRET_KEY
 # Off unless asked for: the debug page shows settings and local variables to whoever
 # triggers an error.
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if host.strip()
+]
+
+# Two modes. Local (the default: only loopback names allowed): no login, as for any tool on
+# your own machine. Team (any other host allowed, or SKILLCHECK_REQUIRE_LOGIN=1): every
+# page, API call and WebSocket needs a signed-in user or an API token (accounts/), and the
+# app refuses to start on a known secret key, which would let anyone forge a session.
+SKILLCHECK_REQUIRE_LOGIN = os.environ.get("SKILLCHECK_REQUIRE_LOGIN", "") == "1" or any(
+    host not in LOOPBACK_HOSTS for host in ALLOWED_HOSTS
+)
+if SKILLCHECK_REQUIRE_LOGIN and (
+    SECRET_KEY == DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32
+):
+    raise ImproperlyConfigured(
+        "Team mode (a non-loopback host in DJANGO_ALLOWED_HOSTS, or SKILLCHECK_REQUIRE_LOGIN=1) "
+        "needs a secret key of its own: set DJANGO_SECRET_KEY to a long random value (at least "
+        "32 characters), e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 INSTALLED_APPS = [
     "daphne",
@@ -33,6 +57,7 @@ INSTALLED_APPS = [
     "template_partials",
     "channels",
     "heatmap",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -44,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Team mode only (see SKILLCHECK_REQUIRE_LOGIN): Bearer tokens, then login required.
+    "accounts.middleware.ApiTokenMiddleware",
+    "accounts.middleware.TeamLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -62,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.mode",
             ],
         },
     },
@@ -113,6 +142,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # of files, indexed once at start-up.
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+# HTTPS (DJANGO_HTTPS=1, behind TLS): cookies only over HTTPS, HSTS, and plain HTTP
+# redirected. Then `manage.py check --deploy` is clean (tests/test_team_mode.py).
+SKILLCHECK_HTTPS = os.environ.get("DJANGO_HTTPS", "") == "1"
+if SKILLCHECK_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_HSTS_PRELOAD", "1") == "1"
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (and strips it from
+# clients): trust it, else every request looks like plain HTTP and is redirected forever.
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
 
 # Error reports (the debug page, admin mails) also hide URL settings and URL credentials.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "heatmap.security.SecretSafeExceptionReporterFilter"

@@ -1,0 +1,273 @@
+"""Team mode (issue 7): login for pages, 401 JSON or tokens for the API, closed WebSockets for
+anonymous visitors, a refusal to start on the dev secret key, HTTPS settings.
+
+Local mode (the default) is what every other web test runs in; here ``team`` switches the
+setting the middleware reads on each request.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from accounts.models import ApiToken
+from heatmap.models import Run
+from tests.heatmap_data import make_run
+from tests.test_web_security import manage
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+
+PASSWORD = "correct horse battery staple"
+STRONG_KEY = "k3y-" + "x7Qp2" * 12
+TEAM_ENV = {"DJANGO_ALLOWED_HOSTS": "skillcheck.example.com", "DJANGO_SECRET_KEY": STRONG_KEY}
+
+
+@pytest.fixture
+def team(settings):
+    settings.SKILLCHECK_REQUIRE_LOGIN = True
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def admin_user_team():
+    return get_user_model().objects.create_superuser("root", password=PASSWORD)
+
+
+def new_token(username: str) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_api_token", username, "--name", "ci", stdout=out, stderr=err)
+    assert "shown once" in err.getvalue()
+    return out.getvalue().strip()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def test_pages_redirect_anonymous_visitors_to_the_login_page(client, team, catalog):
+    for url in ("/heatmap/", "/runs/", "/runs/plan/", "/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/?next="), url
+
+
+def test_an_htmx_poll_after_the_session_ended_sends_the_page_to_login(client, team, catalog):
+    response = client.get("/heatmap/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
+
+
+def test_login_page_is_styled_like_the_app(client, team):
+    html = client.get("/accounts/login/?next=/runs/").content.decode()
+    assert 'class="site"' in html and "app.css" in html
+    assert 'name="username"' in html and 'name="password"' in html
+    assert 'value="/runs/"' in html
+    assert 'href="/runs/"' not in html.split("<main>")[0]  # no links that bounce back here
+
+
+def test_signing_in_opens_the_pages_and_signing_out_closes_them(client, team, catalog, alice):
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": "/runs/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/runs/"
+    page = client.get("/heatmap/").content.decode()
+    assert "alice" in page and "Sign out" in page
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/heatmap/").status_code == 302
+
+
+def test_a_wrong_password_says_so(client, team, alice):
+    response = client.post("/accounts/login/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 200 and "do not match" in response.content.decode()
+
+
+def test_state_changing_pages_need_a_user_too(client, team, catalog, dispatched):
+    run = make_run(status=Run.Status.RUNNING, total=4)
+    assert client.post(f"/runs/{run.run_id}/cancel/").status_code == 302
+    assert client.post("/runs/start/", {"all": "1"}).status_code == 302
+    run.refresh_from_db()
+    assert not run.cancel_requested and Run.objects.count() == 1 and dispatched == []
+
+
+def test_the_admin_uses_the_same_accounts(client, team, admin_user_team, alice):
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+    client.post("/accounts/login/", {"username": "root", "password": PASSWORD})
+    assert client.get("/admin/").status_code == 200
+    other = Client()
+    other.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert other.get("/heatmap/").status_code == 200
+    assert other.get("/admin/").status_code == 302  # not staff: the admin's own login form
+
+
+def test_local_mode_needs_no_login(client, catalog):
+    assert client.get("/heatmap/").status_code == 200
+    assert client.get("/api/heatmap/domains").status_code == 200
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def test_api_answers_anonymous_callers_with_401_json(client, team, catalog, dispatched):
+    response = client.get("/api/heatmap/domains")
+    assert response.status_code == 401
+    assert "create_api_token" in response.json()["error"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    response = client.post("/api/heatmap/run", {"models": ["heuristic"]}, "application/json")
+    assert response.status_code == 401 and dispatched == []
+
+
+def test_a_personal_token_opens_the_api(client, team, catalog, alice, dispatched):
+    token = new_token("alice")
+    assert client.get("/api/heatmap/models", **bearer(token)).status_code == 200
+    response = client.post(
+        "/api/heatmap/run", {"models": ["heuristic"]}, "application/json", **bearer(token)
+    )
+    assert response.status_code == 201 and len(dispatched) == 1
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_tokens_are_stored_hashed(team, alice):
+    token = new_token("alice")
+    row = ApiToken.objects.get()
+    stored = json.dumps(list(ApiToken.objects.values().get().values()), default=str)
+    assert token not in stored and token[len(row.prefix) :] not in stored
+    assert token.startswith(row.prefix)
+
+
+def test_a_token_revoked_in_the_admin_is_refused(client, team, catalog, alice, admin_user_team):
+    token = new_token("alice")
+    assert client.get("/api/heatmap/domains", **bearer(token)).status_code == 200
+    admin = Client()
+    admin.force_login(admin_user_team)
+    row = ApiToken.objects.get()
+    response = admin.post(
+        "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [row.pk]}
+    )
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    response = client.get("/api/heatmap/domains", **bearer(token))
+    assert response.status_code == 401 and "revoked" in response.json()["error"]
+
+
+def test_unknown_tokens_and_inactive_users_are_refused(client, team, catalog, alice):
+    token = new_token("alice")
+    assert client.get("/api/heatmap/domains", **bearer("sct_made-up")).status_code == 401
+    alice.is_active = False
+    alice.save()
+    assert client.get("/api/heatmap/domains", **bearer(token)).status_code == 401
+
+
+def test_a_bad_token_on_a_page_is_a_401_not_a_login_form(client, team, catalog):
+    assert client.get("/heatmap/", **bearer("sct_nope")).status_code == 401
+
+
+def test_create_api_token_names_an_unknown_user(team):
+    with pytest.raises(CommandError, match="no user 'bob'"):
+        call_command("create_api_token", "bob")
+
+
+# --- WebSocket -------------------------------------------------------------------------------
+
+
+async def _connect(headers: list[tuple[bytes, bytes]]) -> bool:
+    from simsite.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/runs/run-x/?format=json",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), *headers],
+    )
+    connected, _ = await communicator.connect()
+    await communicator.disconnect()
+    return connected
+
+
+@pytest.fixture
+def in_memory_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_is_closed_for_anonymous_visitors_in_team_mode(team, in_memory_layer):
+    assert await _connect([]) is False
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_opens_with_a_token_or_a_session(team, in_memory_layer):
+    from asgiref.sync import sync_to_async
+
+    def arrange() -> tuple[str, str]:
+        get_user_model().objects.create_user("alice", password=PASSWORD)
+        client = Client()
+        assert client.login(username="alice", password=PASSWORD)
+        return new_token("alice"), client.cookies["sessionid"].value
+
+    token, session = await sync_to_async(arrange)()
+    assert await _connect([(b"authorization", f"Bearer {token}".encode())]) is True
+    assert await _connect([(b"cookie", f"sessionid={session}".encode())]) is True
+    assert await _connect([(b"authorization", b"Bearer sct_wrong")]) is False
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_needs_no_login_in_local_mode(in_memory_layer):
+    assert await _connect([]) is True
+
+
+# --- Start-up checks (real processes: settings are read once) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DJANGO_ALLOWED_HOSTS": "skillcheck.example.com"},
+        {"DJANGO_ALLOWED_HOSTS": "*"},
+        {"SKILLCHECK_REQUIRE_LOGIN": "1"},
+        {"SKILLCHECK_REQUIRE_LOGIN": "1", "DJANGO_SECRET_KEY": "short"},
+    ],
+)
+def test_team_mode_refuses_to_start_on_the_dev_secret_key(env):
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_team_mode_starts_with_a_secret_key_of_its_own():
+    result = manage("check", env=TEAM_ENV)
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_in_team_mode_with_https():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**TEAM_ENV, "DJANGO_HTTPS": "1"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_https_check_deploy_names_what_is_missing():
+    result = manage("check", "--deploy", env=TEAM_ENV)
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in result.stdout + result.stderr
+
+
+def test_https_turns_on_secure_cookies_hsts_and_the_redirect():
+    code = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+    )
+    result = manage("shell", "-c", code, env={**TEAM_ENV, "DJANGO_HTTPS": "1"})
+    assert result.stdout.strip().splitlines()[-1] == "True True True True"
