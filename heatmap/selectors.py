@@ -58,7 +58,7 @@ def catalog_current(path: Path | str | None = None) -> Catalog:
         cached = _catalog_cache.get(root)
         if cached and cached[0] == signature:
             return cached[1]
-        catalog = load_catalog(root)
+        catalog = load_catalog(root, max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES)
         _catalog_cache[root] = (signature, catalog)
         return catalog
 

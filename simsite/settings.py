@@ -189,6 +189,11 @@ LOGGING = {
 SKILLCHECK_CATALOG = Path(os.environ.get("SKILLCHECK_CATALOG", BASE_DIR / "catalog"))
 SKILLCHECK_REPORTS_DIR = Path(os.environ.get("SKILLCHECK_REPORTS_DIR", BASE_DIR / "reports"))
 SKILLCHECK_CLAUDE_BIN = os.environ.get("SKILLCHECK_CLAUDE_BIN", "claude")
+# Largest catalog file (SKILL.md, reference file, YAML) read, in bytes: documents are sent
+# whole with every task, so a bigger one is a catalog error naming the file.
+SKILLCHECK_MAX_DOCUMENT_BYTES = int(
+    os.environ.get("SKILLCHECK_MAX_DOCUMENT_BYTES", str(4 * 1024 * 1024))
+)
 ANTHROPIC_API_KEY = os.environ.get("ANTHROPIC_API_KEY", "")
 ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL", "")
 

@@ -8,6 +8,7 @@ whose target skill is missing from the manifest is only reported in ``Catalog.wa
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,13 @@ DEFAULT_CHECKS_FILE = Path(__file__).resolve().parent.parent / "checks.yaml"
 RESULTS = ("pass", "fail", "unclear", "na")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
+# Every file read from a catalog (SKILL.md, references, YAML) is refused above this size: a
+# document is sent whole with every task. The web app and commands pass their setting.
+DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+# YAML limits: aliases may not expand a file beyond this many values (an "alias bomb" of a few
+# lines otherwise takes gigabytes), and nesting stops here (instead of a RecursionError).
+MAX_YAML_VALUES = 100_000
+MAX_YAML_DEPTH = 64
 
 
 class CatalogError(Exception):
@@ -73,9 +81,10 @@ class Taxonomy:
 @dataclass(frozen=True)
 class Skill:
     name: str
-    path: Path
+    path: Path  # resolved, inside the catalog
     category: str = ""
     generalist: bool = False
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
 
     @property
     def root(self) -> Path:
@@ -85,10 +94,31 @@ class Skill:
     def is_dev(self) -> bool:
         return self.category == "dev"
 
+    def document_paths(self) -> tuple[list[Path], list[Path]]:
+        """(SKILL.md then every other Markdown file of the folder, sorted; links skipped).
+
+        Only what resolves inside the skill's folder is sent to a model: a file or folder
+        that is a symlink to somewhere else (a secret next to the catalog, ``/etc``) is
+        skipped and returned second, for the catalog's warnings.
+        """
+        found: list[Path] = []
+        skipped: list[Path] = []
+        for folder, subfolders, files in os.walk(self.root):  # does not enter linked folders
+            for name in sorted(subfolders):
+                linked = Path(folder, name)
+                if linked.is_symlink() and not _inside(linked, self.root):
+                    skipped.append(linked)
+            for name in files:
+                path = Path(folder, name)
+                if not name.endswith(".md") or path == self.path:
+                    continue
+                (found if _inside(path, self.root) else skipped).append(path)
+        return [self.path, *sorted(found)], sorted(skipped)
+
     def documents(self) -> list[tuple[Path, str]]:
         """SKILL.md first, then every other Markdown file in the skill's folder, sorted."""
-        others = sorted(p for p in self.root.rglob("*.md") if p != self.path)
-        return [(p, read_text(p)) for p in [self.path, *others]]
+        paths, _ = self.document_paths()
+        return [(p, read_text(p, self.max_document_bytes)) for p in paths]
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -171,15 +201,89 @@ class Catalog:
         return digest.hexdigest()[:16]
 
 
-# --- YAML with line numbers ---------------------------------------------------------------
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, links followed, is ``folder`` itself or lies under it."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+# --- YAML with line numbers and limits ------------------------------------------------------
+
+
+class YAMLLimitError(yaml.YAMLError):
+    """A YAML file over a limit; shaped like PyYAML's errors (``problem``, ``problem_mark``)."""
+
+    def __init__(self, problem: str, mark: Any):
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
 
 
 class _LineDict(dict):
     line: int | None = None
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings remember the line they start on, for error messages."""
+class LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with aliases and nesting bounded (``YAMLLimitError``).
+
+    Composition counts every value, an alias counting as the whole value it repeats, so
+    nested aliases that would expand a short file to billions of values stop at
+    ``MAX_YAML_VALUES``; composition recurses per level, so nesting stops at ``MAX_YAML_DEPTH``.
+    """
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+
+    def _count(self, values: int, mark: Any) -> None:
+        self._values += values
+        if self._values > MAX_YAML_VALUES:
+            raise YAMLLimitError(
+                f"aliases expand this file beyond {MAX_YAML_VALUES:,} values (an alias bomb?)",
+                mark,
+            )
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:
+                raise YAMLLimitError(
+                    "an alias refers to a value that contains it", event.start_mark
+                )
+            self._count(size, event.start_mark)
+            return node
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise YAMLLimitError(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in children)
+        self._count(1, event.start_mark)
+        return node
+
+
+def safe_yaml_load(text: str) -> Any:
+    """``yaml.safe_load`` with the limits of ``LimitedLoader``, for YAML outside the catalog
+    files (SKILL.md frontmatter)."""
+    return yaml.load(text, Loader=LimitedLoader)
+
+
+class _LineLoader(LimitedLoader):
+    """A limited safe loader whose mappings remember the line they start on, for messages."""
 
     def construct_mapping(self, node, deep=False):
         mapping = _LineDict(super().construct_mapping(node, deep=deep))
@@ -192,21 +296,32 @@ _LineLoader.add_constructor(
 )
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 file, turning a decoding error into a ``CatalogError`` naming the file.
+def read_text(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) -> str:
+    """Read a UTF-8 file of at most ``max_bytes``; any problem is a ``CatalogError`` naming it.
 
     NUL becomes U+FFFD (``skillcheck.text``): catalog text reaches the database and reports.
     """
     try:
-        return clean_text(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CatalogError(path, f"not valid UTF-8 (byte {exc.start})") from None
+        with open(path, "rb") as handle:
+            raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise CatalogError(path, "file not found") from None
+    except OSError as exc:
+        raise CatalogError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise CatalogError(
+            path,
+            f"file is larger than the limit of {max_bytes:,} bytes for a catalog document "
+            "(SKILLCHECK_MAX_DOCUMENT_BYTES)",
+        )
+    try:
+        return clean_text(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CatalogError(path, f"not valid UTF-8 (byte {exc.start})") from None
 
 
-def load_yaml(path: Path) -> Any:
-    text = read_text(path)
+def load_yaml(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
+    text = read_text(path, max_bytes)
     try:
         # YAML escapes ("\0", "\ud800") make what the file's bytes could not hold.
         return clean_data(yaml.load(text, Loader=_LineLoader))
@@ -281,27 +396,43 @@ def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
     return Taxonomy(groups=groups, checks=tuple(checks), dev_na=dev_na, path=path)
 
 
-def load_manifest(path: Path) -> dict[str, Skill]:
-    data = load_yaml(path)
+def load_manifest(
+    path: Path, root: Path | None = None, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> dict[str, Skill]:
+    """The manifest's skills; every SKILL.md must resolve inside ``root`` (default: the
+    manifest's folder), so a manifest cannot send ``/etc/hostname`` to a model."""
+    root = (root or path.parent).resolve()
+    data = load_yaml(path, max_document_bytes)
     _require(data, ["skills"], path, "manifest")
     if not isinstance(data["skills"], dict):
         raise CatalogError(path, "'skills' must be a mapping of skill name to {path, ...}")
     skills: dict[str, Skill] = {}
     for name, entry in data["skills"].items():
         _require(entry, ["path"], path, f"skill {name!r}")
+        if not isinstance(entry["path"], str):
+            raise CatalogError(path, f"skill {name!r}: 'path' must be text", _line(entry))
         skill_path = Path(entry["path"])
         if not skill_path.is_absolute():
             skill_path = (path.parent / skill_path).resolve()
+        skill_path = skill_path.resolve()
+        if not skill_path.is_relative_to(root):
+            raise CatalogError(
+                path,
+                f"skill {name!r}: {entry['path']} resolves to {skill_path}, outside the "
+                f"catalog folder {root}",
+                _line(entry),
+            )
         if not skill_path.is_file():
             raise CatalogError(
                 path, f"skill {name!r}: SKILL.md not found at {skill_path}", _line(entry)
             )
-        read_text(skill_path)
+        read_text(skill_path, max_document_bytes)
         skills[str(name)] = Skill(
             name=str(name),
             path=skill_path,
             category=str(entry.get("category") or ""),
             generalist=bool(entry.get("generalist", False)),
+            max_document_bytes=max_document_bytes,
         )
     return skills
 
@@ -326,10 +457,14 @@ def _models(value: Any, path: Path, what: str, line: int | None) -> tuple[str, .
 
 
 def _load_scenario_file(
-    path: Path, skills: dict[str, Skill], warnings: list[str], seen_ids: dict[str, Path]
+    path: Path,
+    skills: dict[str, Skill],
+    warnings: list[str],
+    seen_ids: dict[str, Path],
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Domain:
     """One domain or category file; ``seen_ids`` (id -> file) spans the whole catalog."""
-    data = load_yaml(path)
+    data = load_yaml(path, max_bytes)
     if not isinstance(data, dict):
         raise CatalogError(path, "a scenario file must be a mapping with 'scenarios'")
     if "category" in data:
@@ -394,11 +529,34 @@ def _load_scenario_file(
     )
 
 
-def load_catalog(root: Path | str, checks_path: Path | None = None) -> Catalog:
+def _check_documents(skill: Skill, warnings: list[str]) -> None:
+    """Warn about linked files the skill will not send; refuse one over the size limit."""
+    paths, skipped = skill.document_paths()
+    for path in skipped:
+        warnings.append(
+            f"{path}: skill {skill.name!r}: links outside the skill's folder "
+            f"(to {path.resolve()}); not sent to models"
+        )
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # reported when the file is read
+        if size > skill.max_document_bytes:
+            read_text(path, skill.max_document_bytes)  # raises the CatalogError naming it
+
+
+def load_catalog(
+    root: Path | str,
+    checks_path: Path | None = None,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Catalog:
     """Load ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy from ``root``.
 
     The taxonomy is ``checks_path``, else the catalog's own ``checks.yaml``, else the
-    project's default one.
+    project's default one. Every file read (SKILL.md, references, YAML) must be at most
+    ``max_document_bytes``; skills and their files must lie inside the catalog folder.
     """
     root = Path(root).resolve()
     if not root.is_dir():
@@ -410,15 +568,17 @@ def load_catalog(root: Path | str, checks_path: Path | None = None) -> Catalog:
         own = root / "checks.yaml"
         checks_path = own if own.is_file() else DEFAULT_CHECKS_FILE
     taxonomy = load_taxonomy(checks_path)
-    skills = load_manifest(manifest)
+    skills = load_manifest(manifest, root, max_document_bytes)
     warnings: list[str] = []
+    for skill in skills.values():
+        _check_documents(skill, warnings)
     domains: dict[str, Domain] = {}
     seen_ids: dict[str, Path] = {}
     files = sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yml"))
     if not files:
         raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
     for path in files:
-        domain = _load_scenario_file(path, skills, warnings, seen_ids)
+        domain = _load_scenario_file(path, skills, warnings, seen_ids, max_document_bytes)
         if domain.id in domains:
             raise CatalogError(
                 path, f"duplicate domain {domain.id!r} (also in {domains[domain.id].source})"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from skillcheck.catalog import Catalog, Skill, Taxonomy, load_taxonomy
+from skillcheck.catalog import Catalog, Skill, Taxonomy, load_taxonomy, safe_yaml_load
 
 FM = "FM"
 BP_IDS = tuple(f"BP-{n}" for n in range(1, 9))
@@ -252,7 +252,7 @@ class _Linter:
             if key:
                 self.meta_lines.setdefault(key.group(1), index + 1)
         try:
-            data = yaml.safe_load("\n".join(lines[1:end]))
+            data = safe_yaml_load("\n".join(lines[1:end]))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 2 if mark else 1
@@ -385,8 +385,8 @@ class _Linter:
         """Every other Markdown file in the skill's folder (linked files elsewhere belong to
         other skills and are only followed for BP-3)."""
         main = self.main.path.resolve()
-        paths = sorted(p for p in self.root.rglob("*.md") if p.resolve() != main)
-        docs = [self.doc(p) for p in paths]
+        paths, _ = self.skill.document_paths()  # links out of the folder are skipped
+        docs = [self.doc(p) for p in paths if p.resolve() != main]
         return [d for d in docs if d is not None]
 
     # BP-4 ----------------------------------------------------------------------------------

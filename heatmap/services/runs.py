@@ -68,7 +68,10 @@ class RunRequestError(ValueError):
 
 def load_default_catalog(path: Path | str | None = None) -> Catalog:
     try:
-        return load_catalog(path or settings.SKILLCHECK_CATALOG)
+        return load_catalog(
+            path or settings.SKILLCHECK_CATALOG,
+            max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
+        )
     except CatalogError as exc:
         raise RunRequestError(f"catalog unusable: {exc}") from None
 
@@ -369,7 +372,10 @@ def run_execute(
     if run.status == Run.Status.RUNNING and not run.is_stale:
         raise RunRequestError(f"run {run.run_id} is already running")
     try:
-        catalog = catalog or load_catalog(run.catalog_path or settings.SKILLCHECK_CATALOG)
+        catalog = catalog or load_catalog(
+            run.catalog_path or settings.SKILLCHECK_CATALOG,
+            max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
+        )
         registry = auditor_services.auditors_or_registry(auditors)
         _check_models(run.models, registry)
         tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)

@@ -35,9 +35,9 @@ class Command(QuietBrokenPipe):
     def handle(self, *args, **options) -> None:
         root = options["catalog"] or settings.SKILLCHECK_CATALOG
         try:
-            catalog = load_catalog(root)
+            catalog = load_catalog(root, max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES)
         except CatalogError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"catalog unusable: {exc}", returncode=2) from None
         lints = lint_catalog(catalog)
         columns = lint_columns(catalog.taxonomy)
         if options["json"]:
