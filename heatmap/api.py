@@ -39,6 +39,7 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
             domains=form.domains,
             models=form.models,
             concurrency=form.concurrency,
+            use_cache=form.use_cache,
         )
     except BadRequestBody as exc:
         return _error(str(exc), exc.status)

@@ -34,6 +34,7 @@ class RunStartForm:
     domains: list[str] | None
     models: list[str]
     concurrency: Any  # validated by the planner, which names the valid range
+    use_cache: bool = True  # reuse stored results with the same fingerprint (the cache)
 
     @classmethod
     def from_data(cls, data: Any) -> RunStartForm:
@@ -50,11 +51,17 @@ class RunStartForm:
         if domains is not None:
             domains = _str_list(domains, "domains") or None
         concurrency = data.get("concurrency", settings.SKILLCHECK_DEFAULT_CONCURRENCY)
-        return cls(domains=domains, models=models, concurrency=concurrency)
+        use_cache = data.get("cache", True)
+        if not isinstance(use_cache, bool):
+            raise RunRequestError("cache must be true or false")
+        return cls(domains=domains, models=models, concurrency=concurrency, use_cache=use_cache)
 
     @classmethod
     def from_post(cls, post: QueryDict, *, available_models: Sequence[str]) -> RunStartForm:
-        """Read the run controls: chosen domains and models, or "all" (every available model)."""
+        """Read the run controls: chosen domains and models, or "all" (every available model).
+
+        The checkbox ``no_cache`` (unticked by default) asks for fresh calls for every task.
+        """
         if post.get("all"):
             data: dict[str, Any] = {"domains": None, "models": list(available_models)}
         else:
@@ -66,4 +73,5 @@ class RunStartForm:
             data["concurrency"] = int(raw)
         except ValueError as exc:
             raise RunRequestError(str(exc)) from None
+        data["cache"] = not post.get("no_cache")
         return cls.from_data(data)

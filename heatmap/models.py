@@ -53,6 +53,13 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The response cache: reuse stored successful results whose fingerprint matches.
+    use_cache = models.BooleanField(default=True)
+    cached = models.PositiveIntegerField(default=0)  # tasks taken from the cache, not called
+    # A run of chosen tasks ("re-run stale"): [[scenario_id, skill, model], ...]; null: all.
+    task_keys = models.JSONField(null=True, blank=True)
+    # "Retry errors": the next execution runs only the run's failed tasks.
+    errors_only = models.BooleanField(default=False)
     # Declared last: from here on, `models` in this class body names the field.
     models = models.JSONField(default=list)
 
@@ -127,6 +134,14 @@ class TaskResult(models.Model):
     unclear_count = models.PositiveSmallIntegerField(default=0)
     na_count = models.PositiveSmallIntegerField(default=0)
     failed_checks = models.TextField(blank=True)  # failing check ids, sorted, space-separated
+    # What produced the result (``skillcheck.fingerprints``): the combined key finds a result
+    # to reuse; the components tell a stale result what changed. Blank on older rows.
+    fingerprint = models.CharField(max_length=16, blank=True)
+    skill_fingerprint = models.CharField(max_length=16, blank=True)
+    scenario_fingerprint = models.CharField(max_length=16, blank=True)
+    prompt_fingerprint = models.CharField(max_length=16, blank=True)
+    model_id = models.CharField(max_length=100, blank=True)
+    cached_from = models.CharField(max_length=64, blank=True)  # the run that paid for it
 
     class Meta:
         constraints = [
@@ -147,10 +162,12 @@ class TaskResult(models.Model):
                     "-id",
                     *SUMMARY_COUNT_FIELDS.values(),
                     "failed_checks",
+                    "fingerprint",
                 ],
-                name="taskresult_newest_summary",
+                name="taskresult_newest_summary_fp",
             ),
             models.Index(fields=["domain"]),
+            models.Index(fields=["fingerprint", "-finished_at"], name="taskresult_fingerprint"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from heatmap.models import (
     failed_check_ids,
 )
 from skillcheck.catalog import Catalog, Check, load_catalog
-from skillcheck.results import pass_percent
+from skillcheck.fingerprints import Fingerprinter, model_ids
+from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runids import is_valid_run_id
 
 RESULT_ORDER = ("pass", "fail", "unclear", "na")
@@ -471,6 +473,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "total": run.total,
         "completed": run.completed,
         "failed": run.failed,
+        "cached": run.cached,
         "done": done,
         "cancel_requested": run.cancel_requested,
         "input_tokens": run.input_tokens,
@@ -580,3 +583,76 @@ def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupSummary]
         "models": [groups["model"][m] for m in run.models if m in groups["model"]]
         + [s for m, s in groups["model"].items() if m not in run.models],
     }
+
+
+# --- Fingerprints and the response cache ----------------------------------------------------
+
+_fingerprinters: dict[str, Any] = {}
+
+
+def catalog_fingerprinter(*, catalog: Catalog) -> Fingerprinter:
+    """Current fingerprints of ``catalog``'s tasks, each file hashed once per catalog load.
+
+    Model names stand for the configured ids (``SKILLCHECK_MODELS``), as in a run.
+    """
+    ids = model_ids(dict(settings.SKILLCHECK_MODELS))
+    held = _fingerprinters.get("value")
+    if held is None or held.catalog is not catalog or held.model_ids != ids:
+        held = _fingerprinters["value"] = Fingerprinter(catalog, catalog.taxonomy, ids)
+    return held
+
+
+CACHE_LOOKUP_CHUNK = 500
+CACHE_LOOKUP_FIELDS = (
+    "pk",
+    "scenario_id",
+    "skill",
+    "model",
+    "fingerprint",
+    "finished_at",
+    "run__run_id",
+)
+
+
+class StoredResultCache:
+    """The response cache over the database: the newest successful task per fingerprint.
+
+    A task matches when its key (scenario, skill, model) and its fingerprint are the same;
+    rows with an error never match. Two queries per 500 fingerprints, plus the checks.
+    """
+
+    def _newest(self, wanted: Mapping[tuple[str, str, str], str]) -> dict[tuple, tuple[int, str]]:
+        found: dict[tuple, tuple[Any, int, str]] = {}
+        prints = sorted(set(wanted.values()))
+        for start in range(0, len(prints), CACHE_LOOKUP_CHUNK):
+            rows = (
+                TaskResult.objects.filter(
+                    fingerprint__in=prints[start : start + CACHE_LOOKUP_CHUNK], error=""
+                )
+                .values_list(*CACHE_LOOKUP_FIELDS)
+                .order_by()
+            )
+            for pk, scenario_id, skill, model, fingerprint, finished_at, run_id in rows:
+                key = (scenario_id, skill, model)
+                if wanted.get(key) != fingerprint:
+                    continue
+                held = found.get(key)
+                if held is None or (finished_at, pk) > (held[0], held[1]):
+                    found[key] = (finished_at, pk, run_id)
+        return {key: (pk, run_id) for key, (_, pk, run_id) in found.items()}
+
+    def hits(self, wanted: Mapping[tuple[str, str, str], str]) -> set[tuple[str, str, str]]:
+        return set(self._newest(wanted))
+
+    def lookup(
+        self, wanted: Mapping[tuple[str, str, str], str]
+    ) -> dict[tuple[str, str, str], tuple[ScoredRun, str]]:
+        from heatmap.services.reports import scored_from_task
+
+        newest = self._newest(wanted)
+        pks = [pk for pk, _ in newest.values()]
+        tasks: dict[int, TaskResult] = {}
+        for start in range(0, len(pks), CACHE_LOOKUP_CHUNK):
+            chunk = TaskResult.objects.filter(pk__in=pks[start : start + CACHE_LOOKUP_CHUNK])
+            tasks.update((t.pk, t) for t in chunk.prefetch_related("checks"))
+        return {key: (scored_from_task(tasks[pk]), run_id) for key, (pk, run_id) in newest.items()}

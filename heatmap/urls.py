@@ -19,6 +19,11 @@ urlpatterns = [
     path("runs/<run_id:run_id>/", views.run_progress, name="run-progress"),
     path("runs/<run_id:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
     path("runs/<run_id:run_id>/resume/", views.run_resume_view, name="run-resume"),
+    path(
+        "runs/<run_id:run_id>/retry-errors/",
+        views.run_retry_errors_view,
+        name="run-retry-errors",
+    ),
     path("runs/<run_id:run_id>/report.json", views.run_report, name="run-report"),
     path("api/heatmap/run", api.run_create_view, name="api-run"),
     path("api/heatmap/run/<run_id:run_id>", api.run_status, name="api-run-status"),

@@ -224,7 +224,12 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
         context = {"plan": runs.PlanPreview(str(exc), error=True)}
         return render(request, "heatmap/run-plan.html", context, status=exc.status)
     preview = _public_preview(
-        runs.run_plan_preview(catalog=catalog, domains=domains, models=models)
+        runs.run_plan_preview(
+            catalog=catalog,
+            domains=domains,
+            models=models,
+            use_cache=not request.GET.get("no_cache"),
+        )
     )
     context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}
     return render(request, "heatmap/run-plan.html", context)
@@ -257,7 +262,10 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     try:
         form = RunStartForm.from_post(request.POST, available_models=available)
         preview = runs.run_plan_preview(
-            catalog=catalog, domains=form.domains or list(catalog.domains), models=form.models
+            catalog=catalog,
+            domains=form.domains or list(catalog.domains),
+            models=form.models,
+            use_cache=form.use_cache,
         )
         if preview.needs_confirm and request.POST.get("confirm_cost") != preview.confirm_token:
             raise RunRequestError(
@@ -270,6 +278,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             domains=form.domains,
             models=form.models,
             concurrency=form.concurrency,
+            use_cache=form.use_cache,
         )
     except (RunRequestError, ValueError) as exc:
         messages.error(request, public_text(str(exc)))
@@ -325,6 +334,21 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
         messages.error(request, public_text(str(exc)))
     else:
         messages.success(request, f"Run {run.run_id} resumed.")
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(_next_url(request))
+
+
+@require_POST
+def run_retry_errors_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """Run only the failed tasks of a run again, into it; then as Resume does."""
+    run = _run_or_404(run_id)
+    try:
+        run = runs.run_retry_errors_start(run_id=run.run_id)
+    except (RunRequestError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Run {run.run_id}: retrying its failed tasks.")
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect(_next_url(request))

@@ -61,6 +61,17 @@ def prompt_fingerprint(taxonomy: Taxonomy) -> str:
     return _hash(PROMPT_VERSION, prompt.build_system_prompt(taxonomy), source)
 
 
+def model_ids(configured: dict[str, str]) -> dict[str, str]:
+    """Each model name and what it stands for: the configured id, or for the offline
+    ``heuristic`` its rules' source, so editing the rules invalidates its results too."""
+    from skillcheck.auditors import heuristic, heuristic_rules
+
+    rules = "".join(
+        Path(m.__file__).read_text(encoding="utf-8") for m in (heuristic, heuristic_rules)
+    )
+    return {"heuristic": f"heuristic@{_hash(rules)}", **configured}
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """The four component hashes of one task and their combined hash (``key``)."""

@@ -23,7 +23,7 @@ from typing import Any
 from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
-from skillcheck.fingerprints import Fingerprint, Fingerprinter
+from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
 from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
 from skillcheck.scoring import PromptBook, score_task
 
@@ -168,7 +168,9 @@ class RunEngine:
         self.cache = cache
         self.on_cached = on_cached
         self.fingerprinter = fingerprinter or Fingerprinter(
-            None, taxonomy, {name: getattr(a, "model_id", name) for name, a in auditors.items()}
+            None,
+            taxonomy,
+            model_ids({n: a.model_id for n, a in auditors.items() if hasattr(a, "model_id")}),
         )
         self.prompts: PromptBook | None = None
 

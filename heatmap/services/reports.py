@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_summary
+from skillcheck.fingerprints import Fingerprint
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import CheckResult as ScoredCheck
 from skillcheck.results import ScoredRun, parse_timestamp
@@ -46,7 +47,31 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         batch=task.batch,
         error=task.error or None,
         finished_at=task.finished_at.isoformat(),
+        fingerprint=task_fingerprint(task),
+        cached_from=task.cached_from or None,
     )
+
+
+def task_fingerprint(task: TaskResult) -> Fingerprint | None:
+    """The fingerprint a task row was stored with; None for rows older than fingerprints."""
+    if not task.fingerprint:
+        return None
+    return Fingerprint(
+        task.skill_fingerprint, task.scenario_fingerprint, task.prompt_fingerprint, task.model_id
+    )
+
+
+def _fingerprint_fields(result: ScoredRun) -> dict[str, str]:
+    fp = result.fingerprint
+    if fp is None:
+        return {}
+    return {
+        "fingerprint": fp.key,
+        "skill_fingerprint": fp.skill,
+        "scenario_fingerprint": fp.scenario,
+        "prompt_fingerprint": fp.prompt,
+        "model_id": fp.model[:100],
+    }
 
 
 def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> TaskResult:
@@ -75,6 +100,8 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
         error=result.error or "",
         markdown_response=result.markdown_response,
         finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
+        cached_from=result.cached_from or "",
+        **_fingerprint_fields(result),
         **task_summary((c.check_id, c.result) for c in unique.values()),
     )
     if unique:
@@ -110,6 +137,21 @@ def run_count_task(*, run: Run, result: ScoredRun) -> None:
         )
 
 
+def tasks_save_cached(*, run: Run, results: list[ScoredRun]) -> None:
+    """Results reused from the cache, saved and counted together (one transaction).
+
+    They cost nothing, so only the run's ``completed`` and ``cached`` counters move.
+    """
+    with transaction.atomic():
+        for result in results:
+            task_save(run=run, result=result)
+        Run.objects.filter(pk=run.pk).update(
+            completed=F("completed") + len(results),
+            cached=F("cached") + len(results),
+            heartbeat_at=timezone.now(),
+        )
+
+
 def run_recount(*, run: Run) -> None:
     """Counters from the rows themselves (the rows are the truth after a kill); not saved."""
     totals = run.tasks.aggregate(
@@ -120,8 +162,10 @@ def run_recount(*, run: Run) -> None:
         cost=Sum("cost_usd"),
         cache_write_tokens=Sum("cache_write_tokens"),
         cache_read_tokens=Sum("cache_read_tokens"),
+        cached=Count("pk", filter=~Q(cached_from="")),
     )
     run.completed = totals["n"]
+    run.cached = totals["cached"]
     run.failed = totals["failed"]
     run.input_tokens = totals["input_tokens"] or 0
     run.output_tokens = totals["output_tokens"] or 0
@@ -140,6 +184,8 @@ def run_metadata(run: Run) -> dict[str, Any]:
         "total": run.total,
         "catalog_path": run.catalog_path,
         "catalog_fingerprint": run.catalog_fingerprint,
+        "use_cache": run.use_cache,
+        "cached": run.cached,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error or None,

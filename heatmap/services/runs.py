@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from heatmap import worker
+from heatmap import selectors, worker
 from heatmap.models import Run
 from heatmap.services import auditors as auditor_services
 from heatmap.services.reports import (
@@ -35,9 +35,11 @@ from heatmap.services.reports import (
     run_report_path,
     run_snapshot,
     task_save,
+    tasks_save_cached,
 )
 from skillcheck.auditors import Auditor
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
+from skillcheck.fingerprints import Fingerprinter, model_ids
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import ScoredRun
 from skillcheck.runids import RunIdError, validate_run_id
@@ -50,6 +52,7 @@ from skillcheck.runs import (
     RunOutcome,
     Task,
     build_tasks,
+    cached_tasks,
     estimate_cost,
 )
 
@@ -106,6 +109,12 @@ class RunPlan:
     concurrency: int
     unavailable: dict[str, str] = field(default_factory=dict)
     """Models planned although they cannot run here (a dry run), with the reason."""
+    cached: frozenset[tuple[str, str, str]] = frozenset()
+    """Tasks the response cache would answer (planned with ``use_cache``): not called."""
+
+    @property
+    def to_call(self) -> list[Task]:
+        return [t for t in self.tasks if t.key not in self.cached]
 
     @property
     def total(self) -> int:
@@ -129,6 +138,15 @@ class RunPlan:
             _count(len(self.models), "model"),
         ]
         return " × ".join(parts) + f" = {_count(self.total, 'task')}"
+
+    def describe_cache(self, estimate_usd: float | None = None) -> str:
+        """ "180 cached, 21 to call (est. $0.42)": what the cache saves, "" when nothing."""
+        if not self.cached:
+            return ""
+        text = f"{len(self.cached)} cached, {len(self.to_call)} to call"
+        if estimate_usd is not None:
+            text += f" (est. ${estimate_usd:.2f})"
+        return text
 
 
 def _count(n: int, noun: str) -> str:
@@ -165,10 +183,14 @@ def run_plan(
     concurrency: int = DEFAULT_CONCURRENCY,
     auditors: dict[str, Auditor] | None = None,
     require_available: bool = True,
+    use_cache: bool = False,
+    task_keys: Iterable[Sequence[str]] | None = None,
 ) -> RunPlan:
     """Validate a run request and list its tasks; nothing is called or saved.
 
     ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
+    ``use_cache`` also finds the tasks the response cache would answer (``RunPlan.cached``);
+    ``task_keys`` keeps only those tasks (a run of chosen tasks, such as the stale ones).
     """
     auditors = auditor_services.auditors_or_registry(auditors)
     models = _check_models(models, auditors, require_available=require_available)
@@ -186,7 +208,15 @@ def run_plan(
         raise RunRequestError(
             f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
         )
-    tasks = build_tasks(catalog, domains=selected, models=models)
+    tasks = _only(build_tasks(catalog, domains=selected, models=models), task_keys)
+    if task_keys is not None and not tasks:
+        raise RunRequestError("none of the chosen tasks is in the catalog any more")
+    cached: frozenset[tuple[str, str, str]] = frozenset()
+    if use_cache:
+        from heatmap import selectors
+
+        fingerprinter = selectors.catalog_fingerprinter(catalog=catalog)
+        cached = frozenset(cached_tasks(tasks, selectors.StoredResultCache(), fingerprinter))
     ordered = [d for d in catalog.domains if d in set(selected)]
     availability = {m: auditors[m].availability() for m in models}
     unavailable = {m: a.reason for m, a in availability.items() if not a.available}
@@ -196,6 +226,7 @@ def run_plan(
         models=models,
         concurrency=concurrency,
         unavailable=unavailable,
+        cached=cached,
     )
 
 
@@ -208,6 +239,7 @@ class PlanPreview:
     error: bool = False
     costs: dict[str, float] = field(default_factory=dict)
     threshold_usd: float = 1.0
+    cached: int = 0  # tasks the response cache answers: not called, not in ``costs``
 
     @property
     def cost_usd(self) -> float:
@@ -229,20 +261,32 @@ class PlanPreview:
 
 
 def run_plan_preview(
-    *, catalog: Catalog, domains: list[str] | None, models: list[str]
+    *, catalog: Catalog, domains: list[str] | None, models: list[str], use_cache: bool = True
 ) -> PlanPreview:
-    """The plan line and cost estimate for a selection, or the reason it cannot run."""
+    """The plan line and cost estimate for a selection, or the reason it cannot run.
+
+    With ``use_cache`` the line also says how many tasks the response cache answers
+    ("… = 91 tasks · 80 cached, 11 to call") and the estimate covers only the rest.
+    """
     threshold = float(getattr(settings, "SKILLCHECK_CONFIRM_COST_USD", 1.0))
     if domains is not None and not domains:
         return PlanPreview("Choose at least one domain.", error=True, threshold_usd=threshold)
     if not models:
         return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
     try:
-        plan = run_plan(catalog=catalog, domains=domains, models=models)
+        plan = run_plan(catalog=catalog, domains=domains, models=models, use_cache=use_cache)
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
-    costs = estimate_cost(plan.tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
-    return PlanPreview(plan.describe(), costs=costs, threshold_usd=threshold)
+    costs = estimate_cost(plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+    text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
+    return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))
+
+
+def _only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:
+    if task_keys is None:
+        return tasks
+    wanted = {tuple(key) for key in task_keys}
+    return [t for t in tasks if t.key in wanted]
 
 
 def run_create(
@@ -255,15 +299,26 @@ def run_create(
     reports_dir: Path | str | None = None,
     auditors: dict[str, Auditor] | None = None,
     catalog: Catalog | None = None,
+    use_cache: bool = True,
+    task_keys: Iterable[Sequence[str]] | None = None,
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
+
+    ``use_cache=False`` calls every task even when a stored result matches; ``task_keys``
+    makes a run of exactly those (scenario, skill, model) tasks.
 
     A caller that has the catalog loaded already (the command, the web app's cached copy)
     passes it, so it is not read from disk a second time.
     """
     catalog = catalog or load_default_catalog(catalog_path)
+    task_keys = None if task_keys is None else [list(key) for key in task_keys]
     plan = run_plan(
-        catalog=catalog, domains=domains, models=models, concurrency=concurrency, auditors=auditors
+        catalog=catalog,
+        domains=domains,
+        models=models,
+        concurrency=concurrency,
+        auditors=auditors,
+        task_keys=task_keys,
     )
     run_id = _valid_run_id(run_id or new_run_id())
     if Run.objects.filter(run_id=run_id).exists():
@@ -280,6 +335,8 @@ def run_create(
         catalog_fingerprint=catalog.fingerprint(),
         catalog_fingerprints=catalog.fingerprints(),
         report_path=str(incremental_report_path(run_id, folder.resolve())),
+        use_cache=use_cache,
+        task_keys=task_keys,
     )
 
 
@@ -303,6 +360,12 @@ class _Execution:
         self._last_heartbeat = time.monotonic()
         self.snapshot.add(result)
         self.snapshot.write()
+
+    def on_cached(self, results: list[ScoredRun]) -> None:
+        tasks_save_cached(run=self.run, results=results)
+        self._last_heartbeat = time.monotonic()
+        self.snapshot.extend(results)
+        self.snapshot.write(force=True)
 
     def should_cancel(self) -> bool:
         now = time.monotonic()
@@ -379,11 +442,17 @@ def run_execute(
         registry = auditor_services.auditors_or_registry(auditors)
         _check_models(run.models, registry)
         tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
+        tasks = _only(tasks, run.task_keys)
     except (CatalogError, RunRequestError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         return _fail(run, str(message), listeners)
 
-    run.tasks.exclude(error="").delete()
+    failed = run.tasks.exclude(error="")
+    if run.errors_only:
+        # Retry errors: only the failed tasks run again; missing ones stay for a resume.
+        retry = set(failed.values_list("scenario_id", "skill", "model"))
+        tasks = [t for t in tasks if t.key in retry]
+    failed.delete()
     done = set(run.tasks.values_list("scenario_id", "skill", "model"))
     remaining = [t for t in tasks if t.key not in done]
     run.total = len(done | {t.key for t in tasks})
@@ -399,6 +468,7 @@ def run_execute(
         update_fields=[
             *("total", "completed", "failed", "input_tokens", "output_tokens", "cost_usd"),
             *("cache_write_tokens", "cache_read_tokens"),
+            "cached",
             *("status", "error", "started_at", "finished_at", "heartbeat_at", "report_path"),
         ]
     )
@@ -426,6 +496,11 @@ def run_execute(
         total=run.total,
         initial_completed=run.completed,
         initial_failed=run.failed,
+        cache=selectors.StoredResultCache() if run.use_cache else None,
+        on_cached=execution.on_cached,
+        fingerprinter=Fingerprinter(
+            catalog, catalog.taxonomy, model_ids(dict(settings.SKILLCHECK_MODELS))
+        ),
     )
     try:
         snapshot.write(force=True)
@@ -504,12 +579,38 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     warnings = _fingerprint_warnings(run, catalog)
     for warning in warnings:
         logger.warning("run %s: %s", run_id, warning)
+    _make_pending(run, errors_only=False)
+    run.resume_warnings = warnings
+    return run
+
+
+def _make_pending(run: Run, *, errors_only: bool) -> None:
     run.status = Run.Status.PENDING
     run.cancel_requested = False
     run.error = ""
     run.finished_at = None
     run.heartbeat_at = timezone.now()  # waiting for a worker counts from now
-    run.save(update_fields=["status", "cancel_requested", "error", "finished_at", "heartbeat_at"])
+    run.errors_only = errors_only
+    run.save(
+        update_fields=[
+            *("status", "cancel_requested", "error", "finished_at", "heartbeat_at"),
+            "errors_only",
+        ]
+    )
+
+
+def run_retry_errors(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Run:
+    """Make a finished or stopped run ready to run only its failed tasks again, into itself.
+
+    Tasks that never ran stay missing (``run_resume`` runs those). The returned run carries
+    ``resume_warnings`` like a resumed one.
+    """
+    run = Run.objects.filter(run_id=run_id).first()
+    if run is not None and not run.tasks.exclude(error="").exists():
+        raise RunRequestError(f"run {run_id} has no failed tasks to retry")
+    run = run_resume(run_id=run_id, auditors=auditors)
+    warnings = run.resume_warnings
+    _make_pending(run, errors_only=True)
     run.resume_warnings = warnings
     return run
 
@@ -523,9 +624,23 @@ def run_start(
     domains: Sequence[str] | None,
     models: Sequence[str],
     concurrency: int = DEFAULT_CONCURRENCY,
+    use_cache: bool = True,
 ) -> Run:
     """Create the run (the planner validates it) and hand it to a worker: the web's start."""
-    run = run_create(domains=domains, models=models, concurrency=concurrency, catalog=catalog)
+    run = run_create(
+        domains=domains,
+        models=models,
+        concurrency=concurrency,
+        catalog=catalog,
+        use_cache=use_cache,
+    )
+    worker.run_dispatch(run.run_id)
+    return run
+
+
+def run_retry_errors_start(*, run_id: str) -> Run:
+    """Retry a run's failed tasks in a worker: the run page's "Retry errors" button."""
+    run = run_retry_errors(run_id=run_id)
     worker.run_dispatch(run.run_id)
     return run
 

@@ -8,6 +8,7 @@ import json
 import signal
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -58,9 +59,26 @@ class PlainProgress:
         self.stream: Any = stream
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if event["type"] != "progress" or event["status"] == "running" or self.stream is None:
+        if self.stream is None:
             return
-        width = len(str(event["total"]))
+        width = len(str(event.get("total", "")))
+        if event["type"] == "cached":
+            line = (
+                f"[{event['completed']:>{width}}/{event['total']}] cached "
+                f"{event['cached']} tasks reused from earlier runs (no model call)"
+            )
+        elif event["type"] != "progress" or event["status"] == "running":
+            return
+        else:
+            line = self._line(event, width)
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.stream = None
+
+    @staticmethod
+    def _line(event: dict[str, Any], width: int) -> str:
         line = (
             f"[{event['completed']:>{width}}/{event['total']}] {event['status']:<5} "
             f"{event['scenario_id']} × {event['skill']} × {event['model']} "
@@ -68,11 +86,7 @@ class PlainProgress:
         )
         if event["error"]:
             line += f" — {event['error'][:200]}"
-        try:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            self.stream = None
+        return line
 
     def close(self) -> None:
         pass
@@ -102,6 +116,11 @@ class RichProgress:
         self.progress.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if event["type"] == "cached":
+            self.first = event["completed"]  # the rate counts tasks actually called
+            self.progress.update(self.task, completed=event["completed"], total=event["total"])
+            self.progress.console.print(f"{event['cached']} tasks reused from earlier runs")
+            return
         if event["type"] != "progress" or event["status"] == "running":
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -162,6 +181,17 @@ class Command(QuietBrokenPipe):
             help="run the missing or failed tasks of a stopped run, with that run's settings",
         )
         parser.add_argument(
+            "--retry-errors",
+            metavar="RUN_ID",
+            help="run only the failed tasks of a finished or stopped run again, into that run",
+        )
+        parser.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="call the model for every task, even when a stored successful result has the "
+            "same fingerprint (default: reuse it, at no cost)",
+        )
+        parser.add_argument(
             "--json", action="store_true", help="machine-readable output on stdout (logs: stderr)"
         )
 
@@ -177,7 +207,9 @@ class Command(QuietBrokenPipe):
             if options["list_models"]:
                 return self.list_models()
             runs.run_mark_stale_interrupted()
-            if options["resume"]:
+            if options["resume"] and options["retry_errors"]:
+                raise RunRequestError("choose --resume or --retry-errors, not both")
+            if options["resume"] or options["retry_errors"]:
                 run = self.resume(options)
             else:
                 run = self.create(options)
@@ -230,10 +262,14 @@ class Command(QuietBrokenPipe):
             f"--{name.replace('_', '-')}"
             for name in (*settings_of_the_run, "run_id")
             if options[name] is not None
-        ] + (["--dry-run"] if options["dry_run"] else [])
+        ] + [f"--{flag}" for flag in ("dry-run", "no-cache") if options[flag.replace("-", "_")]]
+        option = "--resume" if options["resume"] else "--retry-errors"
         if extra:
-            raise RunRequestError(f"--resume uses the run's own settings; drop {', '.join(extra)}")
-        run = runs.run_resume(run_id=options["resume"])
+            raise RunRequestError(f"{option} uses the run's own settings; drop {', '.join(extra)}")
+        if options["retry_errors"]:
+            run = runs.run_retry_errors(run_id=options["retry_errors"])
+        else:
+            run = runs.run_resume(run_id=options["resume"])
         for warning in run.resume_warnings:
             self._say(f"[yellow]warning:[/] {warning}")
         return run
@@ -255,6 +291,7 @@ class Command(QuietBrokenPipe):
             ),
             auditors=auditors,
             require_available=not options["dry_run"],
+            use_cache=options["dry_run"] and not options["no_cache"],
         )
         if options["dry_run"]:
             self.dry_run(plan, catalog)
@@ -267,14 +304,20 @@ class Command(QuietBrokenPipe):
             run_id=options["run_id"],
             reports_dir=options["reports_dir"],
             auditors=auditors,
+            use_cache=not options["no_cache"],
         )
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
-        estimate = estimate_cost(plan.tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+        # The estimate covers the tasks the run would call; cached ones cost nothing.
+        estimate = estimate_cost(plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+        cached = Counter(model for _, _, model in plan.cached)
         if self.as_json:
             data = {
                 "dry_run": True,
                 "total": plan.total,
+                "cached": len(plan.cached),
+                "to_call": len(plan.to_call),
+                "cached_per_model": {m: cached[m] for m in plan.models},
                 "pairs": plan.pairs,
                 "domains": plan.domains,
                 "models": plan.models,
@@ -286,16 +329,23 @@ class Command(QuietBrokenPipe):
             self.stdout.write(json.dumps(data, indent=2))
             return
         self._say(f"{plan.describe()} (dry run: nothing is called)")
-        table = Table("model", "tasks", "estimated cost")
+        if plan.cached:
+            self._say(f"{plan.describe_cache(sum(estimate.values()))}: cached tasks cost $0")
+        table = Table("model", "tasks", "cached", "estimated cost")
         for model, count in plan.per_model.items():
-            table.add_row(model, str(count), f"${estimate.get(model, 0.0):.2f}")
-        table.add_row("total", str(plan.total), f"${sum(estimate.values()):.2f}")
+            table.add_row(model, str(count), str(cached[model]), f"${estimate.get(model, 0.0):.2f}")
+        table.add_row(
+            "total", str(plan.total), str(len(plan.cached)), f"${sum(estimate.values()):.2f}"
+        )
         self.console.print(table)
         for model, reason in plan.unavailable.items():
             self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
     def run_to_end(self, run: Run) -> None:
-        remaining = run.total - run.tasks.filter(error="").count()
+        if run.errors_only:
+            remaining = run.tasks.exclude(error="").count()
+        else:
+            remaining = run.total - run.tasks.filter(error="").count()
         self._say(
             f"Run {run.run_id}: {run.total} tasks ({', '.join(run.models)}; "
             f"{len(run.domains)} domain{'s' * (len(run.domains) != 1)}; "
@@ -336,6 +386,7 @@ class Command(QuietBrokenPipe):
                 "input_tokens": run.input_tokens,
                 "output_tokens": run.output_tokens,
                 "cost_usd": round(run.cost_usd, 6),
+                "cached": run.cached,
                 "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
                 "skills": [s.as_dict() for s in summary["skills"]],
                 "models": [s.as_dict() for s in summary["models"]],
@@ -347,7 +398,8 @@ class Command(QuietBrokenPipe):
             self.print_tables(summary)
             self._say(
                 f"Run {run.run_id} {run.status}: {run.completed}/{run.total} tasks, "
-                f"{run.failed} failed; tokens {run.input_tokens:,} in / "
+                f"{run.failed} failed, {run.cached} from the cache; "
+                f"tokens {run.input_tokens:,} in / "
                 f"{run.output_tokens:,} out; cost ${run.cost_usd:.4f}"
             )
             self._say(f"Report: {run.report_path}")

@@ -1,0 +1,147 @@
+"""The response cache end to end: ``run_scored`` with the fake ``claude``, counting its calls."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from heatmap.models import Run, TaskResult
+from skillcheck.reports import load_scored_report
+
+pytestmark = pytest.mark.django_db
+
+DOMAINS = "price-tracking,general-scraping"
+
+
+@pytest.fixture
+def catalog_dir(example_catalog_dir, tmp_path):
+    target = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, target)
+    return target
+
+
+@pytest.fixture
+def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path:
+    """The fake ``claude`` as the haiku auditor; returns its call log (one line per call)."""
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "claude"
+    settings.SKILLCHECK_CATALOG = catalog_dir
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    return log
+
+
+def count(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def run(*args: str) -> dict:
+    out = io.StringIO()
+    call_command(
+        "run_scored", "--models", "haiku", "--domains", DOMAINS, "--json", *args,
+        stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    return json.loads(out.getvalue())
+
+
+def test_identical_rerun_makes_no_call_and_its_report_holds_every_result(calls):
+    first = run()
+    assert count(calls) == first["total"] > 0
+    second = run()
+    assert count(calls) == first["total"]  # not one more call
+    assert second["status"] == "completed" and second["completed"] == second["total"]
+    assert second["cached"] == second["total"] and second["cost_usd"] == 0
+    report = load_scored_report(Run.objects.get(run_id=second["run_id"]).report_path)
+    assert len(report.results) == second["total"]
+    assert {r.cached_from for r in report.results} == {first["run_id"]}
+    first_report = load_scored_report(Run.objects.get(run_id=first["run_id"]).report_path)
+    before = {r.key: [c.result for c in r.checks] for r in first_report.results}
+    assert {r.key: [c.result for c in r.checks] for r in report.results} == before
+
+
+def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(calls, catalog_dir):
+    first = run()
+    skill_md = catalog_dir / "skills" / "web-scraper" / "SKILL.md"
+    skill_md.write_text(skill_md.read_text() + "\nAlways check robots.txt first.\n")
+    run()
+    new_calls = [json.loads(line) for line in calls.read_text().splitlines()[first["total"] :]]
+    expected = TaskResult.objects.filter(run__run_id=first["run_id"], skill="web-scraper")
+    assert new_calls and len(new_calls) == expected.count()
+    second = Run.objects.exclude(run_id=first["run_id"]).get()
+    called = second.tasks.filter(cached_from="")
+    assert set(called.values_list("skill", flat=True)) == {"web-scraper"}
+    assert second.cached == second.total - len(new_calls)
+
+
+def test_no_cache_calls_every_task(calls):
+    first = run()
+    second = run("--no-cache")
+    assert count(calls) == 2 * first["total"] and second["cached"] == 0
+    assert Run.objects.get(run_id=second["run_id"]).use_cache is False
+
+
+def test_failed_results_are_never_reused(calls, monkeypatch):
+    monkeypatch.setenv("FAKE_CLAUDE_IS_ERROR", "overloaded")
+    first = run()  # a run whose tasks fail still completes
+    assert first["failed"] == first["total"]
+    monkeypatch.delenv("FAKE_CLAUDE_IS_ERROR")
+    before = count(calls)
+    second = run()
+    assert second["cached"] == 0 and count(calls) - before == second["total"]
+
+
+def test_dry_run_counts_cached_tasks_and_prices_only_the_rest(calls, catalog_dir):
+    plan = run("--dry-run")
+    assert plan["cached"] == 0 and plan["to_call"] == plan["total"]
+    full_estimate = plan["estimated_cost_usd"]["haiku"]
+    assert full_estimate > 0
+    run()
+    skill_md = catalog_dir / "skills" / "web-scraper" / "SKILL.md"
+    skill_md.write_text(skill_md.read_text() + "\nOne more rule.\n")
+    after = run("--dry-run")
+    changed = TaskResult.objects.filter(skill="web-scraper").count()
+    assert after["to_call"] == changed and after["cached"] == after["total"] - changed
+    assert 0 < after["estimated_cost_usd"]["haiku"] < full_estimate
+    assert run("--dry-run", "--no-cache")["cached"] == 0
+    out = io.StringIO()
+    call_command("run_scored", "--models", "haiku", "--domains", DOMAINS, "--dry-run", stdout=out)
+    assert f"{after['cached']} cached, {changed} to call" in out.getvalue()
+
+
+def post_json(client, body) -> tuple[int, dict]:
+    response = client.post("/api/heatmap/run", json.dumps(body), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def test_api_cache_false_asks_for_fresh_calls(client, catalog, dispatched):
+    status, data = post_json(client, {"models": ["heuristic"]})
+    assert status == 201 and Run.objects.get(run_id=data["run_id"]).use_cache is True
+    status, data = post_json(client, {"models": ["heuristic"], "cache": False})
+    assert status == 201 and Run.objects.get(run_id=data["run_id"]).use_cache is False
+    status, data = post_json(client, {"models": ["heuristic"], "cache": "no"})
+    assert status == 400 and "cache must be true or false" in data["error"]
+
+
+def test_run_controls_checkbox_asks_for_fresh_calls(client, catalog, domain_id, dispatched):
+    form = {"domains": [domain_id], "models": ["heuristic"]}
+    client.post("/runs/start/", form)
+    client.post("/runs/start/", {**form, "no_cache": "on"})
+    assert list(Run.objects.order_by("pk").values_list("use_cache", flat=True)) == [True, False]
+    page = client.get("/heatmap/").content.decode()
+    assert 'name="no_cache"' in page
+
+
+def test_plan_line_says_how_many_tasks_are_cached(calls, client):
+    query = {"domains": DOMAINS.split(","), "models": ["haiku"]}
+    assert "cached" not in client.get("/runs/plan/", query).content.decode()
+    first = run()
+    line = client.get("/runs/plan/", query).content.decode()
+    assert f"{first['total']} cached, 0 to call" in line and "Estimated cost" not in line
+    fresh = client.get("/runs/plan/", {**query, "no_cache": "on"}).content.decode()
+    assert "cached" not in fresh and "Estimated cost" in fresh
