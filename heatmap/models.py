@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from skillcheck.vocabulary import Result
+
 
 class Run(models.Model):
     class Status(models.TextChoices):
@@ -102,10 +104,10 @@ class Run(models.Model):
 
 
 SUMMARY_COUNT_FIELDS = {
-    "pass": "pass_count",
-    "fail": "fail_count",
-    "unclear": "unclear_count",
-    "na": "na_count",
+    Result.PASS: "pass_count",
+    Result.FAIL: "fail_count",
+    Result.UNCLEAR: "unclear_count",
+    Result.NA: "na_count",
 }
 FAILED_CHECKS_SEPARATOR = " "
 
@@ -185,7 +187,7 @@ def task_summary(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:
     counts = Counter(result for _, result in pairs)
     fields: dict[str, Any] = {name: counts[result] for result, name in SUMMARY_COUNT_FIELDS.items()}
     fields["failed_checks"] = FAILED_CHECKS_SEPARATOR.join(
-        sorted(check_id for check_id, result in pairs if result == "fail")
+        sorted(check_id for check_id, result in pairs if result == Result.FAIL)
     )
     return fields
 

@@ -30,10 +30,10 @@ from skillcheck.catalog import Catalog, Check, load_catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
 from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runids import is_valid_run_id
+from skillcheck.vocabulary import Result, Severity
 
-RESULT_ORDER = ("pass", "fail", "unclear", "na")
-NOT_RUN = "notrun"
-SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+RESULT_ORDER = tuple(Result)  # the overview's count columns
+NOT_RUN = "notrun"  # a cell with no result yet (not a verdict)
 OVERVIEW_CACHE_S = 3600
 
 # --- The catalog, loaded once per content change ------------------------------------------
@@ -87,7 +87,7 @@ def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
     )
 
 
-def latest_tasks(**filters: Any) -> QuerySet[TaskResult]:
+def newest_task_ids(**filters: Any) -> QuerySet[TaskResult]:
     """Primary keys of the newest task per key, a subquery joined in the caller's statement."""
     return newest_tasks(**filters).values("pk")
 
@@ -108,12 +108,18 @@ class SkillRow:
 
     @property
     def scored(self) -> int:
-        return self.counts["pass"] + self.counts["fail"] + self.counts["unclear"]
+        return sum(n for result, n in self.counts.items() if result != Result.NA)
 
     @property
     def pass_pct(self) -> int | None:
-        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        counts = self.counts
+        pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
         return None if pct is None else round(pct)
+
+    @property
+    def count_columns(self) -> list[int]:
+        """The counts in the order of the overview's columns (``RESULT_ORDER``)."""
+        return [self.counts.get(result, 0) for result in RESULT_ORDER]
 
     @property
     def sorted_models(self) -> list[str]:
@@ -235,7 +241,7 @@ def heatmap_overview(
             row.fails.items(),
             key=lambda kv: (
                 -kv[1],
-                SEVERITY_RANK.get(getattr(by_id.get(kv[0]), "severity", ""), 9),
+                -Severity.rank_of(getattr(by_id.get(kv[0]), "severity", "")),
             ),
         )
         row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
@@ -326,7 +332,7 @@ def heatmap_domain_matrix(
     scenario_ids = [s.id for s in domain.scenarios]
     results_qs = (
         CheckResult.objects.filter(
-            task__in=latest_tasks(scenario_id__in=scenario_ids),
+            task__in=newest_task_ids(scenario_id__in=scenario_ids),
         )
         .values_list("task__scenario_id", "task__skill", "task__model", "check_id", "result")
         .order_by()
@@ -405,7 +411,7 @@ def heatmap_cell_detail(
     if model:
         filters["model"] = model
     tasks = list(
-        TaskResult.objects.filter(pk__in=latest_tasks(**filters))
+        TaskResult.objects.filter(pk__in=newest_task_ids(**filters))
         .select_related("run")
         .only("skill", "model", "markdown_response", "error", "risk_level", "run__run_id")
     )

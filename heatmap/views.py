@@ -155,7 +155,7 @@ def bp_matrix(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
         raise Http404(f"unknown domain {domain_id!r}")
     lint = selectors.lint_matrix(catalog=catalog)
     skills = list(catalog.domains[domain_id].skills)
-    bp_checks = [c for c in catalog.taxonomy.checks if c.group == "BP"]
+    bp_checks = list(catalog.taxonomy.static_checks)
     rows = []
     if lint is not None:
         for skill in skills:

@@ -18,10 +18,9 @@ from typing import Any
 import yaml
 
 from skillcheck.text import clean_data, clean_text
+from skillcheck.vocabulary import Severity
 
 DEFAULT_CHECKS_FILE = Path(__file__).resolve().parent.parent / "checks.yaml"
-RESULTS = ("pass", "fail", "unclear", "na")
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
 # Every file read from a catalog (SKILL.md, references, YAML) is refused above this size: a
 # document is sent whole with every task. The web app and commands pass their setting.
@@ -48,7 +47,7 @@ class Check:
     id: str
     group: str
     name: str
-    severity: str
+    severity: Severity
     description: str
     static: bool = False
     line: int | None = None  # where the check starts in its checks.yaml
@@ -368,11 +367,11 @@ def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
         if group not in groups:
             raise CatalogError(path, f"check {check_id} names unknown group {group!r}", _line(raw))
         severity = str(raw["severity"]).upper()
-        if severity not in SEVERITIES:
+        if severity not in Severity._value2member_map_:
             raise CatalogError(
                 path,
                 f"check {check_id} has severity {raw['severity']!r}; "
-                f"expected one of {', '.join(SEVERITIES)}",
+                f"expected one of {', '.join(reversed(Severity))}",
                 _line(raw),
             )
         if check_id in seen:
@@ -383,7 +382,7 @@ def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
                 id=check_id,
                 group=group,
                 name=str(raw["name"]),
-                severity=severity,
+                severity=Severity(severity),
                 description=str(raw["description"]).strip(),
                 static=group in static_groups,
                 line=_line(raw),

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillcheck.vocabulary import LOST, Result, Severity
+
 TaskKey = tuple[str, str, str]
-SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-LOST = ("fail", "unclear")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,9 @@ class Flip:
 
     @property
     def kind(self) -> str:
-        if self.before == "pass" and self.after in LOST:
+        if self.before == Result.PASS and self.after in LOST:
             return "regression"
-        if self.after == "pass" and self.before in LOST:
+        if self.after == Result.PASS and self.before in LOST:
             return "improvement"
         return "change"
 
@@ -102,7 +102,7 @@ class Comparison:
 
 def _flip_order(flip: Flip) -> tuple:
     kind = {"regression": 0, "improvement": 1, "change": 2}[flip.kind]
-    severity = SEVERITY_RANK.get(flip.severity, 9)
+    severity = -Severity.rank_of(flip.severity)  # most severe first, unknown last
     return (kind, severity, flip.skill, flip.model, flip.scenario_id, flip.check_id)
 
 

@@ -19,10 +19,9 @@ from pathlib import Path
 import yaml
 
 from skillcheck.catalog import Catalog, Skill, Taxonomy, load_taxonomy, safe_yaml_load
+from skillcheck.vocabulary import Result
 
 FM = "FM"
-BP_IDS = tuple(f"BP-{n}" for n in range(1, 9))
-PASS, FAIL = "pass", "fail"
 
 MAX_SKILL_LINES = 500
 LONG_SKILL_LINES = 300
@@ -60,13 +59,14 @@ class SkillLint:
 
     skill: str
     findings: list[Finding] = field(default_factory=list)
-    check_ids: tuple[str, ...] = (*BP_IDS, FM)
+    check_ids: tuple[str, ...] = field(default_factory=lambda: lint_columns())
 
-    def result(self, check_id: str) -> str:
-        return FAIL if any(f.check_id == check_id for f in self.findings) else PASS
+    def result(self, check_id: str) -> Result:
+        failed = any(f.check_id == check_id for f in self.findings)
+        return Result.FAIL if failed else Result.PASS
 
     @property
-    def results(self) -> dict[str, str]:
+    def results(self) -> dict[str, Result]:
         return {check_id: self.result(check_id) for check_id in self.check_ids}
 
     def findings_for(self, check_id: str) -> list[Finding]:
@@ -81,9 +81,9 @@ class SkillLint:
 
 
 def lint_columns(taxonomy: Taxonomy | None = None) -> tuple[str, ...]:
-    """The columns of the BP matrix: the taxonomy's BP checks in its order, then FM."""
+    """The columns of the BP matrix: the taxonomy's static checks in its order, then FM."""
     taxonomy = taxonomy or load_taxonomy()
-    return (*(c.id for c in taxonomy.checks if c.id in BP_IDS), FM)
+    return (*(c.id for c in taxonomy.static_checks), FM)
 
 
 def lint_skill(skill: Skill, taxonomy: Taxonomy | None = None) -> SkillLint:

@@ -14,8 +14,8 @@ from typing import Any
 from skillcheck.prompt import RISK_LEVELS
 from skillcheck.results import CheckResult
 from skillcheck.text import clean_text
+from skillcheck.vocabulary import UNKNOWN_RISK, Result
 
-RESULT_VALUES = ("pass", "fail", "unclear", "na")
 NOT_SCORED = "not scored by model"
 
 
@@ -90,18 +90,13 @@ def _check_entries(data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _normalise_result(value: Any) -> str:
-    text = value.strip().lower() if isinstance(value, str) else ""
-    return text if text in RESULT_VALUES else "unclear"
-
-
 def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
     check_ids = list(check_ids)
     text = clean_text(text) if isinstance(text, str) else _as_text(text)
 
     def all_unclear(reason: str) -> ParsedAnswer:
-        checks = [CheckResult(c, "unclear", "", reason) for c in check_ids]
-        return ParsedAnswer(checks, "UNKNOWN", text, reason)
+        checks = [CheckResult(c, Result.UNCLEAR, "", reason) for c in check_ids]
+        return ParsedAnswer(checks, UNKNOWN_RISK, text, reason)
 
     found = _last_json_value(text)
     if found is None:
@@ -119,18 +114,18 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
     for check_id in check_ids:
         entry = entries.get(check_id)
         if entry is None:
-            checks.append(CheckResult(check_id, "unclear", "", NOT_SCORED))
+            checks.append(CheckResult(check_id, Result.UNCLEAR, "", NOT_SCORED))
         elif isinstance(entry, dict):
             checks.append(
                 CheckResult(
                     check_id,
-                    _normalise_result(entry.get("result")),
+                    Result.parse(entry.get("result")),
                     _as_text(entry.get("evidence")),
                     _as_text(entry.get("summary")),
                 )
             )
         else:
-            checks.append(CheckResult(check_id, _normalise_result(entry)))
+            checks.append(CheckResult(check_id, Result.parse(entry)))
     risk = data.get("risk_level", data.get("risk"))
     risk = risk.strip().upper() if isinstance(risk, str) else ""
-    return ParsedAnswer(checks, risk if risk in RISK_LEVELS else "UNKNOWN", text)
+    return ParsedAnswer(checks, risk if risk in RISK_LEVELS else UNKNOWN_RISK, text)

@@ -15,8 +15,9 @@ import secrets
 from collections.abc import Iterable
 
 from skillcheck.catalog import Scenario, Skill, Taxonomy
+from skillcheck.vocabulary import Severity
 
-RISK_LEVELS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+RISK_LEVELS = tuple(Severity)  # an answer's risk level is the severity of what it found
 BOUNDARY_PREFIX = "SKILLCHECK-DATA-"
 # The check a document's instructions to the auditor fail; named in the system prompt when
 # the taxonomy has it.

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from skillcheck.fingerprints import Fingerprint
+from skillcheck.vocabulary import UNKNOWN_RISK, Result
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -34,7 +35,7 @@ def utc_now_iso() -> str:
 @dataclass
 class CheckResult:
     check_id: str
-    result: str  # pass | fail | unclear | na
+    result: Result
     evidence: str = ""
     summary: str = ""
 
@@ -50,7 +51,7 @@ class CheckResult:
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         return cls(
             check_id=str(data.get("check_id", "")),
-            result=str(data.get("result", "unclear")),
+            result=Result.parse(data.get("result")),
             evidence=str(data.get("evidence") or ""),
             summary=str(data.get("summary") or ""),
         )
@@ -64,7 +65,7 @@ class ScoredRun:
     skill: str
     model: str
     checks: list[CheckResult] = field(default_factory=list)
-    risk_level: str = "UNKNOWN"
+    risk_level: str = UNKNOWN_RISK
     markdown_response: str = ""
     duration_s: float = 0.0
     input_tokens: int = 0
@@ -132,7 +133,7 @@ class ScoredRun:
             model=str(data.get("model") or "unknown"),
             domain=str(data.get("domain") or ""),
             checks=[CheckResult.from_dict(c) for c in data.get("checks") or []],
-            risk_level=str(data.get("risk_level") or "UNKNOWN"),
+            risk_level=str(data.get("risk_level") or UNKNOWN_RISK),
             markdown_response=str(data.get("markdown_response") or ""),
             duration_s=float(data.get("duration_s") or 0.0),
             input_tokens=int(cost.get("input_tokens") or 0),

@@ -26,6 +26,7 @@ from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
 from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
 from skillcheck.scoring import PromptBook, score_task
+from skillcheck.vocabulary import Result
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def error_result(task: Task, error: str, duration_s: float, taxonomy: Taxonomy) 
         domain=task.scenario.domain,
         duration_s=duration_s,
         error=error,
-        checks=[CheckResult(c.id, "unclear", "", error[:500]) for c in taxonomy.model_checks],
+        checks=[CheckResult(c.id, Result.UNCLEAR, "", error[:500]) for c in taxonomy.model_checks],
     )
 
 

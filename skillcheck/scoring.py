@@ -8,6 +8,7 @@ from skillcheck.parser import parse_response
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 from skillcheck.results import CheckResult, ScoredRun
 from skillcheck.text import clean_text
+from skillcheck.vocabulary import Result
 
 DEV_NA_SUMMARY = "not applicable in a dev domain"
 
@@ -79,7 +80,7 @@ def score_response(
     check_ids = [c.id for c in taxonomy.model_checks]
     if result.error:
         result.markdown_response = clean_text(response.text)
-        result.checks = [CheckResult(c, "unclear", "", result.error[:500]) for c in check_ids]
+        result.checks = [CheckResult(c, Result.UNCLEAR, "", result.error[:500]) for c in check_ids]
         return result
     parsed = parse_response(response.text, check_ids)
     if parsed.error:
@@ -90,7 +91,7 @@ def score_response(
         return result
     na = taxonomy.na_for(dev=scenario.is_dev)
     result.checks = [
-        CheckResult(c.check_id, "na", c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c
+        CheckResult(c.check_id, Result.NA, c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c
         for c in parsed.checks
     ]
     result.risk_level = parsed.risk_level

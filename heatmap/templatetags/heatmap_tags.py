@@ -6,17 +6,19 @@ from django import template
 from django.utils.safestring import SafeString
 
 from heatmap.markdown import render_markdown
+from heatmap.selectors import NOT_RUN
+from skillcheck.vocabulary import Result
 
 register = template.Library()
 
-# Each result has a symbol and a letter, so cells read without colour too.
-SYMBOLS = {"pass": "✓", "fail": "✗", "unclear": "?", "na": "–", "notrun": "·"}
+# Each result has a symbol and a label, so cells read without colour too.
+SYMBOLS = {Result.PASS: "✓", Result.FAIL: "✗", Result.UNCLEAR: "?", Result.NA: "–", NOT_RUN: "·"}
 LABELS = {
-    "pass": "pass",
-    "fail": "fail",
-    "unclear": "unclear",
-    "na": "not applicable",
-    "notrun": "not run",
+    Result.PASS: "pass",
+    Result.FAIL: "fail",
+    Result.UNCLEAR: "unclear",
+    Result.NA: "not applicable",
+    NOT_RUN: "not run",
 }
 
 

@@ -26,12 +26,12 @@ from skillcheck.auditors.heuristic_rules import (
 )
 from skillcheck.catalog import CatalogError, Check
 from skillcheck.prompt import RISK_LEVELS
+from skillcheck.vocabulary import Result, Severity
 
 NO_RULE_SUMMARY = "no heuristic rule for this check"
 QUOTE_LIMIT = 160
 NEGATION_WINDOW = 60  # characters before a forbidden match searched for "never", "do not"
 _FENCE_RX = re.compile(r"`{3,}")  # a quoted fence must not end the answer's JSON block
-SEVERITY_RANK = {"CRITICAL": 3, "HIGH": 2, "MEDIUM": 1, "LOW": 0}
 
 Documents = tuple[tuple[str, str], ...]  # (path relative to the skill folder, text)
 
@@ -51,7 +51,7 @@ class Hit:
 @dataclass(frozen=True)
 class Verdict:
     check: Check
-    result: str
+    result: Result
     evidence: str
     summary: str
 
@@ -148,12 +148,12 @@ def _decide(check: Check, rule: Rule, signals: PromptSignals, documents: Documen
     for family in rule.forbid:
         hit = _find(family, documents, True, rule.whole_file)
         if hit:
-            return Verdict(check, "fail", str(hit), f"The skill contains {family.label}.")
+            return Verdict(check, Result.FAIL, str(hit), f"The skill contains {family.label}.")
     if not rule.require and not rule.when:
         labels = "; ".join(f.label for f in rule.forbid)
         return Verdict(
             check,
-            "pass",
+            Result.PASS,
             f"searched {_searched(documents)} for {labels}: not found",
             f"Not found in the skill: {labels}.",
         )
@@ -164,7 +164,7 @@ def _decide(check: Check, rule: Rule, signals: PromptSignals, documents: Documen
     if not missing:
         evidence = "; ".join(str(h) for _, h in present)
         labels = "; ".join(f.label for f, _ in present)
-        return Verdict(check, "pass", evidence, f"The skill covers {labels}.")
+        return Verdict(check, Result.PASS, evidence, f"The skill covers {labels}.")
     weak = [(f, h) for f in rule.weak if (h := _find(f, documents))]
     partial = present + weak
     not_found = "; ".join(f.label for f in missing)
@@ -173,10 +173,13 @@ def _decide(check: Check, rule: Rule, signals: PromptSignals, documents: Documen
         evidence += f" — not found: {not_found}"
         labels = "; ".join(f.label for f, _ in partial)
         return Verdict(
-            check, "unclear", evidence, f"Only partial guidance ({labels}); missing {not_found}."
+            check,
+            Result.UNCLEAR,
+            evidence,
+            f"Only partial guidance ({labels}); missing {not_found}.",
         )
     evidence = f"searched {_searched(documents)} for {not_found}: not found"
-    return Verdict(check, "fail", evidence, f"The skill gives no guidance on {not_found}.")
+    return Verdict(check, Result.FAIL, evidence, f"The skill gives no guidance on {not_found}.")
 
 
 def evaluate(
@@ -186,11 +189,11 @@ def evaluate(
     for check in checks:
         rule = RULES.get(check.id)
         if rule is None:
-            verdicts.append(Verdict(check, "unclear", "", NO_RULE_SUMMARY))
+            verdicts.append(Verdict(check, Result.UNCLEAR, "", NO_RULE_SUMMARY))
         elif check.id in dev_na:
-            verdicts.append(Verdict(check, "na", "", "not applicable in a dev domain"))
+            verdicts.append(Verdict(check, Result.NA, "", "not applicable in a dev domain"))
         elif reason := _irrelevant(rule, signals):
-            verdicts.append(Verdict(check, "na", "", reason))
+            verdicts.append(Verdict(check, Result.NA, "", reason))
         else:
             verdicts.append(_decide(check, rule, signals, documents))
     return verdicts
@@ -198,8 +201,8 @@ def evaluate(
 
 def risk_level(verdicts: list[Verdict]) -> str:
     """The highest severity among failed checks; LOW when nothing failed."""
-    ranks = [SEVERITY_RANK.get(v.check.severity, 0) for v in verdicts if v.result == "fail"]
-    return RISK_LEVELS[max(ranks, default=0)]
+    ranks = [Severity.rank_of(v.check.severity) for v in verdicts if v.result == Result.FAIL]
+    return RISK_LEVELS[max([0, *ranks])]
 
 
 def render(
@@ -207,7 +210,7 @@ def render(
 ) -> str:
     """The answer text: the four Markdown sections, then the JSON block."""
     risk = risk_level(verdicts)
-    counts = {r: sum(v.result == r for v in verdicts) for r in ("pass", "fail", "unclear", "na")}
+    counts = {r: sum(v.result == r for v in verdicts) for r in Result}
     lines = [
         "## Approach",
         "",
@@ -223,8 +226,8 @@ def render(
     else:
         lines.append("- No recurring, personal-data, login, geography or volume signals.")
     failed = sorted(
-        (v for v in verdicts if v.result == "fail"),
-        key=lambda v: -SEVERITY_RANK.get(v.check.severity, 0),
+        (v for v in verdicts if v.result == Result.FAIL),
+        key=lambda v: -Severity.rank_of(v.check.severity),
     )
     lines += ["", "## Risk Assessment", "", f"Risk level: **{risk}**.", ""]
     if failed:

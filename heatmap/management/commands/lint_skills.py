@@ -11,14 +11,15 @@ from django.core.management.base import CommandError, CommandParser
 from heatmap.management.commands._pipes import QuietBrokenPipe
 from skillcheck.catalog import CatalogError, load_catalog
 from skillcheck.linter import SkillLint, lint_catalog, lint_columns
+from skillcheck.vocabulary import Result
 
-MARKS = {"pass": "✓ ok", "fail": "✗ FAIL"}
+MARKS = {Result.PASS: "✓ ok", Result.FAIL: "✗ FAIL"}
 FAILED_HEADER = "failed checks"
 
 
 def _failed(lint: SkillLint, columns: tuple[str, ...]) -> int:
     """How many of the columns' checks the skill fails (a count of checks, not of findings)."""
-    return sum(lint.result(c) == "fail" for c in columns)
+    return sum(lint.result(c) == Result.FAIL for c in columns)
 
 
 class Command(QuietBrokenPipe):
@@ -84,9 +85,9 @@ class Command(QuietBrokenPipe):
         table.add_column(FAILED_HEADER, justify="right")
         for name, lint in lints.items():
             cells = [
-                f"[green]{MARKS['pass']}[/]"
-                if lint.result(c) == "pass"
-                else f"[red]{MARKS['fail']}[/]"
+                f"[green]{MARKS[Result.PASS]}[/]"
+                if lint.result(c) == Result.PASS
+                else f"[red]{MARKS[Result.FAIL]}[/]"
                 for c in columns
             ]
             table.add_row(name, *cells, str(_failed(lint, columns)))
