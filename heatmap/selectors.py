@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, QuerySet, Window
+from django.db.models import Count, F, Max, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
 from heatmap.models import (
@@ -485,11 +485,40 @@ def run_summary(run: Run) -> dict[str, Any]:
         "input_tokens": run.input_tokens,
         "output_tokens": run.output_tokens,
         "cost_usd": round(run.cost_usd, 6),
+        "batch": run.batch,
+        **run_cache_totals(run),
         "elapsed_s": round(elapsed, 1),
         "eta_s": round(eta, 1) if eta is not None else None,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error,
+    }
+
+
+def run_cache_totals(run: Run) -> dict[str, Any]:
+    """Prompt caching in a run: tokens written and read, the hit rate (share of input tokens
+    read from the cache) and what it saved against sending them uncached, priced per model."""
+    from skillcheck.auditors.pricing import cache_savings_usd
+
+    saved = 0.0
+    if run.cache_write_tokens or run.cache_read_tokens:
+        rows = (
+            run.tasks.values("model", "batch")
+            .annotate(write=Sum("cache_write_tokens"), read=Sum("cache_read_tokens"))
+            .order_by()
+        )
+        model_ids = dict(settings.SKILLCHECK_MODELS)
+        for row in rows:
+            model_id = model_ids.get(row["model"], row["model"])
+            saved += cache_savings_usd(
+                model_id, row["write"] or 0, row["read"] or 0, batch=row["batch"]
+            )
+    hit_rate = run.cache_read_tokens / run.input_tokens if run.input_tokens else None
+    return {
+        "cache_write_tokens": run.cache_write_tokens,
+        "cache_read_tokens": run.cache_read_tokens,
+        "cache_hit_rate": round(hit_rate, 4) if hit_rate is not None else None,
+        "cache_saved_usd": round(saved, 6),
     }
 
 

@@ -207,6 +207,11 @@ SKILLCHECK_MODELS = {
 }
 SKILLCHECK_CALL_TIMEOUT_S = float(os.environ.get("SKILLCHECK_CALL_TIMEOUT_S", "300"))
 SKILLCHECK_MAX_RETRIES = int(os.environ.get("SKILLCHECK_MAX_RETRIES", "3"))
+# API requests carry prompt-cache breakpoints (system prompt, skill documents); 0 turns it off.
+SKILLCHECK_PROMPT_CACHING = os.environ.get("SKILLCHECK_PROMPT_CACHING", "1") not in ("0", "")
+# Batch mode (Message Batches API): tasks per submitted batch, and seconds between polls.
+SKILLCHECK_BATCH_SIZE = int(os.environ.get("SKILLCHECK_BATCH_SIZE", "1000"))
+SKILLCHECK_BATCH_POLL_S = float(os.environ.get("SKILLCHECK_BATCH_POLL_S", "30"))
 # A running run whose heartbeat is older than this is shown as interrupted.
 SKILLCHECK_HEARTBEAT_STALE_S = float(os.environ.get("SKILLCHECK_HEARTBEAT_STALE_S", "30"))
 # Tasks at once when a run request does not say (the run controls, the API, run_scored).

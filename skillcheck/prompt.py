@@ -107,12 +107,23 @@ def build_user_prompt(scenario: Scenario, skill: Skill, boundary: str | None = N
     ``boundary`` defaults to a fresh random marker absent from every wrapped text; one given
     by the caller is checked the same way and replaced if a text contains it.
     """
-    documents = [
-        (path.relative_to(skill.root).as_posix(), text) for path, text in skill.documents()
-    ]
+    documents = skill_documents(skill)
     texts = [scenario.prompt, *(text for _, text in documents)]
     if boundary is None or any(boundary in text for text in texts):
         boundary = new_boundary(texts)
+    return "\n".join(
+        [build_skill_block(skill, boundary, documents), build_scenario_block(scenario, boundary)]
+    )
+
+
+def skill_documents(skill: Skill) -> list[tuple[str, str]]:
+    """(path relative to the skill, text) of each document; raises ``CatalogError``."""
+    return [(path.relative_to(skill.root).as_posix(), text) for path, text in skill.documents()]
+
+
+def build_skill_block(skill: Skill, boundary: str, documents: list[tuple[str, str]]) -> str:
+    """The first part of the user prompt: the same for every scenario of the skill (given the
+    same boundary), so it can be cached."""
     parts = [
         f"# Skill: {skill.name}",
         "",
@@ -122,7 +133,12 @@ def build_user_prompt(scenario: Scenario, skill: Skill, boundary: str | None = N
     ]
     for rel, text in documents:
         parts += [f"## File: {rel}", "", wrap(boundary, f"file={json.dumps(rel)}", text), ""]
-    parts += [
+    return "\n".join(parts)
+
+
+def build_scenario_block(scenario: Scenario, boundary: str) -> str:
+    """The last part of the user prompt: the scenario, wrapped in the skill block's boundary."""
+    parts = [
         "# User prompt",
         "",
         "The realistic request the agent receives, wrapped the same way:",

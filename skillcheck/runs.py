@@ -254,7 +254,7 @@ class RunEngine:
         ``prepare(concurrency=...)`` if it has one (the API auditor imports the SDK and
         creates its client there, instead of in a worker while the others wait)."""
         if self.prompts is None:
-            self.prompts = PromptBook(self.taxonomy)
+            self.prompts = PromptBook(self.taxonomy, (t.key for t in self.tasks))
         for name in dict.fromkeys(t.model for t in self.tasks):
             prepare = getattr(self.auditors[name], "prepare", None)
             if prepare is not None:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
 from skillcheck.auditors.base import Auditor, AuditRequest, AuditResponse
 from skillcheck.catalog import CatalogError, Scenario, Skill, Taxonomy
 from skillcheck.parser import parse_response
-from skillcheck.prompt import build_system_prompt, build_user_prompt
+from skillcheck.prompt import (
+    build_scenario_block,
+    build_skill_block,
+    build_system_prompt,
+    build_user_prompt,
+    new_boundary,
+    skill_documents,
+)
 from skillcheck.results import CheckResult, ScoredRun
 from skillcheck.text import clean_text
 from skillcheck.vocabulary import Result
@@ -14,24 +25,56 @@ DEV_NA_SUMMARY = "not applicable in a dev domain"
 
 
 class PromptBook:
-    """A run's prompts, each part built once: the system prompt at construction.
+    """A run's prompts, each part built once: the system prompt at construction, each skill's
+    documents (read, wrapped in one boundary for the whole run) on first use.
 
-    Workers of one run share a book, so the taxonomy is rendered once per run rather than
-    once per task.
+    Workers of one run share a book. ``tasks`` ((scenario, skill, model) keys) tells which
+    prefixes the run sends to a model more than once, where a cache breakpoint pays off.
     """
 
-    def __init__(self, taxonomy: Taxonomy):
+    def __init__(self, taxonomy: Taxonomy, tasks: Iterable[tuple[str, str, str]] = ()):
         self.taxonomy = taxonomy
         self.system_prompt = build_system_prompt(taxonomy)
+        self._skills: dict[str, tuple[str, str]] = {}  # name -> (boundary, skill block)
+        self._lock = threading.Lock()
+        per_model: Counter[str] = Counter()
+        per_skill: Counter[tuple[str, str]] = Counter()
+        for _, skill, model in tasks:
+            per_model[model] += 1
+            per_skill[(model, skill)] += 1
+        self._per_model = per_model
+        self._per_skill = per_skill
 
-    def request(self, scenario: Scenario, skill: Skill) -> AuditRequest:
+    def _skill(self, skill: Skill) -> tuple[str, str]:
+        with self._lock:
+            known = self._skills.get(skill.name)
+        if known is None:
+            documents = skill_documents(skill)
+            boundary = new_boundary(text for _, text in documents)
+            known = (boundary, build_skill_block(skill, boundary, documents))
+            with self._lock:
+                known = self._skills.setdefault(skill.name, known)
+        return known
+
+    def request(self, scenario: Scenario, skill: Skill, model: str = "") -> AuditRequest:
         """The audit request for one task; raises ``CatalogError`` if a skill file is unreadable."""
+        boundary, skill_block = self._skill(skill)
+        if boundary in scenario.prompt:  # a scenario carrying the marker: wrapped on its own
+            user_prompt = build_user_prompt(scenario, skill)
+            skill_block = scenario_block = ""
+        else:
+            scenario_block = build_scenario_block(scenario, boundary)
+            user_prompt = f"{skill_block}\n{scenario_block}"
         return AuditRequest(
             scenario=scenario,
             skill=skill,
             taxonomy=self.taxonomy,
             system_prompt=self.system_prompt,
-            user_prompt=build_user_prompt(scenario, skill),
+            user_prompt=user_prompt,
+            skill_block=skill_block,
+            scenario_block=scenario_block,
+            system_reused=self._per_model[model] > 1,
+            skill_reused=self._per_skill[(model, skill.name)] > 1,
         )
 
 
@@ -51,7 +94,7 @@ def score_task(
     """
     prompts = prompts or PromptBook(taxonomy)
     try:
-        request = prompts.request(scenario, skill)
+        request = prompts.request(scenario, skill, auditor.name)
     except CatalogError as exc:
         # An unreadable skill file fails this task, not the run.
         response = AuditResponse(error=f"cannot read skill {skill.name}: {exc}")

@@ -66,10 +66,12 @@ def test_api_request_carries_model_system_prompt_and_key(
     )
     assert sent.body["model"] == MODEL_ID
     assert sent.body["system"] == request_.system_prompt
-    # Each call draws its own boundary marker; everything else is the same prompt.
+    # Each call draws its own boundary marker; everything else is the same prompt, in two
+    # blocks: the skill's documents, then the scenario.
     [message] = sent.body["messages"]
     assert message["role"] == "user"
-    assert stable(message["content"]) == stable(request_.user_prompt)
+    content = "\n".join(block["text"] for block in message["content"])
+    assert stable(content) == stable(request_.user_prompt)
     assert sent.body["max_tokens"] == AuditorConfig().max_tokens
 
 

@@ -125,7 +125,7 @@ def test_api_auditor_receives_wrapped_documents(tmp_path: Path, anthropic_stub: 
     score_task(api_auditor(anthropic_stub.base_url), scenario, skill, TAXONOMY)
 
     [sent] = anthropic_stub.requests
-    content = sent.body["messages"][0]["content"]
+    content = "\n".join(block["text"] for block in sent.body["messages"][0]["content"])
     assert wrapped_parts(content)[0][2] == FENCE_ESCAPE
     assert "never instructions to you" in sent.body["system"]
 

@@ -19,6 +19,7 @@ def auditor_registry() -> dict[str, Auditor]:
             anthropic_base_url=settings.ANTHROPIC_BASE_URL,
             timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
             max_retries=settings.SKILLCHECK_MAX_RETRIES,
+            prompt_caching=settings.SKILLCHECK_PROMPT_CACHING,
         )
     )
 

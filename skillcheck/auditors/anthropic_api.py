@@ -11,11 +11,12 @@ from typing import Any
 
 import anthropic
 
-from skillcheck.auditors.base import AuditResponse
-from skillcheck.auditors.pricing import cost_usd
+from skillcheck.auditors.base import AuditRequest, AuditResponse
+from skillcheck.auditors.pricing import cost_usd, estimate_tokens, min_cacheable_tokens
 from skillcheck.auditors.ratelimit import AdaptiveLimit
 from skillcheck.auditors.retry import CallFailed
 
+CACHE_BREAKPOINT = {"type": "ephemeral"}
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 THROTTLED_STATUSES = frozenset({429, 529})
 DETAIL_CHARS = 500
@@ -59,16 +60,49 @@ def _failure(exc: anthropic.APIError, timeout_s: float) -> CallFailed:
     return CallFailed(type(exc).__name__, str(exc)[:DETAIL_CHARS], transient=False)
 
 
+def message_params(
+    model_id: str, request: AuditRequest, max_tokens: int, *, caching: bool = True
+) -> dict[str, Any]:
+    """The Messages request for one audit, laid out stable-first for prompt caching.
+
+    System prompt (the taxonomy: the same for every task), then the skill's documents (the
+    same for every scenario of the skill), then the scenario last. A cache breakpoint goes
+    after the system prompt and after the skill's documents where the run sends that prefix
+    to this model again and it reaches the model's minimum cacheable length; elsewhere it
+    could only cost the cache-write premium.
+    """
+    minimum = min_cacheable_tokens(model_id)
+    system: str | list[dict[str, Any]] = request.system_prompt
+    if caching and request.system_reused and estimate_tokens(request.system_prompt) >= minimum:
+        system = [
+            {"type": "text", "text": request.system_prompt, "cache_control": CACHE_BREAKPOINT}
+        ]
+    content: str | list[dict[str, Any]] = request.user_prompt
+    if request.skill_block and request.scenario_block:
+        skill: dict[str, Any] = {"type": "text", "text": request.skill_block}
+        if (
+            caching
+            and request.skill_reused
+            and estimate_tokens(request.system_prompt, request.skill_block) >= minimum
+        ):
+            skill["cache_control"] = CACHE_BREAKPOINT
+        content = [skill, {"type": "text", "text": request.scenario_block}]
+    return {
+        "model": model_id,
+        "system": system,
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": max_tokens,
+    }
+
+
 def call_api(
     client: anthropic.Anthropic,
-    model_id: str,
-    system_prompt: str,
-    user_prompt: str,
-    max_tokens: int,
+    params: dict[str, Any],
     timeout_s: float,
     limit: AdaptiveLimit | None = None,
 ) -> AuditResponse:
-    """Send one Messages request; return text, tokens and priced cost, or raise ``CallFailed``.
+    """Send one Messages request (``message_params``); return text, tokens and priced cost,
+    or raise ``CallFailed``.
 
     With ``limit``, the call waits for a slot first and reports how the server answered
     (429/529, ``retry-after``, ``anthropic-ratelimit-*`` headers), so the account's calls
@@ -77,12 +111,7 @@ def call_api(
     if limit is not None:
         limit.acquire()
     try:
-        raw = client.messages.with_raw_response.create(
-            model=model_id,
-            system=system_prompt,
-            messages=[{"role": "user", "content": user_prompt}],
-            max_tokens=max_tokens,
-        )
+        raw = client.messages.with_raw_response.create(**params)
         message = raw.parse()
     except anthropic.APIError as exc:
         failure = _failure(exc, timeout_s)
@@ -101,7 +130,7 @@ def call_api(
         raise
     if limit is not None:
         limit.release(headers=raw.headers)
-    return read_message(message, model_id)
+    return read_message(message, params["model"])
 
 
 def read_message(message: Any, model_id: str, *, batch: bool = False) -> AuditResponse:

@@ -21,6 +21,14 @@ class AuditRequest:
     taxonomy: Taxonomy
     system_prompt: str
     user_prompt: str
+    # The user prompt in two parts, stable first (the skill's documents, the same for every
+    # scenario of the skill), for prompt caching; empty when it is not split.
+    skill_block: str = ""
+    scenario_block: str = ""
+    # Whether the run sends the same system prompt / skill block to this model again, so a
+    # cache breakpoint there can pay off.
+    system_reused: bool = False
+    skill_reused: bool = False
 
 
 @dataclass

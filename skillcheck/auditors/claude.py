@@ -84,6 +84,14 @@ class ClaudeAuditor:
             self.account.client()
             self.account.limit.configure(concurrency)
 
+    def message_params(self, request: AuditRequest) -> dict:
+        """The API request for ``request`` (also what a batch carries for it)."""
+        from skillcheck.auditors.anthropic_api import message_params
+
+        return message_params(
+            self.model_id, request, self.config.max_tokens, caching=self.config.prompt_caching
+        )
+
     def audit(self, request: AuditRequest) -> AuditResponse:
         started = time.monotonic()
         availability = self.availability()
@@ -96,17 +104,10 @@ class ClaudeAuditor:
             from skillcheck.auditors.anthropic_api import call_api
 
             client = self.account.client()
+            params = self.message_params(request)
 
             def call() -> AuditResponse:
-                return call_api(
-                    client,
-                    self.model_id,
-                    request.system_prompt,
-                    request.user_prompt,
-                    self.config.max_tokens,
-                    timeout_s,
-                    self.account.limit,
-                )
+                return call_api(client, params, timeout_s, self.account.limit)
         else:
             binary = resolve_binary(self.config.claude_bin) or self.config.claude_bin
 

@@ -79,3 +79,26 @@ def cache_savings_usd(
     saved = cache_read_tokens * (price.input_per_mtok - price.cache_read_per_mtok)
     saved -= cache_write_tokens * (price.cache_write_per_mtok - price.input_per_mtok)
     return saved / 1_000_000 * (BATCH_DISCOUNT if batch else 1.0)
+
+
+# The API's minimum cacheable prefix per model family, in tokens (longest prefix wins): a
+# shorter prefix is never cached, so a breakpoint there cannot pay off.
+MIN_CACHEABLE_TOKENS: dict[str, int] = {
+    "claude-opus-4-5": 4096,
+    "claude-opus-4-6": 4096,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-3-haiku": 2048,
+    "claude-": 1024,
+}
+CHARS_PER_TOKEN = 4  # a conservative estimate: real text runs nearer 3.5 characters a token
+
+
+def min_cacheable_tokens(model_id: str) -> int:
+    model_id = model_id.strip().lower()
+    matches = [prefix for prefix in MIN_CACHEABLE_TOKENS if model_id.startswith(prefix)]
+    return MIN_CACHEABLE_TOKENS[max(matches, key=len)] if matches else 1024
+
+
+def estimate_tokens(*texts: str) -> int:
+    return sum(len(text) for text in texts) // CHARS_PER_TOKEN

@@ -1,8 +1,9 @@
 """How many API calls may be in flight at once, adapted to what the account answers.
 
-A run starts at its configured concurrency. A 429 (rate limited) or 529 (overloaded) lowers
-the limit to the calls still in flight once the rejected one has left (what the server
-evidently accepts; a 529 also halves it), and growth waits a quiet spell. Each success then
+A run starts at its configured concurrency. A 429 (rate limited) lowers the limit to the
+calls still in flight once the rejected one has left (what the server evidently accepts),
+at most halving it at once; a 529 (overloaded) halves it. Growth waits a quiet spell (the
+``retry-after``, at least a second). Each success then
 adds ``1 / limit`` (one more slot per round of successes) up to the configured ceiling.
 ``anthropic-ratelimit-*`` headers that say a budget is spent pause every new call until
 that budget's reset time. The call that was rejected waits its ``retry-after`` and tries
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 RATELIMIT_BUDGETS = ("requests", "tokens", "input-tokens", "output-tokens")
-QUIET_AFTER_LIMIT_S = 5.0  # no growth for this long after a 429/529
+QUIET_AFTER_LIMIT_S = 1.0  # no growth for this long (or the retry-after) after a 429/529
 MAX_PAUSE_S = 60.0
 
 
@@ -103,8 +104,11 @@ class AdaptiveLimit:
             now = self._clock()
             if throttled:
                 self.throttled += 1
-                accepted = max(self.in_flight, 1)
-                self.limit = max(1.0, min(self.limit, accepted) * (0.5 if overloaded else 1.0))
+                # A 429: the calls still out once the rejected one has left are what the
+                # server evidently accepts; never more than halve at once, since calls that
+                # wait out a retry-after are not counted there. A 529: halve.
+                accepted = self.limit * 0.5 if overloaded else max(self.in_flight, self.limit * 0.5)
+                self.limit = max(1.0, min(self.limit, accepted))
                 self.lowest = min(self.lowest, self.limit)
                 self.quiet_until = now + max(retry_after_s or 0.0, QUIET_AFTER_LIMIT_S)
             elif now >= self.quiet_until and self.limit < self.ceiling:

@@ -18,6 +18,7 @@ class AuditorConfig:
     backoff_base_s: float = 1.0  # full-jitter backoff: uniform(0, min(cap, base * 2**n))
     backoff_cap_s: float = 30.0
     max_tokens: int = 8192  # answer budget for API calls
+    prompt_caching: bool = True  # cache breakpoints on the system prompt and skill documents
 
 
 def build_registry(config: AuditorConfig) -> dict[str, Auditor]:

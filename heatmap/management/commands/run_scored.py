@@ -374,6 +374,7 @@ class Command(QuietBrokenPipe):
 
     def finish(self, run: Run) -> None:
         summary = selectors.run_result_tables(run=run)
+        caching = selectors.run_cache_totals(run)
         resume = f"python manage.py run_scored --resume {run.run_id}"
         if self.as_json:
             data = {
@@ -387,6 +388,8 @@ class Command(QuietBrokenPipe):
                 "output_tokens": run.output_tokens,
                 "cost_usd": round(run.cost_usd, 6),
                 "cached": run.cached,
+                "batch": run.batch,
+                **caching,
                 "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
                 "skills": [s.as_dict() for s in summary["skills"]],
                 "models": [s.as_dict() for s in summary["models"]],
@@ -401,7 +404,13 @@ class Command(QuietBrokenPipe):
                 f"{run.failed} failed, {run.cached} from the cache; "
                 f"tokens {run.input_tokens:,} in / "
                 f"{run.output_tokens:,} out; cost ${run.cost_usd:.4f}"
+                + (" at the batch price" if run.batch else "")
             )
+            if caching["cache_hit_rate"] is not None and run.cache_read_tokens:
+                self._say(
+                    f"Prompt cache: {caching['cache_hit_rate']:.0%} of input tokens read from "
+                    f"the cache; saved ${caching['cache_saved_usd']:.4f} by caching"
+                )
             self._say(f"Report: {run.report_path}")
         if run.status == Run.Status.CANCELLED:
             self._say(f"Cancelled. To finish it: {resume}")
