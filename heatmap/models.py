@@ -20,11 +20,17 @@ from skillcheck.vocabulary import Result
 class Run(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
+        # Handed to a process that has no free execution slot yet; it keeps the heartbeat
+        # fresh while the run waits, so a queued run is never taken for an interrupted one.
+        QUEUED = "queued"
         RUNNING = "running"
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
         INTERRUPTED = "interrupted"
+
+    # Not finished and, while its heartbeat is fresh, owned by some process.
+    UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RUNNING)
 
     run_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -81,9 +87,10 @@ class Run(models.Model):
         """An unfinished run that nothing has touched for a while is interrupted.
 
         Running: its worker stopped beating (killed). Pending: no worker picked it up (the
-        process that should have started it died, or no ``runworker`` is running).
+        process that should have started it died, or no ``runworker`` is running). Queued:
+        the process holding it for a free slot is gone.
         """
-        if self.status not in (self.Status.PENDING, self.Status.RUNNING):
+        if self.status not in self.UNFINISHED:
             return False
         age = timezone.now() - self.last_sign_of_life
         return age > timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
@@ -94,7 +101,7 @@ class Run(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING) and not self.is_stale
+        return self.status in self.UNFINISHED and not self.is_stale
 
     @property
     def duration(self) -> timedelta | None:

@@ -444,8 +444,8 @@ def heatmap_cell_detail(
 
 
 def run_active() -> Run | None:
-    """The newest pending or running run whose worker is alive, if any. One query."""
-    for run in Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING])[:5]:
+    """The newest unfinished run whose worker is alive, if any. One query."""
+    for run in Run.objects.filter(status__in=Run.UNFINISHED)[:5]:
         if run.is_active:
             return run
     return None

@@ -6,36 +6,73 @@ channel ``run-worker`` and ``manage.py runworker run-worker`` executes it
 (``RunWorkerConsumer``). The in-memory layer cannot cross processes, so there the web process
 runs the same ``run_work`` itself, on its own event loop: one process, nothing else to start.
 Everything a second process needs to know (status, counters, cancel) is in the database.
+
+A process executes at most ``SKILLCHECK_MAX_RUNS_PER_PROCESS`` runs at once; a run handed to
+it beyond that is ``queued`` (its heartbeat kept fresh) until a slot frees. Under daphne,
+``install_shutdown_hook`` makes SIGTERM and SIGINT stop this process's runs before it exits
+(``shutdown``): no new task starts, tasks in flight get a short grace, and every run the
+process held ends ``cancelled``, resumable at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
 RUN_WORKER_CHANNEL = "run-worker"
 SEND_TIMEOUT_S = 10.0
+SHUTDOWN_SEND_TIMEOUT_S = 1.0
 MAX_RUNS_AT_ONCE = 16
-
-# Runs block a thread for their whole length. They get threads of their own, not the event
-# loop's default executor, which Channels' database_sync_to_async also uses: a few long runs
-# there would starve the WebSocket consumers' database reads and freeze live progress.
-_run_threads = ThreadPoolExecutor(max_workers=MAX_RUNS_AT_ONCE, thread_name_prefix="run")
+SHUTDOWN_REASON = "the server shut down; resume the run to finish it"
 
 # The web server's event loop, recorded by the ASGI application on its first call; in-process
 # runs are scheduled on it so their events reach WebSocket consumers on the same loop.
 _web_loop: asyncio.AbstractEventLoop | None = None
 # Strong references to in-process run tasks, so they are not garbage-collected mid-run.
 _background: set[Any] = set()
+
+
+@dataclass
+class _Held:
+    """A run this process holds: waiting for a slot or executing, and how to stop it."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    abort: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _Runs:
+    """This process's execution slots, the runs it holds, and whether it is stopping."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: dict[str, _Held] = {}
+        self.stopping = threading.Event()
+        self._slots: threading.BoundedSemaphore | None = None
+
+    @property
+    def slots(self) -> threading.BoundedSemaphore:
+        with self.lock:
+            if self._slots is None:
+                size = getattr(settings, "SKILLCHECK_MAX_RUNS_PER_PROCESS", MAX_RUNS_AT_ONCE)
+                self._slots = threading.BoundedSemaphore(int(size))
+            return self._slots
+
+
+_runs = _Runs()
 
 
 def run_group(run_id: str) -> str:
@@ -47,24 +84,67 @@ def bind_web_loop(loop: asyncio.AbstractEventLoop) -> None:
     _web_loop = loop
 
 
+def _take_slot(run_id: str) -> bool:
+    """Wait for a free execution slot, the run ``queued`` meanwhile; False if it must not run.
+
+    It must not when the process is stopping (the run is marked cancelled) or the run was
+    cancelled while it waited.
+    """
+    from heatmap.services import runs
+
+    slots = _runs.slots
+    if not _runs.stopping.is_set() and slots.acquire(blocking=False):
+        return True
+    runs.run_queue(run_id=run_id)
+    while not _runs.stopping.is_set():
+        if slots.acquire(timeout=runs.heartbeat_interval_s()):
+            if not _runs.stopping.is_set():
+                return True
+            slots.release()
+            break
+        if not _runs.stopping.is_set() and not runs.run_queued_beat(run_id=run_id):
+            return False  # cancelled while it waited
+    runs.run_stop_unfinished(run_ids=[run_id], reason=SHUTDOWN_REASON)
+    return False
+
+
 def _execute_blocking(run_id: str, listener: Any) -> None:
-    from heatmap import selectors
+    from heatmap.models import Run
     from heatmap.services import runs
 
     close_old_connections()
+    held = _Held()
+    with _runs.lock:
+        _runs.held[run_id] = held
     try:
-        run = selectors.run_get(run_id=run_id)
-        if run is None:
-            raise LookupError(f"no run {run_id!r}")
-        runs.run_execute(run=run, listeners=(listener,))
+        if not _take_slot(run_id):
+            return
+        try:
+            run = Run.objects.get(run_id=run_id)
+            if run.status in (Run.Status.PENDING, Run.Status.QUEUED):  # not cancelled meanwhile
+                runs.run_execute(
+                    run=run, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
+                )
+        finally:
+            _runs.slots.release()
     except Exception:
         logger.exception("run %s: execution failed", run_id)
     finally:
+        with _runs.lock:
+            if _runs.held.get(run_id) is held:
+                del _runs.held[run_id]
+        held.done.set()
         close_old_connections()
 
 
 async def run_work(run_id: str) -> None:
-    """Execute one run in a worker thread; send every engine event to the run's group."""
+    """Execute one run in a thread of its own; send every engine event to the run's group.
+
+    Runs block a thread for their whole length, so they do not use the event loop's default
+    executor, which Channels' database_sync_to_async also uses: a few long runs there would
+    starve the WebSocket consumers' database reads and freeze live progress. The thread is a
+    daemon: a process that stops has marked its runs (``shutdown``) and need not wait for it.
+    """
     loop = asyncio.get_running_loop()
     layer = get_channel_layer()
     group = run_group(run_id)
@@ -74,12 +154,83 @@ async def run_work(run_id: str) -> None:
         # their order and a slow layer slows the engine instead of piling up messages.
         message = {"type": "run.event", "event": event}
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        timeout = SHUTDOWN_SEND_TIMEOUT_S if _runs.stopping.is_set() else SEND_TIMEOUT_S
         try:
-            future.result(timeout=SEND_TIMEOUT_S)
+            future.result(timeout=timeout)
         except Exception:
             logger.warning("run %s: could not broadcast %s", run_id, event.get("type"))
 
-    await loop.run_in_executor(_run_threads, _execute_blocking, run_id, listener)
+    finished = loop.create_future()
+
+    def execute() -> None:
+        try:
+            _execute_blocking(run_id, listener)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, finished)
+
+    threading.Thread(target=execute, name=f"run-{run_id}", daemon=True).start()
+    await finished
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[str]:
+    """Stop every run this process holds and mark it ``cancelled``; the ids of those runs.
+
+    No run starts from now on. Queued runs are cancelled at once; executing runs stop
+    launching tasks, their tasks in flight get ``grace_s`` (``SKILLCHECK_SHUTDOWN_GRACE_S``)
+    to finish and are then abandoned (resume redoes them), and the engine records the run as
+    cancelled. A run still not stopped ``timeout_s`` later is marked cancelled here.
+    """
+    from heatmap.services import runs
+
+    if grace_s is None:
+        grace_s = float(getattr(settings, "SKILLCHECK_SHUTDOWN_GRACE_S", 3.0))
+    _runs.stopping.set()
+    with _runs.lock:
+        held = dict(_runs.held)
+    if not held:
+        return []
+    logger.warning("shutting down: stopping %d run(s): %s", len(held), ", ".join(held))
+    for entry in held.values():
+        entry.cancel.set()
+    _wait_all(held.values(), grace_s)
+    for entry in held.values():
+        entry.abort.set()
+    _wait_all(held.values(), timeout_s)
+    late = [run_id for run_id, entry in held.items() if not entry.done.is_set()]
+    try:
+        if late:
+            logger.warning("shutting down: run(s) did not stop in time: %s", ", ".join(late))
+            runs.run_stop_unfinished(run_ids=late, reason=SHUTDOWN_REASON)
+    finally:
+        close_old_connections()
+    return list(held)
+
+
+def _wait_all(entries: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for entry in list(entries):
+        entry.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+def install_shutdown_hook() -> bool:
+    """Under daphne, run ``shutdown`` before the server stops (SIGTERM, SIGINT); True if so.
+
+    Daphne stops its Twisted reactor on those signals; a "before shutdown" trigger that
+    returns a Deferred makes the reactor wait for it, so the runs are marked before the
+    process exits. Elsewhere (tests, runworker, other servers) this does nothing.
+    """
+    if "daphne.server" not in sys.modules:
+        return False
+    from twisted.internet import reactor, threads
+
+    reactor.addSystemEventTrigger("before", "shutdown", threads.deferToThread, shutdown)
+    return True
 
 
 def _keep(task: Any) -> None:

@@ -31,6 +31,10 @@ router = ProtocolTypeRouter(
 )
 
 
+# Under daphne, SIGTERM and SIGINT stop this process's runs (marked cancelled) before it exits.
+worker.install_shutdown_hook()
+
+
 async def application(scope, receive, send):
     """The router, after noting the server's event loop: in-process runs are scheduled on it."""
     worker.bind_web_loop(asyncio.get_running_loop())

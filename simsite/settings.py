@@ -221,6 +221,10 @@ SKILLCHECK_DEFAULT_CONCURRENCY = int(os.environ.get("SKILLCHECK_DEFAULT_CONCURRE
 SKILLCHECK_TASK_TIMEOUT_S = float(os.environ.get("SKILLCHECK_TASK_TIMEOUT_S") or 0) or None
 # After a cancel, tasks in flight get this long to finish before they are abandoned.
 SKILLCHECK_CANCEL_GRACE_S = float(os.environ.get("SKILLCHECK_CANCEL_GRACE_S", "10"))
+# Runs one process (daphne, or a runworker) executes at once; more wait as "queued".
+SKILLCHECK_MAX_RUNS_PER_PROCESS = int(os.environ.get("SKILLCHECK_MAX_RUNS_PER_PROCESS", "16"))
+# On SIGTERM/SIGINT, tasks in flight get this long to finish before the runs stop.
+SKILLCHECK_SHUTDOWN_GRACE_S = float(os.environ.get("SKILLCHECK_SHUTDOWN_GRACE_S", "3"))
 # How often the pages poll while a run is active (browser tests shorten it).
 HEATMAP_POLL_S = int(os.environ.get("HEATMAP_POLL_S", "5"))
 # The web asks for a confirmation before starting a run estimated above this many US dollars.

@@ -87,6 +87,11 @@ def task_timeout_s() -> float:
     return settings.SKILLCHECK_CALL_TIMEOUT_S * calls + 60.0 * calls
 
 
+def heartbeat_interval_s() -> float:
+    """How often a live run (running or queued) beats: often enough never to look stale."""
+    return min(HEARTBEAT_S, settings.SKILLCHECK_HEARTBEAT_STALE_S / 3)
+
+
 def new_run_id() -> str:
     return f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
@@ -377,7 +382,7 @@ class _Execution:
     def on_tick(self) -> None:
         """Beat while long tasks are in flight, so the run does not look interrupted."""
         now = time.monotonic()
-        if now - self._last_heartbeat >= HEARTBEAT_S:
+        if now - self._last_heartbeat >= heartbeat_interval_s():
             self._last_heartbeat = now
             Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
         if self.snapshot.due():
@@ -519,19 +524,47 @@ def run_execute(
 def run_cancel(*, run: Run) -> None:
     """Ask the process running ``run`` to stop (it polls about once a second).
 
-    A run that nobody is executing (pending, or killed) is marked cancelled at once.
+    A run that nobody is executing (queued for a slot, or killed) is marked cancelled at
+    once; a queued one is then skipped when its slot comes.
     """
     Run.objects.filter(pk=run.pk).update(cancel_requested=True)
     run.refresh_from_db()
-    if run.status == Run.Status.INTERRUPTED or run.is_stale:
+    if run.status in (Run.Status.INTERRUPTED, Run.Status.QUEUED) or run.is_stale:
         Run.objects.filter(pk=run.pk).update(status=Run.Status.CANCELLED)
         run.refresh_from_db()
+
+
+def run_queue(*, run_id: str) -> None:
+    """A run handed to this process waits for a free execution slot: ``queued``."""
+    Run.objects.filter(run_id=run_id, status=Run.Status.PENDING).update(
+        status=Run.Status.QUEUED, heartbeat_at=timezone.now()
+    )
+
+
+def run_queued_beat(*, run_id: str) -> bool:
+    """Keep a queued run fresh while it waits; False once it is no longer queued (cancelled)."""
+    return bool(
+        Run.objects.filter(run_id=run_id, status=Run.Status.QUEUED).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+def run_stop_unfinished(*, run_ids: Iterable[str], reason: str) -> int:
+    """Mark runs this process was holding, but can no longer finish, ``cancelled`` at once.
+
+    For a process shutting down: its queued runs, and any run whose engine did not stop in
+    time. They can be resumed straight away (no heartbeat to wait for).
+    """
+    return Run.objects.filter(run_id__in=list(run_ids), status__in=Run.UNFINISHED).update(
+        status=Run.Status.CANCELLED, error=reason, finished_at=timezone.now()
+    )
 
 
 def run_mark_stale_interrupted() -> int:
     """Unfinished runs that nothing touched for a while become ``interrupted`` (``is_stale``)."""
     cutoff = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
-    stale = Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]).alias(
+    stale = Run.objects.filter(status__in=Run.UNFINISHED).alias(
         last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
     )
     return stale.filter(last_sign_of_life__lt=cutoff).update(status=Run.Status.INTERRUPTED)
@@ -574,6 +607,8 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
         )
     if run.status == Run.Status.PENDING:
         raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
+    if run.status == Run.Status.QUEUED:
+        raise RunRequestError(f"run {run_id} is queued: it starts when an execution slot frees")
     catalog = load_default_catalog(run.catalog_path)
     _check_models(run.models, auditor_services.auditors_or_registry(auditors))
     warnings = _fingerprint_warnings(run, catalog)

@@ -42,7 +42,7 @@ function checkProgress(element) {
   const body = element && element.id === "progress-body" ? element : element && element.querySelector && element.querySelector("#progress-body");
   if (!body) return;
   const status = body.dataset.status;
-  if (status && status !== "pending" && status !== "running") runEnded();
+  if (status && !["pending", "queued", "running"].includes(status)) runEnded();
 }
 
 document.addEventListener("htmx:load", (event) => checkProgress(event.detail.elt));

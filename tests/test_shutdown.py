@@ -1,0 +1,140 @@
+"""Clean shutdown of the web process, with a real daphne and the fake ``claude``.
+
+SIGTERM or SIGINT to daphne during a run: no new task starts, the run is marked cancelled
+within a few seconds, the process exits, and the run can be resumed at once (no heartbeat to
+wait for). Before, daphne stopped listening but lived on for minutes while the run crawled on
+with a fresh heartbeat, so a restarted server refused to resume it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import FAKE_CLAUDE
+from tests.test_scale_out import PROJECT_DIR, Processes, _free_port
+
+DOMAIN = "price-tracking"
+TASK_DELAY_S = "1.5"
+EXIT_WITHIN_S = 10.0
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _run_row(db: Path, run_id: str) -> dict[str, Any]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM heatmap_run WHERE run_id = ?", (run_id,)).fetchone()
+        tasks = conn.execute(
+            "SELECT COUNT(*) FROM heatmap_taskresult t JOIN heatmap_run r ON t.run_id = r.id "
+            "WHERE r.run_id = ?",
+            (run_id,),
+        ).fetchone()[0]
+    return {**dict(row), "task_rows": tasks}
+
+
+@pytest.fixture
+def web(tmp_path: Path):
+    """A migrated SQLite file and daphne serving the app with slow fake-claude answers."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FAKE_CLAUDE_", "REDIS"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
+        "SKILLCHECK_CLAUDE_BIN": str(FAKE_CLAUDE),
+        "FAKE_CLAUDE_DELAY_S": TASK_DELAY_S,
+        "FAKE_CLAUDE_STATE_DIR": str(tmp_path / "fake-state"),
+        "ANTHROPIC_API_KEY": "",
+        "DJANGO_SETTINGS_MODULE": "simsite.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    procs = Processes(tmp_path, env)
+    procs.start(
+        "web",
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        "simsite.asgi:application",
+    )
+    try:
+        procs.wait_for_port("web", port)
+        yield {"procs": procs, "base": f"http://127.0.0.1:{port}", "env": env, "tmp": tmp_path}
+    finally:
+        procs.stop_all()
+        print(f"--- web.log\n{procs.log('web')[-3000:]}")
+
+
+def _wait_for(predicate, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_once(web, signum):
+    base, db = web["base"], web["tmp"] / "db.sqlite3"
+    created = _post(
+        f"{base}/api/heatmap/run", {"domains": [DOMAIN], "models": ["sonnet"], "concurrency": 2}
+    )
+    run_id, total = created["run_id"], created["total"]
+    assert total >= 4, created
+    _wait_for(lambda: _get(f"{base}/api/heatmap/run/{run_id}")["done"] >= 1, 20, "a first task")
+
+    proc = web["procs"].started["web"][0]
+    signalled = time.monotonic()
+    proc.send_signal(signum)
+    try:
+        proc.wait(EXIT_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"daphne still alive {EXIT_WITHIN_S:g} s after {signum.name}")
+    took = time.monotonic() - signalled
+
+    row = _run_row(db, run_id)
+    assert row["status"] == "cancelled", row
+    assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
+    log = web["procs"].log("web")
+    assert "stopping 1 run(s)" in log and "Traceback" not in log, log
+    print(f"{signum.name}: daphne exited {took:.1f} s after the signal")
+
+    resumed = subprocess.run(
+        [sys.executable, "manage.py", "run_scored", "--resume", run_id, "--json"],
+        cwd=PROJECT_DIR,
+        env={**web["env"], "FAKE_CLAUDE_DELAY_S": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    row = _run_row(db, run_id)
+    assert (row["status"], row["completed"], row["failed"]) == ("completed", total, 0), row
