@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from heatmap import selectors
+from heatmap.security import public_text
 from heatmap.worker import run_group, run_work
 
 
@@ -50,6 +51,8 @@ class RunProgressConsumer(AsyncWebsocketConsumer):
     async def run_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
         if self.as_json:
+            if isinstance(event.get("error"), str):
+                event = {**event, "error": public_text(event["error"])}
             await self.send(text_data=json.dumps(event))
             return
         html = await _progress_html(self.run_id)

@@ -97,6 +97,22 @@ async def test_progress_socket_speaks_json_when_asked(app):
         await communicator.disconnect()
 
 
+async def test_json_events_carry_errors_without_server_paths(app):
+    run = await database_sync_to_async(make_run)(status=Run.Status.RUNNING, total=4)
+    communicator = await _connect(app, f"/ws/runs/{run.run_id}/?format=json")
+    try:
+        error = "PermissionError: /srv/private/reports/x.json via https://u:pw@proxy.example.com"
+        event = {"type": "error", "run_id": run.run_id, "error": error}
+        await get_channel_layer().group_send(
+            run_group(run.run_id), {"type": "run.event", "event": event}
+        )
+        received = json.loads(await communicator.receive_from())
+        assert received["error"].startswith("PermissionError: ")
+        assert "/srv/private" not in received["error"] and "pw@" not in received["error"]
+    finally:
+        await communicator.disconnect()
+
+
 async def test_progress_socket_refuses_foreign_origins(app):
     communicator = WebsocketCommunicator(
         app, "/ws/runs/x/", headers=[(b"origin", b"http://evil.example")]

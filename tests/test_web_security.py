@@ -199,3 +199,25 @@ def test_run_controls_and_error_messages_hide_the_cli_path(client, catalog, sett
     plan = client.get("/runs/plan/", {"domains": list(catalog.domains)[:1], "models": ["opus"]})
     assert "not available" in plan.content.decode()
     assert "/opt/private-tools" not in plan.content.decode()
+
+
+def test_run_and_task_errors_are_shown_without_server_paths(client, catalog, domain_id):
+    from tests.heatmap_data import add_task, make_run
+
+    secret_path = "/srv/private/skillcheck/reports/scored_run_x.json"
+    run = make_run(status=Run.Status.FAILED, total=1, error=f"PermissionError: {secret_path}")
+    scenario = catalog.domains[domain_id].scenarios[0]
+    task = add_task(run, scenario_id=scenario.id, skill=scenario.specialist, model="haiku")
+    task.error = f"haiku via api: connection to {BASE_URL_WITH_CREDENTIALS} refused"
+    task.save()
+    pages = [
+        client.get(f"/runs/{run.run_id}/"),
+        client.get(f"/api/heatmap/run/{run.run_id}"),
+        client.get(f"/heatmap/{domain_id}/cell/", {"scenario": scenario.id, "check": "WF-1"}),
+    ]
+    for response in pages:
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert "/srv/private" not in text and CREDENTIAL not in text
+    assert "PermissionError" in pages[0].content.decode()
+    assert "connection to https://***@llm-proxy.example.com" in pages[2].content.decode()

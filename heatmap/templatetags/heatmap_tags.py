@@ -6,6 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from heatmap.markdown import render_markdown
+from heatmap.security import public_text
 from heatmap.selectors import NOT_RUN
 from skillcheck.vocabulary import Result
 
@@ -20,6 +21,12 @@ LABELS = {
     Result.NA: "not applicable",
     NOT_RUN: "not run",
 }
+
+
+@register.filter
+def public(text: str) -> str:
+    """An error message as pages show it: no server paths, no URL credentials."""
+    return public_text(str(text))
 
 
 @register.filter
