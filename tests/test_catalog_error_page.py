@@ -4,6 +4,8 @@ import shutil
 
 import pytest
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def broken_catalog(tmp_path, example_catalog_dir, settings):

@@ -13,7 +13,11 @@ from django.test import Client
 from heatmap.models import Run
 from tests.heatmap_data import make_run
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
+    pytest.mark.both_databases,
+]
 
 EVIL = {"HTTP_ORIGIN": "https://evil.example", "HTTP_REFERER": "https://evil.example/page"}
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from heatmap.models import Run, TaskResult
 from skillcheck.reports import load_scored_report
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 DOMAINS = "price-tracking,general-scraping"
 

@@ -14,7 +14,7 @@ from heatmap.services import auditors as auditor_services
 from heatmap.services import runs
 from tests.run_helpers import StubAuditor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 DOMAINS = "price-tracking,general-scraping"
 

@@ -19,6 +19,8 @@ from skillcheck.text import REPLACEMENT
 from tests.fakes.anthropic_stub import AnthropicStub
 from tests.test_anthropic_api import api_auditor
 
+pytestmark = pytest.mark.both_databases
+
 DOMAIN = "competitive-intelligence"
 CLEANED = f"{REPLACEMENT} and {REPLACEMENT}"  # what answers.HOSTILE becomes
 

@@ -17,7 +17,11 @@ from django.test import Client
 from heatmap.models import Run
 from tests.conftest import PROJECT_DIR
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
+    pytest.mark.both_databases,
+]
 
 CREDENTIAL = "s3cr3t-pa55"
 BASE_URL_WITH_CREDENTIALS = f"https://alice:{CREDENTIAL}@llm-proxy.example.com/v1"
