@@ -42,9 +42,12 @@ from skillcheck.reports import (
     save_scored_report,
     save_scored_report_incremental,
 )
-from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.results import CheckVerdict, ScoredRun
 from skillcheck.runs import RunEngine, RunOutcome, Task, build_tasks, estimate_cost, execute_tasks
 from skillcheck.scoring import score_task
+
+# The seed's name for a check's verdict, kept for scripts written against it.
+CheckResult = CheckVerdict
 
 __all__ = [
     "UNAVAILABLE_REASON",
@@ -57,6 +60,7 @@ __all__ = [
     "CatalogError",
     "Check",
     "CheckResult",
+    "CheckVerdict",
     "ClaudeAuditor",
     "Domain",
     "Finding",

@@ -43,12 +43,12 @@ def setup_django(db_path: Path) -> None:
 def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str]) -> int:
     """``runs`` runs, each with one task per key and one check row per check id.
 
-    Task rows carry their summary from ``task_summary``, as the run services write them.
+    Task rows carry their summary from ``task_tally``, as the run services write them.
     """
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from heatmap.models import Run, TaskResult, task_summary
+    from heatmap.models import Run, TaskResult, task_tally
 
     now = timezone.now()
     first_task = (TaskResult.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -80,7 +80,7 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
             summary_columns = ("pass_count", "fail_count", "unclear_count", "na_count")
             task_rows = []
             for task_id, (s, d, k, m) in zip(task_ids, keys, strict=True):
-                summary = task_summary(results[task_id])
+                summary = task_tally(results[task_id])
                 counts = [summary[column] for column in summary_columns]
                 markdown = "## Analysis\n\nFine.\n" * 20
                 task_rows.append(

@@ -27,12 +27,12 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": public_text(message)}, status=status)
 
 
-def _summary(run) -> JsonResponse:
-    """A run's summary; its error message without server paths or credentials."""
-    summary = selectors.run_summary(run)
-    if summary.get("error"):
-        summary["error"] = public_text(summary["error"])
-    return JsonResponse(summary)
+def _progress(run) -> JsonResponse:
+    """A run's progress; its error message without server paths or credentials."""
+    progress = selectors.run_progress(run=run)
+    if progress.get("error"):
+        progress["error"] = public_text(progress["error"])
+    return JsonResponse(progress)
 
 
 @json_or_csrf
@@ -61,7 +61,7 @@ def run_status(request: HttpRequest, run_id: str) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         return _error(f"no run {run_id!r}", 404)
-    return _summary(run)
+    return _progress(run)
 
 
 @json_or_csrf
@@ -80,7 +80,7 @@ def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
     if run.is_active:
         runs.run_cancel(run=run)
         run.refresh_from_db()
-    return _summary(run)
+    return _progress(run)
 
 
 @require_GET

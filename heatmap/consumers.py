@@ -23,7 +23,7 @@ def _progress_html(run_id: str) -> str:
         return ""
     return render_to_string(
         "heatmap/progress.html#progress-body",
-        {"run": run, "summary": selectors.run_summary(run), "oob": True},
+        {"run": run, "progress": selectors.run_progress(run=run), "oob": True},
     )
 
 

@@ -110,7 +110,7 @@ class Run(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
 
-SUMMARY_COUNT_FIELDS = {
+TALLY_COUNT_FIELDS = {
     Result.PASS: "pass_count",
     Result.FAIL: "fail_count",
     Result.UNCLEAR: "unclear_count",
@@ -136,7 +136,7 @@ class TaskResult(models.Model):
     error = models.TextField(blank=True)
     markdown_response = models.TextField(blank=True)
     finished_at = models.DateTimeField(default=timezone.now)
-    # A summary of the task's check rows, written with them (see ``task_summary``), so that
+    # A tally of the task's check rows, written with them (see ``task_tally``), so that
     # the overview aggregates one row per task instead of one per check.
     pass_count = models.PositiveSmallIntegerField(default=0)
     fail_count = models.PositiveSmallIntegerField(default=0)
@@ -160,7 +160,7 @@ class TaskResult(models.Model):
         ]
         indexes = [
             # The order of "newest task per key" (``selectors.newest_tasks``), ties by id
-            # included, so ranking needs no sort; the summary columns follow, so the
+            # included, so ranking needs no sort; the tally columns follow, so the
             # overview reads this index alone, never the rows with their long answers.
             models.Index(
                 fields=[
@@ -169,7 +169,7 @@ class TaskResult(models.Model):
                     "model",
                     "-finished_at",
                     "-id",
-                    *SUMMARY_COUNT_FIELDS.values(),
+                    *TALLY_COUNT_FIELDS.values(),
                     "failed_checks",
                     "fingerprint",
                 ],
@@ -183,16 +183,16 @@ class TaskResult(models.Model):
         return f"{self.scenario_id} × {self.skill} × {self.model}"
 
 
-def task_summary(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """``TaskResult``'s summary fields from its (check_id, result) pairs, one per check.
+def task_tally(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """``TaskResult``'s tally fields from its (check_id, result) pairs, one per check.
 
-    The one place that defines the summary: every writer of task rows passes its result
+    The one place that defines the tally: every writer of task rows passes its result
     here, so the counts cannot drift from the check rows written beside them. Results other
     than pass/fail/unclear/na are not counted (the overview never showed them).
     """
     pairs = list(checks)
     counts = Counter(result for _, result in pairs)
-    fields: dict[str, Any] = {name: counts[result] for result, name in SUMMARY_COUNT_FIELDS.items()}
+    fields: dict[str, Any] = {name: counts[result] for result, name in TALLY_COUNT_FIELDS.items()}
     fields["failed_checks"] = FAILED_CHECKS_SEPARATOR.join(
         sorted(check_id for check_id, result in pairs if result == Result.FAIL)
     )

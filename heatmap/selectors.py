@@ -20,7 +20,7 @@ from django.db.models.functions import RowNumber
 
 from heatmap.models import (
     FAILED_CHECKS_SEPARATOR,
-    SUMMARY_COUNT_FIELDS,
+    TALLY_COUNT_FIELDS,
     CheckResult,
     Run,
     TaskResult,
@@ -183,7 +183,7 @@ def _overview_totals(domain: str | None) -> dict[str, SkillTotals]:
     if cached is not None:
         return cached
     filters = {"domain": domain} if domain else {}
-    fields = [SUMMARY_COUNT_FIELDS[result] for result in RESULT_ORDER]
+    fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
     tasks = newest_tasks(**filters).values_list("skill", "model", "failed_checks", *fields)
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
@@ -462,7 +462,7 @@ def run_get(*, run_id: str) -> Run | None:
     return Run.objects.filter(run_id=run_id).first()
 
 
-def run_summary(run: Run) -> dict[str, Any]:
+def run_progress(*, run: Run) -> dict[str, Any]:
     """A run's status and counts, for the API and the progress fragment."""
     done = run.completed  # counts every finished task, failed ones included
     duration = run.duration
@@ -548,7 +548,7 @@ def lint_matrix(*, catalog: Catalog) -> dict[str, Any] | None:
 
 
 @dataclass
-class GroupSummary:
+class GroupTotals:
     name: str
     tasks: int = 0
     errors: int = 0
@@ -582,12 +582,12 @@ class GroupSummary:
         }
 
 
-def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupSummary]]:
+def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupTotals]]:
     """Per skill and per model: tasks, errors, pass % (n/a excluded), fails, top failures.
 
-    Reads each task's stored summary (counts and failing check ids), not its check rows.
+    Reads each task's stored tally (counts and failing check ids), not its check rows.
     """
-    groups: dict[str, dict[str, GroupSummary]] = {"skill": {}, "model": {}}
+    groups: dict[str, dict[str, GroupTotals]] = {"skill": {}, "model": {}}
     fails: dict[str, dict[str, Counter]] = {
         "skill": defaultdict(Counter),
         "model": defaultdict(Counter),
@@ -599,20 +599,20 @@ def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupSummary]
     for skill, model, error, tokens_in, tokens_out, cost, duration, *counts, failed in rows:
         passed, failed_count, unclear = counts
         for kind, name in (("skill", skill), ("model", model)):
-            summary = groups[kind].setdefault(name, GroupSummary(name))
-            summary.tasks += 1
-            summary.errors += bool(error)
-            summary.input_tokens += tokens_in
-            summary.output_tokens += tokens_out
-            summary.cost_usd += cost
-            summary.duration_s += duration
-            summary.passed += passed
-            summary.failed_checks += failed_count
-            summary.unclear += unclear
+            group = groups[kind].setdefault(name, GroupTotals(name))
+            group.tasks += 1
+            group.errors += bool(error)
+            group.input_tokens += tokens_in
+            group.output_tokens += tokens_out
+            group.cost_usd += cost
+            group.duration_s += duration
+            group.passed += passed
+            group.failed_checks += failed_count
+            group.unclear += unclear
             fails[kind][name].update(failed_check_ids(failed))
     for kind in ("skill", "model"):
-        for name, summary in groups[kind].items():
-            summary.top_failing = fails[kind][name].most_common(top)
+        for name, group in groups[kind].items():
+            group.top_failing = fails[kind][name].most_common(top)
     return {
         "skills": sorted(groups["skill"].values(), key=lambda s: s.name),
         "models": [groups["model"][m] for m in run.models if m in groups["model"]]

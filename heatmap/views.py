@@ -117,7 +117,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         context.update(_run_controls_context(request, catalog))
         if active:
-            context["summary"] = selectors.run_summary(active)
+            context["progress"] = selectors.run_progress(run=active)
     return _fragment(request, "heatmap/overview.html", context, active is not None)
 
 
@@ -140,7 +140,7 @@ def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
         "fragment": "domain-matrix",
     }
     if active and not request.htmx:
-        context["summary"] = selectors.run_summary(active)
+        context["progress"] = selectors.run_progress(run=active)
     return _fragment(request, "heatmap/domain.html", context, active is not None)
 
 
@@ -205,7 +205,7 @@ def _admin_url(run: Run) -> str:
 @require_GET
 def run_list(request: HtmxHttpRequest) -> HttpResponse:
     rows = [
-        {"run": run, "summary": selectors.run_summary(run), "admin_url": _admin_url(run)}
+        {"run": run, "progress": selectors.run_progress(run=run), "admin_url": _admin_url(run)}
         for run in selectors.run_list()
     ]
     return render(request, "heatmap/runs.html", {"rows": rows})
@@ -295,7 +295,7 @@ def _run_or_404(run_id: str) -> Run:
 
 
 def _progress(request: HtmxHttpRequest, run: Run) -> HttpResponse:
-    context = {"run": run, "summary": selectors.run_summary(run)}
+    context = {"run": run, "progress": selectors.run_progress(run=run)}
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
     return redirect(_next_url(request))
@@ -305,7 +305,11 @@ def _progress(request: HtmxHttpRequest, run: Run) -> HttpResponse:
 def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     """One run's page: its live progress panel, facts, report download and admin link."""
     run = _run_or_404(run_id)
-    context = {"run": run, "summary": selectors.run_summary(run), "admin_url": _admin_url(run)}
+    context = {
+        "run": run,
+        "progress": selectors.run_progress(run=run),
+        "admin_url": _admin_url(run),
+    }
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
     return render(request, "heatmap/run.html", context)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skillcheck.prompt import RISK_LEVELS
-from skillcheck.results import CheckResult
+from skillcheck.results import CheckVerdict
 from skillcheck.text import clean_text
 from skillcheck.vocabulary import UNKNOWN_RISK, Result
 
@@ -21,7 +21,7 @@ NOT_SCORED = "not scored by model"
 
 @dataclass
 class ParsedAnswer:
-    checks: list[CheckResult]
+    checks: list[CheckVerdict]
     risk_level: str
     markdown: str
     error: str | None = None
@@ -95,7 +95,7 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
     text = clean_text(text) if isinstance(text, str) else _as_text(text)
 
     def all_unclear(reason: str) -> ParsedAnswer:
-        checks = [CheckResult(c, Result.UNCLEAR, "", reason) for c in check_ids]
+        checks = [CheckVerdict(c, Result.UNCLEAR, "", reason) for c in check_ids]
         return ParsedAnswer(checks, UNKNOWN_RISK, text, reason)
 
     found = _last_json_value(text)
@@ -110,14 +110,14 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
     entries = _check_entries(data)
     if check_ids and not entries:
         return all_unclear("JSON block scores no check")
-    checks: list[CheckResult] = []
+    checks: list[CheckVerdict] = []
     for check_id in check_ids:
         entry = entries.get(check_id)
         if entry is None:
-            checks.append(CheckResult(check_id, Result.UNCLEAR, "", NOT_SCORED))
+            checks.append(CheckVerdict(check_id, Result.UNCLEAR, "", NOT_SCORED))
         elif isinstance(entry, dict):
             checks.append(
-                CheckResult(
+                CheckVerdict(
                     check_id,
                     Result.parse(entry.get("result")),
                     _as_text(entry.get("evidence")),
@@ -125,7 +125,7 @@ def parse_response(text: str, check_ids: Iterable[str]) -> ParsedAnswer:
                 )
             )
         else:
-            checks.append(CheckResult(check_id, Result.parse(entry)))
+            checks.append(CheckVerdict(check_id, Result.parse(entry)))
     risk = data.get("risk_level", data.get("risk"))
     risk = risk.strip().upper() if isinstance(risk, str) else ""
     return ParsedAnswer(checks, risk if risk in RISK_LEVELS else UNKNOWN_RISK, text)

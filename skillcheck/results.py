@@ -33,7 +33,10 @@ def utc_now_iso() -> str:
 
 
 @dataclass
-class CheckResult:
+class CheckVerdict:
+    """One check's verdict on one task (the Django model ``heatmap.models.CheckResult`` is
+    its stored row). ``summary`` is the auditor's one-line reason."""
+
     check_id: str
     result: Result
     evidence: str = ""
@@ -48,7 +51,7 @@ class CheckResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+    def from_dict(cls, data: dict[str, Any]) -> CheckVerdict:
         return cls(
             check_id=str(data.get("check_id", "")),
             result=Result.parse(data.get("result")),
@@ -59,12 +62,12 @@ class CheckResult:
 
 @dataclass
 class ScoredRun:
-    """One task's outcome: a (scenario, skill, model) audit."""
+    """One task's outcome: a (scenario, skill, model) audit and its check verdicts."""
 
     scenario_id: str
     skill: str
     model: str
-    checks: list[CheckResult] = field(default_factory=list)
+    checks: list[CheckVerdict] = field(default_factory=list)
     risk_level: str = UNKNOWN_RISK
     markdown_response: str = ""
     duration_s: float = 0.0
@@ -132,7 +135,7 @@ class ScoredRun:
             skill=str(data["skill"]),
             model=str(data.get("model") or "unknown"),
             domain=str(data.get("domain") or ""),
-            checks=[CheckResult.from_dict(c) for c in data.get("checks") or []],
+            checks=[CheckVerdict.from_dict(c) for c in data.get("checks") or []],
             risk_level=str(data.get("risk_level") or UNKNOWN_RISK),
             markdown_response=str(data.get("markdown_response") or ""),
             duration_s=float(data.get("duration_s") or 0.0),

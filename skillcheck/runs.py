@@ -24,7 +24,7 @@ from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
-from skillcheck.results import CheckResult, ScoredRun, utc_now_iso
+from skillcheck.results import CheckVerdict, ScoredRun, utc_now_iso
 from skillcheck.scoring import PromptBook, score_task
 from skillcheck.vocabulary import Result
 
@@ -83,7 +83,7 @@ def error_result(task: Task, error: str, duration_s: float, taxonomy: Taxonomy) 
         domain=task.scenario.domain,
         duration_s=duration_s,
         error=error,
-        checks=[CheckResult(c.id, Result.UNCLEAR, "", error[:500]) for c in taxonomy.model_checks],
+        checks=[CheckVerdict(c.id, Result.UNCLEAR, "", error[:500]) for c in taxonomy.model_checks],
     )
 
 

@@ -17,7 +17,7 @@ from skillcheck.prompt import (
     new_boundary,
     skill_documents,
 )
-from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.results import CheckVerdict, ScoredRun
 from skillcheck.text import clean_text
 from skillcheck.vocabulary import Result
 
@@ -123,7 +123,7 @@ def score_response(
     check_ids = [c.id for c in taxonomy.model_checks]
     if result.error:
         result.markdown_response = clean_text(response.text)
-        result.checks = [CheckResult(c, Result.UNCLEAR, "", result.error[:500]) for c in check_ids]
+        result.checks = [CheckVerdict(c, Result.UNCLEAR, "", result.error[:500]) for c in check_ids]
         return result
     parsed = parse_response(response.text, check_ids)
     if parsed.error:
@@ -134,7 +134,7 @@ def score_response(
         return result
     na = taxonomy.na_for(dev=scenario.is_dev)
     result.checks = [
-        CheckResult(c.check_id, Result.NA, c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c
+        CheckVerdict(c.check_id, Result.NA, c.evidence, DEV_NA_SUMMARY) if c.check_id in na else c
         for c in parsed.checks
     ]
     result.risk_level = parsed.risk_level

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult, task_summary
+from heatmap.models import CheckResult, Run, TaskResult, task_tally
 from skillcheck.catalog import Catalog
 
 _ids = itertools.count(1)
@@ -45,7 +45,7 @@ def add_task(
         domain=domain,
         markdown_response=markdown,
         finished_at=timezone.now() - timedelta(seconds=age_s),
-        **task_summary(mapping.items()),
+        **task_tally(mapping.items()),
     )
     CheckResult.objects.bulk_create(
         CheckResult(task=task, check_id=c, result=r, evidence=evidence, summary=f"{c} {r}")
@@ -77,7 +77,7 @@ def fill_domain(
 
 
 def summary_from_check_rows(task: TaskResult) -> dict[str, object]:
-    """A task's summary recounted from its check rows, independently of ``task_summary``."""
+    """A task's summary recounted from its check rows, independently of ``task_tally``."""
     rows = list(task.checks.values_list("check_id", "result"))
     summary: dict[str, object] = {
         f"{result}_count": sum(1 for _, r in rows if r == result)

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from heatmap.models import CheckResult, Run, TaskResult
 from heatmap.services import runs
 from skillcheck.reports import load_scored_report, save_scored_report_incremental
-from skillcheck.results import CheckResult as ScoredCheck
+from skillcheck.results import CheckVerdict as ScoredCheck
 from skillcheck.results import ScoredRun
 from tests.run_helpers import StubAuditor
 

@@ -137,5 +137,5 @@ def test_a_run_stores_cache_tokens_and_reports_hit_rate_and_savings(
     totals = selectors.run_cache_totals(run)
     assert 0 < totals["cache_hit_rate"] < 1
     assert totals["cache_saved_usd"] > 0
-    summary = selectors.run_summary(run)
+    summary = selectors.run_progress(run=run)
     assert summary["cache_saved_usd"] == totals["cache_saved_usd"]

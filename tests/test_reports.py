@@ -23,7 +23,8 @@ from skillcheck.reports import (
     save_scored_report,
     save_scored_report_incremental,
 )
-from skillcheck.results import CheckResult, ScoredRun
+from skillcheck.results import CheckVerdict as CheckResult
+from skillcheck.results import ScoredRun
 from skillcheck.runs import build_tasks, execute_tasks
 from tests.run_helpers import StubAuditor
 

@@ -174,7 +174,7 @@ def test_run_summary_estimates_time_left():
         started_at=timezone.now() - timedelta(seconds=50),
         heartbeat_at=timezone.now(),
     )
-    summary = selectors.run_summary(run)
+    summary = selectors.run_progress(run=run)
     assert summary["done"] == 5
     assert 45 <= summary["eta_s"] <= 55
 

@@ -15,11 +15,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from heatmap.models import CheckResult, Run, TaskResult, task_summary
+from heatmap.models import CheckResult, Run, TaskResult, task_tally
 from skillcheck.fingerprints import Fingerprint
 from skillcheck.reports import ReportSnapshot, incremental_report_path
-from skillcheck.results import CheckResult as ScoredCheck
-from skillcheck.results import ScoredRun, parse_timestamp
+from skillcheck.results import CheckVerdict, ScoredRun, parse_timestamp
 from skillcheck.runids import validate_run_id
 
 
@@ -34,7 +33,7 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         model=task.model,
         domain=task.domain,
         checks=[
-            ScoredCheck(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
+            CheckVerdict(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
         ],
         risk_level=task.risk_level,
         markdown_response=task.markdown_response,
@@ -75,9 +74,9 @@ def _fingerprint_fields(result: ScoredRun) -> dict[str, str]:
 
 
 def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> TaskResult:
-    """One task row, with its summary of the checks, and its check rows.
+    """One task row, with its tally of the checks, and its check rows.
 
-    The caller made sure the task has no row yet and holds a transaction, so the summary
+    The caller made sure the task has no row yet and holds a transaction, so the tally
     and the check rows are committed together. The checks go in with one ``executemany``
     rather than ``bulk_create``: building dozens of model instances per task was most of
     the per-task cost of a run.
@@ -102,7 +101,7 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
         finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
         cached_from=result.cached_from or "",
         **_fingerprint_fields(result),
-        **task_summary((c.check_id, c.result) for c in unique.values()),
+        **task_tally((c.check_id, c.result) for c in unique.values()),
     )
     if unique:
         with connection.cursor() as cursor:

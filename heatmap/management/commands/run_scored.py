@@ -28,7 +28,7 @@ from rich.table import Table
 from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe
 from heatmap.models import Run
-from heatmap.selectors import GroupSummary
+from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
 from heatmap.services import runs
 from heatmap.services.runs import RunPlan, RunRequestError
@@ -373,7 +373,7 @@ class Command(QuietBrokenPipe):
         self.finish(run)
 
     def finish(self, run: Run) -> None:
-        summary = selectors.run_result_tables(run=run)
+        tables = selectors.run_result_tables(run=run)
         caching = selectors.run_cache_totals(run)
         resume = f"python manage.py run_scored --resume {run.run_id}"
         if self.as_json:
@@ -391,14 +391,14 @@ class Command(QuietBrokenPipe):
                 "batch": run.batch,
                 **caching,
                 "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
-                "skills": [s.as_dict() for s in summary["skills"]],
-                "models": [s.as_dict() for s in summary["models"]],
+                "skills": [s.as_dict() for s in tables["skills"]],
+                "models": [s.as_dict() for s in tables["models"]],
                 "error": run.error or None,
                 "resume_command": None if run.status == Run.Status.COMPLETED else resume,
             }
             self.stdout.write(json.dumps(data, indent=2))
         else:
-            self.print_tables(summary)
+            self.print_tables(tables)
             self._say(
                 f"Run {run.run_id} {run.status}: {run.completed}/{run.total} tasks, "
                 f"{run.failed} failed, {run.cached} from the cache; "
@@ -418,7 +418,7 @@ class Command(QuietBrokenPipe):
         if run.status != Run.Status.COMPLETED:
             raise CommandError(f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}")
 
-    def print_tables(self, summary: dict[str, list[GroupSummary]]) -> None:
+    def print_tables(self, tables: dict[str, list[GroupTotals]]) -> None:
         # One unit per column, named in the header: a percentage, then counts of checks, tasks.
         def pct(value: float | None) -> str:
             return "—" if value is None else f"{value:.0f}"
@@ -426,7 +426,7 @@ class Command(QuietBrokenPipe):
         skills = Table(
             "skill", "tasks", "pass %", "failed checks", "failed tasks", "top failing checks"
         )
-        for s in summary["skills"]:
+        for s in tables["skills"]:
             top = ", ".join(f"{c} ({n})" for c, n in s.top_failing)
             skills.add_row(
                 s.name, str(s.tasks), pct(s.pass_pct), str(s.failed_checks), str(s.errors), top
@@ -434,7 +434,7 @@ class Command(QuietBrokenPipe):
         models = Table(
             "model", "tasks", "pass %", "failed checks", "failed tasks", "tokens in/out", "cost"
         )
-        for s in summary["models"]:
+        for s in tables["models"]:
             models.add_row(
                 s.name,
                 str(s.tasks),
