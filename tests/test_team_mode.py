@@ -98,6 +98,29 @@ def test_a_wrong_password_says_so(client, team, alice):
     assert response.status_code == 200 and "do not match" in response.content.decode()
 
 
+def test_repeated_wrong_passwords_lock_that_account_from_that_address(
+    client, team, alice, settings, empty_cache
+):
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": "alice", "password": "guess"})
+    response = client.post("/accounts/login/", {"username": "Alice", "password": PASSWORD})
+    assert response.status_code == 429 and "Too many failed sign-ins" in response.content.decode()
+    assert client.get("/heatmap/").status_code == 302  # still signed out
+    other = Client(REMOTE_ADDR="10.0.0.7")
+    response = other.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302  # another address is not locked out
+
+
+def test_a_successful_sign_in_forgets_earlier_failures(client, team, alice, settings, empty_cache):
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
+    for attempt in ("a", "b", PASSWORD, "c", "d"):
+        client.post("/accounts/login/", {"username": "alice", "password": attempt})
+    client.logout()
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+
+
 def test_state_changing_pages_need_a_user_too(client, team, catalog, dispatched):
     run = make_run(status=Run.Status.RUNNING, total=4)
     assert client.post(f"/runs/{run.run_id}/cancel/").status_code == 302
@@ -107,13 +130,15 @@ def test_state_changing_pages_need_a_user_too(client, team, catalog, dispatched)
 
 
 def test_the_admin_uses_the_same_accounts(client, team, admin_user_team, alice):
-    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
     client.post("/accounts/login/", {"username": "root", "password": PASSWORD})
     assert client.get("/admin/").status_code == 200
     other = Client()
     other.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert other.get("/heatmap/").status_code == 200
-    assert other.get("/admin/").status_code == 302  # not staff: the admin's own login form
+    response = other.get("/admin/", follow=True)  # not staff: told so on the sign-in page
+    assert response.status_code == 200 and "cannot open that page" in response.content.decode()
 
 
 def test_local_mode_needs_no_login(client, catalog):
@@ -275,3 +300,10 @@ def test_https_turns_on_secure_cookies_hsts_and_the_redirect():
     )
     result = manage("shell", "-c", code, env={**TEAM_ENV, "DJANGO_HTTPS": "1"})
     assert result.stdout.strip().splitlines()[-1] == "True True True True"
+
+
+def test_local_mode_admin_signs_in_on_the_same_page(client, admin_user_team):
+    response = client.get("/admin/", follow=True)
+    assert "createsuperuser" in response.content.decode()
+    client.post("/accounts/login/", {"username": "root", "password": PASSWORD, "next": "/admin/"})
+    assert client.get("/admin/").status_code == 200
