@@ -35,6 +35,23 @@ def _progress(run) -> JsonResponse:
     return JsonResponse(progress)
 
 
+@require_GET
+def run_compare(request: HttpRequest) -> JsonResponse:
+    """``?base=RUN&new=RUN``: the flips between two runs, as ``compare_runs --json`` prints."""
+    found = {}
+    for which in ("base", "new"):
+        run_id = request.GET.get(which, "")
+        if not run_id:
+            return _error("give both runs: ?base=RUN_ID&new=RUN_ID", 400)
+        found[which] = selectors.run_get(run_id=run_id)
+        if found[which] is None:
+            return _error(f"no run {run_id!r}", 404)
+    comparison = selectors.run_comparison(
+        base=found["base"], new=found["new"], catalog=selectors.catalog_current()
+    )
+    return JsonResponse(comparison.to_dict())
+
+
 @json_or_csrf
 @require_POST
 def run_create_view(request: HttpRequest) -> JsonResponse:

@@ -204,11 +204,34 @@ def _admin_url(run: Run) -> str:
 
 @require_GET
 def run_list(request: HtmxHttpRequest) -> HttpResponse:
+    listed = selectors.run_list()
     rows = [
-        {"run": run, "progress": selectors.run_progress(run=run), "admin_url": _admin_url(run)}
-        for run in selectors.run_list()
+        {
+            "run": run,
+            "progress": selectors.run_progress(run=run),
+            "admin_url": _admin_url(run),
+            "previous": selectors.run_previous(run=run, runs=listed),
+        }
+        for run in listed
     ]
     return render(request, "heatmap/runs.html", {"rows": rows})
+
+
+@require_GET
+def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse:
+    """Two runs check by check: regressions first, then improvements, other changes."""
+    new, base = _run_or_404(run_id), _run_or_404(base_id)
+    comparison = selectors.run_comparison(base=base, new=new, catalog=selectors.catalog_current())
+    sections = [
+        (kind, title, [f for f in comparison.flips if f.kind == kind])
+        for kind, title in (
+            ("regression", "Regressions: a pass became fail or unclear"),
+            ("improvement", "Improvements: became pass"),
+            ("change", "Other changes"),
+        )
+    ]
+    context = {"base": base, "new": new, "comparison": comparison, "sections": sections}
+    return render(request, "heatmap/compare.html", context)
 
 
 @require_GET

@@ -1,0 +1,90 @@
+"""``manage.py compare_runs BASE NEW``: the checks that flipped between two runs, for CI too."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import CommandError, CommandParser
+from rich.console import Console
+from rich.table import Table
+
+from heatmap import selectors
+from heatmap.management.commands._pipes import QuietBrokenPipe
+from skillcheck.catalog import CatalogError
+from skillcheck.compare import Comparison, Flip
+
+EXIT_REGRESSION = 1
+EXIT_INVALID = 2
+SECTIONS = (
+    ("regression", "Regressions (a pass became fail or unclear)"),
+    ("improvement", "Improvements (became pass)"),
+    ("change", "Other changes"),
+)
+
+
+class Command(QuietBrokenPipe):
+    help = (
+        "Compare two runs check by check: regressions (a pass lost) first, then improvements "
+        "and other changes, with counts. Only tasks in both runs are compared; the rest are "
+        "listed as added or removed. --fail-on-regression exits 1 when a pass was lost."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("base", help="the earlier run id")
+        parser.add_argument("new", help="the later run id")
+        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        parser.add_argument(
+            "--fail-on-regression",
+            action="store_true",
+            help="exit with status 1 when any check went from pass to fail or unclear",
+        )
+
+    def handle(self, *args, **options) -> None:
+        runs = {}
+        for which in ("base", "new"):
+            run = selectors.run_get(run_id=options[which])
+            if run is None:
+                raise CommandError(f"no run {options[which]!r}", returncode=EXIT_INVALID)
+            runs[which] = run
+        try:
+            catalog = selectors.catalog_current()
+        except CatalogError:
+            catalog = None  # severities are only for ordering and display
+        comparison = selectors.run_comparison(base=runs["base"], new=runs["new"], catalog=catalog)
+        if options["json"]:
+            self.stdout.write(json.dumps(comparison.to_dict(), indent=2))
+        else:
+            self.print_comparison(comparison)
+        if options["fail_on_regression"] and comparison.regressions:
+            raise SystemExit(EXIT_REGRESSION)
+
+    def print_comparison(self, comparison: Comparison) -> None:
+        console = Console(file=self.stdout._out, width=160, highlight=False, soft_wrap=True)
+        console.print(
+            f"{comparison.base} → {comparison.new}: {comparison.compared} tasks compared; "
+            f"{len(comparison.regressions)} regressions, {len(comparison.improvements)} "
+            f"improvements, {len(comparison.changes)} other changes"
+        )
+        for kind, title in SECTIONS:
+            flips = [f for f in comparison.flips if f.kind == kind]
+            if flips:
+                console.print(self.table(title, flips))
+        for label, keys in (
+            ("Only in the new run (added)", comparison.added),
+            ("Only in the base run (removed)", comparison.removed),
+            ("Not compared: a task failed in one of the runs", comparison.errored),
+        ):
+            if keys:
+                console.print(f"{label}: {len(keys)}")
+                for scenario_id, skill, model in keys:
+                    console.print(f"  {scenario_id} × {skill} × {model}")
+
+    @staticmethod
+    def table(title: str, flips: list[Flip]) -> Table:
+        table = Table("skill", "model", "scenario", "check", "severity", "before → after")
+        table.title = f"{title}: {len(flips)}"
+        for f in flips:
+            table.add_row(
+                f.skill, f.model, f.scenario_id, f.check_id, f.severity, f"{f.before} → {f.after}"
+            )
+        return table
