@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint typecheck format bench clean
 
 $(VENV)/.deps: pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,9 +15,7 @@ run: $(VENV)/.deps
 	$(PY) manage.py migrate --noinput
 	$(PY) -m daphne -b 127.0.0.1 -p 8000 simsite.asgi:application
 
-test: $(VENV)/.deps
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+test: lint
 	$(PY) -m pytest -m "not browser" -p no:playwright
 	# The persistence, import, selector and web tests again, on a PostgreSQL server the
 	# tests start themselves (skipped without PostgreSQL, except under CI=true).
@@ -26,9 +24,13 @@ test: $(VENV)/.deps
 	# live server's file database do not mix with the unit tests (see tests/browser/).
 	$(PY) -m pytest -m browser
 
-lint: $(VENV)/.deps
+lint: $(VENV)/.deps typecheck
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# mypy with django-stubs over the app and the engine (settings in pyproject.toml).
+typecheck: $(VENV)/.deps
+	$(PY) -m mypy
 
 format: $(VENV)/.deps
 	$(PY) -m ruff format .

@@ -15,6 +15,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.services import api_token_authenticate
@@ -59,12 +60,13 @@ class TeamLoginRequiredMiddleware(LoginRequiredMiddleware):
     an htmx redirect for htmx requests (a poll after the session ended), else the login page.
     """
 
-    def process_view(self, request, view_func, view_args, view_kwargs) -> HttpResponse | None:
+    def process_view(self, request, view_func, view_args, view_kwargs) -> HttpResponseBase | None:
         if not settings.SKILLCHECK_REQUIRE_LOGIN:
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 
-    def handle_no_permission(self, request, view_func) -> HttpResponse:
+    # Django's base returns a redirect; under /api/ this answers 401 JSON instead.
+    def handle_no_permission(self, request, view_func) -> HttpResponse:  # type: ignore[override]
         if request.path.startswith(API_PREFIX):
             message = (
                 "sign in, or send 'Authorization: Bearer TOKEN' "

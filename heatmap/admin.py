@@ -59,7 +59,7 @@ class RunAdmin(ReadOnlyAdmin):
     list_filter = ["status", ModelFilter]
     search_fields = ["run_id"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = readonly_fields = (
         "run_id",
         "shown_status",
         "model_list",
@@ -79,8 +79,7 @@ class RunAdmin(ReadOnlyAdmin):
         "catalog_fingerprint",
         "error",
         "cancel_requested",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description="status", ordering="status")
     def shown_status(self, run: Run) -> str:
@@ -123,8 +122,7 @@ class RunAdmin(ReadOnlyAdmin):
 
 class CheckResultInline(admin.TabularInline):
     model = CheckResult
-    fields = ["check_id", "result", "evidence", "summary"]
-    readonly_fields = fields
+    fields = readonly_fields = ("check_id", "result", "evidence", "summary")
     extra = 0
     can_delete = False
 
@@ -151,7 +149,7 @@ class TaskResultAdmin(ReadOnlyAdmin):
     list_filter = ["model", "risk_level", "domain", "run"]
     search_fields = ["scenario_id", "skill", "run__run_id"]
     list_select_related = ["run"]
-    fields = [
+    fields = readonly_fields = (
         "run",
         "scenario_id",
         "domain",
@@ -165,8 +163,7 @@ class TaskResultAdmin(ReadOnlyAdmin):
         "finished_at",
         "error",
         "markdown_response",
-    ]
-    readonly_fields = fields
+    )
     inlines = [CheckResultInline]
 
     @admin.display(boolean=True, description="ok")

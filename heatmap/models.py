@@ -70,6 +70,9 @@ class Run(models.Model):
     errors_only = models.BooleanField(default=False)
     # Declared last: from here on, `models` in this class body names the field.
     models = models.JSONField(default=list)
+    # Not a column: set by services.runs.run_resume on the instance it returns, saying what
+    # changed in the catalog since the run started.
+    resume_warnings: list[str]
 
     class Meta:
         ordering = ["-created_at"]

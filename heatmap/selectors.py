@@ -88,7 +88,7 @@ def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
     )
 
 
-def newest_task_ids(**filters: Any) -> QuerySet[TaskResult]:
+def newest_task_ids(**filters: Any) -> QuerySet[TaskResult, Any]:
     """Primary keys of the newest task per key, a subquery joined in the caller's statement."""
     return newest_tasks(**filters).values("pk")
 

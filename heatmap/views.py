@@ -8,6 +8,7 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -105,7 +106,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     active = selectors.run_active()
     rows = selectors.heatmap_overview(catalog=catalog, domain=domain, query=query)
-    context = {
+    context: dict[str, Any] = {
         "catalog": catalog,
         "domain": domain,
         "query": query,
@@ -244,7 +245,7 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
         bounded_names(domains, "domains")
         bounded_names(models, "models")
     except BadRequestBody as exc:
-        context = {"plan": runs.PlanPreview(str(exc), error=True)}
+        context: dict[str, Any] = {"plan": runs.PlanPreview(str(exc), error=True)}
         return render(request, "heatmap/run-plan.html", context, status=exc.status)
     preview = _public_preview(
         runs.run_plan_preview(

@@ -229,7 +229,13 @@ def install_shutdown_hook() -> bool:
         return False
     from twisted.internet import reactor, threads
 
-    reactor.addSystemEventTrigger("before", "shutdown", threads.deferToThread, shutdown)
+    # The stubs type ``reactor`` as the zope interface, whose methods have no ``self``.
+    reactor.addSystemEventTrigger(
+        "before",
+        "shutdown",  # type: ignore[arg-type]
+        threads.deferToThread,
+        shutdown,
+    )
     return True
 
 

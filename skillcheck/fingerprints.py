@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from skillcheck.catalog import Catalog, CatalogError, Scenario, Skill, Taxonomy
@@ -53,11 +54,18 @@ def scenario_fingerprint(scenario: Scenario) -> str:
     return _hash(scenario.prompt, "dev" if scenario.is_dev else "")
 
 
+def _source(module: ModuleType) -> str:
+    """A module's source file as text (the engine's modules are plain files)."""
+    if module.__file__ is None:
+        raise RuntimeError(f"{module.__name__} has no source file to fingerprint")
+    return Path(module.__file__).read_text(encoding="utf-8")
+
+
 def prompt_fingerprint(taxonomy: Taxonomy) -> str:
     """The system prompt as sent (built from the taxonomy), the prompt code and its version."""
     from skillcheck import prompt
 
-    source = Path(prompt.__file__).read_text(encoding="utf-8")
+    source = _source(prompt)
     return _hash(PROMPT_VERSION, prompt.build_system_prompt(taxonomy), source)
 
 
@@ -66,9 +74,7 @@ def model_ids(configured: dict[str, str]) -> dict[str, str]:
     ``heuristic`` its rules' source, so editing the rules invalidates its results too."""
     from skillcheck.auditors import heuristic, heuristic_rules
 
-    rules = "".join(
-        Path(m.__file__).read_text(encoding="utf-8") for m in (heuristic, heuristic_rules)
-    )
+    rules = "".join(_source(m) for m in (heuristic, heuristic_rules))
     return {"heuristic": f"heuristic@{_hash(rules)}", **configured}
 
 

@@ -411,9 +411,9 @@ class _Linter:
             if len(used) < MIN_TERM_VARIANTS:
                 continue
             ordered = sorted(used.items(), key=lambda item: _order(item[1][0]))
-            file, line = ordered[MIN_TERM_VARIANTS - 1][1][0]
+            file, line_no = ordered[MIN_TERM_VARIANTS - 1][1][0]
             parts = [f"'{t}' ×{len(p)} (first {p[0][0]}:{p[0][1]})" for t, p in ordered]
-            self.add("BP-4", file, line, f"{len(used)} terms for {concept}: {', '.join(parts)}")
+            self.add("BP-4", file, line_no, f"{len(used)} terms for {concept}: {', '.join(parts)}")
 
     # BP-5 ----------------------------------------------------------------------------------
 
@@ -687,7 +687,8 @@ def _magic_spans(text: str) -> list[tuple[str, int]]:
         if "." in token or after[:1] in ("+", "/", ":", "°") or after[:2] == ".x":
             continue
         if after[:1].isalpha() or after[:1] == "_":
-            suffix = re.match(r"[^\W\d_]+", after).group()
+            letters = re.match(r"[^\W\d_]+", after)
+            suffix = letters.group() if letters else ""
             if suffix.lower() not in _UNITS or (after[len(suffix) : len(suffix) + 1].isalnum()):
                 continue
         if after[:1] == "-" and after[1:2].isalpha():
@@ -761,8 +762,8 @@ def _prose_constants(doc: _Doc) -> list[tuple[int, list[str]]]:
             context = " ".join(context_text[a:b] for a, b in sentences[index : index + 2])
             if _EXPLAINED.search(context):
                 continue
-            line = max(n for start, n in starts if start <= position)
-            found.setdefault(line, []).append(token)
+            line_no = max(n for start, n in starts if start <= position)
+            found.setdefault(line_no, []).append(token)
     return sorted(found.items())
 
 

@@ -20,6 +20,7 @@ from skillcheck.fingerprints import Fingerprint
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import CheckVerdict, ScoredRun, parse_timestamp
 from skillcheck.runids import validate_run_id
+from skillcheck.vocabulary import Result
 
 
 def default_reports_dir() -> Path:
@@ -33,7 +34,8 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         model=task.model,
         domain=task.domain,
         checks=[
-            CheckVerdict(c.check_id, c.result, c.evidence, c.summary) for c in task.checks.all()
+            CheckVerdict(c.check_id, Result.parse(c.result), c.evidence, c.summary)
+            for c in task.checks.all()
         ],
         risk_level=task.risk_level,
         markdown_response=task.markdown_response,

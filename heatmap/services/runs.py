@@ -565,9 +565,9 @@ def run_mark_stale_interrupted() -> int:
     """Unfinished runs that nothing touched for a while become ``interrupted`` (``is_stale``)."""
     cutoff = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
     stale = Run.objects.filter(status__in=Run.UNFINISHED).alias(
-        last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at")
+        seen_alive_at=Coalesce("heartbeat_at", "started_at", "created_at")
     )
-    return stale.filter(last_sign_of_life__lt=cutoff).update(status=Run.Status.INTERRUPTED)
+    return stale.filter(seen_alive_at__lt=cutoff).update(status=Run.Status.INTERRUPTED)
 
 
 def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:

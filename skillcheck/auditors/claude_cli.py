@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.auditors.retry import CallFailed
@@ -120,14 +121,14 @@ def _parse_json(stdout: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:
     try:
         return max(int(value or 0), 0)
     except (TypeError, ValueError):
         return 0
 
 
-def _float(value: object) -> float:
+def _float(value: Any) -> float:
     try:
         return max(float(value or 0.0), 0.0)
     except (TypeError, ValueError):
@@ -151,7 +152,9 @@ def read_result(stdout: str, stderr: str, returncode: int, model_id: str) -> Aud
         raise CallFailed("CLI answered with an error", detail, transient=transient)
     if not isinstance(text, str):
         raise CallFailed("CLI result has no text", tail(stdout), transient=False)
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        usage = {}
     return AuditResponse(
         text=text,
         input_tokens=_int(usage.get("input_tokens"))

@@ -240,8 +240,8 @@ def render(
         "",
         "## Verdict",
         "",
-        f"{counts['pass']} pass, {counts['fail']} fail, {counts['unclear']} unclear, "
-        f"{counts['na']} not applicable.",
+        f"{counts[Result.PASS]} pass, {counts[Result.FAIL]} fail, "
+        f"{counts[Result.UNCLEAR]} unclear, {counts[Result.NA]} not applicable.",
         "",
     ]
     data = {

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO, cast
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, OutputWrapper
+
+
+def raw_stream(wrapper: OutputWrapper) -> TextIO:
+    """The stream under Django's ``OutputWrapper``, which appends a newline to every write
+    that lacks one (it would turn each in-place redraw of a progress bar into a new line)."""
+    return cast(TextIO, wrapper._out)  # set in OutputWrapper.__init__; the stubs omit it
 
 
 class QuietBrokenPipe(BaseCommand):

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from heatmap.management.commands._pipes import QuietBrokenPipe
+from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from skillcheck.catalog import CatalogError, load_catalog
 from skillcheck.linter import SkillLint, lint_catalog, lint_columns
 from skillcheck.vocabulary import Result
@@ -91,7 +91,7 @@ class Command(QuietBrokenPipe):
                 for c in columns
             ]
             table.add_row(name, *cells, str(_failed(lint, columns)))
-        console = Console(file=self.stdout._out)
+        console = Console(file=raw_stream(self.stdout))
         longest = max((len(name) for name in lints), default=5)
         console.width = max(console.width, longest + 4 + len(columns) * 9 + len(FAILED_HEADER) + 3)
         console.print(table)

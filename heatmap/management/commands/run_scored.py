@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from heatmap import selectors
-from heatmap.management.commands._pipes import QuietBrokenPipe
+from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.models import Run
 from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
@@ -212,9 +212,10 @@ class Command(QuietBrokenPipe):
             if options["resume"] or options["retry_errors"]:
                 run = self.resume(options)
             else:
-                run = self.create(options)
-                if run is None:
+                created = self.create(options)
+                if created is None:  # a dry run
                     return None
+                run = created
             return self.run_to_end(run)
         except RunRequestError as exc:
             raise CommandError(str(exc), returncode=EXIT_INVALID) from None
@@ -233,7 +234,7 @@ class Command(QuietBrokenPipe):
         Not Django's ``OutputWrapper``: it appends a newline to every write that lacks one,
         which turns each in-place redraw of the progress bar into a new line.
         """
-        return (self.stderr if self.as_json else self.stdout)._out
+        return raw_stream(self.stderr if self.as_json else self.stdout)
 
     def _tty(self) -> bool:
         return bool(getattr(self._stream(), "isatty", lambda: False)())
