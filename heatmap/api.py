@@ -65,6 +65,7 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
             models=form.models,
             concurrency=form.concurrency,
             use_cache=form.use_cache,
+            batch=form.batch,
         )
     except BadRequestBody as exc:
         return _error(str(exc), exc.status)

@@ -35,6 +35,7 @@ class RunStartForm:
     models: list[str]
     concurrency: Any  # validated by the planner, which names the valid range
     use_cache: bool = True  # reuse stored results with the same fingerprint (the cache)
+    batch: bool = False  # through the Message Batches API: half price, results within hours
 
     @classmethod
     def from_data(cls, data: Any) -> RunStartForm:
@@ -54,7 +55,16 @@ class RunStartForm:
         use_cache = data.get("cache", True)
         if not isinstance(use_cache, bool):
             raise RunRequestError("cache must be true or false")
-        return cls(domains=domains, models=models, concurrency=concurrency, use_cache=use_cache)
+        batch = data.get("batch", False)
+        if not isinstance(batch, bool):
+            raise RunRequestError("batch must be true or false")
+        return cls(
+            domains=domains,
+            models=models,
+            concurrency=concurrency,
+            use_cache=use_cache,
+            batch=batch,
+        )
 
     @classmethod
     def from_post(cls, post: QueryDict, *, available_models: Sequence[str]) -> RunStartForm:
@@ -74,4 +84,5 @@ class RunStartForm:
         except ValueError as exc:
             raise RunRequestError(str(exc)) from None
         data["cache"] = not post.get("no_cache")
+        data["batch"] = bool(post.get("batch"))
         return cls.from_data(data)

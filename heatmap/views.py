@@ -253,6 +253,7 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
             domains=domains,
             models=models,
             use_cache=not request.GET.get("no_cache"),
+            batch=bool(request.GET.get("batch")),
         )
     )
     context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}
@@ -290,6 +291,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             domains=form.domains or list(catalog.domains),
             models=form.models,
             use_cache=form.use_cache,
+            batch=form.batch,
         )
         if preview.needs_confirm and request.POST.get("confirm_cost") != preview.confirm_token:
             raise RunRequestError(
@@ -303,6 +305,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             models=form.models,
             concurrency=form.concurrency,
             use_cache=form.use_cache,
+            batch=form.batch,
         )
     except (RunRequestError, ValueError) as exc:
         messages.error(request, public_text(str(exc)))

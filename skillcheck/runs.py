@@ -431,13 +431,15 @@ EXPECTED_OUTPUT_TOKENS = 2500
 
 
 def estimate_cost(
-    tasks: Sequence[Task], model_ids: dict[str, str], taxonomy: Taxonomy
+    tasks: Sequence[Task], model_ids: dict[str, str], taxonomy: Taxonomy, *, batch: bool = False
 ) -> dict[str, float]:
     """Rough USD per model: prompt size at ~4 characters a token plus a typical answer.
 
     ``model_ids`` maps a model name to its full id (absent: free, as ``heuristic`` is).
+    ``batch``: at the Message Batches price (half). Prompt caching is not counted: an upper
+    bound.
     """
-    from skillcheck.auditors.pricing import price_for
+    from skillcheck.auditors.pricing import BATCH_DISCOUNT, price_for
     from skillcheck.prompt import build_system_prompt, build_user_prompt
 
     system_chars = len(build_system_prompt(taxonomy))
@@ -453,5 +455,6 @@ def estimate_cost(
             tokens_in = (system_chars + user_chars[pair]) / 4
             cost = tokens_in * price.input_per_mtok + EXPECTED_OUTPUT_TOKENS * price.output_per_mtok
             cost /= 1_000_000
+            cost *= BATCH_DISCOUNT if batch else 1.0
         estimate[task.model] = estimate.get(task.model, 0.0) + cost
     return estimate

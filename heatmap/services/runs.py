@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -38,6 +39,7 @@ from heatmap.services.reports import (
     tasks_save_cached,
 )
 from skillcheck.auditors import Auditor
+from skillcheck.batch import BatchEngine, BatchRecord
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
 from skillcheck.reports import ReportSnapshot, incremental_report_path
@@ -116,6 +118,8 @@ class RunPlan:
     """Models planned although they cannot run here (a dry run), with the reason."""
     cached: frozenset[tuple[str, str, str]] = frozenset()
     """Tasks the response cache would answer (planned with ``use_cache``): not called."""
+    batch: bool = False
+    """Batch mode: through the Message Batches API, at half price."""
 
     @property
     def to_call(self) -> list[Task]:
@@ -190,8 +194,11 @@ def run_plan(
     require_available: bool = True,
     use_cache: bool = False,
     task_keys: Iterable[Sequence[str]] | None = None,
+    batch: bool = False,
 ) -> RunPlan:
     """Validate a run request and list its tasks; nothing is called or saved.
+
+    ``batch``: every model must run on the Anthropic API (checked unless a dry run).
 
     ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
     ``use_cache`` also finds the tasks the response cache would answer (``RunPlan.cached``);
@@ -225,6 +232,12 @@ def run_plan(
     ordered = [d for d in catalog.domains if d in set(selected)]
     availability = {m: auditors[m].availability() for m in models}
     unavailable = {m: a.reason for m, a in availability.items() if not a.available}
+    not_api = [m for m in models if availability[m].via != "api"]
+    if batch and require_available and not_api:
+        raise RunRequestError(
+            "batch mode sends tasks through the Anthropic API (ANTHROPIC_API_KEY); "
+            f"not on it: {', '.join(not_api)}"
+        )
     return RunPlan(
         tasks=tasks,
         domains=ordered,
@@ -232,6 +245,7 @@ def run_plan(
         concurrency=concurrency,
         unavailable=unavailable,
         cached=cached,
+        batch=batch,
     )
 
 
@@ -266,7 +280,12 @@ class PlanPreview:
 
 
 def run_plan_preview(
-    *, catalog: Catalog, domains: list[str] | None, models: list[str], use_cache: bool = True
+    *,
+    catalog: Catalog,
+    domains: list[str] | None,
+    models: list[str],
+    use_cache: bool = True,
+    batch: bool = False,
 ) -> PlanPreview:
     """The plan line and cost estimate for a selection, or the reason it cannot run.
 
@@ -279,11 +298,16 @@ def run_plan_preview(
     if not models:
         return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
     try:
-        plan = run_plan(catalog=catalog, domains=domains, models=models, use_cache=use_cache)
+        plan = run_plan(
+            catalog=catalog, domains=domains, models=models, use_cache=use_cache, batch=batch
+        )
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
-    costs = estimate_cost(plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+    costs = estimate_cost(
+        plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy, batch=batch
+    )
     text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
+    text += " · batch: half price, results within hours" if batch else ""
     return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))
 
 
@@ -306,8 +330,11 @@ def run_create(
     catalog: Catalog | None = None,
     use_cache: bool = True,
     task_keys: Iterable[Sequence[str]] | None = None,
+    batch: bool = False,
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
+
+    ``batch``: its tasks go through the Message Batches API (``skillcheck.batch``).
 
     ``use_cache=False`` calls every task even when a stored result matches; ``task_keys``
     makes a run of exactly those (scenario, skill, model) tasks.
@@ -324,6 +351,7 @@ def run_create(
         concurrency=concurrency,
         auditors=auditors,
         task_keys=task_keys,
+        batch=batch,
     )
     run_id = _valid_run_id(run_id or new_run_id())
     if Run.objects.filter(run_id=run_id).exists():
@@ -342,6 +370,7 @@ def run_create(
         report_path=str(incremental_report_path(run_id, folder.resolve())),
         use_cache=use_cache,
         task_keys=task_keys,
+        batch=batch,
     )
 
 
@@ -365,6 +394,12 @@ class _Execution:
         self._last_heartbeat = time.monotonic()
         self.snapshot.add(result)
         self.snapshot.write()
+
+    def on_batches(self, records: list[dict[str, Any]]) -> None:
+        """Submitted batches are committed at once: a killed process resumes by polling them."""
+        self.run.batches = records
+        Run.objects.filter(pk=self.run.pk).update(batches=records, heartbeat_at=timezone.now())
+        self._last_heartbeat = time.monotonic()
 
     def on_cached(self, results: list[ScoredRun]) -> None:
         tasks_save_cached(run=self.run, results=results)
@@ -481,7 +516,15 @@ def run_execute(
     snapshot = run_snapshot(run=run)
     cancel_event = cancel_event or threading.Event()
     execution = _Execution(run, snapshot, cancel_event)
-    engine = RunEngine(
+    batch_options = {}
+    if run.batch:
+        batch_options = {
+            "batches": run.batches,
+            "on_batches": execution.on_batches,
+            "batch_size": settings.SKILLCHECK_BATCH_SIZE,
+            "poll_s": settings.SKILLCHECK_BATCH_POLL_S,
+        }
+    engine = (BatchEngine if run.batch else RunEngine)(
         remaining,
         registry,
         catalog.taxonomy,
@@ -506,6 +549,7 @@ def run_execute(
         fingerprinter=Fingerprinter(
             catalog, catalog.taxonomy, model_ids(dict(settings.SKILLCHECK_MODELS))
         ),
+        **batch_options,
     )
     try:
         snapshot.write(force=True)
@@ -532,6 +576,35 @@ def run_cancel(*, run: Run) -> None:
     if run.status in (Run.Status.INTERRUPTED, Run.Status.QUEUED) or run.is_stale:
         Run.objects.filter(pk=run.pk).update(status=Run.Status.CANCELLED)
         run.refresh_from_db()
+        if run.batch:
+            run_batches_cancel(run=run)
+
+
+def run_batches_cancel(*, run: Run, auditors: dict[str, Auditor] | None = None) -> int:
+    """Cancel the open batches of a run nobody is executing (its process was killed).
+
+    Their finished requests stay readable: a resume collects them and sends the rest again.
+    """
+    records = [BatchRecord.from_dict(b) for b in run.batches or []]
+    open_records = [r for r in records if r.open and r.status != "cancelling"]
+    if not open_records:
+        return 0
+    registry = auditor_services.auditors_or_registry(auditors)
+    account = next(
+        (getattr(registry[m], "account", None) for m in run.models if m in registry), None
+    )
+    if account is None:
+        return 0
+    client = account.client()
+    for record in open_records:
+        try:
+            client.messages.batches.cancel(record.id)
+            record.status = "cancelling"
+        except Exception:
+            logger.warning("run %s: cancelling batch %s failed", run.run_id, record.id)
+    Run.objects.filter(pk=run.pk).update(batches=[r.to_dict() for r in records])
+    run.refresh_from_db()
+    return len(open_records)
 
 
 def run_queue(*, run_id: str) -> None:
@@ -660,6 +733,7 @@ def run_start(
     models: Sequence[str],
     concurrency: int = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
+    batch: bool = False,
 ) -> Run:
     """Create the run (the planner validates it) and hand it to a worker: the web's start."""
     run = run_create(
@@ -668,6 +742,7 @@ def run_start(
         concurrency=concurrency,
         catalog=catalog,
         use_cache=use_cache,
+        batch=batch,
     )
     worker.run_dispatch(run.run_id)
     return run

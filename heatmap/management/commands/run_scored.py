@@ -67,6 +67,8 @@ class PlainProgress:
                 f"[{event['completed']:>{width}}/{event['total']}] cached "
                 f"{event['cached']} tasks reused from earlier runs (no model call)"
             )
+        elif event["type"] == "batch":
+            line = self.batch_line(event)
         elif event["type"] != "progress" or event["status"] == "running":
             return
         else:
@@ -76,6 +78,16 @@ class PlainProgress:
             self.stream.flush()
         except BrokenPipeError:
             self.stream = None
+
+    @staticmethod
+    def batch_line(event: dict[str, Any]) -> str:
+        """ "batch msgbatch_…: in_progress, 40 processing": a batch's progress, from its counts."""
+        line = f"batch {event['batch_id']}: {event['status']}"
+        if event.get("requests"):
+            line += f", {event['requests']} requests"
+        if event.get("counts"):
+            line += ", " + ", ".join(f"{n} {k}" for k, n in event["counts"].items() if n)
+        return line
 
     @staticmethod
     def _line(event: dict[str, Any], width: int) -> str:
@@ -120,6 +132,9 @@ class RichProgress:
             self.first = event["completed"]  # the rate counts tasks actually called
             self.progress.update(self.task, completed=event["completed"], total=event["total"])
             self.progress.console.print(f"{event['cached']} tasks reused from earlier runs")
+            return
+        if event["type"] == "batch":
+            self.progress.console.print(PlainProgress.batch_line(event))
             return
         if event["type"] != "progress" or event["status"] == "running":
             return
@@ -190,6 +205,12 @@ class Command(QuietBrokenPipe):
             action="store_true",
             help="call the model for every task, even when a stored successful result has the "
             "same fingerprint (default: reuse it, at no cost)",
+        )
+        parser.add_argument(
+            "--batch",
+            action="store_true",
+            help="send the tasks through the Message Batches API: half price, results within "
+            "hours (Anthropic API models only; SKILLCHECK_BATCH_SIZE tasks a batch)",
         )
         parser.add_argument(
             "--json", action="store_true", help="machine-readable output on stdout (logs: stderr)"
@@ -263,7 +284,11 @@ class Command(QuietBrokenPipe):
             f"--{name.replace('_', '-')}"
             for name in (*settings_of_the_run, "run_id")
             if options[name] is not None
-        ] + [f"--{flag}" for flag in ("dry-run", "no-cache") if options[flag.replace("-", "_")]]
+        ] + [
+            f"--{flag}"
+            for flag in ("dry-run", "no-cache", "batch")
+            if options[flag.replace("-", "_")]
+        ]
         option = "--resume" if options["resume"] else "--retry-errors"
         if extra:
             raise RunRequestError(f"{option} uses the run's own settings; drop {', '.join(extra)}")
@@ -293,6 +318,7 @@ class Command(QuietBrokenPipe):
             auditors=auditors,
             require_available=not options["dry_run"],
             use_cache=options["dry_run"] and not options["no_cache"],
+            batch=options["batch"],
         )
         if options["dry_run"]:
             self.dry_run(plan, catalog)
@@ -306,11 +332,14 @@ class Command(QuietBrokenPipe):
             reports_dir=options["reports_dir"],
             auditors=auditors,
             use_cache=not options["no_cache"],
+            batch=options["batch"],
         )
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
         # The estimate covers the tasks the run would call; cached ones cost nothing.
-        estimate = estimate_cost(plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+        estimate = estimate_cost(
+            plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy, batch=plan.batch
+        )
         cached = Counter(model for _, _, model in plan.cached)
         if self.as_json:
             data = {
@@ -323,6 +352,7 @@ class Command(QuietBrokenPipe):
                 "domains": plan.domains,
                 "models": plan.models,
                 "concurrency": plan.concurrency,
+                "batch": plan.batch,
                 "per_model": plan.per_model,
                 "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
                 "unavailable": plan.unavailable,
@@ -330,6 +360,8 @@ class Command(QuietBrokenPipe):
             self.stdout.write(json.dumps(data, indent=2))
             return
         self._say(f"{plan.describe()} (dry run: nothing is called)")
+        if plan.batch:
+            self._say("Batch mode: priced at half the API price; results within hours")
         if plan.cached:
             self._say(f"{plan.describe_cache(sum(estimate.values()))}: cached tasks cost $0")
         table = Table("model", "tasks", "cached", "estimated cost")

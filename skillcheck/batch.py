@@ -1,0 +1,301 @@
+"""Batch mode: a run's API tasks through the Message Batches API, at half the price.
+
+Tasks go out in batches of ``batch_size`` requests. Each submitted batch becomes a record
+(``BatchRecord``: its id and the task keys it carries) that ``on_batches`` must persist
+before anything is awaited, so a killed process resumes by polling the same batches instead
+of paying for them twice. A batch is polled every ``poll_s``; its request counts are the
+run's progress; once it has ended its results are read and each task is recorded (database
+and JSON via ``on_result``) at once. Errored and expired requests become failed tasks, which
+a resume (or ``--retry-errors``) sends again; requests a cancel stopped are left undone.
+
+Cancelling sends a cancel for every open batch, collects what they answered within the grace
+period, and leaves the rest of them on the run for a resume to collect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from skillcheck.auditors.base import AuditResponse
+from skillcheck.catalog import CatalogError
+from skillcheck.runs import RunEngine, RunOutcome, Task, error_result
+from skillcheck.scoring import score_response
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 1000
+MAX_BATCH_SIZE = 100_000  # the API's limit on requests per batch
+DEFAULT_POLL_S = 30.0
+
+
+@dataclass
+class BatchRecord:
+    """One submitted batch as the run remembers it (a JSON-ready dict via ``to_dict``)."""
+
+    id: str
+    tasks: list[list[str]]  # task keys (scenario id, skill, model); custom_id = f"t{index}"
+    status: str = "submitted"  # submitted | cancelling | collected
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchRecord:
+        return cls(
+            id=str(data["id"]),
+            tasks=[list(key) for key in data.get("tasks") or []],
+            status=str(data.get("status") or "submitted"),
+            counts=dict(data.get("counts") or {}),
+        )
+
+    @property
+    def open(self) -> bool:
+        return self.status != "collected"
+
+    def keys(self) -> list[tuple[str, str, str]]:
+        return [(k[0], k[1], k[2]) for k in self.tasks]
+
+
+def _custom_id(index: int) -> str:
+    return f"t{index}"
+
+
+def _seconds_between(start: Any, end: Any) -> float:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return max((end - start).total_seconds(), 0.0)
+    return 0.0
+
+
+class BatchEngine(RunEngine):
+    """``RunEngine`` with the sending replaced: batches instead of one call per task.
+
+    Every model of the run must be an API auditor (``ClaudeAuditor`` with an API key): its
+    account's client submits the batches, its ``message_params`` builds each request, so a
+    batch request is the very request a direct call would send (prompt caching included).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        batches: list[dict[str, Any]] | None = None,
+        on_batches: Any = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        poll_s: float = DEFAULT_POLL_S,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.records = [BatchRecord.from_dict(b) for b in batches or []]
+        self.on_batches = on_batches
+        self.batch_size = max(1, min(int(batch_size), MAX_BATCH_SIZE))
+        self.poll_s = poll_s
+        self.submitted = 0  # batches this process created
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _save_records(self) -> None:
+        if self.on_batches is not None:
+            self.on_batches([r.to_dict() for r in self.records])
+
+    def _client(self, model: str) -> Any:
+        return self.auditors[model].account.client()  # type: ignore[attr-defined]
+
+    def _any_client(self) -> Any:
+        return self._client(next(iter(self._api_models())))
+
+    def _api_models(self) -> list[str]:
+        return [name for name, a in self.auditors.items() if hasattr(a, "message_params")]
+
+    def prepare(self) -> None:
+        super().prepare()
+        not_api = sorted(
+            {t.model for t in self.tasks}
+            - {
+                name
+                for name in self._api_models()
+                if self.auditors[name].availability().via == "api"
+            }
+        )
+        if not_api:
+            raise ValueError(f"batch mode needs models on the Anthropic API: {', '.join(not_api)}")
+
+    # --- submitting -------------------------------------------------------------------------
+
+    def _submit(self, tasks: list[Task], outcome: RunOutcome) -> None:
+        """Submit ``tasks`` in batches; each batch's record is saved before the next step."""
+        requests: list[dict[str, Any]] = []
+        keys: list[list[str]] = []
+        for task in tasks:
+            auditor = self.auditors[task.model]
+            try:
+                request = self.prompts.request(task.scenario, task.skill, task.model)
+            except CatalogError as exc:
+                error = f"cannot read skill {task.skill.name}: {exc}"
+                self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)
+                continue
+            params = auditor.message_params(request)  # type: ignore[attr-defined]
+            requests.append({"custom_id": _custom_id(len(keys)), "params": params})
+            keys.append(list(task.key))
+            if len(keys) == self.batch_size:
+                self._create(requests, keys)
+                requests, keys = [], []
+        if keys:
+            self._create(requests, keys)
+
+    def _create(self, requests: list[dict[str, Any]], keys: list[list[str]]) -> None:
+        batch = self._any_client().messages.batches.create(requests=requests)
+        self.records.append(BatchRecord(batch.id, keys, counts=self._counts(batch)))
+        self.submitted += 1
+        self._save_records()  # before any wait: a kill from here on resubmits nothing
+        self.emit(
+            {
+                "type": "batch",
+                "run_id": self.run_id,
+                "batch_id": batch.id,
+                "status": "submitted",
+                "requests": len(keys),
+            }
+        )
+
+    # --- collecting -------------------------------------------------------------------------
+
+    @staticmethod
+    def _counts(batch: Any) -> dict[str, int]:
+        counts = getattr(batch, "request_counts", None)
+        if counts is None:
+            return {}
+        return {
+            name: int(getattr(counts, name, 0) or 0)
+            for name in ("processing", "succeeded", "errored", "canceled", "expired")
+        }
+
+    def _collect(self, record: BatchRecord, batch: Any, outcome: RunOutcome) -> None:
+        """Record every result of an ended batch (canceled requests stay undone)."""
+        from skillcheck.auditors.anthropic_api import read_message
+
+        by_id = {_custom_id(i): key for i, key in enumerate(record.keys())}
+        tasks = {t.key: t for t in self.tasks}
+        duration = _seconds_between(getattr(batch, "created_at", None), batch.ended_at)
+        for item in self._any_client().messages.batches.results(record.id):
+            key = by_id.get(item.custom_id)
+            task = tasks.get(key) if key else None
+            if task is None:
+                continue
+            result = item.result
+            if result.type == "canceled":
+                continue
+            if result.type == "succeeded":
+                model_id = self.auditors[task.model].model_id  # type: ignore[attr-defined]
+                response = read_message(result.message, model_id, batch=True)
+                response.duration_s = duration
+            else:
+                detail = ""
+                error = getattr(result, "error", None)
+                inner = getattr(error, "error", None)
+                if inner is not None:
+                    detail = f": {getattr(inner, 'type', '')} {getattr(inner, 'message', '')}"
+                response = AuditResponse(
+                    error=f"{task.model} via batch {record.id}: request {result.type}{detail}",
+                    duration_s=duration,
+                )
+            scored = score_response(
+                response, task.scenario, task.skill, self.taxonomy, model=task.model
+            )
+            scored.batch = True
+            self._record(task, scored, outcome)
+        record.status = "collected"
+        self._save_records()
+
+    def _poll(self, outcome: RunOutcome) -> None:
+        client = self._any_client()
+        for record in [r for r in self.records if r.open]:
+            batch = client.messages.batches.retrieve(record.id)
+            counts = self._counts(batch)
+            if counts != record.counts:
+                record.counts = counts
+                self._save_records()
+                self.emit(
+                    {
+                        "type": "batch",
+                        "run_id": self.run_id,
+                        "batch_id": record.id,
+                        "status": batch.processing_status,
+                        "counts": counts,
+                        "completed": self.completed,
+                        "failed": self.failed,
+                        "total": self.total,
+                    }
+                )
+            if batch.processing_status == "ended":
+                self._collect(record, batch, outcome)
+
+    def _cancel_open(self) -> None:
+        client = self._any_client()
+        for record in self.records:
+            if record.open and record.status != "cancelling":
+                try:
+                    client.messages.batches.cancel(record.id)
+                except Exception:
+                    logger.warning("run %s: cancelling batch %s failed", self.run_id, record.id)
+                record.status = "cancelling"
+        self._save_records()
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _record(self, task: Task, result: Any, outcome: RunOutcome) -> None:
+        self._done.add(task.key)
+        super()._record(task, result, outcome)
+
+    def _loop(self, outcome: RunOutcome) -> None:
+        """Submit what no open batch carries, poll until every batch is collected.
+
+        Requests a cancel stopped in a batch of an earlier process are sent again (once);
+        those of this process's own batches are left for a resume.
+        """
+        self._done: set[tuple[str, str, str]] = set()
+        sent_here: set[tuple[str, str, str]] = set()
+        cancel_deadline: float | None = None
+        while True:
+            if cancel_deadline is None and self._cancelled():
+                outcome.status = "cancelled"
+                self._cancel_open()
+                cancel_deadline = time.monotonic() + self.cancel_grace_s
+            if cancel_deadline is None:
+                covered = {tuple(k) for r in self.records if r.open for k in r.tasks}
+                fresh = [
+                    t
+                    for t in self.tasks
+                    if t.key not in covered and t.key not in self._done and t.key not in sent_here
+                ]
+                if fresh:
+                    sent_here.update(t.key for t in fresh)
+                    self._submit(fresh, outcome)
+            if not any(r.open for r in self.records):
+                if cancel_deadline is None and any(
+                    t.key not in self._done and t.key not in sent_here for t in self.tasks
+                ):
+                    continue
+                break
+            self._poll(outcome)
+            if not any(r.open for r in self.records):
+                continue
+            if cancel_deadline is not None and (
+                self.abort_event.is_set() or time.monotonic() > cancel_deadline
+            ):
+                break
+            if self.on_tick is not None:
+                self.on_tick()
+            self._wait()
+
+    def _wait(self) -> None:
+        """Sleep until the next poll, waking early for a cancel (and ticking meanwhile)."""
+        deadline = time.monotonic() + self.poll_s
+        while (left := deadline - time.monotonic()) > 0:
+            if self.cancel_event.wait(min(left, 1.0)) or self._cancelled():
+                return
+            if self.on_tick is not None:
+                self.on_tick()
