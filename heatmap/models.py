@@ -54,6 +54,9 @@ class Run(models.Model):
     catalog_fingerprint = models.CharField(max_length=64, blank=True)
     # Per-skill and per-scenario hashes, to warn on resume about what changed since.
     catalog_fingerprints = models.JSONField(default=dict, blank=True)
+    # How the calls of each CLI model were isolated, read from `claude --help` when the run
+    # (or its latest resume) started: {model: {level: full|partial, flags, missing, ...}}.
+    isolation = models.JSONField(default=dict, blank=True)
     report_path = models.CharField(max_length=1024, blank=True)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,13 @@ from tests.fakes import audit_request
 from tests.fakes.answers import token_counts
 
 MODEL_ID = "claude-sonnet-4-5"
+ISOLATION_FLAGS = [
+    *("--tools", ""),
+    *("--strict-mcp-config", "--mcp-config", '{"mcpServers": {}}'),
+    *("--max-turns", "1"),
+    "--safe-mode",
+    *("--setting-sources", ""),
+]
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +48,12 @@ def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_claude_bin: P
     return log
 
 
-def calls(log: Path) -> list[dict]:
+def calls(log: Path, *, help: bool = False) -> list[dict]:
+    """The fake's logged audit calls (or, with ``help``, its ``--help`` calls)."""
     if not log.exists():
         return []
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    return [r for r in records if bool(r.get("help")) == help]
 
 
 def cli_auditor(alias: str = "sonnet", model_id: str = MODEL_ID, **overrides) -> ClaudeAuditor:
@@ -84,6 +94,7 @@ def test_cli_runs_with_the_agreed_argv_and_scores_every_check(
         "--output-format",
         "json",
         "--no-session-persistence",
+        *ISOLATION_FLAGS,
     ]
     assert call["stdin_len"] == len(request_.user_prompt)
     expected_in, expected_out = token_counts(
@@ -147,14 +158,16 @@ def test_a_hung_cli_is_killed_with_its_children_at_the_timeout(
     request_: AuditRequest, call_log: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("FAKE_CLAUDE_HANG", "1")
+    auditor = cli_auditor(timeout_s=1, max_retries=1)
+    auditor.prepare(concurrency=1)  # reads --help before the clock starts
     started = time.monotonic()
 
-    response = cli_auditor(timeout_s=0.5, max_retries=1).audit(request_)
+    response = auditor.audit(request_)
 
     elapsed = time.monotonic() - started
-    assert response.error == "sonnet via cli: timed out after 0.5 s after 2 attempts"
+    assert response.error == "sonnet via cli: timed out after 1 s after 2 attempts"
     assert response.attempts == 2
-    assert 1.0 <= elapsed < 4.0
+    assert 2.0 <= elapsed < 5.0
     pids = [pid for call in calls(call_log) for pid in (call["pid"], call["child_pid"])]
     assert len(pids) == 4
     deadline = time.monotonic() + 3
@@ -305,3 +318,112 @@ def test_backoff_is_full_jitter_under_the_cap():
         assert max(delays) > ceiling * 0.8
     assert policy.delay(0, retry_after_s=2.5) == 2.5
     assert policy.delay(0, retry_after_s=3600) == 60.0
+
+
+# --- isolation ------------------------------------------------------------------------------
+
+
+def test_each_call_runs_in_a_new_empty_temporary_folder(
+    request_: AuditRequest, call_log: Path, monkeypatch: pytest.MonkeyPatch
+):
+    auditor = cli_auditor()
+
+    auditor.audit(request_)
+    auditor.audit(request_)
+
+    first, second = calls(call_log)
+    for call in (first, second):
+        assert Path(call["cwd"]).name.startswith("skillcheck-claude-")
+        assert Path(call["cwd"]).parent == Path(tempfile.gettempdir())
+        assert call["cwd_entries"] == []
+        assert not Path(call["cwd"]).exists()  # removed after the call
+    assert first["cwd"] != second["cwd"]
+    assert Path.cwd() != Path(first["cwd"])
+
+
+def test_help_is_read_once_for_every_model_and_call_of_a_registry(
+    request_: AuditRequest, call_log: Path
+):
+    from skillcheck.auditors.registry import build_registry
+
+    config = AuditorConfig(
+        models={"haiku": "claude-haiku-4-5", "sonnet": MODEL_ID},
+        max_retries=0,
+        timeout_s=20,
+    )
+    registry = build_registry(config)
+    for name in ("haiku", "sonnet"):
+        registry[name].prepare(concurrency=2)
+        registry[name].audit(request_)
+        registry[name].audit(request_)
+
+    assert len(calls(call_log, help=True)) == 1
+    assert len(calls(call_log)) == 4
+    assert calls(call_log, help=True)[0]["cwd_entries"] == []
+
+
+@pytest.mark.parametrize(
+    ("offered", "flags", "missing"),
+    [
+        (
+            "--tools,--strict-mcp-config,--mcp-config",
+            ["--tools", "", "--strict-mcp-config", "--mcp-config", '{"mcpServers": {}}'],
+            ["CLAUDE.md, skills, plugins and hooks load (no --safe-mode or --setting-sources)"],
+        ),
+        (
+            "--tools,--strict-mcp-config,--mcp-config,--setting-sources",
+            ["--tools", "", "--strict-mcp-config", "--mcp-config", '{"mcpServers": {}}'],
+            [],
+        ),
+        (
+            "--bare",
+            [],
+            ["tools stay on", "MCP servers load", "--bare would need ANTHROPIC_API_KEY"],
+        ),
+        ("", [], ["tools stay on", "MCP servers load", "no --safe-mode or --setting-sources"]),
+    ],
+)
+def test_an_older_cli_is_run_with_what_it_offers_and_reported_partial(
+    request_: AuditRequest,
+    call_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    offered: str,
+    flags: list[str],
+    missing: list[str],
+):
+    monkeypatch.setenv("FAKE_CLAUDE_FLAGS", offered)
+    auditor = cli_auditor()
+
+    response = auditor.audit(request_)
+    isolation = auditor.isolation()
+
+    assert response.error is None  # no flag the CLI does not know
+    [call] = calls(call_log)
+    assert call["argv"][call["argv"].index("--no-session-persistence") + 1 :][: len(flags)] == flags
+    assert "--max-turns" in call["argv"]
+    assert isolation["level"] == ("full" if not missing else "partial")
+    for part in missing:
+        assert any(part in item for item in isolation["missing"]), isolation["missing"]
+    if missing:
+        assert isolation["summary"].startswith("isolation PARTIAL: ")
+
+
+def test_bare_is_used_only_when_the_cli_gets_an_api_key():
+    from skillcheck.auditors.claude_cli import isolation_from_help
+
+    help_text = "  --tools <tools...>\n  --strict-mcp-config\n  --mcp-config <c...>\n  --bare\n"
+
+    without_key = isolation_from_help(help_text)
+    with_key = isolation_from_help(help_text, api_key_in_env=True)
+
+    assert "--bare" not in without_key.flags and not without_key.full
+    assert "--bare" in with_key.flags and with_key.full
+
+
+def test_disallowed_tools_in_help_is_not_taken_for_tools():
+    from skillcheck.auditors.claude_cli import isolation_from_help
+
+    isolation = isolation_from_help("  --allowedTools <tools...>\n  --disallowedTools <tools...>\n")
+
+    assert "--tools" not in isolation.flags
+    assert "tools stay on (no --tools flag)" in isolation.missing

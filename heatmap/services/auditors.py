@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -51,6 +52,20 @@ def model_choices(*, auditors: dict[str, Auditor] | None = None) -> list[ModelCh
             )
         )
     return choices
+
+
+def auditors_isolation(*, auditors: dict[str, Auditor], models: list[str]) -> dict[str, Any]:
+    """How each model's calls are isolated (CLI models only; the API has no local tools).
+
+    Reads ``claude --help`` once for all of them (the auditors of a registry share it).
+    """
+    found: dict[str, Any] = {}
+    for name in models:
+        describe = getattr(auditors.get(name), "isolation", None)
+        info = describe() if describe is not None else None
+        if info:
+            found[name] = info
+    return found
 
 
 def default_models(*, auditors: dict[str, Auditor] | None = None) -> list[str]:

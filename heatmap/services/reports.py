@@ -190,6 +190,7 @@ def run_metadata(run: Run) -> dict[str, Any]:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error or None,
+        "isolation": run.isolation,
     }
 
 

@@ -503,6 +503,7 @@ def run_execute(
     run.finished_at = None
     run.heartbeat_at = timezone.now()
     run.report_path = str(run_report_path(run))
+    run.isolation = auditor_services.auditors_isolation(auditors=registry, models=run.models)
     # Not a full save: a cancel requested from another process meanwhile must survive.
     run.save(
         update_fields=[
@@ -510,6 +511,7 @@ def run_execute(
             *("cache_write_tokens", "cache_read_tokens"),
             "cached",
             *("status", "error", "started_at", "finished_at", "heartbeat_at", "report_path"),
+            "isolation",
         ]
     )
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
-from skillcheck.auditors.claude_cli import resolve_binary, run_cli
+from skillcheck.auditors.claude_cli import Isolation, detect_isolation, resolve_binary, run_cli
 from skillcheck.auditors.ratelimit import AdaptiveLimit
 from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, Outcome, RetryPolicy, call_with_retries
@@ -25,13 +25,21 @@ UNAVAILABLE_REASON = "claude CLI not found and ANTHROPIC_API_KEY not set"
 
 class ApiAccount:
     """One Anthropic account as the auditors share it: one client (one connection pool)
-    and one adaptive concurrency limit, whichever model a call is for."""
+    and one adaptive concurrency limit, whichever model a call is for; and, for the CLI, the
+    isolation flags read once from ``claude --help`` (a registry serves one run)."""
 
     def __init__(self, config: AuditorConfig):
         self.config = config
         self.limit = AdaptiveLimit()
         self._client: anthropic.Anthropic | None = None
         self._lock = threading.Lock()
+        self._isolation: dict[str, Isolation] = {}  # binary -> its isolation
+
+    def cli_isolation(self, binary: str) -> Isolation:
+        with self._lock:
+            if binary not in self._isolation:
+                self._isolation[binary] = detect_isolation(binary)
+            return self._isolation[binary]
 
     def client(self) -> anthropic.Anthropic:
         # Imported here: the SDK takes a second to import, and CLI-only or offline runs
@@ -79,10 +87,24 @@ class ClaudeAuditor:
         )
 
     def prepare(self, *, concurrency: int) -> None:
-        """Before a run's workers start: import the SDK, create the client, size the limit."""
-        if self.availability().via == "api":
+        """Before a run's workers start: import the SDK, create the client, size the limit;
+        or read the CLI's isolation flags."""
+        via = self.availability().via
+        if via == "api":
             self.account.client()
             self.account.limit.configure(concurrency)
+        elif via == "cli":
+            self.isolation()
+
+    def isolation(self) -> dict[str, Any] | None:
+        """How calls are isolated, for the run's record: the CLI's flags and what is
+        missing; None through the API (no tools, no local files to isolate from)."""
+        if self.availability().via != "cli":
+            return None
+        return self.account.cli_isolation(self._binary()).to_dict()
+
+    def _binary(self) -> str:
+        return resolve_binary(self.config.claude_bin) or self.config.claude_bin
 
     def message_params(self, request: AuditRequest) -> dict:
         """The API request for ``request`` (also what a batch carries for it)."""
@@ -109,11 +131,17 @@ class ClaudeAuditor:
             def call() -> AuditResponse:
                 return call_api(client, params, timeout_s, self.account.limit)
         else:
-            binary = resolve_binary(self.config.claude_bin) or self.config.claude_bin
+            binary = self._binary()
+            isolation = self.account.cli_isolation(binary)
 
             def call() -> AuditResponse:
                 return run_cli(
-                    binary, self.model_id, request.system_prompt, request.user_prompt, timeout_s
+                    binary,
+                    self.model_id,
+                    request.system_prompt,
+                    request.user_prompt,
+                    timeout_s,
+                    isolation,
                 )
 
         try:

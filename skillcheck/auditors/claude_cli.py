@@ -1,10 +1,18 @@
 """One call of the Claude Code CLI in print mode, with its JSON result read back.
 
 The CLI runs as ``claude -p --model M --system-prompt S --output-format json
---no-session-persistence`` with the user prompt on stdin (prompts are far too long for argv
-and must not show in ``ps``). It runs in its own process group so a timeout kills it and
-everything it started. Failures raise ``CallFailed``; whether they are transient is judged
-from the exit code and the error text.
+--no-session-persistence`` plus the isolation flags, with the user prompt on stdin (prompts
+are far too long for argv and must not show in ``ps``). It runs in its own process group so a
+timeout kills it and everything it started. Failures raise ``CallFailed``; whether they are
+transient is judged from the exit code and the error text.
+
+Isolation: Claude Code is an agent, and the skill under audit is untrusted text. Each call
+runs in a new empty temporary folder (not next to ``db.sqlite3`` and ``.env``), with no tools
+(``--tools ""``; ``--disallowedTools`` is only a deny list), no MCP servers
+(``--strict-mcp-config`` with an empty ``--mcp-config``), one turn (``--max-turns 1``), and
+without the user's CLAUDE.md, skills, plugins and hooks through whichever of ``--safe-mode``,
+``--setting-sources ""`` and ``--bare`` the installed CLI offers. ``detect_isolation`` reads
+``claude --help`` once per run to pick them and says what could not be turned off.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +58,103 @@ def resolve_binary(claude_bin: str) -> str | None:
     return None
 
 
-def command(binary: str, model_id: str, system_prompt: str) -> list[str]:
+EMPTY_MCP_CONFIG = '{"mcpServers": {}}'
+HELP_TIMEOUT_S = 30.0
+WORKDIR_PREFIX = "skillcheck-claude-"
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The flags that isolate each call, and what the installed CLI could not turn off."""
+
+    flags: tuple[str, ...] = ()
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def full(self) -> bool:
+        return not self.missing
+
+    def describe(self) -> str:
+        shown = " ".join(f'"{f}"' if f == "" else f for f in self.flags if f != EMPTY_MCP_CONFIG)
+        if self.full:
+            return f"isolated: empty temporary folder, {shown}"
+        return f"isolation PARTIAL: {'; '.join(self.missing)} (using {shown or 'no flags'})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "via": "cli",
+            "level": "full" if self.full else "partial",
+            "flags": list(self.flags),
+            "missing": list(self.missing),
+            "workdir": "empty temporary folder per call",
+            "summary": self.describe(),
+        }
+
+
+def _offers(help_text: str, flag: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", help_text) is not None
+
+
+def isolation_from_help(help_text: str, *, api_key_in_env: bool = False) -> Isolation:
+    """The isolation flags ``claude --help`` shows this CLI offers.
+
+    ``--max-turns`` is a hidden flag (absent from ``--help``) that print mode has always had,
+    so it is always passed. ``--bare`` skips OAuth and the keychain, so it is used only when
+    the CLI gets an ``ANTHROPIC_API_KEY`` and ``--safe-mode`` is missing.
+    """
+    flags: list[str] = []
+    missing: list[str] = []
+    if _offers(help_text, "--tools"):
+        flags += ["--tools", ""]
+    else:
+        missing.append("tools stay on (no --tools flag)")
+    if _offers(help_text, "--strict-mcp-config") and _offers(help_text, "--mcp-config"):
+        flags += ["--strict-mcp-config", "--mcp-config", EMPTY_MCP_CONFIG]
+    else:
+        missing.append("the user's MCP servers load (no --strict-mcp-config)")
+    flags += ["--max-turns", "1"]
+    customizations_off = False
+    if _offers(help_text, "--safe-mode"):
+        flags.append("--safe-mode")
+        customizations_off = True
+    if _offers(help_text, "--setting-sources"):
+        flags += ["--setting-sources", ""]
+        customizations_off = True
+    if not customizations_off and _offers(help_text, "--bare") and api_key_in_env:
+        flags.append("--bare")
+        customizations_off = True
+    if not customizations_off:
+        why = "no --safe-mode or --setting-sources"
+        if _offers(help_text, "--bare"):
+            why += "; --bare would need ANTHROPIC_API_KEY"
+        missing.append(f"the user's CLAUDE.md, skills, plugins and hooks load ({why})")
+    return Isolation(tuple(flags), tuple(missing))
+
+
+def detect_isolation(binary: str, timeout_s: float = HELP_TIMEOUT_S) -> Isolation:
+    """Read ``claude --help`` (in an empty folder, like the calls) and pick the flags."""
+    try:
+        with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as workdir:
+            done = subprocess.run(
+                [binary, "--help"],
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        help_text = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+    except (OSError, subprocess.SubprocessError) as exc:
+        help_text = ""
+        reason = f"`{Path(binary).name} --help` failed ({type(exc).__name__})"
+        base = isolation_from_help(help_text)
+        return Isolation(base.flags, (reason, *base.missing))
+    return isolation_from_help(help_text, api_key_in_env=bool(os.environ.get("ANTHROPIC_API_KEY")))
+
+
+def command(
+    binary: str, model_id: str, system_prompt: str, isolation: Isolation | None = None
+) -> list[str]:
     return [
         binary,
         "-p",
@@ -59,6 +165,7 @@ def command(binary: str, model_id: str, system_prompt: str) -> list[str]:
         "--output-format",
         "json",
         "--no-session-persistence",
+        *(isolation.flags if isolation else ()),
     ]
 
 
@@ -83,12 +190,32 @@ def _reap(proc: subprocess.Popen) -> None:
 
 
 def run_cli(
-    binary: str, model_id: str, system_prompt: str, user_prompt: str, timeout_s: float
+    binary: str,
+    model_id: str,
+    system_prompt: str,
+    user_prompt: str,
+    timeout_s: float,
+    isolation: Isolation | None = None,
 ) -> AuditResponse:
-    """Run the CLI once; return text, tokens and cost, or raise ``CallFailed``."""
+    """Run the CLI once in a new empty folder; return text, tokens and cost, or raise
+    ``CallFailed``."""
+    with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as workdir:
+        return _run_in(workdir, binary, model_id, system_prompt, user_prompt, timeout_s, isolation)
+
+
+def _run_in(
+    workdir: str,
+    binary: str,
+    model_id: str,
+    system_prompt: str,
+    user_prompt: str,
+    timeout_s: float,
+    isolation: Isolation | None,
+) -> AuditResponse:
     try:
         proc = subprocess.Popen(
-            command(binary, model_id, system_prompt),
+            command(binary, model_id, system_prompt, isolation),
+            cwd=workdir,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -264,17 +264,27 @@ class Command(QuietBrokenPipe):
         self.console.print(text, highlight=False, soft_wrap=True)
 
     def list_models(self) -> None:
-        rows = [dataclasses.asdict(choice) for choice in auditor_services.model_choices()]
+        registry = auditor_services.auditor_registry()
+        choices = auditor_services.model_choices(auditors=registry)
+        isolation = auditor_services.auditors_isolation(
+            auditors=registry, models=[c.name for c in choices if c.available]
+        )
+        rows = [
+            {**dataclasses.asdict(choice), "isolation": isolation.get(choice.name)}
+            for choice in choices
+        ]
         if self.as_json:
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        table = Table("model", "id", "available", "via / reason")
+        table = Table("model", "id", "available", "via / reason", "isolation")
         for row in rows:
+            iso = row["isolation"]
             table.add_row(
                 row["name"],
                 row["model_id"],
                 "yes" if row["available"] else "no",
                 ": ".join(part for part in (row["via"], row["reason"]) if part),
+                "" if iso is None else iso["summary"],
             )
         self.console.print(table)
 
