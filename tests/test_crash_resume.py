@@ -86,8 +86,10 @@ def run_row(env, run_id: str) -> dict:
 
 
 def calls(env) -> int:
+    """Audit calls of the fake CLI (not its ``--help``, read once per run for isolation)."""
     path = Path(env["FAKE_CLAUDE_LOG"])
-    return len(path.read_text().splitlines()) if path.exists() else 0
+    lines = path.read_text().splitlines() if path.exists() else []
+    return sum(not json.loads(line).get("help") for line in lines)
 
 
 def wait_for_rows(env, run_id: str, count: int, proc: subprocess.Popen) -> None:

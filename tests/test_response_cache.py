@@ -37,8 +37,16 @@ def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path
     return log
 
 
+def audit_calls(log: Path) -> list[dict]:
+    """Audit calls of the fake CLI (not its ``--help``, read once per run for isolation)."""
+    if not log.exists():
+        return []
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    return [r for r in records if not r.get("help")]
+
+
 def count(log: Path) -> int:
-    return len(log.read_text().splitlines()) if log.exists() else 0
+    return len(audit_calls(log))
 
 
 def run(*args: str) -> dict:
@@ -70,7 +78,7 @@ def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(calls, cat
     skill_md = catalog_dir / "skills" / "web-scraper" / "SKILL.md"
     skill_md.write_text(skill_md.read_text() + "\nAlways check robots.txt first.\n")
     run()
-    new_calls = [json.loads(line) for line in calls.read_text().splitlines()[first["total"] :]]
+    new_calls = audit_calls(calls)[first["total"] :]
     expected = TaskResult.objects.filter(run__run_id=first["run_id"], skill="web-scraper")
     assert new_calls and len(new_calls) == expected.count()
     second = Run.objects.exclude(run_id=first["run_id"]).get()
