@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,78 @@ def newest_task_ids(**filters: Any) -> QuerySet[TaskResult, Any]:
     return newest_tasks(**filters).values("pk")
 
 
+# --- What a heatmap view shows ----------------------------------------------------------------
+
+SEVERITIES = tuple(reversed(Severity))  # most severe first, as the filter lists them
+
+
+@dataclass(frozen=True)
+class HeatmapFilter:
+    """The filters of the overview and the matrices, kept in the query string.
+
+    ``models`` empty means every model; ``severity`` is a minimum (``HIGH`` keeps CRITICAL and
+    HIGH); ``run`` pins the view to one run instead of the newest result across runs.
+    """
+
+    models: tuple[str, ...] = ()
+    group: str = ""
+    severity: str = ""
+    failures: bool = False
+    query: str = ""
+    run: Run | None = None
+
+    @property
+    def narrows_checks(self) -> bool:
+        return bool(self.group or self.severity)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.models or self.narrows_checks or self.failures or self.query)
+
+    def checks(self, catalog: Catalog) -> list[Check]:
+        """The model checks this filter keeps, in the taxonomy's order."""
+        floor = Severity.rank_of(self.severity) if self.severity else -1
+        return [
+            c
+            for c in catalog.taxonomy.model_checks
+            if (not self.group or c.group == self.group) and Severity.rank_of(c.severity) >= floor
+        ]
+
+    def task_filters(self) -> dict[str, Any]:
+        return {"run": self.run} if self.run is not None else {}
+
+    def keeps_model(self, model: str) -> bool:
+        return not self.models or model in self.models
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """Models in the configured order (``heuristic``, then ``SKILLCHECK_MODELS``), others after."""
+    rank = {m: i for i, m in enumerate(["heuristic", *settings.SKILLCHECK_MODELS])}
+    return sorted(set(models), key=lambda m: (rank.get(m, len(rank)), m))
+
+
 # --- Overview -----------------------------------------------------------------------------
+
+
+def _counts() -> dict[str, int]:
+    return dict.fromkeys(RESULT_ORDER, 0)
+
+
+@dataclass
+class ModelCell:
+    """One skill × model cell of the overview: result counts and their pass %."""
+
+    model: str
+    counts: dict[str, int] = field(default_factory=_counts)
+
+    @property
+    def scored(self) -> int:
+        return self.counts["pass"] + self.counts["fail"] + self.counts["unclear"]
+
+    @property
+    def pass_pct(self) -> int | None:
+        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        return None if pct is None else round(pct)
 
 
 @dataclass
@@ -102,10 +174,13 @@ class SkillRow:
     domains: list[str] = field(default_factory=list)
     generalist: bool = False
     in_catalog: bool = True
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESULT_ORDER, 0))
+    counts: dict[str, int] = field(default_factory=_counts)
     models: set[str] = field(default_factory=set)
     fails: dict[str, int] = field(default_factory=dict)
     top_failing: list[tuple[Check | str, int]] = field(default_factory=list)
+    per_model: dict[str, ModelCell] = field(default_factory=dict)
+    cells: list[ModelCell] = field(default_factory=list)
+    """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
 
     @property
     def scored(self) -> int:
@@ -124,7 +199,12 @@ class SkillRow:
 
     @property
     def sorted_models(self) -> list[str]:
-        return sorted(self.models)
+        return model_order(self.models)
+
+    @property
+    def home(self) -> str:
+        """The domain whose matrix shows this skill first (its own, or the first it serves)."""
+        return self.domains[0] if self.domains else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +214,10 @@ class SkillRow:
             "pass_pct": self.pass_pct,
             "counts": self.counts,
             "models": self.sorted_models,
+            "per_model": {
+                m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
+                for m in model_order(self.per_model)
+            },
             "top_failing": [
                 {
                     "check_id": getattr(c, "id", c),
@@ -161,34 +245,50 @@ def results_version() -> tuple[int, int]:
 
 
 @dataclass
-class SkillTotals:
-    """One skill's sums over the newest tasks: result counts, models, failures per check."""
+class ModelTotals:
+    """One skill × model's sums over the newest tasks: result counts, failures per check."""
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESULT_ORDER, 0))
-    models: set[str] = field(default_factory=set)
+    counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # RESULT_ORDER
     fails: dict[str, int] = field(default_factory=dict)
 
 
-def _overview_totals(domain: str | None) -> dict[str, SkillTotals]:
-    """Per skill, the sums of the newest tasks' summaries, cached per data version.
+def _overview_totals(
+    domain: str | None, filters: HeatmapFilter, check_ids: list[str]
+) -> dict[str, dict[str, ModelTotals]]:
+    """Per skill and model, the sums over the newest tasks, cached per data version.
 
-    Reads the newest tasks' summaries (written with their checks) from the ranking index,
-    never their check rows nor their long answers, and sums in Python: cheaper than
-    grouping by the failing-check text in SQL.
-    The sums are kept until a task is added or removed, so idle pages and polls between
-    two finished tasks cost one small query.
+    Without a check filter this reads the newest tasks' summaries (written with their checks)
+    from the ranking index, never their check rows nor their long answers, and sums in
+    Python. A group or severity filter needs the check rows: one grouped query over the
+    newest tasks' checks. Either way the sums are kept until a task is added or removed, so
+    idle pages and polls between two finished tasks cost one small query.
     """
     count, last = results_version()
-    key = f"heatmap:overview:v2:{domain or '*'}:{count}-{last}"
+    run_key = filters.run.pk if filters.run is not None else "*"
+    checks_key = ",".join(check_ids) or "*"
+    key = f"heatmap:overview:v3:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    filters = {"domain": domain} if domain else {}
+    task_filters = filters.task_filters()
+    if domain:
+        task_filters["domain"] = domain
+    totals: dict[str, dict[str, ModelTotals]] = defaultdict(dict)
+    if check_ids:
+        _check_totals(totals, task_filters, check_ids)
+    else:
+        _summary_totals(totals, task_filters)
+    result = dict(totals)
+    cache.set(key, result, OVERVIEW_CACHE_S)
+    return result
+
+
+def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    tasks = newest_tasks(**filters).values_list("skill", "model", "failed_checks", *fields)
+    tasks = newest_tasks(**task_filters).values_list("skill", "model", "failed_checks", *fields)
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
-    failing: dict[str, list[str]] = defaultdict(list)
+    failing: dict[tuple[str, str], list[str]] = defaultdict(list)
     for skill, model, failed_checks, passed, failed, unclear, na in tasks:
         pair = sums.get((skill, model))
         if pair is None:
@@ -198,44 +298,69 @@ def _overview_totals(domain: str | None) -> dict[str, SkillTotals]:
         pair[2] += unclear
         pair[3] += na
         if failed_checks:
-            failing[skill].append(failed_checks)
-    totals: dict[str, SkillTotals] = {}
+            failing[(skill, model)].append(failed_checks)
     for (skill, model), numbers in sums.items():
-        skill_totals = totals.setdefault(skill, SkillTotals())
-        if any(numbers):
-            skill_totals.models.add(model)
-            for result, n in zip(RESULT_ORDER, numbers, strict=True):
-                skill_totals.counts[result] += n
-    for skill, texts in failing.items():
-        # One split and count per skill rather than per task.
-        totals[skill].fails = dict(Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))))
-    cache.set(key, totals, OVERVIEW_CACHE_S)
-    return totals
+        if not any(numbers):
+            continue
+        texts = failing.get((skill, model))
+        # One split and count per skill and model rather than per task.
+        fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
+        totals[skill][model] = ModelTotals(numbers, dict(fails))
+
+
+def _check_totals(
+    totals: dict[str, dict[str, ModelTotals]], task_filters: dict, check_ids: list[str]
+) -> None:
+    rows = (
+        CheckResult.objects.filter(task__in=newest_task_ids(**task_filters), check_id__in=check_ids)
+        .values_list("task__skill", "task__model", "check_id", "result")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    index = {result: i for i, result in enumerate(RESULT_ORDER)}
+    for skill, model, check_id, result, n in rows:
+        model_totals = totals[skill].setdefault(model, ModelTotals())
+        if result in index:
+            model_totals.counts[index[result]] += n
+        if result == "fail":
+            model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
 
 
 def heatmap_overview(
-    *, catalog: Catalog, domain: str | None = None, query: str = "", top: int = 3
+    *,
+    catalog: Catalog,
+    domain: str | None = None,
+    query: str = "",
+    top: int = 3,
+    filters: HeatmapFilter | None = None,
 ) -> list[SkillRow]:
-    """One row per skill: counts of the newest results, top failing checks, models.
-
-    Two queries (data version, then the task summaries unless cached).
-    """
-    totals = _overview_totals(domain)
+    """One row per skill: counts of the newest results (per model and over the filter's models),
+    top failing checks. Two queries (data version, then the sums unless cached)."""
+    filters = filters or HeatmapFilter(query=query)
+    check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
+    totals = _overview_totals(domain, filters, check_ids)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
     for name, skill in catalog.skills.items():
         if domain and domain not in homes.get(name, []) and not skill.generalist:
             continue
         rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
-    for name, sums in totals.items():
+    for name, per_model in totals.items():
+        kept = {m: t for m, t in per_model.items() if filters.keeps_model(m)}
         row = rows.get(name)
         if row is None:
-            if not sums.models:
+            if not kept:
                 continue
             row = rows[name] = SkillRow(name, in_catalog=False)
-        row.counts = dict(sums.counts)
-        row.models = set(sums.models)
-        row.fails = dict(sums.fails)
+        fails: Counter[str] = Counter()
+        for model, model_totals in kept.items():
+            cell = ModelCell(model, dict(zip(RESULT_ORDER, model_totals.counts, strict=True)))
+            row.per_model[model] = cell
+            row.models.add(model)
+            for result in RESULT_ORDER:
+                row.counts[result] += cell.counts[result]
+            fails.update(model_totals.fails)
+        row.fails = dict(fails)
     by_id = catalog.taxonomy.by_id
     for row in rows.values():
         ranked = sorted(
@@ -246,9 +371,39 @@ def heatmap_overview(
             ),
         )
         row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
-    needle = query.strip().lower()
-    selected = [r for r in rows.values() if not needle or needle in r.skill.lower()]
+    needle = filters.query.strip().lower()
+    selected = [
+        r
+        for r in rows.values()
+        if (not needle or needle in r.skill.lower() or any(needle in d for d in r.domains))
+        and (not filters.failures or r.counts["fail"])
+    ]
     return sorted(selected, key=lambda r: (not r.in_catalog, r.skill))
+
+
+@dataclass
+class OverviewTable:
+    """The overview as shown: skill rows with one pass % cell per model column."""
+
+    models: list[str]
+    rows: list[SkillRow]
+
+    @property
+    def has_results(self) -> bool:
+        return any(row.models for row in self.rows)
+
+
+def heatmap_overview_table(
+    *, catalog: Catalog, domain: str | None = None, filters: HeatmapFilter | None = None
+) -> OverviewTable:
+    """The overview with its model columns: the filter's models, else every model with results
+    (in the configured order), so each row has a cell per column."""
+    filters = filters or HeatmapFilter()
+    rows = heatmap_overview(catalog=catalog, domain=domain, filters=filters)
+    models = model_order(filters.models or {m for row in rows for m in row.models})
+    for row in rows:
+        row.cells = [row.per_model.get(m) or ModelCell(m) for m in models]
+    return OverviewTable(models=models, rows=rows)
 
 
 # --- Domain matrix --------------------------------------------------------------------------
@@ -259,6 +414,7 @@ class SkillResult:
     skill: str
     role: str  # "specialist" | "generalist"
     result: str
+    label: str = ""  # "S" for the specialist, the generalist's initials otherwise
 
 
 @dataclass
@@ -275,6 +431,10 @@ class MatrixCell:
     model: str
     results: list[SkillResult]
 
+    @property
+    def has_fail(self) -> bool:
+        return any(r.result == "fail" for r in self.results)
+
 
 @dataclass
 class MatrixRow:
@@ -282,6 +442,35 @@ class MatrixRow:
     cells: list[MatrixCell]
     first_of_group: bool = False
     group_name: str = ""
+
+
+@dataclass
+class ScenarioHead:
+    """A scenario's column group: its short name, prompt and the labels of its skills."""
+
+    scenario: Any
+    skills: list[tuple[str, str, str]]  # (label, skill, role), specialist first
+
+    @property
+    def labels(self) -> str:
+        return " ".join(label for label, _, _ in self.skills)
+
+
+def skill_labels(scenario: Any) -> list[tuple[str, str, str]]:
+    """``S`` for the specialist, initials for each generalist (``web-scraper`` → ``WS``)."""
+    labels: list[tuple[str, str, str]] = []
+    used = {"S"}
+    for skill in scenario.target_skills:
+        if skill == scenario.specialist:
+            labels.append(("S", skill, "specialist"))
+            continue
+        base = "".join(part[:1] for part in skill.replace("_", "-").split("-") if part).upper()
+        label, n = base or "G", 2
+        while label in used:
+            label, n = f"{base}{n}", n + 1
+        used.add(label)
+        labels.append((label, skill, "generalist"))
+    return labels
 
 
 @dataclass
@@ -293,6 +482,17 @@ class DomainMatrix:
     rows: list[MatrixRow]
     filled: int
     total: int
+    heads: list[ScenarioHead] = field(default_factory=list)
+
+    @property
+    def generalist_labels(self) -> list[tuple[str, str]]:
+        """(label, skill) of every generalist in the matrix, once each, for the legend."""
+        seen: dict[tuple[str, str], None] = {}
+        for head in self.heads:
+            for label, skill, role in head.skills:
+                if role == "generalist":
+                    seen[(label, skill)] = None
+        return list(seen)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -321,48 +521,63 @@ class DomainMatrix:
         }
 
 
+def _scenario_matches(scenario: Any, needle: str) -> bool:
+    return not needle or any(
+        needle in text.lower()
+        for text in (scenario.id, scenario.name, scenario.prompt, *scenario.target_skills)
+    )
+
+
 def heatmap_domain_matrix(
-    *, catalog: Catalog, domain_id: str, extra_models: list[str] | tuple[str, ...] = ()
+    *,
+    catalog: Catalog,
+    domain_id: str,
+    extra_models: list[str] | tuple[str, ...] = (),
+    filters: HeatmapFilter | None = None,
 ) -> DomainMatrix:
     """Checks × scenarios × models for one domain, specialist and generalists per cell.
 
     One query; models are those with results in the domain plus ``extra_models`` (the active
-    run's), so their cells show "not run" until they fill in.
+    run's), so their cells show "not run" until they fill in, in the configured order.
     """
+    filters = filters or HeatmapFilter()
     domain = catalog.domains[domain_id]
-    scenario_ids = [s.id for s in domain.scenarios]
-    results_qs = (
-        CheckResult.objects.filter(
-            task__in=newest_task_ids(scenario_id__in=scenario_ids),
+    needle = filters.query.strip().lower()
+    scenarios = [s for s in domain.scenarios if _scenario_matches(s, needle)]
+    checks = filters.checks(catalog)
+    results_qs = CheckResult.objects.filter(
+        task__in=newest_task_ids(
+            scenario_id__in=[s.id for s in scenarios], **filters.task_filters()
         )
-        .values_list("task__scenario_id", "task__skill", "task__model", "check_id", "result")
-        .order_by()
     )
+    if filters.narrows_checks:
+        results_qs = results_qs.filter(check_id__in=[c.id for c in checks])
     found: dict[tuple[str, str, str, str], str] = {}
     models: set[str] = set(extra_models)
-    for scenario_id, skill, model, check_id, result in results_qs:
+    for scenario_id, skill, model, check_id, result in results_qs.values_list(
+        "task__scenario_id", "task__skill", "task__model", "check_id", "result"
+    ).order_by():
         found[(scenario_id, skill, model, check_id)] = result
         models.add(model)
-    model_list = sorted(models)
+    model_list = [m for m in model_order(models) if filters.keeps_model(m)]
+    labels = {s.id: skill_labels(s) for s in scenarios}
+    if filters.failures:
+        failing = {(k[0], k[3]) for k, r in found.items() if r == "fail" and k[2] in model_list}
+        scenarios = [s for s in scenarios if any(sid == s.id for sid, _ in failing)]
+        checks = [c for c in checks if any(cid == c.id for _, cid in failing)]
     columns = [
-        MatrixColumn(s.id, s.name, m, i == 0)
-        for s in domain.scenarios
-        for i, m in enumerate(model_list)
+        MatrixColumn(s.id, s.name, m, i == 0) for s in scenarios for i, m in enumerate(model_list)
     ]
-    roles = {
-        s.id: [(k, "specialist" if k == s.specialist else "generalist") for k in s.target_skills]
-        for s in domain.scenarios
-    }
     rows: list[MatrixRow] = []
     filled = total = 0
     previous_group = None
-    for check in catalog.taxonomy.model_checks:
+    for check in checks:
         cells = []
         for col in columns:
             results = []
-            for skill, role in roles[col.scenario_id]:
+            for label, skill, role in labels[col.scenario_id]:
                 result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
-                results.append(SkillResult(skill, role, result))
+                results.append(SkillResult(skill, role, result, label))
                 total += 1
                 filled += result != NOT_RUN
             cells.append(MatrixCell(col.scenario_id, col.model, results))
@@ -377,13 +592,25 @@ def heatmap_domain_matrix(
         previous_group = check.group
     return DomainMatrix(
         domain=domain_id,
-        scenarios=list(domain.scenarios),
+        scenarios=scenarios,
         models=model_list,
         columns=columns,
         rows=rows,
         filled=filled,
         total=total,
+        heads=[ScenarioHead(s, labels[s.id]) for s in scenarios],
     )
+
+
+def heatmap_task_times(
+    *, scenario_ids: list[str], filters: HeatmapFilter | None = None
+) -> dict[tuple[str, str, str], tuple[str, datetime]]:
+    """(scenario, skill, model) → (run id, finished time) of the newest tasks: the CSV's columns."""
+    filters = filters or HeatmapFilter()
+    tasks = TaskResult.objects.filter(
+        pk__in=newest_task_ids(scenario_id__in=scenario_ids, **filters.task_filters())
+    ).values_list("scenario_id", "skill", "model", "run__run_id", "finished_at")
+    return {(s, k, m): (run_id, finished) for s, k, m, run_id, finished in tasks}
 
 
 # --- Cell detail ----------------------------------------------------------------------------
@@ -401,28 +628,53 @@ class CellDetail:
     error: str = ""
     run_id: str = ""
     risk_level: str = ""
+    finished_at: datetime | None = None
+    label: str = ""
 
 
 def heatmap_cell_detail(
-    *, catalog: Catalog, scenario_id: str, check_id: str, model: str | None = None
+    *,
+    catalog: Catalog,
+    scenario_id: str,
+    check_id: str,
+    model: str | None = None,
+    filters: HeatmapFilter | None = None,
 ) -> list[CellDetail]:
-    """Per model and skill of one scenario: the newest task's result for one check. Two queries."""
+    """Per model and skill of one scenario: the newest task's result for one check, models in
+    the configured order, specialist first. Two queries."""
+    filters = filters or HeatmapFilter()
     scenario = catalog.scenario(scenario_id)
-    filters: dict[str, Any] = {"scenario_id": scenario_id, "skill__in": scenario.target_skills}
+    task_filters: dict[str, Any] = {
+        "scenario_id": scenario_id,
+        "skill__in": scenario.target_skills,
+        **filters.task_filters(),
+    }
     if model:
-        filters["model"] = model
-    tasks = list(
-        TaskResult.objects.filter(pk__in=newest_task_ids(**filters))
+        task_filters["model"] = model
+    tasks = [
+        t
+        for t in TaskResult.objects.filter(pk__in=newest_task_ids(**task_filters))
         .select_related("run")
-        .only("skill", "model", "markdown_response", "error", "risk_level", "run__run_id")
-    )
+        .only(
+            "skill",
+            "model",
+            "markdown_response",
+            "error",
+            "risk_level",
+            "finished_at",
+            "run__run_id",
+        )
+        if filters.keeps_model(t.model)
+    ]
     checks = {
         c.task_id: c
         for c in CheckResult.objects.filter(task__in=[t.pk for t in tasks], check_id=check_id)
     }
+    labels = {skill: label for label, skill, _ in skill_labels(scenario)}
     order = {skill: i for i, skill in enumerate(scenario.target_skills)}
+    models = model_order(t.model for t in tasks)
     details = []
-    for task in sorted(tasks, key=lambda t: (t.model, order.get(t.skill, 99))):
+    for task in sorted(tasks, key=lambda t: (models.index(t.model), order.get(t.skill, 99))):
         check = checks.get(task.pk)
         details.append(
             CellDetail(
@@ -436,9 +688,20 @@ def heatmap_cell_detail(
                 error=task.error,
                 run_id=task.run.run_id,
                 risk_level=task.risk_level,
+                finished_at=task.finished_at,
+                label=labels.get(task.skill, ""),
             )
         )
     return details
+
+
+def lint_findings(*, catalog: Catalog, skill: str, check_id: str) -> list[Any] | None:
+    """The linter's findings (file, line, detail) for one skill and BP check; None: no linter."""
+    lint = lint_matrix(catalog=catalog)
+    if lint is None:
+        return None
+    skill_lint = lint.get(skill)
+    return list(skill_lint.findings_for(check_id)) if skill_lint is not None else []
 
 
 # --- Runs -----------------------------------------------------------------------------------

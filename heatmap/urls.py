@@ -12,6 +12,7 @@ urlpatterns = [
     path("heatmap/", views.overview, name="overview"),
     path("heatmap/<str:domain_id>/", views.domain_view, name="domain"),
     path("heatmap/<str:domain_id>/bp/", views.bp_matrix, name="bp-matrix"),
+    path("heatmap/<str:domain_id>/bp/cell/", views.bp_finding, name="bp-finding"),
     path("heatmap/<str:domain_id>/cell/", views.cell_detail, name="cell-detail"),
     path("runs/", views.run_list, name="runs"),
     path("runs/plan/", views.run_plan, name="run-plan"),

@@ -7,6 +7,7 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
+    QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -97,84 +99,233 @@ def index(request: HttpRequest) -> HttpResponse:
     return redirect("heatmap:overview")
 
 
+# --- Filters in the query string ----------------------------------------------------------
+
+FILTER_KEYS = ("q", "model", "group", "severity", "failures", "run")
+
+
+def _heatmap_filter(request: HttpRequest, catalog) -> selectors.HeatmapFilter:
+    """The view's filters from the query string (unknown values are ignored, an unknown run
+    is a 404: a shared link to a deleted run should say so, not show something else)."""
+    run = None
+    if run_id := request.GET.get("run", ""):
+        run = _run_or_404(run_id)
+    group = request.GET.get("group", "")
+    severity = request.GET.get("severity", "").upper()
+    return selectors.HeatmapFilter(
+        models=tuple(m for m in request.GET.getlist("model") if m),
+        group=group if group in catalog.taxonomy.groups else "",
+        severity=severity if severity in selectors.SEVERITIES else "",
+        failures=request.GET.get("failures", "") in ("1", "on", "true"),
+        query=request.GET.get("q", "").strip(),
+        run=run,
+    )
+
+
+def _query(request: HttpRequest, *, keep: tuple[str, ...] = FILTER_KEYS, **extra) -> str:
+    """The filters of this request as a query string ("?…", or "" when there are none)."""
+    params = QueryDict(mutable=True)
+    for key in keep:
+        values = [v for v in request.GET.getlist(key) if v]
+        if values:
+            params.setlist(key, values)
+    for key, value in extra.items():
+        params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+def _filter_context(request: HttpRequest, catalog, filters: selectors.HeatmapFilter) -> dict:
+    return {
+        "filters": filters,
+        "filter_qs": _query(request),
+        "pin_qs": f"&run={filters.run.run_id}" if filters.run else "",
+        "csv_url": _query(request, keep=(*FILTER_KEYS, "domain"), format="csv"),
+        "filter_models": selectors.model_order(
+            [c.name for c in auditors.model_choices()] + list(filters.models)
+        ),
+        "filter_groups": [
+            (gid, name) for gid, name in catalog.taxonomy.groups.items() if gid != "BP"
+        ],
+        "severities": selectors.SEVERITIES,
+    }
+
+
+def _csv_response(filename: str, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    writer.writerows(rows)
+    return response
+
+
+CSV_HEADER = (
+    "domain",
+    "scenario",
+    "skill",
+    "model",
+    "check",
+    "result",
+    "severity",
+    "run_id",
+    "finished_at",
+)
+
+
+def _csv_rows(catalog, domain_ids, filters: selectors.HeatmapFilter):
+    """One row per cell result a matrix shows (not-run cells have no run and no time)."""
+    for domain_id in domain_ids:
+        matrix = selectors.heatmap_domain_matrix(
+            catalog=catalog, domain_id=domain_id, filters=filters
+        )
+        times = selectors.heatmap_task_times(
+            scenario_ids=[s.id for s in matrix.scenarios], filters=filters
+        )
+        for row in matrix.rows:
+            for cell in row.cells:
+                for r in cell.results:
+                    run_id, finished = times.get(
+                        (cell.scenario_id, r.skill, cell.model), ("", None)
+                    )
+                    yield (
+                        domain_id,
+                        cell.scenario_id,
+                        r.skill,
+                        cell.model,
+                        row.check.id,
+                        r.result,
+                        row.check.severity,
+                        run_id,
+                        finished.isoformat() if finished else "",
+                    )
+
+
+# --- Overview -------------------------------------------------------------------------------
+
+
 @require_GET
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     catalog = selectors.catalog_current()
     domain = request.GET.get("domain") or None
     if domain and domain not in catalog.domains:
         raise Http404(f"unknown domain {domain!r}")
-    query = request.GET.get("q", "")
+    filters = _heatmap_filter(request, catalog)
+    if request.GET.get("format") == "csv":
+        domains = [domain] if domain else list(catalog.domains)
+        return _csv_response("skillcheck-overview.csv", _csv_rows(catalog, domains, filters))
     active = selectors.run_active()
-    rows = selectors.heatmap_overview(catalog=catalog, domain=domain, query=query)
+    table = selectors.heatmap_overview_table(catalog=catalog, domain=domain, filters=filters)
     context: dict[str, Any] = {
         "catalog": catalog,
         "domain": domain,
-        "query": query,
-        "rows": rows,
-        "has_results": any(row.models for row in rows),
+        "table": table,
+        "rows": table.rows,
+        "has_results": table.has_results,
         "active_run": active,
         "fragment": "overview-table",
+        **_filter_context(request, catalog, filters),
     }
     if not request.htmx:
         context.update(_run_controls_context(request, catalog))
+        context["recent_runs"] = selectors.run_list(limit=30)
         if active:
             context["progress"] = selectors.run_progress(run=active)
     return _fragment(request, "heatmap/overview.html", context, active is not None)
 
 
-@require_GET
-def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
-    catalog = selectors.catalog_current()
+# --- Domain pages: the model-check matrix, the BP matrix, and their cell details -------------
+
+
+def _domain_or_404(catalog, domain_id: str) -> None:
     if domain_id not in catalog.domains:
         raise Http404(f"unknown domain {domain_id!r}")
-    active = selectors.run_active()
-    matrix = selectors.heatmap_domain_matrix(
-        catalog=catalog,
-        domain_id=domain_id,
-        extra_models=active.models if active and _run_covers(active, domain_id) else (),
-    )
-    context = {
-        "catalog": catalog,
-        "domain": domain_id,
-        "matrix": matrix,
-        "active_run": active,
-        "fragment": "domain-matrix",
-    }
-    if active and not request.htmx:
-        context["progress"] = selectors.run_progress(run=active)
-    return _fragment(request, "heatmap/domain.html", context, active is not None)
 
 
 def _run_covers(run: Run, domain_id: str) -> bool:
     return not run.domains or domain_id in run.domains
 
 
-@require_GET
-def bp_matrix(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
-    catalog = selectors.catalog_current()
-    if domain_id not in catalog.domains:
-        raise Http404(f"unknown domain {domain_id!r}")
-    lint = selectors.lint_matrix(catalog=catalog)
-    skills = list(catalog.domains[domain_id].skills)
-    bp_checks = list(catalog.taxonomy.static_checks)
-    rows = []
-    if lint is not None:
-        for skill in skills:
-            results = getattr(lint.get(skill), "results", {}) or {}
-            rows.append((skill, [(c, results.get(c.id, "notrun")) for c in bp_checks]))
+def _matrix_context(request: HttpRequest, catalog, domain_id: str) -> tuple[dict, bool]:
+    filters = _heatmap_filter(request, catalog)
+    active = selectors.run_active()
+    covers = active is not None and filters.run in (None, active) and _run_covers(active, domain_id)
+    matrix = selectors.heatmap_domain_matrix(
+        catalog=catalog,
+        domain_id=domain_id,
+        extra_models=active.models if covers else (),
+        filters=filters,
+    )
     context = {
+        "catalog": catalog,
         "domain": domain_id,
+        "matrix": matrix,
+        "view": "checks",
+        "active_run": active,
+        "fragment": "domain-matrix",
+        **_filter_context(request, catalog, filters),
+    }
+    return context, active is not None
+
+
+def _bp_context(request: HttpRequest, catalog, domain_id: str) -> dict:
+    filters = _heatmap_filter(request, catalog)
+    lint = selectors.lint_matrix(catalog=catalog)
+    bp_checks = list(catalog.taxonomy.static_checks)
+    needle = filters.query.lower()
+    rows = []
+    for skill in catalog.domains[domain_id].skills if lint is not None else ():
+        if needle and needle not in skill.lower():
+            continue
+        results = getattr(lint.get(skill), "results", {}) or {}
+        cells = [(c, results.get(c.id, selectors.NOT_RUN)) for c in bp_checks]
+        if filters.failures and not any(r == "fail" for _, r in cells):
+            continue
+        rows.append((skill, cells))
+    return {
+        "catalog": catalog,
+        "domain": domain_id,
+        "view": "bp",
         "bp_checks": bp_checks,
         "rows": rows,
         "lint_available": lint is not None,
-        "lint": lint or {},
+        "fragment": "domain-matrix",
+        **_filter_context(request, catalog, filters),
     }
-    return render(request, "heatmap/bp-matrix.html", context)
+
+
+def _domain_page(request: HtmxHttpRequest, context: dict, active: bool = False) -> HttpResponse:
+    if active and not request.htmx:
+        context["progress"] = selectors.run_progress(run=context["active_run"])
+    if not request.htmx:
+        context["recent_runs"] = selectors.run_list(limit=30)
+    return _fragment(request, "heatmap/domain.html", context, active)
 
 
 @require_GET
-def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     catalog = selectors.catalog_current()
+    _domain_or_404(catalog, domain_id)
+    if request.GET.get("format") == "csv":
+        filters = _heatmap_filter(request, catalog)
+        rows = _csv_rows(catalog, [domain_id], filters)
+        return _csv_response(f"skillcheck-{domain_id}.csv", rows)
+    context, active = _matrix_context(request, catalog, domain_id)
+    return _domain_page(request, context, active)
+
+
+@require_GET
+def bp_matrix(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    """The linter's BP matrix: swapped in by htmx, or the domain page showing it when opened."""
+    catalog = selectors.catalog_current()
+    _domain_or_404(catalog, domain_id)
+    context = _bp_context(request, catalog, domain_id)
+    if request.htmx:
+        return render(request, "heatmap/domain.html#domain-matrix", context)
+    return _domain_page(request, context)
+
+
+def _cell_detail_context(request: HttpRequest, catalog, domain_id: str) -> dict:
     scenario_id = request.GET.get("scenario", "")
     check_id = request.GET.get("check", "")
     try:
@@ -184,15 +335,53 @@ def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     check = catalog.taxonomy.by_id.get(check_id)
     if check is None:
         raise Http404(f"unknown check {check_id!r}")
+    filters = _heatmap_filter(request, catalog)
     details = selectors.heatmap_cell_detail(
-        catalog=catalog,
-        scenario_id=scenario_id,
-        check_id=check_id,
-        model=request.GET.get("model") or None,
+        catalog=catalog, scenario_id=scenario_id, check_id=check_id, filters=filters
     )
-    context = {"domain": domain_id, "scenario": scenario, "check": check, "details": details}
-    template = "heatmap/cell-detail.html"
-    return render(request, f"{template}#detail" if request.htmx else template, context)
+    by_model: dict[str, list] = {}
+    for detail in details:
+        by_model.setdefault(detail.model, []).append(detail)
+    return {
+        "scenario": scenario,
+        "check": check,
+        "details": details,
+        "by_model": list(by_model.items()),
+        "clicked_model": request.GET.get("clicked", ""),
+        "labels": selectors.skill_labels(scenario),
+    }
+
+
+@require_GET
+def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    """Every model side by side for one (scenario, check): the panel for htmx, or the domain
+    page with the panel open when the URL is opened directly."""
+    catalog = selectors.catalog_current()
+    _domain_or_404(catalog, domain_id)
+    detail = _cell_detail_context(request, catalog, domain_id)
+    if request.htmx:
+        return render(request, "heatmap/cell-detail.html", {"domain": domain_id, **detail})
+    context, active = _matrix_context(request, catalog, domain_id)
+    context["detail"] = detail
+    return _domain_page(request, context, active)
+
+
+@require_GET
+def bp_finding(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
+    """The linter's findings (file and line) for one skill and BP check."""
+    catalog = selectors.catalog_current()
+    _domain_or_404(catalog, domain_id)
+    skill = request.GET.get("skill", "")
+    check = catalog.taxonomy.by_id.get(request.GET.get("check", ""))
+    if skill not in catalog.skills or check is None or check.group != "BP":
+        raise Http404("unknown skill or BP check")
+    findings = selectors.lint_findings(catalog=catalog, skill=skill, check_id=check.id)
+    finding = {"skill": skill, "check": check, "findings": findings}
+    if request.htmx:
+        return render(request, "heatmap/bp-finding.html", {"domain": domain_id, **finding})
+    context = _bp_context(request, catalog, domain_id)
+    context["finding"] = finding
+    return _domain_page(request, context)
 
 
 def _admin_url(run: Run) -> str:
@@ -339,6 +528,20 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
+    catalog = selectors.catalog_current()
+    filters = selectors.HeatmapFilter(run=run)
+    table = selectors.heatmap_overview_table(catalog=catalog, filters=filters)
+    table.rows = [row for row in table.rows if row.models]
+    context.update(
+        {
+            "catalog": catalog,
+            "table": table,
+            "filters": filters,
+            "filter_qs": f"?run={run.run_id}",
+            "pin_qs": f"&run={run.run_id}",
+            "run_domains": [d for d in catalog.domains if _run_covers(run, d)],
+        }
+    )
     return render(request, "heatmap/run.html", context)
 
 

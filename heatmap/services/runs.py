@@ -39,6 +39,7 @@ from heatmap.services.reports import (
     tasks_save_cached,
 )
 from skillcheck.auditors import Auditor
+from skillcheck.auditors.pricing import price_for
 from skillcheck.batch import BatchEngine, BatchRecord
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
@@ -303,9 +304,13 @@ def run_plan_preview(
         )
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
-    costs = estimate_cost(
-        plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy, batch=batch
-    )
+    configured = dict(settings.SKILLCHECK_MODELS)
+    # Only paid models need the prompt sizes; free ones (heuristic) cost nothing to estimate.
+    paid = {m for m in plan.models if price_for(configured.get(m, "")) is not None}
+    costs = dict.fromkeys(plan.models, 0.0)
+    to_price = [t for t in plan.to_call if t.model in paid]
+    if to_price:
+        costs.update(estimate_cost(to_price, configured, catalog.taxonomy, batch=batch))
     text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
     text += " · batch: half price, results within hours" if batch else ""
     return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))

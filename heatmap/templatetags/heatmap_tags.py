@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+
 from django import template
 from django.utils.safestring import SafeString
 
@@ -37,6 +41,33 @@ def result_symbol(result: str) -> str:
 @register.filter
 def result_label(result: str) -> str:
     return LABELS.get(result, result)
+
+
+PCT_STEPS = [(f"pct-{i}", f"{i * 10}–{i * 10 + 9}" if i < 9 else "90–100") for i in range(10)]
+
+
+@register.simple_tag
+def pct_steps() -> list[tuple[str, str]]:
+    """The pass-% colour steps (CSS class, range) for the legend."""
+    return PCT_STEPS
+
+
+# The answer's closing ```json block (the scores); the prose before it is the analysis.
+_JSON_FENCE = re.compile(r"```json[ \t]*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
+
+
+@register.filter
+def answer_parts(text: str) -> dict[str, str]:
+    """Split an answer into its analysis and its raw JSON block (pretty-printed when valid)."""
+    text = text or ""
+    start = text.rfind("```json")
+    match = _JSON_FENCE.match(text, start) if start >= 0 else None
+    if match is None:
+        return {"analysis": text, "raw": ""}
+    raw = match.group("body").strip()
+    with contextlib.suppress(ValueError):
+        raw = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    return {"analysis": text[:start].rstrip(), "raw": raw}
 
 
 @register.filter

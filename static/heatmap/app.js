@@ -52,11 +52,80 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (xhr && xhr.status === 286) runEnded();
 });
 
-// The domain page's view toggle: the linter matrix is swapped in by htmx, so mark its link
-// as the current view (the "Model checks" link reloads the page, which resets the mark).
+// Filters: leave empty fields out of the URL htmx requests and pushes, so shared links stay short.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches || !event.detail.elt.matches("form.filters")) return;
+  const params = event.detail.parameters;
+  const entries = params instanceof FormData ? [...params.keys()] : Object.keys(params);
+  entries.forEach((key) => {
+    const value = params instanceof FormData ? params.getAll(key) : params[key];
+    const empty = Array.isArray(value) ? value.every((v) => v === "") : value === "";
+    if (empty) { if (params instanceof FormData) params.delete(key); else delete params[key]; }
+  });
+});
+
+// Matrix cells: the clicked cell stays highlighted (also across the live refreshes), and the
+// arrow keys move between cells, opening each one's detail as they go.
+function selectCell(cell) {
+  const matrix = cell.closest(".matrix");
+  if (!matrix) return;
+  matrix.querySelectorAll("td.cell.selected").forEach((td) => {
+    td.classList.remove("selected");
+    td.removeAttribute("aria-selected");
+  });
+  cell.classList.add("selected");
+  cell.setAttribute("aria-selected", "true");
+  document.body.dataset.selectedCell = cell.dataset.key || "";
+}
+
+function restoreSelection(root) {
+  const key = document.body.dataset.selectedCell
+    || (document.querySelector("#detail-panel [data-cell-key]") || {}).dataset?.cellKey;
+  if (!key) return;
+  const cell = [...(root || document).querySelectorAll("td.cell[data-key]")].find((td) => td.dataset.key === key);
+  if (cell) selectCell(cell);
+}
+
 document.addEventListener("click", (event) => {
-  const link = event.target.closest(".view-toggle a[hx-get]");
-  if (!link) return;
-  link.parentElement.querySelectorAll("a").forEach((a) => a.removeAttribute("aria-current"));
-  link.setAttribute("aria-current", "page");
+  const cell = event.target.closest("td.cell");
+  if (cell && cell.querySelector("a")) selectCell(cell);
+});
+
+const MOVES = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+
+document.addEventListener("keydown", (event) => {
+  const move = MOVES[event.key];
+  const link = event.target.closest && event.target.closest("td.cell a");
+  if (!move || !link || event.altKey || event.ctrlKey || event.metaKey) return;
+  const cell = link.closest("td.cell");
+  const rows = [...cell.closest("tbody").querySelectorAll("tr")].filter((tr) => tr.querySelector("td.cell"));
+  const row = rows.indexOf(cell.parentElement);
+  const col = [...cell.parentElement.querySelectorAll("td.cell")].indexOf(cell);
+  const target = rows[row + move[0]] && rows[row + move[0]].querySelectorAll("td.cell")[col + move[1]];
+  if (!target) return;
+  event.preventDefault();
+  const next = target.querySelector("a");
+  next.focus();
+  next.scrollIntoView({ block: "nearest", inline: "nearest" });
+  next.click();
+});
+
+// Sticky matrix header: the second header row sits under the first, whatever its height.
+function stickHeaders(root) {
+  (root || document).querySelectorAll(".matrix thead").forEach((head) => {
+    const first = head.querySelector("tr");
+    if (first) head.closest("table").style.setProperty("--head1", `${first.offsetHeight}px`);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { stickHeaders(); restoreSelection(); });
+document.addEventListener("htmx:afterSwap", (event) => {
+  stickHeaders();
+  if (event.detail.target && event.detail.target.id === "detail-panel") {
+    // On a narrow screen the panel sits below the matrix: bring it into view.
+    const panel = event.detail.target;
+    if (panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({ block: "start", behavior: "smooth" });
+  } else {
+    restoreSelection();
+  }
 });

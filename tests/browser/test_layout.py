@@ -40,7 +40,13 @@ def results() -> dict[str, str]:
         domains=list(catalog.domains),
     )
     scenario = catalog.domains[wide].scenarios[0]
-    return {"domain": wide, "run": run.run_id, "stopped": stopped.run_id, "scenario": scenario.id}
+    return {
+        "domain": wide,
+        "run": run.run_id,
+        "stopped": stopped.run_id,
+        "scenario": scenario.id,
+        "skill": scenario.specialist,
+    }
 
 
 def _page_scroll_width(page: Page) -> tuple[int, int]:
@@ -51,9 +57,13 @@ def _page_scroll_width(page: Page) -> tuple[int, int]:
 def test_no_page_scrolls_sideways(page: Page, live_url: str, results, screenshots, viewport):
     page.set_viewport_size(viewport)
     domain = results["domain"]
+    cell = f"scenario={results['scenario']}&check=WF-1&clicked=haiku"
     pages = {
         "overview": "/heatmap/",
         "domain": f"/heatmap/{domain}/",
+        "cell-detail": f"/heatmap/{domain}/cell/?{cell}",
+        "bp": f"/heatmap/{domain}/bp/",
+        "bp-finding": f"/heatmap/{domain}/bp/cell/?skill={results['skill']}&check=BP-1",
         "runs": "/runs/",
         "run": f"/runs/{results['run']}/",
     }

@@ -1,0 +1,234 @@
+"""The heatmap as a skill author reads it: per-model pass %, filters in the query string,
+pinned runs, CSV export, every model side by side in the cell detail, the BP findings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.heatmap_data import add_task, fill_domain, make_run
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+ANSWER = (
+    "## Approach\nRead the skill.\n\n## Verdict\nMostly fine.\n\n"
+    '```json\n{"checks": [{"check_id": "WF-1", "result": "fail"}]}\n```\n'
+)
+
+
+def _pct_cells(html: str, skill: str) -> list[str]:
+    row = re.search(rf'<tr data-skill="{re.escape(skill)}">(.*?)</tr>', html, re.S).group(1)
+    return [
+        re.sub(r"\s+", "", text)
+        for text in re.findall(r'<td class="pct[^"]*"[^>]*>(.*?)</td>', row, re.S)
+    ]
+
+
+def test_overview_has_a_pass_pct_cell_per_model_in_the_configured_order(client, catalog, domain_id):
+    skill = catalog.domains[domain_id].scenarios[0].specialist
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="sonnet", result="fail")
+    fill_domain(run, catalog, domain_id, model="haiku", result="pass")
+    fill_domain(run, catalog, domain_id, model="heuristic", result="pass")
+    html = client.get("/heatmap/").content.decode()
+    header = re.search(r"all models</th>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r'<th scope="col">(\w+)</th>', header) == ["heuristic", "haiku", "sonnet"]
+    # all models, then heuristic, haiku, sonnet; a legend and the footnote defining pass %.
+    assert _pct_cells(html, skill) == ["67%", "100%", "100%", "0%"]
+    assert "Pass % = pass ÷ (pass + fail + unclear)" in html
+    assert 'class="pct-0"' in html and 'class="pct-9"' in html
+
+
+def test_model_filter_keeps_its_columns_and_pools_only_them(client, catalog, domain_id):
+    skill = catalog.domains[domain_id].scenarios[0].specialist
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="sonnet", result="fail")
+    fill_domain(run, catalog, domain_id, model="haiku", result="pass")
+    html = client.get("/heatmap/", {"model": "sonnet"}).content.decode()
+    assert _pct_cells(html, skill) == ["0%", "0%"]
+    assert 'name="model" value="sonnet" checked' in html
+    assert 'name="model" value="haiku" checked' not in html
+
+
+def test_group_severity_and_failures_filters_narrow_the_matrix(client, catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    checks = {c.id: c for c in catalog.taxonomy.model_checks}
+    results = dict.fromkeys(checks, "pass")
+    failing = next(c for c in checks.values() if c.group == "DK" and c.severity == "CRITICAL")
+    results[failing.id] = "fail"
+    add_task(
+        make_run(),
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results=results,
+        domain=domain_id,
+    )
+    url = f"/heatmap/{domain_id}/"
+
+    def row_ids(params):
+        html = client.get(url, params, **HTMX).content.decode()
+        return re.findall(r'<th scope="row"[^>]*><span class="cid">([\w-]+)</span>', html)
+
+    assert set(row_ids({"group": "WF"})) == {c for c in checks if c.startswith("WF-")}
+    assert set(row_ids({"severity": "CRITICAL"})) == {
+        c.id for c in checks.values() if c.severity == "CRITICAL"
+    }
+    high = set(row_ids({"severity": "HIGH"}))
+    assert high == {c.id for c in checks.values() if c.severity in ("CRITICAL", "HIGH")}
+    assert row_ids({"failures": "1"}) == [failing.id]
+    assert row_ids({"failures": "1", "group": "WF"}) == []
+
+
+def test_search_keeps_the_matching_scenarios(client, catalog, domain_id):
+    scenarios = catalog.domains[domain_id].scenarios
+    fill_domain(make_run(), catalog, domain_id, model="haiku")
+    html = client.get(f"/heatmap/{domain_id}/", {"q": scenarios[0].id}, **HTMX).content.decode()
+    assert f'<span class="sid">{scenarios[0].id}</span>' in html
+    assert all(
+        f'<span class="sid">{s.id}</span>' not in html
+        for s in scenarios[1:]
+        if scenarios[0].id not in s.id
+    )
+
+
+def test_filtered_fragment_carries_tabs_that_keep_the_filters(client, catalog, domain_id):
+    fill_domain(make_run(), catalog, domain_id, model="haiku")
+    html = client.get("/heatmap/", {"model": "haiku", "failures": "1"}, **HTMX).content.decode()
+    assert 'id="domain-tabs"' in html and 'hx-swap-oob="true"' in html
+    assert f'href="/heatmap/{domain_id}/?model=haiku&amp;failures=1"' in html
+
+
+def test_a_run_can_be_pinned_instead_of_the_newest_results(client, catalog, domain_id):
+    skill = catalog.domains[domain_id].scenarios[0].specialist
+    old = make_run()
+    fill_domain(old, catalog, domain_id, model="haiku", result="fail", age_s=60)
+    fill_domain(make_run(), catalog, domain_id, model="haiku", result="pass")
+    assert _pct_cells(client.get("/heatmap/").content.decode(), skill)[0] == "100%"
+    pinned = client.get("/heatmap/", {"run": old.run_id}).content.decode()
+    assert _pct_cells(pinned, skill)[0] == "0%"
+    assert f'Showing run <a href="/runs/{old.run_id}/">{old.run_id}</a> only' in pinned
+    matrix = client.get(f"/heatmap/{domain_id}/", {"run": old.run_id}).content.decode()
+    assert (
+        '<span class="r r-pass" title=' not in matrix and '<span class="r r-fail" title=' in matrix
+    )
+    assert f"&amp;run={old.run_id}" in matrix  # cell links keep the pin
+    assert client.get("/heatmap/", {"run": "no-such-run"}).status_code == 404
+
+
+def test_a_runs_page_shows_its_own_heatmap(client, catalog, domain_id):
+    skill = catalog.domains[domain_id].scenarios[0].specialist
+    run = make_run(models=["haiku"], domains=[domain_id])
+    fill_domain(run, catalog, domain_id, model="haiku", result="fail", age_s=60)
+    fill_domain(make_run(), catalog, domain_id, model="haiku", result="pass")
+    html = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert "This run's results" in html and _pct_cells(html, skill)[0] == "0%"
+    assert f'href="/heatmap/{domain_id}/?run={run.run_id}"' in html
+
+
+def test_csv_export_has_one_row_per_result_shown(client, catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    run = make_run()
+    task = add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results={"WF-1": "fail", "WF-2": "pass"},
+        domain=domain_id,
+    )
+    response = client.get(f"/heatmap/{domain_id}/", {"format": "csv", "failures": "1"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert f"skillcheck-{domain_id}.csv" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    mine = [r for r in rows if r["skill"] == scenario.specialist and r["model"] == "haiku"]
+    assert mine == [
+        {
+            "domain": domain_id,
+            "scenario": scenario.id,
+            "skill": scenario.specialist,
+            "model": "haiku",
+            "check": "WF-1",
+            "result": "fail",
+            "severity": catalog.taxonomy.by_id["WF-1"].severity,
+            "run_id": run.run_id,
+            "finished_at": task.finished_at.isoformat(),
+        }
+    ]
+    everything = client.get("/heatmap/", {"format": "csv"}).content.decode()
+    assert everything.splitlines()[0] == (
+        "domain,scenario,skill,model,check,result,severity,run_id,finished_at"
+    )
+
+
+def test_cell_detail_puts_every_model_side_by_side_with_the_json_behind_a_toggle(
+    client, catalog, domain_id
+):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    run = make_run()
+    for model in ("sonnet", "heuristic", "haiku"):
+        add_task(
+            run,
+            scenario_id=scenario.id,
+            skill=scenario.specialist,
+            model=model,
+            results={"WF-1": "fail"},
+            domain=domain_id,
+            markdown=ANSWER,
+        )
+    url = f"/heatmap/{domain_id}/cell/"
+    params = {"scenario": scenario.id, "check": "WF-1", "clicked": "haiku"}
+    html = client.get(url, params, **HTMX).content.decode()
+    assert re.findall(r'data-model="(\w+)"', html) == ["heuristic", "haiku", "sonnet"]
+    assert 'class="detail-model clicked" data-model="haiku"' in html
+    analysis, raw = html.split("Raw answer (JSON)", 1)[0], html.split("Raw answer (JSON)", 1)[1]
+    assert "<h2>Verdict</h2>" in analysis and '"check_id"' not in analysis.split("Full analysis")[1]
+    assert "&quot;check_id&quot;: &quot;WF-1&quot;" in raw
+    assert "<html" not in html
+
+
+def test_every_fragment_url_opened_directly_is_a_full_page(client, catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    add_task(
+        make_run(),
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results={"WF-1": "pass"},
+        domain=domain_id,
+    )
+    skill = scenario.specialist
+    pages = [
+        f"/heatmap/{domain_id}/cell/?scenario={scenario.id}&check=WF-1&clicked=haiku",
+        f"/heatmap/{domain_id}/bp/",
+        f"/heatmap/{domain_id}/bp/cell/?skill={skill}&check=BP-1",
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "<html" in html and "app.css" in html and 'id="domain-tabs"' in html, url
+        assert 'id="domain-matrix"' in html and 'id="detail-panel"' in html, url
+    cell = client.get(pages[0]).content.decode()
+    assert 'data-cell-key="' + f'{scenario.id}|WF-1|haiku"' in cell
+
+
+def test_bp_cells_open_the_linters_findings_with_file_and_line(client, catalog, domain_id):
+    from heatmap import selectors
+
+    lint = selectors.lint_matrix(catalog=catalog)
+    skill, finding = next(
+        (name, s.findings[0]) for name, s in lint.items() if s.findings and name in catalog.skills
+    )
+    html = client.get(
+        f"/heatmap/{domain_id}/bp/cell/", {"skill": skill, "check": finding.check_id}, **HTMX
+    ).content.decode()
+    assert f"<code>{finding.file}:{finding.line}</code>" in html
+    matrix = client.get(f"/heatmap/{domain_id}/bp/", **HTMX).content.decode()
+    assert "bp/cell/?skill=" in matrix and "Description quality" in matrix
+    assert (
+        client.get(f"/heatmap/{domain_id}/bp/cell/", {"skill": "nope", "check": "BP-1"}).status_code
+        == 404
+    )
