@@ -118,7 +118,14 @@ function stickHeaders(root) {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { stickHeaders(); restoreSelection(); });
+document.addEventListener("DOMContentLoaded", () => {
+  stickHeaders();
+  restoreSelection();
+  // On a phone the filters start folded (unless some are on), so the table is on the first screen.
+  if (window.matchMedia("(max-width: 600px)").matches) {
+    document.querySelectorAll("details.filter-box:not([data-active])").forEach((box) => { box.open = false; });
+  }
+});
 document.addEventListener("htmx:afterSwap", (event) => {
   stickHeaders();
   if (event.detail.target && event.detail.target.id === "detail-panel") {
