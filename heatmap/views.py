@@ -253,7 +253,7 @@ def _matrix_context(request: HttpRequest, catalog, domain_id: str) -> tuple[dict
     matrix = selectors.heatmap_domain_matrix(
         catalog=catalog,
         domain_id=domain_id,
-        extra_models=active.models if covers else (),
+        extra_models=active.models if active is not None and covers else (),
         filters=filters,
     )
     context = {
@@ -275,7 +275,7 @@ def _bp_context(request: HttpRequest, catalog, domain_id: str) -> dict:
     needle = filters.query.lower()
     rows = []
     for skill in catalog.domains[domain_id].skills if lint is not None else ():
-        if needle and needle not in skill.lower():
+        if lint is None or (needle and needle not in skill.lower()):
             continue
         results = getattr(lint.get(skill), "results", {}) or {}
         cells = [(c, results.get(c.id, selectors.NOT_RUN)) for c in bp_checks]
