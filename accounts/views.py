@@ -26,7 +26,7 @@ class ThrottledLoginView(LoginView):
         if cache.get(_failures_key(request), 0) >= settings.SKILLCHECK_LOGIN_MAX_FAILURES:
             # An unbound form: a bound one would check the password while rendering its errors.
             context = self.get_context_data(
-                form=self.form_class(request),
+                form=self.get_form_class()(request),
                 throttled=True,
                 window_minutes=max(1, settings.SKILLCHECK_LOGIN_WINDOW_S // 60),
             )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from heatmap import selectors
 from heatmap.forms import RunStartForm
+from heatmap.models import Run
 from heatmap.security import (
     BadRequestBody,
     json_body,
@@ -38,14 +39,15 @@ def _progress(run) -> JsonResponse:
 @require_GET
 def run_compare(request: HttpRequest) -> JsonResponse:
     """``?base=RUN&new=RUN``: the flips between two runs, as ``compare_runs --json`` prints."""
-    found = {}
+    found: dict[str, Run] = {}
     for which in ("base", "new"):
         run_id = request.GET.get(which, "")
         if not run_id:
             return _error("give both runs: ?base=RUN_ID&new=RUN_ID", 400)
-        found[which] = selectors.run_get(run_id=run_id)
-        if found[which] is None:
+        run = selectors.run_get(run_id=run_id)
+        if run is None:
             return _error(f"no run {run_id!r}", 404)
+        found[which] = run
     comparison = selectors.run_comparison(
         base=found["base"], new=found["new"], catalog=selectors.catalog_current()
     )

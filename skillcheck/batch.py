@@ -129,10 +129,12 @@ class BatchEngine(RunEngine):
         """Submit ``tasks`` in batches; each batch's record is saved before the next step."""
         requests: list[dict[str, Any]] = []
         keys: list[list[str]] = []
+        prompts = self.prompts
+        assert prompts is not None, "prompts are prepared before submitting"
         for task in tasks:
             auditor = self.auditors[task.model]
             try:
-                request = self.prompts.request(task.scenario, task.skill, task.model)
+                request = prompts.request(task.scenario, task.skill, task.model)
             except CatalogError as exc:
                 error = f"cannot read skill {task.skill.name}: {exc}"
                 self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import IO, cast
 
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
@@ -59,7 +60,8 @@ class Command(QuietBrokenPipe):
             raise SystemExit(EXIT_REGRESSION)
 
     def print_comparison(self, comparison: Comparison) -> None:
-        console = Console(file=self.stdout._out, width=160, highlight=False, soft_wrap=True)
+        out = cast(IO[str], self.stdout._out)
+        console = Console(file=out, width=160, highlight=False, soft_wrap=True)
         console.print(
             f"{comparison.base} → {comparison.new}: {comparison.compared} tasks compared; "
             f"{len(comparison.regressions)} regressions, {len(comparison.improvements)} "
