@@ -108,7 +108,7 @@ class PostgresServer:
         server = cls(folder=folder, port=_free_port(), user=user, bin=binaries)
         server._run(
             *("initdb", "-D", str(server.data_dir), "-U", user, "--auth=trust"),
-            *("--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"),
+            *("--encoding=UTF8", "--no-locale", "--no-sync"),
         )
         options = " ".join(
             [
