@@ -57,12 +57,26 @@ def assert_every_task_recorded_clean(run: Run) -> None:
     assert all(c.evidence.endswith(CLEANED) for r in report.results for c in r.checks)
 
 
-def test_cli_answers_with_a_lone_surrogate_and_nul_complete_every_task(db, cli_sonnet, monkeypatch):
+def test_cli_answers_with_a_lone_surrogate_and_nul_complete_every_task(
+    db, cli_sonnet, monkeypatch, tmp_path: Path
+):
     monkeypatch.setenv("FAKE_CLAUDE_HOSTILE", "1")
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+
+    def audit_calls() -> int:
+        return sum(not json.loads(line).get("help") for line in log.read_text().splitlines())
 
     run_scored("--models", "sonnet", "--domains", DOMAIN)
 
-    assert_every_task_recorded_clean(Run.objects.get())
+    run = Run.objects.get()
+    assert_every_task_recorded_clean(run)
+    assert audit_calls() == run.total
+
+    run_scored("--resume", run.run_id)  # nothing failed, so nothing is paid for again
+
+    assert audit_calls() == run.total
+    assert_every_task_recorded_clean(run)
 
 
 def test_api_answers_with_a_lone_surrogate_and_nul_complete_every_task(
