@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
@@ -122,29 +123,39 @@ def template_database() -> Path:
     return path
 
 
-def timed(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run a child to its end: wall time, CPU time (user + system), its start (epoch)."""
-    started_epoch = time.time()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    out, err = process.stdout.read(), process.stderr.read()
-    if process.returncode not in (0,):
-        raise SystemExit(f"{argv[:3]} exited {process.returncode}: {err.decode()[-2000:]}")
+def timed(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a child to its end: wall time, CPU time (user + system), its start (epoch).
+
+    Its output goes to files, not pipes: a pipe nobody reads until the end would fill up
+    (one progress line per task) and stop the child.
+    """
+    out_path, err_path = WORK / "child.out", WORK / "child.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started_epoch = time.time()
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=PROJECT_DIR, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    returncode = os.waitstatus_to_exitcode(status)
+    if returncode != 0:
+        tail = err_path.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{argv[:3]} exited {returncode}: {tail}")
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "start": started_epoch,
-        "stdout": out.decode(),
+        "stdout": out_path.read_text(),
     }
 
 
 def run_scored(
-    stub: AnthropicStub, catalog: Path, *, concurrency: int, models: str = "sonnet", **extra
+    stub: AnthropicStub,
+    catalog: Path,
+    *,
+    concurrency: int,
+    models: str = "sonnet",
+    flags: tuple[str, ...] | list[str] = (),
+    **extra: str,
 ) -> dict:
     n = len(list((WORK).glob("db_*.sqlite3")))
     database = WORK / f"db_{n}.sqlite3"
@@ -157,14 +168,13 @@ def run_scored(
         **extra,
     )
     argv = [PYTHON, "manage.py", "run_scored", "--catalog", str(catalog), "--models", models]
-    argv += ["--concurrency", str(concurrency), "--json"]
+    argv += ["--concurrency", str(concurrency), "--json", *flags]
     figures = timed(argv, env)
     figures["report"] = json.loads(figures.pop("stdout"))
     return figures
 
 
 def bare_client(stub: AnthropicStub, calls: int, concurrency: int, catalog: Path) -> dict:
-    sys.path.insert(0, str(PROJECT_DIR))
     from skillcheck.catalog import load_catalog
     from skillcheck.prompt import build_system_prompt, build_user_prompt
 
@@ -223,9 +233,10 @@ def efficiency(repeat: int, tasks: int = 1000, concurrency: int = 32) -> None:
 
 
 def ratelimit(repeat: int, tasks: int = 400, concurrency: int = 32, allowed: int = 8) -> None:
+    """The floor here is a bare client that knows the limit: 8 threads, never a 429."""
     catalog = synthetic_catalog(tasks)
     ideal = tasks / allowed * LATENCY_S
-    walls, failed, throttled = [], [], []
+    walls, floors, failed, throttled = [], [], [], []
     with AnthropicStub(
         latency_s=LATENCY_S, max_concurrent=allowed, retry_after_s=1, record_bodies=False
     ) as stub:
@@ -235,12 +246,52 @@ def ratelimit(repeat: int, tasks: int = 400, concurrency: int = 32, allowed: int
             walls.append(figures["wall"])
             failed.append(figures["report"]["failed"])
             throttled.append(stub.rate_limited)
-    wall = statistics.median(walls)
+            floors.append(bare_client(stub, tasks, allowed, catalog)["wall"])
+    wall, floor = statistics.median(walls), statistics.median(floors)
     print(
         f"\n{tasks} tasks at concurrency {concurrency}, stub allows {allowed} at once (429 "
         f"beyond, retry-after 1 s): ideal {ideal:.1f} s, wall {wall:.2f} s = "
-        f"{wall / ideal:.2f} × ideal; failed tasks {failed}; 429s answered {throttled}"
+        f"{wall / ideal:.2f} × ideal; floor (bare client, {allowed} threads) {floor:.2f} s = "
+        f"{floor / ideal:.2f} × ideal; failed tasks {failed}; 429s answered {throttled}"
     )
+
+
+def cost(concurrency: int = 8) -> None:
+    """One 3-model run of the real corpus per way of paying, each on a fresh database."""
+    if not (CORPUS / "skills_manifest.yaml").exists():
+        print(f"\ncost: skipped, no corpus at {CORPUS}")
+        return
+    ways = {
+        "naive": ({"SKILLCHECK_PROMPT_CACHING": "0"}, []),
+        "prompt caching": ({}, []),
+        "batch": ({"SKILLCHECK_PROMPT_CACHING": "0"}, ["--batch"]),
+        "batch + caching": ({}, ["--batch"]),
+    }
+    print(
+        f"\ncost of a run of {CORPUS.name} with haiku, sonnet and opus (concurrency {concurrency})"
+    )
+    baseline = None
+    with AnthropicStub(batch_polls_to_end=1, record_bodies=False) as stub:
+        for name, (extra_env, flags) in ways.items():
+            stub.reset_counters()
+            figures = run_scored(
+                stub,
+                CORPUS,
+                concurrency=concurrency,
+                models="haiku,sonnet,opus",
+                flags=flags,
+                SKILLCHECK_BATCH_POLL_S="0.2",
+                **extra_env,
+            )
+            report = figures["report"]
+            assert report["failed"] == 0, report
+            baseline = baseline or report["cost_usd"]
+            hit = report.get("cache_hit_rate") or 0.0
+            print(
+                f"  {name:<16} ${report['cost_usd']:.4f} ({report['cost_usd'] / baseline:.0%} of "
+                f"naive), {report['total']} tasks, {report['input_tokens']:,} input tokens, "
+                f"cache hit rate {hit:.0%}, saved by caching ${report['cache_saved_usd']:.4f}"
+            )
 
 
 def main() -> None:
@@ -248,12 +299,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-efficiency", action="store_true")
     parser.add_argument("--skip-ratelimit", action="store_true")
+    parser.add_argument("--cost", action="store_true", help="also the corpus cost comparison")
+    parser.add_argument(
+        "--project", type=Path, help="time another checkout's run_scored (e.g. an older commit)"
+    )
     args = parser.parse_args()
+    if args.project:
+        global PROJECT_DIR
+        PROJECT_DIR = args.project.resolve()
     try:
         if not args.skip_efficiency:
             efficiency(args.repeat)
         if not args.skip_ratelimit:
             ratelimit(args.repeat)
+        if args.cost:
+            cost()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
 
