@@ -31,7 +31,8 @@ def setup_django(db_path: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "simsite.settings"
     os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1"
+    # Loopback only: local mode (no login), as `make run` serves it.
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     import django
 
     django.setup()
@@ -102,8 +103,10 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                     "INSERT INTO heatmap_taskresult (id, run_id, scenario_id, domain, skill, model,"
                     " risk_level, duration_s, input_tokens, output_tokens, cost_usd, error,"
                     " markdown_response, finished_at, pass_count, fail_count, unclear_count,"
-                    " na_count, failed_checks) VALUES (%s,%s,%s,%s,%s,%s,'LOW',1.0,1000,"
-                    "500,0.01,'',%s,%s,%s,%s,%s,%s,%s)",
+                    " na_count, failed_checks, cache_write_tokens, cache_read_tokens, batch,"
+                    " fingerprint, skill_fingerprint, scenario_fingerprint, prompt_fingerprint,"
+                    " model_id, cached_from) VALUES (%s,%s,%s,%s,%s,%s,'LOW',1.0,1000,"
+                    "500,0.01,'',%s,%s,%s,%s,%s,%s,%s,0,0,false,'','','','','','')",
                     task_rows,
                 )
                 cursor.executemany(
@@ -156,7 +159,7 @@ def report(title: str, rows: int, repeat: int) -> None:
         models=list(MODELS),
         heartbeat_at=timezone.now() + timedelta(days=1),
     )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     # The overview's aggregate is cached until a task is added: "new data" clears the cache
     # before each request (a poll after a task finished), "cached" is an idle page.
     detail = f"/heatmap/{domain.id}/cell/?scenario={scenario.id}&check=WF-1"
