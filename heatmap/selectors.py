@@ -96,6 +96,7 @@ def newest_task_ids(**filters: Any) -> QuerySet[TaskResult, Any]:
 
 # --- What a heatmap view shows ----------------------------------------------------------------
 
+SORTS = ("pass", "fails")
 SEVERITIES = tuple(reversed(Severity))  # most severe first, as the filter lists them
 
 
@@ -113,6 +114,7 @@ class HeatmapFilter:
     failures: bool = False
     query: str = ""
     run: Run | None = None
+    sort: str = ""  # the overview's order: "" by skill, "pass" lowest pass % first, "fails"
 
     @property
     def narrows_checks(self) -> bool:
@@ -403,6 +405,10 @@ def heatmap_overview_table(
     models = model_order(filters.models or {m for row in rows for m in row.models})
     for row in rows:
         row.cells = [row.per_model.get(m) or ModelCell(m) for m in models]
+    if filters.sort == "pass":  # weakest first; skills not run yet last
+        rows.sort(key=lambda r: (r.pass_pct is None, r.pass_pct or 0, r.skill))
+    elif filters.sort == "fails":
+        rows.sort(key=lambda r: (-r.counts["fail"], r.skill))
     return OverviewTable(models=models, rows=rows)
 
 

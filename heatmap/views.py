@@ -101,7 +101,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 # --- Filters in the query string ----------------------------------------------------------
 
-FILTER_KEYS = ("q", "model", "group", "severity", "failures", "run")
+FILTER_KEYS = ("q", "model", "group", "severity", "failures", "run", "sort")
 
 
 def _heatmap_filter(request: HttpRequest, catalog) -> selectors.HeatmapFilter:
@@ -119,6 +119,7 @@ def _heatmap_filter(request: HttpRequest, catalog) -> selectors.HeatmapFilter:
         failures=request.GET.get("failures", "") in ("1", "on", "true"),
         query=request.GET.get("q", "").strip(),
         run=run,
+        sort=sort if (sort := request.GET.get("sort", "")) in selectors.SORTS else "",
     )
 
 
@@ -148,6 +149,12 @@ def _filter_context(request: HttpRequest, catalog, filters: selectors.HeatmapFil
             (gid, name) for gid, name in catalog.taxonomy.groups.items() if gid != "BP"
         ],
         "severities": selectors.SEVERITIES,
+        # The overview's column headers sort by their column, keeping the other filters.
+        "sort_qs": {
+            key: _query(request, keep=(*unsorted, "domain"), **({"sort": key} if key else {}))
+            for key in ("", *selectors.SORTS)
+            for unsorted in [tuple(k for k in FILTER_KEYS if k != "sort")]
+        },
     }
 
 

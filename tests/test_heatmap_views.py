@@ -35,7 +35,7 @@ def test_overview_has_a_pass_pct_cell_per_model_in_the_configured_order(client, 
     fill_domain(run, catalog, domain_id, model="haiku", result="pass")
     fill_domain(run, catalog, domain_id, model="heuristic", result="pass")
     html = client.get("/heatmap/").content.decode()
-    header = re.search(r"all models</th>(.*?)</tr>", html, re.S).group(1)
+    header = re.search(r"all models(?:</a>)?</th>(.*?)</tr>", html, re.S).group(1)
     assert re.findall(r'<th scope="col">(\w+)</th>', header) == ["heuristic", "haiku", "sonnet"]
     # all models, then heuristic, haiku, sonnet; a legend and the footnote defining pass %.
     assert _pct_cells(html, skill) == ["67%", "100%", "100%", "0%"]
@@ -232,3 +232,25 @@ def test_bp_cells_open_the_linters_findings_with_file_and_line(client, catalog, 
         client.get(f"/heatmap/{domain_id}/bp/cell/", {"skill": "nope", "check": "BP-1"}).status_code
         == 404
     )
+
+
+def test_overview_sorts_by_pass_pct_or_failures_from_its_headers(client, catalog, domain_id):
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="haiku", result="pass")
+    other = next(
+        d
+        for d in catalog.domains.values()
+        if not set(d.skills) & set(catalog.domains[domain_id].skills)
+    )
+    fill_domain(run, catalog, other.id, model="haiku", result="fail")
+    weak = other.scenarios[0].specialist
+
+    def order(params):
+        html = client.get("/heatmap/", params).content.decode()
+        return re.findall(r'<tr data-skill="([^"]+)">', html)
+
+    assert order({"sort": "pass"})[0] == weak
+    assert order({"sort": "fails"})[0] == weak
+    assert order({}) == sorted(order({}))
+    html = client.get("/heatmap/", {"model": "haiku"}).content.decode()
+    assert 'href="/heatmap/?model=haiku&amp;sort=pass"' in html

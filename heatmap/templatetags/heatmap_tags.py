@@ -71,6 +71,12 @@ def answer_parts(text: str) -> dict[str, str]:
 
 
 @register.filter
+def get_item(mapping: dict, key: str):
+    """``mapping|get_item:key``: a dict lookup with a key templates cannot spell (e.g. "")."""
+    return mapping.get(key, "")
+
+
+@register.filter
 def pct_bucket(pct: int | None) -> str:
     """A CSS class per 10 % step (``pct-none`` when nothing was scored)."""
     if pct is None:
