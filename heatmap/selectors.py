@@ -29,7 +29,7 @@ from heatmap.models import (
 )
 from skillcheck.catalog import Catalog, Check, load_catalog
 from skillcheck.compare import Comparison, TaskChecks, compare_runs
-from skillcheck.fingerprints import Fingerprinter, model_ids
+from skillcheck.fingerprints import Fingerprinter, explain_changes, model_ids
 from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runids import is_valid_run_id
 from skillcheck.vocabulary import Result, Severity
@@ -180,6 +180,7 @@ class SkillRow:
     models: set[str] = field(default_factory=set)
     fails: dict[str, int] = field(default_factory=dict)
     top_failing: list[tuple[Check | str, int]] = field(default_factory=list)
+    stale: int = 0  # newest results produced from another skill, scenario, prompt or model
     per_model: dict[str, ModelCell] = field(default_factory=dict)
     cells: list[ModelCell] = field(default_factory=list)
     """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
@@ -216,6 +217,7 @@ class SkillRow:
             "pass_pct": self.pass_pct,
             "counts": self.counts,
             "models": self.sorted_models,
+            "stale": self.stale,
             "per_model": {
                 m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
                 for m in model_order(self.per_model)
@@ -255,7 +257,10 @@ class ModelTotals:
 
 
 def _overview_totals(
-    domain: str | None, filters: HeatmapFilter, check_ids: list[str]
+    domain: str | None,
+    filters: HeatmapFilter,
+    check_ids: list[str],
+    version: tuple[int, int] | None = None,
 ) -> dict[str, dict[str, ModelTotals]]:
     """Per skill and model, the sums over the newest tasks, cached per data version.
 
@@ -265,7 +270,7 @@ def _overview_totals(
     newest tasks' checks. Either way the sums are kept until a task is added or removed, so
     idle pages and polls between two finished tasks cost one small query.
     """
-    count, last = results_version()
+    count, last = version or results_version()
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
     key = f"heatmap:overview:v3:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
@@ -328,6 +333,25 @@ def _check_totals(
             model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
 
 
+def stale_tasks(
+    *, catalog: Catalog, domain: str | None = None, version: tuple[int, int] | None = None
+) -> list[tuple[str, str, str]]:
+    """The (scenario, skill, model) keys whose shown result is stale: "re-run stale" runs them.
+
+    The newest tasks' fingerprints come from the ranking index (one query), kept per data
+    version like the overview's sums; they are compared with the catalog on every call.
+    """
+    count, last = version or results_version()
+    key = f"heatmap:prints:v1:{domain or '*'}:{count}-{last}"
+    prints = cache.get(key)
+    if prints is None:
+        filters = {"domain": domain} if domain else {}
+        rows = newest_tasks(**filters).values_list("scenario_id", "skill", "model", "fingerprint")
+        prints = {(s, k, m): fp for s, k, m, fp in rows if fp}
+        cache.set(key, prints, OVERVIEW_CACHE_S)
+    return sorted(stale_keys(catalog=catalog, prints=prints))
+
+
 def heatmap_overview(
     *,
     catalog: Catalog,
@@ -340,7 +364,8 @@ def heatmap_overview(
     top failing checks. Two queries (data version, then the sums unless cached)."""
     filters = filters or HeatmapFilter(query=query)
     check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
-    totals = _overview_totals(domain, filters, check_ids)
+    version = results_version()
+    totals = _overview_totals(domain, filters, check_ids, version)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
     for name, skill in catalog.skills.items():
@@ -373,6 +398,9 @@ def heatmap_overview(
             ),
         )
         row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
+    for _, skill_name, _ in stale_tasks(catalog=catalog, domain=domain, version=version):
+        if skill_name in rows:
+            rows[skill_name].stale += 1
     needle = filters.query.strip().lower()
     selected = [
         r
@@ -421,6 +449,8 @@ class SkillResult:
     role: str  # "specialist" | "generalist"
     result: str
     label: str = ""  # "S" for the specialist, the generalist's initials otherwise
+    stale: bool = False  # produced from another SKILL.md, scenario, prompt or model than now
+    disagree: bool = False  # other models gave this (scenario, skill, check) another verdict
 
 
 @dataclass
@@ -436,6 +466,16 @@ class MatrixCell:
     scenario_id: str
     model: str
     results: list[SkillResult]
+
+    @property
+    def stale(self) -> list[str]:
+        """The skills whose shown result is stale."""
+        return [r.skill for r in self.results if r.stale]
+
+    @property
+    def disagree(self) -> list[str]:
+        """The skills on whose result for this check the models disagree."""
+        return [r.skill for r in self.results if r.disagree]
 
     @property
     def has_fail(self) -> bool:
@@ -518,6 +558,8 @@ class DomainMatrix:
                             "scenario_id": cell.scenario_id,
                             "model": cell.model,
                             "results": {r.skill: r.result for r in cell.results},
+                            "stale": cell.stale,
+                            "disagree": cell.disagree,
                         }
                         for cell in row.cells
                     ],
@@ -559,12 +601,17 @@ def heatmap_domain_matrix(
     if filters.narrows_checks:
         results_qs = results_qs.filter(check_id__in=[c.id for c in checks])
     found: dict[tuple[str, str, str, str], str] = {}
+    prints: dict[tuple[str, str, str], str] = {}
+    verdicts: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     models: set[str] = set(extra_models)
-    for scenario_id, skill, model, check_id, result in results_qs.values_list(
-        "task__scenario_id", "task__skill", "task__model", "check_id", "result"
+    for scenario_id, skill, model, check_id, result, fingerprint in results_qs.values_list(
+        "task__scenario_id", "task__skill", "task__model", "check_id", "result", "task__fingerprint"
     ).order_by():
         found[(scenario_id, skill, model, check_id)] = result
+        prints[(scenario_id, skill, model)] = fingerprint
+        verdicts[(scenario_id, skill, check_id)].add(result)
         models.add(model)
+    stale = stale_keys(catalog=catalog, prints=prints)
     model_list = [m for m in model_order(models) if filters.keeps_model(m)]
     labels = {s.id: skill_labels(s) for s in scenarios}
     if filters.failures:
@@ -583,7 +630,17 @@ def heatmap_domain_matrix(
             results = []
             for label, skill, role in labels[col.scenario_id]:
                 result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
-                results.append(SkillResult(skill, role, result, label))
+                shown = result != NOT_RUN
+                results.append(
+                    SkillResult(
+                        skill,
+                        role,
+                        result,
+                        label,
+                        stale=shown and (col.scenario_id, skill, col.model) in stale,
+                        disagree=shown and len(verdicts[(col.scenario_id, skill, check.id)]) > 1,
+                    )
+                )
                 total += 1
                 filled += result != NOT_RUN
             cells.append(MatrixCell(col.scenario_id, col.model, results))
@@ -636,6 +693,26 @@ class CellDetail:
     risk_level: str = ""
     finished_at: datetime | None = None
     label: str = ""
+    stale: str = ""  # why the result is stale: "SKILL.md changed since this result, 2026-11-20"
+    cached_from: str = ""  # the run whose result this one reuses (the response cache)
+
+
+def stale_reason(*, catalog: Catalog, task: TaskResult) -> str:
+    """Why ``task``'s result no longer matches the catalog, with its date; "" when it does."""
+    from heatmap.services.reports import task_fingerprint
+
+    stored = task_fingerprint(task)
+    if stored is None:
+        return ""
+    current = catalog_fingerprinter(catalog=catalog).of_key(
+        task.scenario_id, task.skill, task.model
+    )
+    if current is None or stored.key == current.key:
+        return ""
+    changes = stored.changes_from(current)
+    if not changes:
+        return ""
+    return f"{explain_changes(changes)}, {task.finished_at:%Y-%m-%d}"
 
 
 def heatmap_cell_detail(
@@ -669,6 +746,8 @@ def heatmap_cell_detail(
             "risk_level",
             "finished_at",
             "run__run_id",
+            *("scenario_id", "cached_from", "fingerprint", "skill_fingerprint"),
+            *("scenario_fingerprint", "prompt_fingerprint", "model_id"),
         )
         if filters.keeps_model(t.model)
     ]
@@ -696,6 +775,8 @@ def heatmap_cell_detail(
                 risk_level=task.risk_level,
                 finished_at=task.finished_at,
                 label=labels.get(task.skill, ""),
+                stale=stale_reason(catalog=catalog, task=task),
+                cached_from=task.cached_from,
             )
         )
     return details
@@ -905,6 +986,25 @@ def catalog_fingerprinter(*, catalog: Catalog) -> Fingerprinter:
     if held is None or held.catalog is not catalog or held.model_ids != ids:
         held = _fingerprinters["value"] = Fingerprinter(catalog, catalog.taxonomy, ids)
     return held
+
+
+def stale_keys(
+    *, catalog: Catalog, prints: Mapping[tuple[str, str, str], str]
+) -> set[tuple[str, str, str]]:
+    """The task keys whose stored fingerprint differs from the current catalog's.
+
+    A result without a fingerprint (older than fingerprints) or whose scenario or skill left
+    the catalog is not called stale: there is nothing to compare it with.
+    """
+    fingerprinter = catalog_fingerprinter(catalog=catalog)
+    stale = set()
+    for key, stored in prints.items():
+        if not stored:
+            continue
+        current = fingerprinter.of_key(*key)
+        if current is not None and current.key and current.key != stored:
+            stale.add(key)
+    return stale
 
 
 CACHE_LOOKUP_CHUNK = 500

@@ -10,6 +10,7 @@ app_name = "heatmap"
 urlpatterns = [
     path("", views.index, name="index"),
     path("heatmap/", views.overview, name="overview"),
+    path("heatmap/rerun-stale/", views.rerun_stale_view, name="rerun-stale"),
     path("heatmap/<str:domain_id>/", views.domain_view, name="domain"),
     path("heatmap/<str:domain_id>/bp/", views.bp_matrix, name="bp-matrix"),
     path("heatmap/<str:domain_id>/bp/cell/", views.bp_finding, name="bp-finding"),

@@ -229,6 +229,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         "table": table,
         "rows": table.rows,
         "has_results": table.has_results,
+        "stale_total": sum(row.stale for row in table.rows),
         "active_run": active,
         "fragment": "overview-table",
         **_filter_context(request, catalog, filters),
@@ -412,6 +413,22 @@ def run_list(request: HtmxHttpRequest) -> HttpResponse:
         for run in listed
     ]
     return render(request, "heatmap/runs.html", {"rows": rows})
+
+
+@require_POST
+def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a run of exactly the tasks whose shown result is stale (of one domain, or all)."""
+    catalog = selectors.catalog_current()
+    domain = request.POST.get("domain") or None
+    if domain and domain not in catalog.domains:
+        raise Http404(f"unknown domain {domain!r}")
+    try:
+        run = runs.run_start_stale(catalog=catalog, domain=domain)
+    except RunRequestError as exc:
+        messages.error(request, public_text(str(exc)))
+    else:
+        messages.success(request, f"Run {run.run_id} started: {run.total} stale tasks.")
+    return redirect(_next_url(request))
 
 
 @require_GET

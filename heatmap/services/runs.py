@@ -755,6 +755,24 @@ def run_start(
     return run
 
 
+def run_start_stale(*, catalog: Catalog, domain: str | None = None) -> Run:
+    """Start a run of exactly the tasks whose shown result is stale: "re-run stale"."""
+    keys = selectors.stale_tasks(catalog=catalog, domain=domain)
+    if not keys:
+        raise RunRequestError("no result is stale: every shown result matches the catalog")
+    scenario_domain = {s.id: s.domain for s in catalog.scenarios}
+    domains = sorted({scenario_domain[scenario_id] for scenario_id, _, _ in keys})
+    run = run_create(
+        domains=domains,
+        models=sorted({model for _, _, model in keys}),
+        catalog=catalog,
+        task_keys=keys,
+        concurrency=settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+    )
+    worker.run_dispatch(run.run_id)
+    return run
+
+
 def run_retry_errors_start(*, run_id: str) -> Run:
     """Retry a run's failed tasks in a worker: the run page's "Retry errors" button."""
     run = run_retry_errors(run_id=run_id)

@@ -1,0 +1,92 @@
+"""Stale marks: results produced from another SKILL.md than the catalog's now are marked."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from heatmap import selectors
+from heatmap.models import Run
+from heatmap.services import runs
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+
+DOMAIN = "price-tracking"
+SKILL = "web-scraper"  # the generalist audited beside price-tracking's specialist
+
+
+@pytest.fixture
+def catalog_dir(example_catalog_dir, tmp_path, settings):
+    target = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, target)
+    settings.SKILLCHECK_CATALOG = target
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    return target
+
+
+def run_heuristic(**options) -> Run:
+    catalog = selectors.catalog_current()
+    run = runs.run_create(domains=[DOMAIN], models=["heuristic"], catalog=catalog, **options)
+    return runs.run_execute(run=run)
+
+
+def edit_skill(catalog_dir) -> None:
+    path = catalog_dir / "skills" / SKILL / "SKILL.md"
+    path.write_text(path.read_text() + "\nA new rule.\n")
+
+
+def stale_cells(data: dict) -> set[tuple[str, str]]:
+    return {
+        (cell["scenario_id"], skill)
+        for check in data["checks"]
+        for cell in check["cells"]
+        for skill in cell["stale"]
+    }
+
+
+def test_domain_api_and_page_mark_exactly_the_stale_results(client, catalog_dir):
+    first = run_heuristic()
+    data = client.get(f"/api/heatmap/domain/{DOMAIN}").json()
+    assert stale_cells(data) == set()
+    edit_skill(catalog_dir)
+    data = client.get(f"/api/heatmap/domain/{DOMAIN}").json()
+    expected = set(first.tasks.filter(skill=SKILL).values_list("scenario_id", "skill"))
+    assert expected and stale_cells(data) == expected
+    # every check of those tasks, and nothing else
+    marked = sum(len(cell["stale"]) for check in data["checks"] for cell in check["cells"])
+    assert marked == len(expected) * len(data["checks"])
+    page = client.get(f"/heatmap/{DOMAIN}/").content.decode()
+    assert page.count(' stale" title=') == marked and "hatched: stale" in page
+
+
+def test_cell_detail_explains_what_changed_and_when(client, catalog_dir):
+    first = run_heuristic()
+    edit_skill(catalog_dir)
+    task = first.tasks.filter(skill=SKILL).first()
+    html = client.get(
+        f"/heatmap/{DOMAIN}/cell/", {"scenario": task.scenario_id, "check": "WF-1"}
+    ).content.decode()
+    assert f"SKILL.md changed since this result, {task.finished_at:%Y-%m-%d}" in html
+    assert html.count("Stale:") == 1  # the specialist's result is current
+
+
+def test_overview_counts_stale_results_and_rerun_stale_runs_exactly_those(
+    client, catalog_dir, dispatched
+):
+    first = run_heuristic()
+    edit_skill(catalog_dir)
+    expected = set(first.tasks.filter(skill=SKILL).values_list("scenario_id", "skill", "model"))
+    rows = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    assert rows[SKILL]["stale"] == len(expected) and sum(r["stale"] for r in rows.values()) == len(
+        expected
+    )
+    page = client.get("/heatmap/").content.decode()
+    assert f'data-stale-total="{len(expected)}"' in page and "Re-run stale" in page
+    client.post("/heatmap/rerun-stale/", {"next": "/heatmap/"})
+    rerun = Run.objects.exclude(pk=first.pk).get()
+    assert dispatched == [rerun.run_id] and rerun.total == len(expected)
+    runs.run_execute(run=rerun)
+    assert set(rerun.tasks.values_list("scenario_id", "skill", "model")) == expected
+    assert selectors.stale_tasks(catalog=selectors.catalog_current()) == []
+    assert "data-stale-total" not in client.get("/heatmap/").content.decode()
