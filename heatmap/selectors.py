@@ -28,7 +28,7 @@ from heatmap.models import (
     failed_check_ids,
 )
 from skillcheck.catalog import Catalog, Check, load_catalog
-from skillcheck.compare import Comparison, TaskChecks, compare_runs
+from skillcheck.compare import Agreement, Comparison, TaskChecks, compare_runs, model_agreement
 from skillcheck.fingerprints import Fingerprinter, explain_changes, model_ids
 from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runids import is_valid_run_id
@@ -181,6 +181,7 @@ class SkillRow:
     fails: dict[str, int] = field(default_factory=dict)
     top_failing: list[tuple[Check | str, int]] = field(default_factory=list)
     stale: int = 0  # newest results produced from another skill, scenario, prompt or model
+    agreement: int | None = None  # % of checks two or more models scored alike (None: < 2)
     per_model: dict[str, ModelCell] = field(default_factory=dict)
     cells: list[ModelCell] = field(default_factory=list)
     """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
@@ -218,6 +219,7 @@ class SkillRow:
             "counts": self.counts,
             "models": self.sorted_models,
             "stale": self.stale,
+            "agreement_pct": self.agreement,
             "per_model": {
                 m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
                 for m in model_order(self.per_model)
@@ -401,6 +403,9 @@ def heatmap_overview(
     for _, skill_name, _ in stale_tasks(catalog=catalog, domain=domain, version=version):
         if skill_name in rows:
             rows[skill_name].stale += 1
+    for skill_name, tally in heatmap_agreement(domain=domain, version=version).by_skill.items():
+        if skill_name in rows:
+            rows[skill_name].agreement = tally.percent
     needle = filters.query.strip().lower()
     selected = [
         r
@@ -1110,3 +1115,171 @@ def run_previous(*, run: Run, runs: list[Run] | None = None) -> Run | None:
     else:
         older = list(Run.objects.filter(created_at__lt=run.created_at)[:200])
     return next((r for r in older if models & set(r.models)), None)
+
+
+# --- Model agreement --------------------------------------------------------------------------
+
+
+@dataclass
+class DisputedCheck:
+    check: Check | None
+    check_id: str
+    percent: int | None
+    groups: int
+
+
+def heatmap_disputed_checks(
+    *, catalog: Catalog, limit: int = 5, version: tuple[int, int] | None = None
+) -> list[DisputedCheck]:
+    """The checks models agree on least across the catalog (below 100 %), least first.
+
+    A check nobody agrees on is usually a badly worded one: the page links it to its line.
+    """
+    agreement = heatmap_agreement(version=version)
+    by_id = catalog.taxonomy.by_id
+    return [
+        DisputedCheck(by_id.get(check_id), check_id, tally.percent, tally.groups)
+        for check_id, tally in agreement.lowest_checks(limit)
+        if tally.agreeing < tally.groups
+    ]
+
+
+def heatmap_agreement(
+    *, domain: str | None = None, version: tuple[int, int] | None = None
+) -> Agreement:
+    """How often models agree per skill and per check, over the newest successful results.
+
+    Reads the check rows of the newest tasks (one query), kept per data version like the
+    overview's sums (``version``: the data version the caller read already).
+    """
+    count, last = version or results_version()
+    key = f"heatmap:agreement:v1:{domain or '*'}:{count}-{last}"
+    held = cache.get(key)
+    if held is not None:
+        return held
+    filters: dict[str, Any] = {"error": ""}
+    if domain:
+        filters["domain"] = domain
+    rows = (
+        CheckResult.objects.filter(task__in=newest_task_ids(**filters))
+        .values_list("task__scenario_id", "task__skill", "task__model", "check_id", "result")
+        .order_by()
+    )
+    agreement = model_agreement(rows)
+    cache.set(key, agreement, OVERVIEW_CACHE_S)
+    return agreement
+
+
+# --- One skill's page ---------------------------------------------------------------------------
+
+CHART_W, CHART_H, CHART_PAD = 640, 220, 32
+CHART_COLORS = ("#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#57606a")
+
+
+@dataclass
+class SkillRunPoint:
+    run_id: str
+    created_at: Any
+    model: str
+    pass_pct: float | None
+    tasks: int
+
+
+@dataclass
+class SkillHistory:
+    skill: str
+    points: list[SkillRunPoint]
+    runs: list[Run]
+    models: list[str]
+    matrix_columns: list[tuple[str, str]]  # (scenario id, model)
+    matrix_rows: list[tuple[Check, list[str]]]
+    lint: Any = None
+
+    def chart(self) -> dict[str, Any]:
+        """Pass % per model over the runs, as SVG coordinates (rendered by the template)."""
+        run_ids = [r.run_id for r in reversed(self.runs)]  # oldest first, left to right
+        span = max(len(run_ids) - 1, 1)
+        inner_w, inner_h = CHART_W - 2 * CHART_PAD, CHART_H - 2 * CHART_PAD
+
+        def xy(run_id: str, pct: float) -> tuple[float, float]:
+            x = CHART_PAD + inner_w * (run_ids.index(run_id) / span if len(run_ids) > 1 else 0.5)
+            return round(x, 1), round(CHART_PAD + inner_h * (1 - pct / 100), 1)
+
+        series = []
+        for i, model in enumerate(self.models):
+            dots = [
+                (*xy(p.run_id, p.pass_pct), f"{model} · {p.run_id}: {p.pass_pct:.0f}%")
+                for p in sorted(self.points, key=lambda p: run_ids.index(p.run_id))
+                if p.model == model and p.pass_pct is not None
+            ]
+            series.append(
+                {
+                    "model": model,
+                    "color": CHART_COLORS[i % len(CHART_COLORS)],
+                    "points": " ".join(f"{x},{y}" for x, y, _ in dots),
+                    "dots": dots,
+                }
+            )
+        grid = [
+            {"y": round(CHART_PAD + inner_h * (1 - pct / 100), 1), "label": f"{pct}%"}
+            for pct in (0, 25, 50, 75, 100)
+        ]
+        return {
+            "width": CHART_W,
+            "height": CHART_H,
+            "pad": CHART_PAD,
+            "right": CHART_W - CHART_PAD,
+            "series": series,
+            "grid": grid,
+            "runs": len(run_ids),
+        }
+
+
+def skill_history(*, catalog: Catalog, skill: str) -> SkillHistory:
+    """A skill's pass % per model and run, its newest checks × scenarios × models, its runs.
+
+    Three queries: the per-run sums, the runs, the newest check rows.
+    """
+    sums = (
+        TaskResult.objects.filter(skill=skill)
+        .values("run_id", "model")
+        .annotate(
+            passed=Sum("pass_count"),
+            failed=Sum("fail_count"),
+            unclear=Sum("unclear_count"),
+            tasks=Count("pk"),
+        )
+        .order_by()
+    )
+    per_run = list(sums)
+    runs = list(Run.objects.filter(pk__in={row["run_id"] for row in per_run}))
+    by_pk = {r.pk: r for r in runs}
+    points = [
+        SkillRunPoint(
+            run_id=by_pk[row["run_id"]].run_id,
+            created_at=by_pk[row["run_id"]].created_at,
+            model=row["model"],
+            pass_pct=pass_percent(row["passed"], row["failed"], row["unclear"]),
+            tasks=row["tasks"],
+        )
+        for row in per_run
+    ]
+    found: dict[tuple[str, str, str], str] = {}
+    for scenario_id, model, check_id, result in (
+        CheckResult.objects.filter(task__in=newest_task_ids(skill=skill))
+        .values_list("task__scenario_id", "task__model", "check_id", "result")
+        .order_by()
+    ):
+        found[(scenario_id, model, check_id)] = result
+    models = sorted({p.model for p in points} | {m for _, m, _ in found})
+    scenario_order = [s.id for s in catalog.scenarios if skill in s.target_skills]
+    scenario_order += sorted({s for s, _, _ in found} - set(scenario_order))
+    columns = [
+        (s, m) for s in scenario_order for m in models if any(k[:2] == (s, m) for k in found)
+    ]
+    rows = [
+        (check, [found.get((s, m, check.id), NOT_RUN) for s, m in columns])
+        for check in catalog.taxonomy.model_checks
+    ]
+    lint = (lint_matrix(catalog=catalog) or {}).get(skill)
+    return SkillHistory(skill, points, runs, models, columns, rows, lint)

@@ -124,8 +124,8 @@ def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_ma
         fill_domain(run, catalog, domain_id, model="heuristic")
         fill_domain(run, catalog, domain_id, model="sonnet")
 
-    # data version, task summaries, the newest tasks' fingerprints (stale marks)
-    with django_assert_max_num_queries(3):
+    # data version, task summaries, fingerprints (stale marks), check rows (agreement)
+    with django_assert_max_num_queries(4):
         selectors.heatmap_overview(catalog=catalog)
     with django_assert_max_num_queries(1):
         selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
@@ -330,4 +330,5 @@ def test_overview_query_count_is_the_same_for_little_and_much_data(catalog, doma
         for model in ("haiku", "opus", "sonnet"):
             fill_domain(make_run(), catalog, domain, model=model, result="fail")
 
-    assert empty == little == overview_queries() == 6  # 3 each: version, sums, fingerprints
+    # 4 each: version, sums, fingerprints (stale marks), check rows (model agreement)
+    assert empty == little == overview_queries() == 8

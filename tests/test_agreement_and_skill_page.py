@@ -1,0 +1,97 @@
+"""Model agreement (matrix marker, overview rate, least-agreed checks) and the skill page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.heatmap_data import add_task, make_run
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+
+
+@pytest.fixture
+def scenario(catalog, domain_id):
+    return catalog.domains[domain_id].scenarios[0]
+
+
+def two_models(scenario, *, haiku: dict[str, str], sonnet: dict[str, str]):
+    run = make_run(models=["haiku", "sonnet"])
+    skill = scenario.specialist
+    add_task(run, scenario_id=scenario.id, skill=skill, model="haiku", results=haiku)
+    add_task(run, scenario_id=scenario.id, skill=skill, model="sonnet", results=sonnet)
+    return run
+
+
+def test_disagreement_is_marked_and_rated(client, catalog, domain_id, scenario):
+    two_models(
+        scenario,
+        haiku={"WF-1": "pass", "WF-2": "pass", "DK-1": "fail", "SEC-1": "pass"},
+        sonnet={"WF-1": "pass", "WF-2": "fail", "DK-1": "fail", "SEC-1": "pass"},
+    )
+    data = client.get(f"/api/heatmap/domain/{domain_id}").json()
+    disputed = {
+        (check["check_id"], cell["model"])
+        for check in data["checks"]
+        for cell in check["cells"]
+        if cell["disagree"]
+    }
+    assert disputed == {("WF-2", "haiku"), ("WF-2", "sonnet")}
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    assert skills[scenario.specialist]["agreement_pct"] == 75
+    page = client.get("/heatmap/").content.decode()
+    wf2 = catalog.taxonomy.by_id["WF-2"]
+    assert "Checks the models agree on least" in page
+    assert f'href="/checks/#L{wf2.line}">WF-2</a>' in page
+    assert f'id="L{wf2.line}"' in client.get("/checks/").content.decode()
+
+
+def test_a_skill_run_on_one_model_has_no_agreement_rate(client, scenario):
+    run = make_run(models=["haiku"])
+    add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        results={"WF-1": "pass"},
+    )
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    assert skills[scenario.specialist]["agreement_pct"] is None
+
+
+def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
+    skill = scenario.specialist
+    old = make_run(models=["haiku"], created_at=timezone.now() - timedelta(days=1))
+    add_task(
+        old,
+        scenario_id=scenario.id,
+        skill=skill,
+        model="haiku",
+        results={"WF-1": "fail", "WF-2": "pass"},
+        age_s=86400,
+    )
+    new = make_run(models=["haiku", "sonnet"])
+    add_task(
+        new,
+        scenario_id=scenario.id,
+        skill=skill,
+        model="haiku",
+        results={"WF-1": "pass", "WF-2": "pass"},
+    )
+    add_task(
+        new,
+        scenario_id=scenario.id,
+        skill=skill,
+        model="sonnet",
+        results={"WF-1": "pass", "WF-2": "fail"},
+    )
+    html = client.get(f"/heatmap/skill/{skill}/").content.decode()
+    assert "<svg" in html and 'data-model="haiku"' in html and 'data-model="sonnet"' in html
+    assert "haiku · " + old.run_id + ": 50%" in html and "haiku · " + new.run_id + ": 100%" in html
+    assert html.count("<circle") == 3
+    assert old.run_id in html and new.run_id in html
+    assert "Linter findings" in html
+    assert client.get("/heatmap/skill/no-such-skill/").status_code == 404
+    assert f'href="/heatmap/skill/{skill}/"' in client.get("/heatmap/").content.decode()
