@@ -21,6 +21,8 @@ from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import AuditorConfig, build_registry
 from tests.fakes.anthropic_stub import AnthropicStub
 
+pytestmark = pytest.mark.both_databases
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOMAIN = "competitive-intelligence"
 MODELS = {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"}

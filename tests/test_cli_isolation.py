@@ -13,6 +13,8 @@ from django.core.management import call_command
 from heatmap.models import Run
 from skillcheck.reports import load_scored_report
 
+pytestmark = pytest.mark.both_databases
+
 DOMAIN = "competitive-intelligence"
 
 

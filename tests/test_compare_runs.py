@@ -13,7 +13,7 @@ from django.utils import timezone
 from heatmap.models import Run
 from tests.heatmap_data import add_task, make_run
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog"), pytest.mark.both_databases]
 
 S, K = "pt-1", "web-price-tracker"
 

@@ -11,7 +11,11 @@ import pytest
 
 from tests.heatmap_data import add_task, fill_domain, make_run
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
+    pytest.mark.both_databases,
+]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ANSWER = (
