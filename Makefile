@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
+# `make run PORT=8011` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test lint typecheck format bench clean
 
@@ -15,7 +17,7 @@ $(VENV)/.deps: pyproject.toml
 
 run: $(VENV)/.deps
 	$(PY) manage.py migrate --noinput
-	$(PY) -m daphne -b 127.0.0.1 -p 8000 simsite.asgi:application
+	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) simsite.asgi:application
 
 test: lint
 	$(PY) -m pytest -m "not browser" -p no:playwright
