@@ -8,6 +8,7 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -607,28 +608,28 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     The button may sit in a panel pushed over the WebSocket, which has no ``next`` to go back
     to, so htmx reloads the current page instead of following a redirect.
     """
-    run = _run_or_404(run_id)
-    try:
-        run = runs.run_restart(run_id=run.run_id)
-    except (RunRequestError, ValueError) as exc:
-        messages.error(request, public_text(str(exc)))
-    else:
-        messages.success(request, f"Run {run.run_id} resumed.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect(_next_url(request))
+    return _restart(request, run_id, runs.run_restart, "Run {} resumed.")
 
 
 @require_POST
 def run_retry_errors_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     """Run only the failed tasks of a run again, into it; then as Resume does."""
+    return _restart(
+        request, run_id, runs.run_retry_errors_start, "Run {}: retrying its failed tasks."
+    )
+
+
+def _restart(
+    request: HtmxHttpRequest, run_id: str, start: Callable[..., Run], done: str
+) -> HttpResponse:
+    """Resume and Retry errors: start, say how it went (without server paths), go back."""
     run = _run_or_404(run_id)
     try:
-        run = runs.run_retry_errors_start(run_id=run.run_id)
+        run = start(run_id=run.run_id)
     except (RunRequestError, ValueError) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, public_text(str(exc)))
     else:
-        messages.success(request, f"Run {run.run_id}: retrying its failed tasks.")
+        messages.success(request, done.format(run.run_id))
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect(_next_url(request))

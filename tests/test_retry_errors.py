@@ -68,3 +68,19 @@ def test_retry_errors_button_on_the_run_page(heuristic, client, dispatched):
     runs.run_execute(run=run)
     run.refresh_from_db()
     assert run.failed == 0 and run.completed == run.total
+
+
+def test_retry_errors_refused_on_the_run_page_without_the_cli_path(client, catalog, settings):
+    from tests.heatmap_data import add_task, make_run
+
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "/opt/private-tools/bin/claude"
+    run = make_run(models=["haiku"], total=1, failed=1)
+    scenario = next(iter(catalog.domains.values())).scenarios[0]
+    task = add_task(run, scenario_id=scenario.id, skill=scenario.specialist, model="haiku")
+    task.error = "haiku: timed out"
+    task.save(update_fields=["error"])
+    url = reverse("heatmap:run-retry-errors", args=[run.run_id])
+    page = client.post(url, {"next": f"/runs/{run.run_id}/"}, follow=True).content.decode()
+    assert "not available" in page
+    assert "/opt/private-tools" not in page
