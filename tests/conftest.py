@@ -125,3 +125,16 @@ def dispatched(monkeypatch) -> list[str]:
     calls: list[str] = []
     monkeypatch.setattr("heatmap.worker.run_dispatch", calls.append)
     return calls
+
+
+@pytest.fixture
+def executor(transactional_db, request):
+    """A migration test module's schema at its ``BEFORE``; back at the newest migration after."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(request.module.BEFORE)
+    yield executor
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

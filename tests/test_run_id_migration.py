@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from skillcheck.runids import is_valid_run_id
 
@@ -12,15 +10,6 @@ pytestmark = pytest.mark.both_databases
 
 BEFORE = [("heatmap", "0006_run_status_queued")]
 AFTER = [("heatmap", "0007_safe_run_ids")]
-
-
-@pytest.fixture
-def executor(transactional_db):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_unsafe_run_ids_get_safe_unique_ids_and_the_runs_page_works(executor, client):

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.both_databases
 
 BEFORE = [("heatmap", "0001_initial")]
 AFTER = [("heatmap", "0002_taskresult_summary")]
-
-
-@pytest.fixture
-def executor(transactional_db):
-    """Migrates back to before the summaries; leaves the schema at the newest migration."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_backfill_counts_each_tasks_check_rows(executor):
