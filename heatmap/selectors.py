@@ -1105,16 +1105,25 @@ def run_comparison(*, base: Run, new: Run, catalog: Catalog | None = None) -> Co
 
 
 def run_previous(*, run: Run, runs: list[Run] | None = None) -> Run | None:
-    """The newest run created before ``run`` that shares a model with it: what to compare to.
+    """The newest run created before ``run`` that shares a model and a domain with it.
 
-    ``runs`` (newest first, as ``run_list`` gives them) avoids a query per run in a list.
+    Only tasks in both runs are compared, so a run with no domain in common would compare
+    nothing. A run without domains (an old import) counts as covering them all. ``runs``
+    (newest first, as ``run_list`` gives them) avoids a query per run in a list.
     """
-    models = set(run.models)
+    models, domains = set(run.models), set(run.domains or ())
     if runs is not None and run in runs:
         older = runs[runs.index(run) + 1 :]
     else:
         older = list(Run.objects.filter(created_at__lt=run.created_at)[:200])
-    return next((r for r in older if models & set(r.models)), None)
+    return next(
+        (
+            r
+            for r in older
+            if models & set(r.models) and (not domains or not r.domains or domains & set(r.domains))
+        ),
+        None,
+    )
 
 
 # --- Model agreement --------------------------------------------------------------------------

@@ -91,3 +91,15 @@ def test_page_and_api_list_the_same_flips(client):
     assert client.get("/api/heatmap/compare", {"base": base.run_id}).status_code == 400
     missing = client.get("/api/heatmap/compare", {"base": base.run_id, "new": "zz"})
     assert missing.status_code == 404
+
+
+def test_compare_with_previous_skips_runs_with_no_task_in_common():
+    from heatmap import selectors
+
+    now = timezone.now()
+    same = make_run(created_at=now - timedelta(hours=3), models=["haiku"], domains=["wf"])
+    make_run(created_at=now - timedelta(hours=2), models=["haiku"], domains=["job-market"])
+    make_run(created_at=now - timedelta(hours=1), models=["sonnet"], domains=["wf"])
+    new = make_run(models=["haiku"], domains=["wf", "price-tracking"])
+    assert selectors.run_previous(run=new) == same
+    assert selectors.run_previous(run=new, runs=list(Run.objects.all())) == same
