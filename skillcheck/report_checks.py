@@ -101,7 +101,7 @@ def _run_id(data: Mapping[str, Any], name: str, where: str = "") -> None:
 
 
 def check_metadata(metadata: Mapping[str, Any]) -> None:
-    """The report's own fields: run id, models, domains, counts, paths, times."""
+    """The report's own fields: run id, models, domains, counts, paths, times, settings."""
     _run_id(metadata, "run_id")
     _string_list(metadata, "models", MAX_LENGTH["model"])
     _string_list(metadata, "domains", MAX_LENGTH["domain"])
@@ -112,6 +112,12 @@ def check_metadata(metadata: Mapping[str, Any]) -> None:
         _text(metadata, name, "")
     for name in ("generated", "timestamp", "started_at", "finished_at"):
         _text(metadata, name, "")
+    for name in ("use_cache", "batch"):
+        if metadata.get(name) is not None and not isinstance(metadata[name], bool):
+            raise _fail(name, metadata[name], "is not true or false")
+    isolation = metadata.get("isolation")
+    if isolation is not None and not isinstance(isolation, dict):
+        raise _fail("isolation", isolation, "is not an object")
 
 
 def check_row(row: Mapping[str, Any], where: str) -> None:

@@ -402,3 +402,30 @@ def test_after_resuming_an_imported_run_its_download_has_the_new_results(
     assert all(row["error"] is None for row in served["results"])
     assert served == json.loads(Path(resumed.report_path).read_text())
     assert Path(resumed.report_path).parent == reports_dir.resolve()
+
+
+def test_an_import_keeps_the_runs_cache_batch_and_isolation_settings(tmp_path):
+    from heatmap.services import reports
+
+    isolation = {"haiku": {"via": "cli", "level": "full", "summary": "isolated"}}
+    source = Run(run_id="src", use_cache=False, batch=True, isolation=isolation)
+    meta = reports.run_metadata(source)
+    assert meta["use_cache"] is False and meta["batch"] is True
+    report = {"type": "scored", "run_id": "batched", **meta, "results": OLD_REPORT["results"]}
+    path = tmp_path / "scored_run_batched.json"
+    path.write_text(json.dumps(report))
+    assert "2 imported" in import_(path)
+    run = Run.objects.get(run_id="batched")
+    assert run.use_cache is False and run.batch is True and run.isolation == isolation
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [("batch", "yes", "is not true or false"), ("isolation", [1], "is not an object")],
+)
+def test_a_report_with_a_bad_run_setting_is_refused(tmp_path, field, value, problem):
+    path = tmp_path / "scored_run_bad.json"
+    path.write_text(json.dumps({**OLD_REPORT, "run_id": "bad", field: value}))
+    out, _ = import_failing(path)
+    assert f"{field}: {value!r} {problem}" in out
+    assert not Run.objects.filter(run_id="bad").exists()

@@ -86,6 +86,10 @@ def _new_run(report: ScoredReport, run_id: str, reports_dir: Path) -> Run:
         total=max(meta.get("total") or 0, len(report.results)),
         catalog_path=meta.get("catalog_path") or "",
         catalog_fingerprint=meta.get("catalog_fingerprint") or "",
+        # How the run was made, so a resume of the import runs the same way.
+        use_cache=meta.get("use_cache") is not False,
+        batch=meta.get("batch") is True,
+        isolation=meta.get("isolation") or {},
         report_path=str(reports_dir / f"scored_run_{run_id}.json"),
         started_at=report.generated,
         finished_at=report.generated,

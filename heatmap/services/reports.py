@@ -186,6 +186,7 @@ def run_metadata(run: Run) -> dict[str, Any]:
         "catalog_path": run.catalog_path,
         "catalog_fingerprint": run.catalog_fingerprint,
         "use_cache": run.use_cache,
+        "batch": run.batch,
         "cached": run.cached,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
