@@ -236,6 +236,15 @@ def test_dry_run_names_the_models_that_cannot_run_here(auditors):
     assert data["unavailable"] == {"opus": "opus is switched off for this test"}
 
 
+def test_dry_run_in_batch_mode_names_the_models_a_batch_cannot_take(auditors):
+    dry = ("--models", "heuristic", "--domains", DOMAIN, "--batch", "--dry-run")
+    assert "heuristic is not available here: batch mode" in run_command(*dry)
+    data = json.loads(run_command(*dry, "--json"))
+    assert "Anthropic API" in data["unavailable"]["heuristic"]
+    with pytest.raises(CommandError, match="batch mode sends tasks through the Anthropic API"):
+        run_command(*dry[:-1])
+
+
 def test_start_line_counts_one_domain_in_singular(auditors):
     out = run_command("--models", "heuristic", "--domains", DOMAIN)
     assert "(heuristic; 1 domain; concurrency 3)" in out.splitlines()[0]

@@ -239,6 +239,11 @@ def run_plan(
             "batch mode sends tasks through the Anthropic API (ANTHROPIC_API_KEY); "
             f"not on it: {', '.join(not_api)}"
         )
+    if batch:  # a dry run names them as it names unavailable models: the run would refuse
+        for model in not_api:
+            unavailable.setdefault(
+                model, "batch mode sends tasks through the Anthropic API, and not this model's"
+            )
     return RunPlan(
         tasks=tasks,
         domains=ordered,
