@@ -66,6 +66,8 @@ def test_no_page_scrolls_sideways(page: Page, live_url: str, results, screenshot
         "bp-finding": f"/heatmap/{domain}/bp/cell/?skill={results['skill']}&check=BP-1",
         "runs": "/runs/",
         "run": f"/runs/{results['run']}/",
+        "compare": f"/runs/{results['run']}/compare/{results['stopped']}/",
+        "skill": f"/heatmap/skill/{results['skill']}/",
     }
     too_wide = {}
     for name, path in pages.items():
