@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import IO, cast
 
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
 from heatmap import selectors
-from heatmap.management.commands._pipes import QuietBrokenPipe
+from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from skillcheck.catalog import CatalogError
 from skillcheck.compare import Comparison, Flip
 
@@ -60,8 +59,7 @@ class Command(QuietBrokenPipe):
             raise SystemExit(EXIT_REGRESSION)
 
     def print_comparison(self, comparison: Comparison) -> None:
-        out = cast(IO[str], self.stdout._out)
-        console = Console(file=out, width=160, highlight=False, soft_wrap=True)
+        console = Console(file=raw_stream(self.stdout), width=160, highlight=False, soft_wrap=True)
         console.print(
             f"{comparison.base} → {comparison.new}: {comparison.compared} tasks compared; "
             f"{len(comparison.regressions)} regressions, {len(comparison.improvements)} "
