@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +29,13 @@ DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 # lines otherwise takes gigabytes), and nesting stops here (instead of a RecursionError).
 MAX_YAML_VALUES = 100_000
 MAX_YAML_DEPTH = 64
+
+
+class UnknownDomains(KeyError):
+    """Domain names the catalog does not have; the message lists the valid ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class CatalogError(Exception):
@@ -177,6 +184,17 @@ class Catalog:
     @property
     def scenarios(self) -> list[Scenario]:
         return [s for d in self.domains.values() for s in d.scenarios]
+
+    def select_domains(self, names: Sequence[str] | None) -> list[str]:
+        """The named domains in catalog order (all of them for None or none): the one check
+        of domain names, for the planner, the engine and every caller."""
+        wanted = set(names or ())
+        unknown = [d for d in dict.fromkeys(names or ()) if d not in self.domains]
+        if unknown:
+            raise UnknownDomains(
+                f"unknown domain(s): {', '.join(unknown)}; valid domains: {', '.join(self.domains)}"
+            )
+        return [d for d in self.domains if not wanted or d in wanted]
 
     def scenario(self, scenario_id: str) -> Scenario:
         for s in self.scenarios:

@@ -55,13 +55,10 @@ def build_tasks(
 ) -> list[Task]:
     """Every (scenario, target skill, model) of the selected domains; model innermost.
 
-    ``domains=None`` (or empty) means all, in catalog order; unknown names raise ``KeyError``.
+    ``domains=None`` (or empty) means all, in catalog order; unknown names raise
+    ``UnknownDomains`` (a ``KeyError``).
     """
-    selected = list(catalog.domains) if not domains else list(domains)
-    unknown = [d for d in selected if d not in catalog.domains]
-    if unknown:
-        raise KeyError(f"unknown domain(s): {', '.join(unknown)}")
-    wanted = set(selected)
+    wanted = set(catalog.select_domains(domains))
     models = list(dict.fromkeys(models))
     tasks: list[Task] = []
     for domain_id, domain in catalog.domains.items():

@@ -41,7 +41,7 @@ from heatmap.services.reports import (
 from skillcheck.auditors import Auditor
 from skillcheck.auditors.pricing import price_for
 from skillcheck.batch import BatchEngine, BatchRecord
-from skillcheck.catalog import Catalog, CatalogError, load_catalog
+from skillcheck.catalog import Catalog, CatalogError, UnknownDomains, load_catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import ScoredRun
@@ -207,12 +207,10 @@ def run_plan(
     """
     auditors = auditor_services.auditors_or_registry(auditors)
     models = _check_models(models, auditors, require_available=require_available)
-    selected = list(dict.fromkeys(domains or catalog.domains))
-    unknown = [d for d in selected if d not in catalog.domains]
-    if unknown:
-        raise RunRequestError(
-            f"unknown domain(s): {', '.join(unknown)}; valid domains: {', '.join(catalog.domains)}"
-        )
+    try:
+        ordered = catalog.select_domains(domains)
+    except UnknownDomains as exc:
+        raise RunRequestError(str(exc)) from None
     if (
         isinstance(concurrency, bool)
         or not isinstance(concurrency, int)
@@ -221,7 +219,7 @@ def run_plan(
         raise RunRequestError(
             f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
         )
-    tasks = _only(build_tasks(catalog, domains=selected, models=models), task_keys)
+    tasks = _only(build_tasks(catalog, domains=ordered, models=models), task_keys)
     if task_keys is not None and not tasks:
         raise RunRequestError("none of the chosen tasks is in the catalog any more")
     cached: frozenset[tuple[str, str, str]] = frozenset()
@@ -230,7 +228,6 @@ def run_plan(
 
         fingerprinter = selectors.catalog_fingerprinter(catalog=catalog)
         cached = frozenset(cached_tasks(tasks, selectors.StoredResultCache(), fingerprinter))
-    ordered = [d for d in catalog.domains if d in set(selected)]
     availability = {m: auditors[m].availability() for m in models}
     unavailable = {m: a.reason for m, a in availability.items() if not a.available}
     not_api = [m for m in models if availability[m].via != "api"]
@@ -493,7 +490,7 @@ def run_execute(
         _check_models(run.models, registry)
         tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
         tasks = _only(tasks, run.task_keys)
-    except (CatalogError, RunRequestError, KeyError) as exc:
+    except (CatalogError, RunRequestError, KeyError) as exc:  # UnknownDomains is a KeyError
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         return _fail(run, str(message), listeners)
 
