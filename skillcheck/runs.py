@@ -246,12 +246,17 @@ class RunEngine:
             self.failed += 1
         self.emit(self._progress(task, "error" if result.error else "ok", result))
 
+    def prompt_book(self) -> PromptBook:
+        """The run's prompts, built on first use (``prepare`` does, before the workers)."""
+        if self.prompts is None:
+            self.prompts = PromptBook(self.taxonomy, (t.key for t in self.tasks))
+        return self.prompts
+
     def prepare(self) -> None:
         """Fixed costs before the first worker starts: the run's prompts, and each auditor's
         ``prepare(concurrency=...)`` if it has one (the API auditor imports the SDK and
         creates its client there, instead of in a worker while the others wait)."""
-        if self.prompts is None:
-            self.prompts = PromptBook(self.taxonomy, (t.key for t in self.tasks))
+        self.prompt_book()
         for name in dict.fromkeys(t.model for t in self.tasks):
             prepare = getattr(self.auditors[name], "prepare", None)
             if prepare is not None:
