@@ -7,6 +7,7 @@ is kept as it is and turned into a full set of check results; nothing here raise
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,17 +34,24 @@ MAX_FENCES_TRIED = 16
 _decoder = json.JSONDecoder()
 
 
+# What may follow a block's value: blank space, then a closing fence alone on its line, or the
+# end of the answer. A "```json" inside an evidence string decodes too (``"```json 0"``), but
+# the string's closing quote follows its value.
+_BLOCK_END = re.compile(r"\s*(?:```[ \t]*(?:\n|\r|\Z)|\Z)")
+
+
 def _last_json_value(text: str) -> tuple[Any, str | None] | None:
     """The JSON value of the last ```json block: (value, None), (None, reason), or None.
 
     The value is read with ``raw_decode`` rather than cut at the next fence, so evidence may
-    itself contain backticks or "```json". A fence that fails to decode is either the real last
-    block, broken, or sits inside a string of an earlier block: the fence before it is tried,
-    and its value counts only if it spans the failed one.
+    itself contain backticks or "```json". A fence that fails to decode, or whose value does
+    not close its block, is either the real last block or sits inside a string of an earlier
+    block: the fence before it is tried, and its value counts only if it spans the rejected one.
     """
     lowered = text.lower()
     end = len(text)
-    broken: tuple[int, str] | None = None  # (start, reason) of the last fence that failed
+    # (start, outcome) of the latest fence that was not a closed block
+    rejected: tuple[int, tuple[Any, str | None]] | None = None
     for _ in range(MAX_FENCES_TRIED):
         start = lowered.rfind(FENCE, 0, end)
         if start == -1:
@@ -51,18 +59,18 @@ def _last_json_value(text: str) -> tuple[Any, str | None] | None:
         body = start + len(FENCE)
         while body < len(text) and text[body] in " \t\r\n":
             body += 1
+        end = start
         try:
             value, stop = _decoder.raw_decode(text, body)
         except (ValueError, RecursionError) as exc:
-            broken = broken or (start, f"broken JSON block: {str(exc)[:200]}")
-            end = start
+            rejected = rejected or (start, (None, f"broken JSON block: {str(exc)[:200]}"))
             continue
-        if broken and stop <= broken[0]:
+        if rejected and stop <= rejected[0]:
             break
-        return value, None
-    if broken is None:
-        return None
-    return None, broken[1]
+        if _BLOCK_END.match(text, stop):
+            return value, None
+        rejected = (start, (value, None))
+    return None if rejected is None else rejected[1]
 
 
 def _as_text(value: Any) -> str:

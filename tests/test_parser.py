@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -185,3 +186,18 @@ def test_a_broken_last_block_is_broken_even_after_a_valid_one():
 def test_many_fences_stay_fast_and_say_why():
     parsed = parse_response("```json {" * 100_000, ["WF-1"])
     assert parsed.error.startswith("broken JSON block")
+
+
+@pytest.mark.parametrize(
+    "evidence", ["```JSON 0", "```json {}", "x ```json [1] ```", "```json [1] ```\n"]
+)
+def test_a_json_fence_inside_evidence_that_decodes_does_not_replace_the_block(evidence):
+    """Found by hypothesis: the fence inside the string decoded (``0``) and was taken as the
+    answer's block, so every check became unclear."""
+    text = answer(
+        {"risk_level": "LOW", "checks": {"WF-1": {"result": "fail", "evidence": evidence}}}
+    )
+    parsed = parse_response(text, CHECK_IDS)
+    assert parsed.error is None
+    assert parsed.checks[0].result == "fail"
+    assert parsed.checks[0].evidence == evidence
