@@ -127,8 +127,6 @@ class BatchEngine(RunEngine):
 
     def _submit(self, tasks: list[Task], outcome: RunOutcome) -> None:
         """Submit ``tasks`` in batches; each batch's record is saved before the next step."""
-        prompts = self.prompts
-        assert prompts is not None, "prepare() builds the prompts first"
         requests: list[dict[str, Any]] = []
         keys: list[list[str]] = []
         prompts = self.prompts
