@@ -66,8 +66,12 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
+    """The real-world corpus beside the project; a clone on its own skips these tests."""
     if not CORPUS_DIR.is_dir():
-        pytest.fail(f"the real corpus is expected at {CORPUS_DIR}")
+        message = f"the real corpus is not at {CORPUS_DIR} (a checkout of ../shared/corpus)"
+        if postgres.in_ci():
+            pytest.fail(f"CI=true requires the real corpus: {message}")
+        pytest.skip(message)
     return CORPUS_DIR
 
 
