@@ -139,6 +139,8 @@ class TaskResult(models.Model):
     cache_write_tokens = models.IntegerField(default=0)
     cache_read_tokens = models.IntegerField(default=0)
     batch = models.BooleanField(default=False)  # priced at the Message Batches rate
+    # Cost text from a report that gave no figures (the original format's "unknown (...)").
+    cost_note = models.TextField(blank=True)
     error = models.TextField(blank=True)
     markdown_response = models.TextField(blank=True)
     finished_at = models.DateTimeField(default=timezone.now)

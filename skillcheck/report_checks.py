@@ -31,6 +31,7 @@ MAX_LENGTH = {
     "result": 16,
     "catalog_path": 1024,
     "catalog_fingerprint": 64,
+    "note": 1000,
 }
 
 
@@ -141,6 +142,7 @@ def check_row(row: Mapping[str, Any], where: str) -> None:
         for name in ("input_tokens", "output_tokens"):
             _integer(cost, name, f"{where}cost_info.", 0, MAX_INT32)
         _number(cost, "cost_usd", f"{where}cost_info.", MAX_COST_USD)
+        _text(cost, "note", f"{where}cost_info.")
     checks = row.get("checks")
     if checks is None:
         return

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skillcheck.report_checks import ReportFieldError, check_metadata, check_row
-from skillcheck.results import ScoredRun, parse_timestamp
+from skillcheck.results import ScoredRun, cost_from_text, parse_timestamp
 from skillcheck.text import clean_data
 
 logger = logging.getLogger(__name__)
@@ -273,6 +273,8 @@ def _result_from_row(row: Any, default_model: str, where: str = "") -> ScoredRun
     data["model"] = data.get("model") or default_model
     if "cost_info" not in data:
         data["cost_info"] = {k: data.get(k) for k in ("input_tokens", "output_tokens", "cost_usd")}
+    if isinstance(data["cost_info"], str):  # the original skill-checker wrote cost as text
+        data["cost_info"] = cost_from_text(data["cost_info"])
     check_row(data, where)
     return ScoredRun.from_dict(data)
 

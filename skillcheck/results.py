@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,17 @@ def pass_percent(passed: int, failed: int, unclear: int) -> float | None:
     """Share of scored checks that passed; n/a checks are not scored, so they do not count."""
     scored = passed + failed + unclear
     return 100 * passed / scored if scored else None
+
+
+def cost_text(cost_usd: float, input_tokens: int) -> str:
+    """A cost for people: tokens counted with no price means the cost was not recorded.
+
+    Reports of the original skill-checker give tokens but no price; showing "$0.0000" for
+    them would claim the run was free.
+    """
+    if not cost_usd and input_tokens:
+        return "not recorded"
+    return f"${cost_usd:.4f}"
 
 
 def utc_now_iso() -> str:
@@ -87,6 +99,9 @@ class ScoredRun:
     fingerprint: Fingerprint | None = None
     # The run whose stored result this one reuses (the response cache); None when called.
     cached_from: str | None = None
+    # What a report said about cost when it gave no figures we can count (the original
+    # skill-checker wrote ``"unknown (non-JSON output)"``); kept so the text survives.
+    cost_note: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -108,6 +123,8 @@ class ScoredRun:
             info["cache_read_tokens"] = self.cache_read_tokens
         if self.batch:
             info["batch"] = True
+        if self.cost_note:
+            info["note"] = self.cost_note
         return info
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +146,8 @@ class ScoredRun:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoredRun:
-        cost = data.get("cost_info") or {}
+        raw_cost = data.get("cost_info")
+        cost = cost_from_text(raw_cost) if isinstance(raw_cost, str) else raw_cost or {}
         return cls(
             scenario_id=str(data["scenario_id"]),
             skill=str(data["skill"]),
@@ -149,7 +167,25 @@ class ScoredRun:
             finished_at=data["finished_at"] if parse_timestamp(data.get("finished_at")) else None,
             fingerprint=Fingerprint.from_dict(data.get("fingerprint")),
             cached_from=str(data["cached_from"]) if data.get("cached_from") else None,
+            cost_note=str(cost.get("note") or ""),
         )
+
+
+_TOKEN_COUNT = re.compile(r"\b(input|output)\s*=\s*(\d+)")
+_TOKENS_ONLY = re.compile(r"\s*input\s*=\s*\d+\s*,\s*output\s*=\s*\d+\s*")
+
+
+def cost_from_text(text: str) -> dict[str, Any]:
+    """A ``cost_info`` dictionary from the original skill-checker's cost text.
+
+    It wrote ``"input=5200, output=1900"`` (tokens, no price), ``"input=?, output=?"`` when the
+    CLI did not say, ``"unknown (non-JSON output)"`` or ``""``. Token counts it states are
+    taken; any text that is not exactly such counts is kept as the note, so nothing is lost.
+    """
+    info: dict[str, Any] = {f"{kind}_tokens": int(n) for kind, n in _TOKEN_COUNT.findall(text)}
+    if text.strip() and not _TOKENS_ONLY.fullmatch(text):
+        info["note"] = text.strip()
+    return info
 
 
 def _error_text(value: Any) -> str | None:

@@ -14,10 +14,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.services import reports as report_services
 from heatmap.services import runs
 from skillcheck.reports import load_scored_report, save_scored_report_incremental
 from skillcheck.results import CheckVerdict as ScoredCheck
 from skillcheck.results import ScoredRun
+from tests.original_format import ERROR, write_original_report
 from tests.run_helpers import StubAuditor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -429,3 +431,27 @@ def test_a_report_with_a_bad_run_setting_is_refused(tmp_path, field, value, prob
     out, _ = import_failing(path)
     assert f"{field}: {value!r} {problem}" in out
     assert not Run.objects.filter(run_id="bad").exists()
+
+
+def test_a_report_of_the_original_skill_checker_imports_and_shows_its_cost_as_unknown(
+    tmp_path, settings, client
+):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path
+    path = write_original_report(tmp_path)
+    assert "3 imported" in import_(path)
+
+    run = Run.objects.get(run_id="20250301_101500")
+    assert (run.completed, run.failed, run.models) == (3, 1, ["sonnet"])
+    assert (run.input_tokens, run.output_tokens, run.cost_usd) == (5200, 1900, 0.0)
+    failed = run.tasks.get(scenario_id="pt-03")
+    assert failed.error == ERROR and failed.risk_level == "UNKNOWN"
+    assert set(failed.checks.values_list("result", flat=True)) == {"unclear"}
+
+    # Tokens without a price: the cost is unknown, not $0.
+    assert "not recorded" in client.get("/runs/").content.decode()
+    assert "not recorded" in client.get(f"/runs/{run.run_id}/").content.decode()
+
+    # The database gives the cost text back when it rewrites the run's report.
+    rewritten = report_services.run_report_sync(run=run)
+    notes = {r.scenario_id: r.cost_note for r in load_scored_report(rewritten).results}
+    assert notes == {"pt-01": "", "pt-02": "unknown (non-JSON output)", "pt-03": ""}

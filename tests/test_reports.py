@@ -26,6 +26,8 @@ from skillcheck.reports import (
 from skillcheck.results import CheckVerdict as CheckResult
 from skillcheck.results import ScoredRun
 from skillcheck.runs import build_tasks, execute_tasks
+from tests import original_format
+from tests.original_format import write_original_report
 from tests.run_helpers import StubAuditor
 
 
@@ -368,3 +370,44 @@ def test_rows_carry_their_finish_time_through_a_run(tmp_path, corpus_dir):
     rows = json.loads((tmp_path / "scored_run_r.json").read_text())["results"]
     assert rows and all(row["finished_at"] for row in rows)
     assert load_scored_report(tmp_path / "scored_run_r.json").results[0].finished_at
+
+
+def test_a_report_of_the_original_skill_checker_loads(tmp_path):
+    report = load_scored_report(write_original_report(tmp_path))
+    success, plain_text, error = report.results
+    assert report.run_id == "20250301_101500" and success.model == "sonnet"
+    assert (success.input_tokens, success.output_tokens, success.cost_note) == (5200, 1900, "")
+    assert (plain_text.input_tokens, plain_text.cost_note) == (0, "unknown (non-JSON output)")
+    assert error.error == original_format.ERROR and error.risk_level == "UNKNOWN"
+    assert {c.result for c in error.checks} == {"unclear"} and len(error.checks) == 29
+    assert (error.input_tokens, error.cost_note) == (0, "")
+    assert [c.check_id for c in success.checks if c.result == "fail"] == ["DK-6"]
+
+
+def test_original_cost_text_survives_a_rewrite_of_the_report(tmp_path):
+    loaded = load_scored_report(write_original_report(tmp_path)).results
+    path = save_scored_report_incremental("again", loaded, reports_dir=tmp_path)
+    rows = json.loads(path.read_text())["results"]
+    assert rows[1]["cost_info"] == {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cost_usd": 0.0,
+        "note": "unknown (non-JSON output)",
+    }
+    assert "note" not in rows[0]["cost_info"]  # counts were all it said
+    assert [r.to_dict() for r in load_scored_report(path).results] == [r.to_dict() for r in loaded]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "note"),
+    [
+        ("input=5200, output=1900", (5200, 1900), ""),
+        ("input=?, output=?", (0, 0), "input=?, output=?"),
+        ("input=12, output=?", (12, 0), "input=12, output=?"),
+        ("", (0, 0), ""),
+        ("unknown (non-JSON output)", (0, 0), "unknown (non-JSON output)"),
+    ],
+)
+def test_original_cost_text_gives_the_tokens_it_states(text, tokens, note):
+    row = ScoredRun.from_dict({"scenario_id": "s", "skill": "k", "cost_info": text})
+    assert (row.input_tokens, row.output_tokens) == tokens and row.cost_note == note

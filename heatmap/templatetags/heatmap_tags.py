@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from heatmap.markdown import render_markdown
 from heatmap.security import public_text
 from heatmap.selectors import NOT_RUN
+from skillcheck.results import cost_text
 from skillcheck.vocabulary import Result
 
 register = template.Library()
@@ -97,3 +98,9 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+@register.filter
+def usd(cost_usd: float, input_tokens: int = 0) -> str:
+    """``{{ run.cost_usd|usd:run.input_tokens }}``: "$0.0123", or "not recorded"."""
+    return cost_text(cost_usd, input_tokens)

@@ -32,6 +32,7 @@ from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
 from heatmap.services import runs
 from heatmap.services.runs import RunPlan, RunRequestError
+from skillcheck.results import cost_text
 from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY, estimate_cost
 
 EXIT_INVALID = 2
@@ -446,7 +447,7 @@ class Command(QuietBrokenPipe):
                 f"Run {run.run_id} {run.status}: {run.completed}/{run.total} tasks, "
                 f"{run.failed} failed, {run.cached} from the cache; "
                 f"tokens {run.input_tokens:,} in / "
-                f"{run.output_tokens:,} out; cost ${run.cost_usd:.4f}"
+                f"{run.output_tokens:,} out; cost {cost_text(run.cost_usd, run.input_tokens)}"
                 + (" at the batch price" if run.batch else "")
             )
             if caching["cache_hit_rate"] is not None and run.cache_read_tokens:
@@ -485,7 +486,7 @@ class Command(QuietBrokenPipe):
                 str(s.failed_checks),
                 str(s.errors),
                 f"{s.input_tokens:,}/{s.output_tokens:,}",
-                f"${s.cost_usd:.4f}",
+                cost_text(s.cost_usd, s.input_tokens),
             )
         self.console.print(skills)
         self.console.print(models)
