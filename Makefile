@@ -2,20 +2,32 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-# `make run PORT=8011` when 8000 is taken.
+# `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
+# Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE=1 is set, Python would
+# otherwise compile every module again at every start (benchmarks/bench_startup.py).
+INSTALL := $(UV) pip install -q --compile-bytecode --python $(PY) -r pyproject.toml
 
 .PHONY: run test lint typecheck format bench clean
 
-$(VENV)/.deps: pyproject.toml
+$(UV):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q uv
-	# --compile-bytecode: uv skips it by default, and without it every start of run_scored
-	# compiles the SDK and Django again (a second more before the first request).
-	$(UV) pip install -q --compile-bytecode --python $(PY) -r pyproject.toml --extra dev --extra redis --extra postgres
+
+# What the app needs to run; a marker per set, so each installs once and again only when
+# pyproject.toml changes.
+$(VENV)/.deps: pyproject.toml | $(UV)
+	$(INSTALL)
+	touch $@
+
+# Tests, linters and the scale-out extras (Redis channel layer, PostgreSQL driver), which
+# the tests exercise; `make run` does not need them.
+$(VENV)/.deps-dev: pyproject.toml | $(UV)
+	$(INSTALL) --extra dev --extra redis --extra postgres
 	touch $@
 
 run: $(VENV)/.deps
+	$(PY) -m compileall -q simsite heatmap skillcheck sim_core.py
 	$(PY) manage.py migrate --noinput
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) simsite.asgi:application
 
@@ -28,15 +40,15 @@ test: lint
 	# live server's file database do not mix with the unit tests (see tests/browser/).
 	$(PY) -m pytest -m browser
 
-lint: $(VENV)/.deps typecheck
+lint: $(VENV)/.deps-dev typecheck
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 # mypy with django-stubs over the app and the engine (settings in pyproject.toml).
-typecheck: $(VENV)/.deps
+typecheck: $(VENV)/.deps-dev
 	$(PY) -m mypy
 
-format: $(VENV)/.deps
+format: $(VENV)/.deps-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
@@ -44,6 +56,7 @@ bench: $(VENV)/.deps
 	$(PY) benchmarks/bench_runs.py
 	$(PY) benchmarks/bench_views.py
 	$(PY) benchmarks/bench_api.py --cost
+	$(PY) benchmarks/bench_startup.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3
