@@ -73,6 +73,7 @@ class RunAdmin(ReadOnlyAdmin):
         "started_at",
         "finished_at",
         "heartbeat_at",
+        "owner",
         "shown_duration",
         "report_path",
         "catalog_path",
@@ -84,6 +85,10 @@ class RunAdmin(ReadOnlyAdmin):
     @admin.display(description="status", ordering="status")
     def shown_status(self, run: Run) -> str:
         return run.display_status
+
+    @admin.display(description="owner (executing process)")
+    def owner(self, run: Run) -> str:
+        return f"{run.owner_host} pid {run.owner_pid}" if run.owner_pid else "—"
 
     @admin.display(description="models")
     def model_list(self, run: Run) -> str:

@@ -17,6 +17,7 @@ from heatmap.security import (
     BadRequestBody,
     json_body,
     json_or_csrf,
+    public_catalog_warnings,
     public_model_choices,
     public_text,
 )
@@ -73,7 +74,10 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
         return _error(str(exc), exc.status)
     except RunRequestError as exc:
         return _error(str(exc), 400)
-    return JsonResponse({"run_id": run.run_id, "total": run.total}, status=201)
+    return JsonResponse(
+        {"run_id": run.run_id, "total": run.total, "warnings": public_catalog_warnings(catalog)},
+        status=201,
+    )
 
 
 @require_GET
@@ -117,7 +121,7 @@ def domain_list(request: HttpRequest) -> JsonResponse:
         }
         for d in catalog.domains.values()
     ]
-    return JsonResponse({"domains": domains})
+    return JsonResponse({"domains": domains, "warnings": public_catalog_warnings(catalog)})
 
 
 @require_GET
@@ -126,7 +130,9 @@ def skill_list(request: HttpRequest) -> JsonResponse:
     rows = selectors.heatmap_overview(
         catalog=catalog, domain=request.GET.get("domain") or None, query=request.GET.get("q", "")
     )
-    return JsonResponse({"skills": [row.as_dict() for row in rows]})
+    return JsonResponse(
+        {"skills": [row.as_dict() for row in rows], "warnings": public_catalog_warnings(catalog)}
+    )
 
 
 @require_GET
@@ -135,7 +141,7 @@ def domain_detail(request: HttpRequest, domain_id: str) -> JsonResponse:
     if domain_id not in catalog.domains:
         return _error(f"unknown domain {domain_id!r}; valid: {', '.join(catalog.domains)}", 404)
     matrix = selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
-    return JsonResponse(matrix.as_dict())
+    return JsonResponse({**matrix.as_dict(), "warnings": public_catalog_warnings(catalog)})
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from skillcheck.processes import owner_dead
 from skillcheck.vocabulary import Result
 
 
@@ -64,6 +65,10 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process executing the run: on its own host a dead owner means interrupted at once;
+    # from another host only the heartbeat tells (``is_stale``).
+    owner_host = models.CharField(max_length=255, blank=True)
+    owner_pid = models.PositiveIntegerField(null=True, blank=True)
     # The response cache: reuse stored successful results whose fingerprint matches.
     use_cache = models.BooleanField(default=True)
     cached = models.PositiveIntegerField(default=0)  # tasks taken from the cache, not called
@@ -73,9 +78,10 @@ class Run(models.Model):
     errors_only = models.BooleanField(default=False)
     # Declared last: from here on, `models` in this class body names the field.
     models = models.JSONField(default=list)
-    # Not a column: set by services.runs.run_resume on the instance it returns, saying what
-    # changed in the catalog since the run started.
+    # Not columns: set by services.runs.run_resume on the instance it returns, saying what
+    # changed in the catalog since the run started, and what the catalog skipped.
     resume_warnings: list[str]
+    catalog_warnings: list[str]
 
     class Meta:
         ordering = ["-created_at"]
@@ -92,12 +98,15 @@ class Run(models.Model):
     def is_stale(self) -> bool:
         """An unfinished run that nothing has touched for a while is interrupted.
 
-        Running: its worker stopped beating (killed). Pending: no worker picked it up (the
-        process that should have started it died, or no ``runworker`` is running). Queued:
-        the process holding it for a free slot is gone.
+        Running: its owner process is gone (seen at once on the owner's host), or its worker
+        stopped beating (killed on another host, or hung). Pending: no worker picked it up
+        (the process that should have started it died, or no ``runworker`` is running).
+        Queued: the process holding it for a free slot is gone.
         """
         if self.status not in self.UNFINISHED:
             return False
+        if self.status == self.Status.RUNNING and owner_dead(self.owner_host, self.owner_pid):
+            return True
         age = timezone.now() - self.last_sign_of_life
         return age > timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
 

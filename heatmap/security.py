@@ -142,6 +142,16 @@ def public_model_choices() -> list:
     return [replace(c, reason=public_text(c.reason)) for c in model_choices()]
 
 
+def public_catalog_warnings(catalog: Any) -> list[str]:
+    """The catalog's warnings (what it skipped) for a page or an API answer.
+
+    They name their file with its full path, right for a terminal; here the path is made
+    relative to the catalog, which says as much, and any other path is hidden.
+    """
+    root = f"{catalog.root}/"
+    return [public_text(warning.replace(root, "")) for warning in catalog.warnings]
+
+
 class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     """Django's filter, also hiding URL settings and credentials inside any URL value.
 

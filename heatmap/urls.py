@@ -17,6 +17,7 @@ urlpatterns = [
     path("heatmap/<str:domain_id>/bp/", views.bp_matrix, name="bp-matrix"),
     path("heatmap/<str:domain_id>/bp/cell/", views.bp_finding, name="bp-finding"),
     path("heatmap/<str:domain_id>/cell/", views.cell_detail, name="cell-detail"),
+    path("notices/catalog/dismiss/", views.catalog_notice_dismiss, name="catalog-notice-dismiss"),
     path("runs/", views.run_list, name="runs"),
     path("runs/plan/", views.run_plan, name="run-plan"),
     path("runs/start/", views.run_start_view, name="run-start"),

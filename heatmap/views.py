@@ -8,6 +8,7 @@ active the fragments carry an ``every 5s`` poll; once none is, the answer is
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -32,7 +33,13 @@ from django_htmx.middleware import HtmxDetails
 from heatmap import selectors
 from heatmap.forms import RunStartForm
 from heatmap.models import Run
-from heatmap.security import BadRequestBody, bounded_names, public_model_choices, public_text
+from heatmap.security import (
+    BadRequestBody,
+    bounded_names,
+    public_catalog_warnings,
+    public_model_choices,
+    public_text,
+)
 from heatmap.services import auditors, reports, runs
 from heatmap.services.runs import RunRequestError
 
@@ -92,7 +99,25 @@ def _run_controls_context(request: HttpRequest, catalog) -> dict:
         "selected_models": set(selected_models),
         "concurrency": remembered.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY,
         "plan": preview,
+        "catalog_warnings": public_catalog_warnings(catalog),
     }
+
+
+CATALOG_NOTICE_SESSION_KEY = "catalog_notice_dismissed"
+
+
+def _catalog_notice_key(warnings: list[str]) -> str:
+    """Which warnings were dismissed: a changed catalog that warns anew shows the notice again."""
+    return hashlib.sha256("\n".join(warnings).encode()).hexdigest()[:16]
+
+
+def _catalog_notice(request: HttpRequest, catalog) -> list[str]:
+    """The catalog's warnings for the overview's notice, unless this browser dismissed them."""
+    warnings = catalog.warnings
+    if not warnings:
+        return []
+    dismissed = request.session.get(CATALOG_NOTICE_SESSION_KEY)
+    return [] if dismissed == _catalog_notice_key(warnings) else public_catalog_warnings(catalog)
 
 
 @require_GET
@@ -239,9 +264,20 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         context.update(_run_controls_context(request, catalog))
         context["recent_runs"] = selectors.run_list(limit=30)
+        context["catalog_notice"] = _catalog_notice(request, catalog)
         if active:
             context["progress"] = selectors.run_progress(run=active)
     return _fragment(request, "heatmap/overview.html", context, active is not None)
+
+
+@require_POST
+def catalog_notice_dismiss(request: HtmxHttpRequest) -> HttpResponse:
+    """Hide the overview's catalog notice for this browser until the warnings change."""
+    catalog = selectors.catalog_current()
+    request.session[CATALOG_NOTICE_SESSION_KEY] = _catalog_notice_key(catalog.warnings)
+    if request.htmx:
+        return HttpResponse("")  # swapped in place of the notice
+    return redirect(_next_url(request))
 
 
 # --- Domain pages: the model-check matrix, the BP matrix, and their cell details -------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,21 @@ def executor(transactional_db, request):
     yield executor
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def warned_catalog_dir(tmp_path_factory: pytest.TempPathFactory, example_catalog_dir) -> Path:
+    """The example catalog plus a scenario whose target skill is not in the manifest: the
+    catalog skips it with one warning."""
+    root = tmp_path_factory.mktemp("warned") / "catalog"
+    shutil.copytree(example_catalog_dir, root)
+    wf = root / "scenarios" / "wf_scenarios.yaml"
+    wf.write_text(
+        wf.read_text().rstrip("\n")
+        + "\n\n  - id: wf-ghost\n    name: Missing skill\n    target_skill: ghost-skill\n"
+        + '    prompt: "Do something."\n'
+    )
+    return root
+
+
+GHOST_WARNING = "scenario 'wf-ghost' targets skill 'ghost-skill', which is not in the manifest"

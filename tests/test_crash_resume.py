@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -178,3 +179,30 @@ def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
     row = run_row(env, "term")
     assert row["status"] == "cancelled" and row["completed"] < row["total"]
     assert json_rows(env, "term") == db_rows(env, "term")
+
+
+def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(child_env):
+    """On the run's own host its dead process is seen at once; a live one still refuses."""
+    # Slow tasks, so the run is still going when the first resume is refused.
+    env = {**child_env, "SKILLCHECK_HEARTBEAT_STALE_S": "600", "FAKE_CLAUDE_DELAY_S": "3"}
+    proc = start(
+        "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "k9", env=env
+    )  # fmt: skip
+    wait_for_rows(env, "k9", 1, proc)
+    row = run_row(env, "k9")
+    assert (row["owner_host"], row["owner_pid"]) == (socket.gethostname(), proc.pid)
+    refused = manage("run_scored", "--resume", "k9", env=env, check=False)
+    assert refused.returncode == 2
+    assert f"still running (process {proc.pid} on this host)" in refused.stderr
+
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert run_row(env, "k9")["status"] == "running"  # nobody has looked yet
+
+    quick = {**env, "FAKE_CLAUDE_DELAY_S": "0.05"}
+    resumed = manage("run_scored", "--resume", "k9", "--json", env=quick)
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "completed" and summary["completed"] == summary["total"]
+    assert run_row(env, "k9")["owner_pid"] not in (None, proc.pid)

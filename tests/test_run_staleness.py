@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -8,6 +11,7 @@ from django.utils import timezone
 from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import runs
+from skillcheck import processes
 
 pytestmark = pytest.mark.both_databases
 
@@ -63,3 +67,50 @@ def test_resume_refuses_a_run_waiting_for_its_worker():
     make_run(status=Run.Status.PENDING)
     with pytest.raises(runs.RunRequestError, match="waiting for a worker"):
         runs.run_resume(run_id="r-0")
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.django_db
+def test_a_run_whose_owner_died_on_this_host_is_interrupted_at_once(long_ago):
+    run = make_run(
+        status=Run.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+        owner_host=processes.this_host(),
+        owner_pid=dead_pid(),
+    )
+    assert run.is_stale and run.display_status == Run.Status.INTERRUPTED
+    assert runs.run_mark_stale_interrupted() == 1
+    run.refresh_from_db()
+    assert run.status == Run.Status.INTERRUPTED
+
+
+@pytest.mark.django_db
+def test_a_live_owner_or_one_on_another_host_goes_by_the_heartbeat(long_ago):
+    alive = make_run(
+        status=Run.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+        owner_host=processes.this_host(),
+        owner_pid=os.getpid(),
+    )
+    elsewhere = make_run(
+        status=Run.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+        owner_host=f"not-{processes.this_host()}",
+        owner_pid=dead_pid(),
+    )
+    assert not alive.is_stale and not elsewhere.is_stale
+    assert runs.run_mark_stale_interrupted() == 0
+    with pytest.raises(runs.RunRequestError, match=rf"process {os.getpid()} on this host"):
+        runs.run_resume(run_id=alive.run_id)
+    with pytest.raises(runs.RunRequestError, match=r"still running on host not-"):
+        runs.run_resume(run_id=elsewhere.run_id)
+    # A live owner that stopped beating (hung, or its id was reused) is interrupted too.
+    Run.objects.filter(pk=alive.pk).update(heartbeat_at=long_ago)
+    alive.refresh_from_db()
+    assert alive.is_stale

@@ -10,6 +10,7 @@ another process can watch or stop it.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -38,6 +39,7 @@ from heatmap.services.reports import (
     task_save,
     tasks_save_cached,
 )
+from skillcheck import processes
 from skillcheck.auditors import Auditor
 from skillcheck.auditors.pricing import price_for
 from skillcheck.batch import BatchEngine, BatchRecord
@@ -509,6 +511,7 @@ def run_execute(
     run.started_at = run.started_at or timezone.now()
     run.finished_at = None
     run.heartbeat_at = timezone.now()
+    run.owner_host, run.owner_pid = processes.this_host(), os.getpid()
     run.report_path = str(run_report_path(run))
     run.isolation = auditor_services.auditors_isolation(auditors=registry, models=run.models)
     # Not a full save: a cancel requested from another process meanwhile must survive.
@@ -519,6 +522,7 @@ def run_execute(
             "cached",
             *("status", "error", "started_at", "finished_at", "heartbeat_at", "report_path"),
             "isolation",
+            *("owner_host", "owner_pid"),
         ]
     )
 
@@ -644,12 +648,20 @@ def run_stop_unfinished(*, run_ids: Iterable[str], reason: str) -> int:
 
 
 def run_mark_stale_interrupted() -> int:
-    """Unfinished runs that nothing touched for a while become ``interrupted`` (``is_stale``)."""
+    """Unfinished runs that are not going on any more become ``interrupted`` (``is_stale``):
+    those whose owner process on this host is gone, and those nothing touched for a while."""
+    running_here = Run.objects.filter(
+        status=Run.Status.RUNNING, owner_host=processes.this_host(), owner_pid__isnull=False
+    ).values_list("pk", "owner_pid")
+    dead = [pk for pk, pid in running_here if pid is not None and not processes.process_alive(pid)]
+    orphaned = Run.objects.filter(pk__in=dead, status=Run.Status.RUNNING).update(
+        status=Run.Status.INTERRUPTED
+    )
     cutoff = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
     stale = Run.objects.filter(status__in=Run.UNFINISHED).alias(
         seen_alive_at=Coalesce("heartbeat_at", "started_at", "created_at")
     )
-    return stale.filter(seen_alive_at__lt=cutoff).update(status=Run.Status.INTERRUPTED)
+    return orphaned + stale.filter(seen_alive_at__lt=cutoff).update(status=Run.Status.INTERRUPTED)
 
 
 def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:
@@ -672,7 +684,8 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     """Make an interrupted, cancelled or failed run ready for ``run_execute`` again.
 
     The returned run carries ``resume_warnings``: skills or scenarios that changed since the
-    run started (their finished tasks are kept as they are).
+    run started (their finished tasks are kept as they are); and ``catalog_warnings``: what
+    the catalog skipped when it loaded.
     """
     run_mark_stale_interrupted()
     run = Run.objects.filter(run_id=_valid_run_id(run_id)).first()
@@ -680,12 +693,18 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
         recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
         raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")
     if run.status == Run.Status.RUNNING:
-        # A process killed a moment ago looks alive until its heartbeat goes stale.
+        if run.owner_host == processes.this_host() and run.owner_pid:
+            raise RunRequestError(
+                f"run {run_id} is still running (process {run.owner_pid} on this host); "
+                f"cancel it first, or stop that process"
+            )
+        # On another host a killed process looks alive until its heartbeat goes stale.
         age = int((timezone.now() - run.last_sign_of_life).total_seconds())
         wait = max(settings.SKILLCHECK_HEARTBEAT_STALE_S - age, 1)
+        where = f" on host {run.owner_host}" if run.owner_host else ""
         raise RunRequestError(
-            f"run {run_id} is still running (last heartbeat {age} s ago); if its process "
-            f"was stopped, resume it in about {wait} s, when it counts as interrupted"
+            f"run {run_id} is still running{where} (last heartbeat {age} s ago); if its "
+            f"process was stopped, resume it in about {wait} s, when it counts as interrupted"
         )
     if run.status == Run.Status.PENDING:
         raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
@@ -698,6 +717,7 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
         logger.warning("run %s: %s", run_id, warning)
     _make_pending(run, errors_only=False)
     run.resume_warnings = warnings
+    run.catalog_warnings = catalog.warnings
     return run
 
 

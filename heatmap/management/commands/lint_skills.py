@@ -46,6 +46,7 @@ class Command(QuietBrokenPipe):
                 "catalog": str(catalog.root),
                 "columns": list(columns),
                 "skills": [lint.to_dict() for lint in lints.values()],
+                "warnings": catalog.warnings,
             }
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
             return
@@ -55,6 +56,9 @@ class Command(QuietBrokenPipe):
             self.print_plain(lints, columns)
         total = sum(len(lint.findings) for lint in lints.values())
         self.stdout.write(f"\n{len(lints)} skills, {total} findings")
+        # Not a finding of any skill: scenarios the catalog skipped (their skill is missing).
+        for warning in catalog.warnings:
+            self.stderr.write(f"warning: {warning}", self.style.WARNING)
         if options["details"]:
             self.stdout.write("")
             width = max((len(name) for name in lints), default=0)

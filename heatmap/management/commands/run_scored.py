@@ -37,6 +37,7 @@ from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY, estimate_cost
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
+BRIEF_WARNINGS = 3
 
 
 def _names(value: str | None, option: str) -> list[str] | None:
@@ -219,6 +220,7 @@ class Command(QuietBrokenPipe):
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
+        self.catalog_warnings: list[str] = []
         self.catalog = None  # loaded once: create() plans with it, run_execute reuses it
         self.console = Console(
             file=self._stream(),
@@ -307,12 +309,33 @@ class Command(QuietBrokenPipe):
             run = runs.run_retry_errors(run_id=options["retry_errors"])
         else:
             run = runs.run_resume(run_id=options["resume"])
+        self.warn_about_catalog(run.catalog_warnings, every=False)
         for warning in run.resume_warnings:
             self._say(f"[yellow]warning:[/] {warning}")
         return run
 
+    def warn_about_catalog(self, warnings: list[str], *, every: bool) -> None:
+        """What the catalog skipped (scenarios whose skill is not in the manifest), on stderr.
+
+        Under ``--json`` they are the output's ``warnings`` field instead. A run shows the
+        first few, a dry run every one.
+        """
+        self.catalog_warnings = list(warnings)
+        if self.as_json or not warnings:
+            return
+        shown = warnings if every else warnings[:BRIEF_WARNINGS]
+        for warning in shown:
+            self.stderr.write(f"warning: {warning}", self.style.WARNING)
+        if len(shown) < len(warnings):
+            more = len(warnings) - len(shown)
+            self.stderr.write(
+                f"warning: and {more} more from the catalog (--dry-run lists them all)",
+                self.style.WARNING,
+            )
+
     def create(self, options: dict[str, Any]) -> Run | None:
         catalog = self.catalog = runs.load_default_catalog(options["catalog"])
+        self.warn_about_catalog(catalog.warnings, every=options["dry_run"])
         auditors = auditor_services.auditor_registry()
         models = _names(options["models"], "models") or auditor_services.default_models(
             auditors=auditors
@@ -367,6 +390,7 @@ class Command(QuietBrokenPipe):
                 "per_model": plan.per_model,
                 "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
                 "unavailable": plan.unavailable,
+                "warnings": self.catalog_warnings,
             }
             self.stdout.write(json.dumps(data, indent=2))
             return
@@ -439,6 +463,7 @@ class Command(QuietBrokenPipe):
                 "models": [s.as_dict() for s in tables["models"]],
                 "error": run.error or None,
                 "resume_command": None if run.status == Run.Status.COMPLETED else resume,
+                "warnings": self.catalog_warnings,
             }
             self.stdout.write(json.dumps(data, indent=2))
         else:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('heatmap', '0005_fingerprints_and_cache'),
+        ('heatmap', '0008_run_isolation'),
     ]
 
     operations = [
