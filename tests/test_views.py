@@ -306,3 +306,28 @@ def test_overview_says_how_to_start_while_there_are_no_results(client, catalog, 
     assert "No results yet" in client.get("/heatmap/").content.decode()
     fill_domain(make_run(), catalog, domain_id, model="heuristic")
     assert "No results yet" not in client.get("/heatmap/").content.decode()
+
+
+def test_a_run_whose_process_died_here_offers_resume_at_once(client, catalog, dispatched):
+    import subprocess
+    import sys
+
+    from django.utils import timezone
+
+    from skillcheck import processes
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    run = make_run(
+        status=Run.Status.RUNNING,
+        total=4,
+        completed=1,
+        heartbeat_at=timezone.now(),
+        owner_host=processes.this_host(),
+        owner_pid=gone.pid,
+    )
+    page = client.get("/runs/").content.decode()
+    assert "interrupted" in page and f"/runs/{run.run_id}/resume/" in page
+    client.post(f"/runs/{run.run_id}/resume/", **HTMX)
+    run.refresh_from_db()
+    assert run.status == Run.Status.PENDING and dispatched == [run.run_id]
