@@ -60,9 +60,21 @@ def postgres_url(request: pytest.FixtureRequest):
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
-    """With ``--postgres`` the test database is created on the session's PostgreSQL server."""
+    """With ``--postgres`` the test database is created on the session's PostgreSQL server.
+
+    On SQLite it is a file, as in use: Django's default in-memory test database shares one
+    cache between connections, where a run's writer thread and a reader meet a table lock
+    that fails at once ("database table is locked") instead of waiting as WAL does.
+    """
     if request.config.getoption("--postgres"):
         postgres.point_django_at(request.getfixturevalue("postgres_url"))
+        return
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("sqlite")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
 
 
 @pytest.fixture(scope="session")
