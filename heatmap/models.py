@@ -151,6 +151,9 @@ class TaskResult(models.Model):
     # Cost text from a report that gave no figures (the original format's "unknown (...)").
     cost_note = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # ``error`` is not blank: kept beside it so that the newest-task ranking, which puts a
+    # successful result before a failed one, reads the index alone.
+    errored = models.BooleanField(default=False)
     markdown_response = models.TextField(blank=True)
     finished_at = models.DateTimeField(default=timezone.now)
     # A tally of the task's check rows, written with them (see ``task_tally``), so that
@@ -184,13 +187,14 @@ class TaskResult(models.Model):
                     "scenario_id",
                     "skill",
                     "model",
+                    "errored",
                     "-finished_at",
                     "-id",
                     *TALLY_COUNT_FIELDS.values(),
                     "failed_checks",
                     "fingerprint",
                 ],
-                name="taskresult_newest_summary_fp",
+                name="taskresult_newest_ok_first",
             ),
             models.Index(fields=["domain"]),
             models.Index(fields=["fingerprint", "-finished_at"], name="taskresult_fingerprint"),

@@ -71,10 +71,14 @@ def catalog_current(path: Path | str | None = None) -> Catalog:
 
 
 def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
-    """The newest task per (scenario, skill, model) among ``filters``.
+    """The newest task per (scenario, skill, model) among ``filters``: the newest successful
+    one, or the newest failed one when none succeeded.
 
-    A window function ranks each key's tasks newest first, in the order of the model's
-    ranking index; select only indexed columns to rank without reading the task rows.
+    A failed task (an API error, an unparseable answer) says nothing about the skill, so it
+    must not hide an older result that does; a key that only ever failed still shows its
+    failure. Pinned to one run there is one task per key, so the rule changes nothing there.
+    A window function ranks each key's tasks in the order of the model's ranking index;
+    select only indexed columns to rank without reading the task rows.
     """
     return (
         TaskResult.objects.filter(**filters)
@@ -82,7 +86,7 @@ def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
             rank=Window(
                 RowNumber(),
                 partition_by=[F("scenario_id"), F("skill"), F("model")],
-                order_by=[F("finished_at").desc(), F("id").desc()],
+                order_by=[F("errored").asc(), F("finished_at").desc(), F("id").desc()],
             )
         )
         .filter(rank=1)

@@ -330,19 +330,21 @@ def load_all_scored_reports(reports_dir: Path | str | None = None) -> list[Score
 
 
 def merge_scored_runs(reports: Iterable[ScoredReport] | None = None) -> list[ScoredRun]:
-    """The newest result per (scenario, skill, model) across reports.
+    """The newest result per (scenario, skill, model) across reports: the newest successful
+    one, or the newest failed one when none succeeded (the heatmap's rule: a failed task says
+    nothing about the skill, so it does not hide an older result that does).
 
     A row's own ``finished_at`` says how new it is; rows of older reports that have none
     count as of their report's ``generated``. On a tie the later report and row win.
     """
     if reports is None:
         reports = load_all_scored_reports()
-    merged: dict[tuple[str, str, str], tuple[datetime, ScoredRun]] = {}
+    merged: dict[tuple[str, str, str], tuple[tuple[bool, datetime], ScoredRun]] = {}
     for report in sorted(reports, key=lambda r: (r.generated, r.path.name)):
         written = report.generated
         for result in report.results:
-            when = parse_timestamp(result.finished_at) or written
+            rank = (not result.error, parse_timestamp(result.finished_at) or written)
             current = merged.get(result.key)
-            if current is None or when >= current[0]:
-                merged[result.key] = (when, result)
+            if current is None or rank >= current[0]:
+                merged[result.key] = (rank, result)
     return [result for _, result in merged.values()]

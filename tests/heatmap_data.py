@@ -34,8 +34,12 @@ def add_task(
     age_s: float = 0.0,
     markdown: str = "",
     evidence: str = "SKILL.md:1",
+    error: str = "",
 ) -> TaskResult:
-    """One task; ``results`` is one result for every id in ``check_ids``, or a mapping."""
+    """One task; ``results`` is one result for every id in ``check_ids``, or a mapping.
+
+    With ``error`` it is a failed task (its checks are usually all ``unclear``).
+    """
     mapping = results if isinstance(results, dict) else dict.fromkeys(check_ids, results)
     task = TaskResult.objects.create(
         run=run,
@@ -44,6 +48,8 @@ def add_task(
         model=model,
         domain=domain,
         markdown_response=markdown,
+        error=error,
+        errored=bool(error),
         finished_at=timezone.now() - timedelta(seconds=age_s),
         **task_tally(mapping.items()),
     )

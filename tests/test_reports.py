@@ -411,3 +411,18 @@ def test_original_cost_text_survives_a_rewrite_of_the_report(tmp_path):
 def test_original_cost_text_gives_the_tokens_it_states(text, tokens, note):
     row = ScoredRun.from_dict({"scenario_id": "s", "skill": "k", "cost_info": text})
     assert (row.input_tokens, row.output_tokens) == tokens and row.cost_note == note
+
+
+def test_merge_prefers_an_older_success_to_a_newer_failure(tmp_path):
+    good = result("s1", "k", "sonnet", risk="LOW")
+    good.finished_at = "2026-11-01T10:00:00+00:00"
+    failed = result("s1", "k", "sonnet", risk="UNKNOWN")
+    failed.error, failed.finished_at = "API error 500", "2026-11-02T10:00:00+00:00"
+    only_failed = result("s2", "k", "sonnet")
+    only_failed.error = "timeout"
+    save_scored_report_incremental("good", [good], reports_dir=tmp_path)
+    save_scored_report_incremental("broken", [failed, only_failed], reports_dir=tmp_path)
+
+    merged = {r.key: r for r in merge_scored_runs(load_all_scored_reports(tmp_path))}
+    assert merged[("s1", "k", "sonnet")].risk_level == "LOW"
+    assert merged[("s2", "k", "sonnet")].error == "timeout"

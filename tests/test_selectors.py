@@ -65,6 +65,38 @@ def test_newest_is_by_finish_time_not_by_run_order(catalog, domain_id):
     assert row.counts["fail"] == 1 and row.counts["pass"] == 0
 
 
+def test_a_failed_task_does_not_hide_an_older_result(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    good, broken = make_run(), make_run()
+    specialist_task(good, scenario, results={"WF-1": "fail"}, domain=domain_id, age_s=60)
+    specialist_task(
+        broken, scenario, results={"WF-1": "unclear"}, domain=domain_id, error="API error 500"
+    )
+
+    assert overview_row(catalog, scenario.specialist).counts["fail"] == 1
+    [detail] = selectors.heatmap_cell_detail(
+        catalog=catalog, scenario_id=scenario.id, check_id="WF-1", model="heuristic"
+    )
+    assert (detail.result, detail.run_id) == ("fail", good.run_id)
+    # Pinned to the failed run, the view shows what that run did.
+    pinned = selectors.heatmap_overview(
+        catalog=catalog, filters=selectors.HeatmapFilter(run=broken)
+    )
+    assert next(r for r in pinned if r.skill == scenario.specialist).counts["unclear"] == 1
+
+
+def test_a_key_that_only_failed_shows_its_newest_failure(catalog, domain_id):
+    scenario = catalog.domains[domain_id].scenarios[0]
+    first, second = make_run(), make_run()
+    specialist_task(first, scenario, results={"WF-1": "unclear"}, age_s=60, error="timeout")
+    specialist_task(second, scenario, results={"WF-1": "unclear"}, error="API error 500")
+
+    [detail] = selectors.heatmap_cell_detail(
+        catalog=catalog, scenario_id=scenario.id, check_id="WF-1", model="heuristic"
+    )
+    assert detail.run_id == second.run_id
+
+
 def test_overview_lists_unrun_skills_and_filters_by_name(catalog):
     rows = selectors.heatmap_overview(catalog=catalog)
     assert {r.skill for r in rows} == set(catalog.skills)

@@ -101,6 +101,7 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
         batch=result.batch,
         cost_note=result.cost_note,
         error=result.error or "",
+        errored=bool(result.error),
         markdown_response=result.markdown_response,
         finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
         cached_from=result.cached_from or "",
