@@ -19,8 +19,9 @@ urlpatterns = [
     path("heatmap/<str:domain_id>/cell/", views.cell_detail, name="cell-detail"),
     path("notices/catalog/dismiss/", views.catalog_notice_dismiss, name="catalog-notice-dismiss"),
     path("runs/", views.run_list, name="runs"),
-    path("runs/plan/", views.run_plan, name="run-plan"),
-    path("runs/start/", views.run_start_view, name="run-start"),
+    # Every path under runs/ is a run's: any valid run id ("plan", "start") opens its run.
+    path("run-controls/plan/", views.run_plan, name="run-plan"),
+    path("run-controls/start/", views.run_start_view, name="run-start"),
     path("runs/<run_id:run_id>/", views.run_progress, name="run-progress"),
     path("runs/<run_id:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
     path("runs/<run_id:run_id>/resume/", views.run_resume_view, name="run-resume"),

@@ -256,13 +256,13 @@ def test_the_run_controls_price_and_start_a_batch_run(
     def estimate(html: str) -> float:
         return float(html.split("Estimated cost: <strong>$")[1].split("<")[0])
 
-    direct = client.get("/runs/plan/", query).content.decode()
-    batch = client.get("/runs/plan/", {**query, "batch": "1"}).content.decode()
+    direct = client.get("/run-controls/plan/", query).content.decode()
+    batch = client.get("/run-controls/plan/", {**query, "batch": "1"}).content.decode()
     assert "batch: half price, results within hours" in batch
     assert estimate(batch) == pytest.approx(estimate(direct) / 2, abs=0.011)
     assert 'name="batch"' in client.get("/heatmap/").content.decode()
 
-    client.post("/runs/start/", {**query, "concurrency": "2", "batch": "on", "next": "/"})
+    client.post("/run-controls/start/", {**query, "concurrency": "2", "batch": "on", "next": "/"})
     [run_id] = dispatched
     assert Run.objects.get(run_id=run_id).batch
 

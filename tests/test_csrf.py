@@ -94,15 +94,15 @@ def test_api_start_with_json_works(browser, catalog, dispatched):
 
 def test_run_form_without_token_starts_nothing(browser, catalog, domain_id, dispatched):
     data = {"domains": [domain_id], "models": ["heuristic"]}
-    assert browser.post("/runs/start/", data, **EVIL).status_code == 403
-    assert browser.post("/runs/start/", {"all": "1"}, **EVIL).status_code == 403
+    assert browser.post("/run-controls/start/", data, **EVIL).status_code == 403
+    assert browser.post("/run-controls/start/", {"all": "1"}, **EVIL).status_code == 403
     assert not Run.objects.exists() and dispatched == []
 
 
 def test_run_form_with_token_starts_a_run(browser, catalog, domain_id, dispatched):
     data = {"domains": [domain_id], "models": ["heuristic"], "csrfmiddlewaretoken": ""}
     data["csrfmiddlewaretoken"] = csrf_token(browser)
-    assert browser.post("/runs/start/", data).status_code == 302
+    assert browser.post("/run-controls/start/", data).status_code == 302
     assert len(dispatched) == 1
 
 

@@ -138,8 +138,8 @@ def test_api_cache_false_asks_for_fresh_calls(client, catalog, dispatched):
 
 def test_run_controls_checkbox_asks_for_fresh_calls(client, catalog, domain_id, dispatched):
     form = {"domains": [domain_id], "models": ["heuristic"]}
-    client.post("/runs/start/", form)
-    client.post("/runs/start/", {**form, "no_cache": "on"})
+    client.post("/run-controls/start/", form)
+    client.post("/run-controls/start/", {**form, "no_cache": "on"})
     assert list(Run.objects.order_by("pk").values_list("use_cache", flat=True)) == [True, False]
     page = client.get("/heatmap/").content.decode()
     assert 'name="no_cache"' in page
@@ -147,9 +147,9 @@ def test_run_controls_checkbox_asks_for_fresh_calls(client, catalog, domain_id, 
 
 def test_plan_line_says_how_many_tasks_are_cached(calls, client):
     query = {"domains": DOMAINS.split(","), "models": ["haiku"]}
-    assert "cached" not in client.get("/runs/plan/", query).content.decode()
+    assert "cached" not in client.get("/run-controls/plan/", query).content.decode()
     first = run()
-    line = client.get("/runs/plan/", query).content.decode()
+    line = client.get("/run-controls/plan/", query).content.decode()
     assert f"{first['total']} cached, 0 to call" in line and "Estimated cost" not in line
-    fresh = client.get("/runs/plan/", {**query, "no_cache": "on"}).content.decode()
+    fresh = client.get("/run-controls/plan/", {**query, "no_cache": "on"}).content.decode()
     assert "cached" not in fresh and "Estimated cost" in fresh

@@ -62,7 +62,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_pages_redirect_anonymous_visitors_to_the_login_page(client, team, catalog):
-    for url in ("/heatmap/", "/runs/", "/runs/plan/", "/"):
+    for url in ("/heatmap/", "/runs/", "/run-controls/plan/", "/"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/login/?next="), url
@@ -124,7 +124,7 @@ def test_a_successful_sign_in_forgets_earlier_failures(client, team, alice, sett
 def test_state_changing_pages_need_a_user_too(client, team, catalog, dispatched):
     run = make_run(status=Run.Status.RUNNING, total=4)
     assert client.post(f"/runs/{run.run_id}/cancel/").status_code == 302
-    assert client.post("/runs/start/", {"all": "1"}).status_code == 302
+    assert client.post("/run-controls/start/", {"all": "1"}).status_code == 302
     run.refresh_from_db()
     assert not run.cancel_requested and Run.objects.count() == 1 and dispatched == []
 

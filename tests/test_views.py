@@ -147,17 +147,17 @@ def test_plan_endpoint_counts_tasks_like_the_engine(client, catalog, domain_id):
     from heatmap.services import runs
 
     plan = runs.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
-    html = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic"]}).content
+    html = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]}).content
     assert f"1 domain × {plan.pairs} scenario-skill pairs × 1 model" in (html.decode())
     assert f"= {plan.total} task" in html.decode()
     assert (
-        b"Choose at least one model" in client.get("/runs/plan/", {"domains": [domain_id]}).content
+        b"Choose at least one model" in client.get("/run-controls/plan/", {"domains": [domain_id]}).content
     )
 
 
 def test_run_form_starts_a_run_and_hands_it_to_a_worker(client, catalog, domain_id, dispatched):
     response = client.post(
-        "/runs/start/",
+        "/run-controls/start/",
         {"domains": [domain_id], "models": ["heuristic"], "concurrency": "2", "next": "/heatmap/"},
     )
     assert response.status_code == 302 and response["Location"] == "/heatmap/"
@@ -168,7 +168,7 @@ def test_run_form_starts_a_run_and_hands_it_to_a_worker(client, catalog, domain_
 
 def test_run_form_rejects_an_unknown_model_with_a_message(client, catalog, domain_id, dispatched):
     response = client.post(
-        "/runs/start/", {"domains": [domain_id], "models": ["gpt-9"]}, follow=True
+        "/run-controls/start/", {"domains": [domain_id], "models": ["gpt-9"]}, follow=True
     )
     assert "unknown model(s): gpt-9" in response.content.decode()
     assert not Run.objects.exists() and dispatched == []
@@ -179,15 +179,15 @@ def test_plan_line_gives_the_cost_of_paid_models_and_asks_above_the_threshold(
 ):
     settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
     settings.SKILLCHECK_CONFIRM_COST_USD = 1000.0
-    free = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic"]})
+    free = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]})
     assert "No cost: offline models only." in free.content.decode()
-    cheap = client.get("/runs/plan/", {"domains": [domain_id], "models": ["heuristic", "haiku"]})
+    cheap = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic", "haiku"]})
     text = cheap.content.decode()
     assert "Estimated cost: <strong>$" in text and "haiku $" in text
     assert 'name="confirm_cost"' not in text
 
     settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
-    dear = client.get("/runs/plan/", {"domains": [domain_id], "models": ["haiku"]}).content
+    dear = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["haiku"]}).content
     assert b'name="confirm_cost"' in dear and b"required" in dear
 
 
@@ -199,23 +199,23 @@ def test_run_form_starts_a_run_above_the_threshold_only_once_confirmed(
     settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
     settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
     form = {"domains": [domain_id], "models": ["haiku"], "next": "/heatmap/"}
-    refused = client.post("/runs/start/", form, follow=True).content.decode()
+    refused = client.post("/run-controls/start/", form, follow=True).content.decode()
     assert "tick the confirmation box" in refused and not Run.objects.exists()
     # The refusal keeps the selection: the same domain and model are ticked again.
     assert f'value="{domain_id}" checked' in refused
     assert 'name="confirm_cost"' in refused
 
     preview = run_plan_preview(catalog=catalog, domains=[domain_id], models=["haiku"])
-    client.post("/runs/start/", {**form, "confirm_cost": str(int(preview.confirm_token) - 1)})
+    client.post("/run-controls/start/", {**form, "confirm_cost": str(int(preview.confirm_token) - 1)})
     assert not Run.objects.exists(), "a confirmation of another estimate does not count"
-    client.post("/runs/start/", {**form, "confirm_cost": preview.confirm_token})
+    client.post("/run-controls/start/", {**form, "confirm_cost": preview.confirm_token})
     assert Run.objects.get().models == ["haiku"] and len(dispatched) == 1
 
 
 def test_run_controls_keep_the_last_selection(client, catalog, domain_id, dispatched):
     other = next(d for d in catalog.domains if d != domain_id)
     client.post(
-        "/runs/start/", {"domains": [domain_id], "models": ["heuristic"], "concurrency": "7"}
+        "/run-controls/start/", {"domains": [domain_id], "models": ["heuristic"], "concurrency": "7"}
     )
     page = client.get("/heatmap/").content.decode()
     assert f'value="{domain_id}" checked' in page
@@ -226,7 +226,7 @@ def test_run_controls_keep_the_last_selection(client, catalog, domain_id, dispat
 def test_run_all_runs_every_domain_and_every_available_model(client, catalog, dispatched):
     from heatmap.services import auditors, runs
 
-    client.post("/runs/start/", {"all": "1", "models": ["heuristic"]})
+    client.post("/run-controls/start/", {"all": "1", "models": ["heuristic"]})
     run = Run.objects.get()
     available = [c.name for c in auditors.model_choices() if c.available]
     assert (
@@ -237,7 +237,7 @@ def test_run_all_runs_every_domain_and_every_available_model(client, catalog, di
 
 def test_run_form_needs_the_csrf_token(catalog, domain_id, dispatched):
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/runs/start/", {"domains": [domain_id], "models": ["heuristic"]})
+    response = client.post("/run-controls/start/", {"domains": [domain_id], "models": ["heuristic"]})
     assert response.status_code == 403 and not Run.objects.exists()
 
 
