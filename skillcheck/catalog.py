@@ -226,6 +226,19 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _require_inside(path: Path, root: Path) -> Path:
+    """``path`` if, links followed, it lies inside the catalog folder ``root``; else a
+    ``CatalogError``: a catalog file linked to somewhere else (``/etc``, a secret beside the
+    catalog) would be read and its text shown or sent to models."""
+    if not _inside(path, root):
+        raise CatalogError(
+            path,
+            f"links outside the catalog folder (to {path.resolve()}); every catalog file "
+            "must lie inside the catalog folder",
+        )
+    return path
+
+
 # --- YAML with line numbers and limits ------------------------------------------------------
 
 
@@ -573,7 +586,9 @@ def load_catalog(
 
     The taxonomy is ``checks_path``, else the catalog's own ``checks.yaml``, else the
     project's default one. Every file read (SKILL.md, references, YAML) must be at most
-    ``max_document_bytes``; skills and their files must lie inside the catalog folder.
+    ``max_document_bytes``; every file read must lie inside the catalog folder, links
+    followed (a skill's reference file that does not is skipped with a warning; any other
+    file is an error).
     """
     root = Path(root).resolve()
     if not root.is_dir():
@@ -581,9 +596,10 @@ def load_catalog(
     manifest = root / "skills_manifest.yaml"
     if not manifest.is_file():
         raise CatalogError(manifest, "manifest not found (a catalog needs skills_manifest.yaml)")
+    _require_inside(manifest, root)
     if checks_path is None:
         own = root / "checks.yaml"
-        checks_path = own if own.is_file() else DEFAULT_CHECKS_FILE
+        checks_path = _require_inside(own, root) if own.is_file() else DEFAULT_CHECKS_FILE
     taxonomy = load_taxonomy(checks_path)
     skills = load_manifest(manifest, root, max_document_bytes)
     warnings: list[str] = []
@@ -595,6 +611,7 @@ def load_catalog(
     if not files:
         raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
     for path in files:
+        _require_inside(path, root)
         domain = _load_scenario_file(path, skills, warnings, seen_ids, max_document_bytes)
         if domain.id in domains:
             raise CatalogError(

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skillcheck.auditors.heuristic import HeuristicAuditor
-from skillcheck.catalog import MAX_YAML_DEPTH, CatalogError, load_catalog
+from skillcheck.catalog import DEFAULT_CHECKS_FILE, MAX_YAML_DEPTH, CatalogError, load_catalog
 from skillcheck.linter import lint_skill
 from skillcheck.prompt import build_user_prompt
 from skillcheck.scoring import score_task
@@ -212,6 +212,59 @@ def test_a_skill_md_that_links_out_of_the_catalog_is_a_catalog_error(
         load_catalog(tmp_path / "cat")
 
 
+def _link_out(root: Path, outside: Path, which: str) -> Path:
+    """Make one catalog YAML file (or the scenarios folder) a link to a copy outside the
+    catalog, holding a secret; return the path the error must name."""
+    outside.mkdir(exist_ok=True)
+    if which == "checks.yaml":
+        source, link = DEFAULT_CHECKS_FILE, root / "checks.yaml"
+    elif which == "manifest":
+        source, link = root / "skills_manifest.yaml", root / "skills_manifest.yaml"
+    else:
+        source, link = root / "scenarios" / "demo.yaml", root / "scenarios" / "demo.yaml"
+    target = outside / link.name
+    target.write_text(f"# {SECRET}\n{source.read_text()}", encoding="utf-8")
+    if which == "scenarios folder":
+        shutil.rmtree(root / "scenarios")
+        (root / "scenarios").symlink_to(outside, target_is_directory=True)
+        return link
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+    return link
+
+
+@pytest.mark.parametrize("which", ["scenario file", "scenarios folder", "checks.yaml", "manifest"])
+def test_a_catalog_yaml_file_linked_out_of_the_catalog_is_a_catalog_error(
+    tmp_path: Path, which: str
+):
+    root = tmp_path / "cat"
+    make_catalog(root)
+    link = _link_out(root, tmp_path / "outside", which)
+
+    with pytest.raises(CatalogError, match="links outside the catalog folder") as caught:
+        load_catalog(root)
+
+    assert caught.value.path == link
+    assert str((tmp_path / "outside").resolve()) in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def test_catalog_yaml_files_linked_inside_the_catalog_still_load(tmp_path: Path):
+    root = tmp_path / "cat"
+    make_catalog(root)
+    kept = root / "shared"
+    kept.mkdir()
+    shutil.copy(DEFAULT_CHECKS_FILE, kept / "checks.yaml")
+    (root / "checks.yaml").symlink_to(kept / "checks.yaml")
+    (root / "scenarios" / "demo.yaml").rename(kept / "demo.yaml")
+    (root / "scenarios" / "demo.yaml").symlink_to(kept / "demo.yaml")
+
+    catalog = load_catalog(root)
+
+    assert list(catalog.domains) == ["demo"]
+    assert catalog.taxonomy.path == root / "checks.yaml"
+
+
 # --- sizes ---------------------------------------------------------------------------------
 
 
@@ -267,6 +320,13 @@ def break_catalog(root: Path, how: str, settings) -> Path:
     if how == "deep nesting":
         scenario_file.write_text("x: " + "[" * 50_000 + "]" * 50_000)
         return scenario_file
+    if how == "scenarios linked outside":
+        outside = root.parent / "outside-scenarios"
+        outside.mkdir()
+        (outside / scenario_file.name).write_bytes(scenario_file.read_bytes())
+        scenario_file.unlink()
+        scenario_file.symlink_to(outside / scenario_file.name)
+        return scenario_file
     if how == "skill outside":
         manifest = root / "skills_manifest.yaml"
         manifest.write_text("skills:\n  x: {path: /etc/hostname}\n")
@@ -278,7 +338,7 @@ def break_catalog(root: Path, how: str, settings) -> Path:
     return skill_md
 
 
-CASES = ["alias bomb", "deep nesting", "skill outside", "oversized"]
+CASES = ["alias bomb", "deep nesting", "skill outside", "scenarios linked outside", "oversized"]
 
 
 @pytest.mark.django_db
