@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from heatmap.security import public_catalog_error
 from skillcheck.catalog import CatalogError
 
 
@@ -22,6 +23,7 @@ class CatalogErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, CatalogError):
             return None
+        error = public_catalog_error(exception)
         if request.path.startswith("/api/"):
-            return JsonResponse({"error": f"catalog unusable: {exception}"}, status=503)
-        return render(request, "catalog-error.html", {"error": exception}, status=503)
+            return JsonResponse({"error": f"catalog unusable: {error}"}, status=503)
+        return render(request, "catalog-error.html", {"error": error}, status=503)

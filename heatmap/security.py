@@ -152,6 +152,19 @@ def public_catalog_warnings(catalog: Any) -> list[str]:
     return [public_text(warning.replace(root, "")) for warning in catalog.warnings]
 
 
+def public_catalog_error(error: Any) -> str:
+    """A ``CatalogError`` for a page or an API answer: files named relative to the catalog.
+
+    The message names files with their full paths, right for a terminal; on a page a team
+    can see, the catalog's files are named as in the catalog and any other path is hidden.
+    """
+    text = str(error)
+    root = getattr(error, "root", None)
+    if root is not None:
+        text = text.replace(f"{root}/", "")
+    return public_text(text)
+
+
 class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     """Django's filter, also hiding URL settings and credentials inside any URL value.
 

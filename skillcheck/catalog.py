@@ -45,6 +45,9 @@ class CatalogError(Exception):
         self.path = Path(path)
         self.problem = problem
         self.line = line
+        # The catalog folder being loaded (set by ``load_catalog``), so a page can name the
+        # file relative to it instead of showing the server's layout.
+        self.root: Path | None = None
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {problem}")
 
@@ -449,7 +452,7 @@ def load_manifest(
             raise CatalogError(
                 path,
                 f"skill {name!r}: {entry['path']} resolves to {skill_path}, outside the "
-                f"catalog folder {root}",
+                "catalog folder",
                 _line(entry),
             )
         if not skill_path.is_file():
@@ -591,6 +594,14 @@ def load_catalog(
     file is an error).
     """
     root = Path(root).resolve()
+    try:
+        return _load_catalog(root, checks_path, max_document_bytes)
+    except CatalogError as exc:
+        exc.root = root
+        raise
+
+
+def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int) -> Catalog:
     if not root.is_dir():
         raise CatalogError(root, "catalog folder not found")
     manifest = root / "skills_manifest.yaml"

@@ -147,11 +147,14 @@ def test_plan_endpoint_counts_tasks_like_the_engine(client, catalog, domain_id):
     from heatmap.services import runs
 
     plan = runs.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
-    html = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]}).content
+    html = client.get(
+        "/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]}
+    ).content
     assert f"1 domain × {plan.pairs} scenario-skill pairs × 1 model" in (html.decode())
     assert f"= {plan.total} task" in html.decode()
     assert (
-        b"Choose at least one model" in client.get("/run-controls/plan/", {"domains": [domain_id]}).content
+        b"Choose at least one model"
+        in client.get("/run-controls/plan/", {"domains": [domain_id]}).content
     )
 
 
@@ -181,7 +184,9 @@ def test_plan_line_gives_the_cost_of_paid_models_and_asks_above_the_threshold(
     settings.SKILLCHECK_CONFIRM_COST_USD = 1000.0
     free = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]})
     assert "No cost: offline models only." in free.content.decode()
-    cheap = client.get("/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic", "haiku"]})
+    cheap = client.get(
+        "/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic", "haiku"]}
+    )
     text = cheap.content.decode()
     assert "Estimated cost: <strong>$" in text and "haiku $" in text
     assert 'name="confirm_cost"' not in text
@@ -206,7 +211,9 @@ def test_run_form_starts_a_run_above_the_threshold_only_once_confirmed(
     assert 'name="confirm_cost"' in refused
 
     preview = run_plan_preview(catalog=catalog, domains=[domain_id], models=["haiku"])
-    client.post("/run-controls/start/", {**form, "confirm_cost": str(int(preview.confirm_token) - 1)})
+    client.post(
+        "/run-controls/start/", {**form, "confirm_cost": str(int(preview.confirm_token) - 1)}
+    )
     assert not Run.objects.exists(), "a confirmation of another estimate does not count"
     client.post("/run-controls/start/", {**form, "confirm_cost": preview.confirm_token})
     assert Run.objects.get().models == ["haiku"] and len(dispatched) == 1
@@ -215,7 +222,8 @@ def test_run_form_starts_a_run_above_the_threshold_only_once_confirmed(
 def test_run_controls_keep_the_last_selection(client, catalog, domain_id, dispatched):
     other = next(d for d in catalog.domains if d != domain_id)
     client.post(
-        "/run-controls/start/", {"domains": [domain_id], "models": ["heuristic"], "concurrency": "7"}
+        "/run-controls/start/",
+        {"domains": [domain_id], "models": ["heuristic"], "concurrency": "7"},
     )
     page = client.get("/heatmap/").content.decode()
     assert f'value="{domain_id}" checked' in page
@@ -237,7 +245,9 @@ def test_run_all_runs_every_domain_and_every_available_model(client, catalog, di
 
 def test_run_form_needs_the_csrf_token(catalog, domain_id, dispatched):
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/run-controls/start/", {"domains": [domain_id], "models": ["heuristic"]})
+    response = client.post(
+        "/run-controls/start/", {"domains": [domain_id], "models": ["heuristic"]}
+    )
     assert response.status_code == 403 and not Run.objects.exists()
 
 

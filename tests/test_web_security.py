@@ -160,11 +160,15 @@ def test_an_overlong_model_name_is_a_400_that_does_not_echo_it(client, catalog):
 
 
 def test_a_thousand_domains_to_the_plan_line_is_a_400_with_a_message(client, catalog, domain_id):
-    response = client.get("/run-controls/plan/", {"domains": [domain_id] * 999, "models": ["heuristic"]})
+    response = client.get(
+        "/run-controls/plan/", {"domains": [domain_id] * 999, "models": ["heuristic"]}
+    )
     assert response.status_code == 400
     assert "too many domains: 999 (at most 256)" in response.content.decode()
     # One field more than Django parses at all: its own 400, on the styled page.
-    response = client.get("/run-controls/plan/", {"domains": [domain_id] * 1000, "models": ["heuristic"]})
+    response = client.get(
+        "/run-controls/plan/", {"domains": [domain_id] * 1000, "models": ["heuristic"]}
+    )
     assert response.status_code == 400
     assert "too many fields" in response.content.decode()
 
@@ -200,7 +204,9 @@ def test_run_controls_and_error_messages_hide_the_cli_path(client, catalog, sett
     )
     assert response.status_code == 400 and "not available" in response.json()["error"]
     assert "/opt/private-tools" not in response.content.decode()
-    plan = client.get("/run-controls/plan/", {"domains": list(catalog.domains)[:1], "models": ["opus"]})
+    plan = client.get(
+        "/run-controls/plan/", {"domains": list(catalog.domains)[:1], "models": ["opus"]}
+    )
     assert "not available" in plan.content.decode()
     assert "/opt/private-tools" not in plan.content.decode()
 
