@@ -113,9 +113,9 @@ def anthropic_stub():
 # --- Web app fixtures (views, API, selectors) ---------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def empty_cache():
-    """The overview keeps aggregates in Django's cache; each web test starts without them."""
+    """The overview keeps aggregates in Django's cache; every test starts without them."""
     from django.core.cache import cache
 
     cache.clear()
@@ -134,6 +134,12 @@ def catalog(example_catalog_dir, settings):
 def domain_id(catalog) -> str:
     """A domain with a specialist and a generalist, so cells hold several skills."""
     return next(d.id for d in catalog.domains.values() if len(d.skills) > 1)
+
+
+@pytest.fixture
+def scenario(catalog, domain_id):
+    """The first scenario of ``domain_id``: its specialist and a generalist answer it."""
+    return catalog.domains[domain_id].scenarios[0]
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ from datetime import timedelta
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
-from skillcheck.catalog import Catalog
+from skillcheck.catalog import Catalog, Scenario
 
 _ids = itertools.count(1)
+
+# Request headers of an htmx request (the views answer with a fragment).
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def make_run(**fields) -> Run:
@@ -58,6 +61,13 @@ def add_task(
         for c, r in mapping.items()
     )
     return task
+
+
+def specialist_task(run: Run, scenario: Scenario, **fields) -> TaskResult:
+    """One task of ``scenario``'s specialist (the heuristic model unless given)."""
+    return add_task(
+        run, scenario_id=scenario.id, skill=scenario.specialist, **{"model": "heuristic", **fields}
+    )
 
 
 def fill_domain(

@@ -7,14 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.heatmap_data import add_task, make_run
+from tests.heatmap_data import add_task, make_run, specialist_task
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
-
-
-@pytest.fixture
-def scenario(catalog, domain_id):
-    return catalog.domains[domain_id].scenarios[0]
+pytestmark = pytest.mark.django_db
 
 
 def two_models(scenario, *, haiku: dict[str, str], sonnet: dict[str, str]):
@@ -50,13 +45,7 @@ def test_disagreement_is_marked_and_rated(client, catalog, domain_id, scenario):
 
 def test_a_skill_run_on_one_model_has_no_agreement_rate(client, scenario):
     run = make_run(models=["haiku"])
-    add_task(
-        run,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="haiku",
-        results={"WF-1": "pass"},
-    )
+    specialist_task(run, scenario, model="haiku", results={"WF-1": "pass"})
     skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
     assert skills[scenario.specialist]["agreement_pct"] is None
 

@@ -7,11 +7,7 @@ import pytest
 from heatmap.models import Run
 from tests.heatmap_data import fill_domain, make_run
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def post_json(client, url: str, body) -> tuple[int, dict]:

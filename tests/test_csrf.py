@@ -13,11 +13,7 @@ from django.test import Client
 from heatmap.models import Run
 from tests.heatmap_data import make_run
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 EVIL = {"HTTP_ORIGIN": "https://evil.example", "HTTP_REFERER": "https://evil.example/page"}
 

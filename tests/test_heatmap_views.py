@@ -9,15 +9,10 @@ import re
 
 import pytest
 
-from tests.heatmap_data import add_task, fill_domain, make_run
+from tests.heatmap_data import HTMX, fill_domain, make_run, specialist_task
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 ANSWER = (
     "## Approach\nRead the skill.\n\n## Verdict\nMostly fine.\n\n"
     '```json\n{"checks": [{"check_id": "WF-1", "result": "fail"}]}\n```\n'
@@ -58,20 +53,14 @@ def test_model_filter_keeps_its_columns_and_pools_only_them(client, catalog, dom
     assert 'name="model" value="haiku" checked' not in html
 
 
-def test_group_severity_and_failures_filters_narrow_the_matrix(client, catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_group_severity_and_failures_filters_narrow_the_matrix(
+    client, catalog, domain_id, scenario
+):
     checks = {c.id: c for c in catalog.taxonomy.model_checks}
     results = dict.fromkeys(checks, "pass")
     failing = next(c for c in checks.values() if c.group == "DK" and c.severity == "CRITICAL")
     results[failing.id] = "fail"
-    add_task(
-        make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="haiku",
-        results=results,
-        domain=domain_id,
-    )
+    specialist_task(make_run(), scenario, model="haiku", results=results, domain=domain_id)
     url = f"/heatmap/{domain_id}/"
 
     def row_ids(params):
@@ -134,16 +123,10 @@ def test_a_runs_page_shows_its_own_heatmap(client, catalog, domain_id):
     assert f'href="/heatmap/{domain_id}/?run={run.run_id}"' in html
 
 
-def test_csv_export_has_one_row_per_result_shown(client, catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_csv_export_has_one_row_per_result_shown(client, catalog, domain_id, scenario):
     run = make_run()
-    task = add_task(
-        run,
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="haiku",
-        results={"WF-1": "fail", "WF-2": "pass"},
-        domain=domain_id,
+    task = specialist_task(
+        run, scenario, model="haiku", results={"WF-1": "fail", "WF-2": "pass"}, domain=domain_id
     )
     response = client.get(f"/heatmap/{domain_id}/", {"format": "csv", "failures": "1"})
     assert response["Content-Type"].startswith("text/csv")
@@ -170,19 +153,12 @@ def test_csv_export_has_one_row_per_result_shown(client, catalog, domain_id):
 
 
 def test_cell_detail_puts_every_model_side_by_side_with_the_json_behind_a_toggle(
-    client, catalog, domain_id
+    client, domain_id, scenario
 ):
-    scenario = catalog.domains[domain_id].scenarios[0]
     run = make_run()
     for model in ("sonnet", "heuristic", "haiku"):
-        add_task(
-            run,
-            scenario_id=scenario.id,
-            skill=scenario.specialist,
-            model=model,
-            results={"WF-1": "fail"},
-            domain=domain_id,
-            markdown=ANSWER,
+        specialist_task(
+            run, scenario, model=model, results={"WF-1": "fail"}, domain=domain_id, markdown=ANSWER
         )
     url = f"/heatmap/{domain_id}/cell/"
     params = {"scenario": scenario.id, "check": "WF-1", "clicked": "haiku"}
@@ -195,16 +171,8 @@ def test_cell_detail_puts_every_model_side_by_side_with_the_json_behind_a_toggle
     assert "<html" not in html
 
 
-def test_every_fragment_url_opened_directly_is_a_full_page(client, catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
-    add_task(
-        make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
-        model="haiku",
-        results={"WF-1": "pass"},
-        domain=domain_id,
-    )
+def test_every_fragment_url_opened_directly_is_a_full_page(client, domain_id, scenario):
+    specialist_task(make_run(), scenario, model="haiku", results={"WF-1": "pass"}, domain=domain_id)
     skill = scenario.specialist
     pages = [
         f"/heatmap/{domain_id}/cell/?scenario={scenario.id}&check=WF-1&clicked=haiku",

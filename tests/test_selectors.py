@@ -4,28 +4,16 @@ import pytest
 
 from heatmap import selectors
 from heatmap.models import Run, TaskResult
-from tests.heatmap_data import add_task, fill_domain, make_run
+from tests.heatmap_data import add_task, fill_domain, make_run, specialist_task
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
-
-
-def specialist_task(run: Run, scenario, **fields) -> TaskResult:
-    """One task of ``scenario``'s specialist (the heuristic model unless given)."""
-    return add_task(
-        run, scenario_id=scenario.id, skill=scenario.specialist, **{"model": "heuristic", **fields}
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def overview_row(catalog, skill: str) -> selectors.SkillRow:
     return next(r for r in selectors.heatmap_overview(catalog=catalog) if r.skill == skill)
 
 
-def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id, scenario):
     skill = scenario.specialist
     old, new = make_run(), make_run()
     add_task(
@@ -54,8 +42,7 @@ def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id):
     assert row.models == {"heuristic"}
 
 
-def test_newest_is_by_finish_time_not_by_run_order(catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_newest_is_by_finish_time_not_by_run_order(catalog, domain_id, scenario):
     first, resumed_later = make_run(), make_run()
     specialist_task(resumed_later, scenario, results={"WF-1": "pass"}, domain=domain_id, age_s=120)
     specialist_task(first, scenario, results={"WF-1": "fail"}, domain=domain_id)
@@ -119,8 +106,9 @@ def test_overview_domain_tab_counts_only_that_domain(catalog, domain_id):
     assert any(r.counts["pass"] for r in rows)
 
 
-def test_domain_matrix_puts_specialist_first_and_marks_missing_as_not_run(catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_domain_matrix_puts_specialist_first_and_marks_missing_as_not_run(
+    catalog, domain_id, scenario
+):
     run = make_run()
     specialist_task(run, scenario, model="sonnet", results={"WF-1": "fail"}, domain=domain_id)
 
@@ -169,8 +157,7 @@ def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_ma
     assert len(details) == 2 * len(scenario.target_skills)
 
 
-def test_cell_detail_returns_the_newest_answer_per_model_and_skill(catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_cell_detail_returns_the_newest_answer_per_model_and_skill(catalog, scenario):
     old, new = make_run(), make_run()
     specialist_task(old, scenario, results={"WF-1": "fail"}, markdown="old answer", age_s=30)
     specialist_task(new, scenario, results={"WF-1": "pass"}, markdown="new answer")
@@ -225,8 +212,9 @@ def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
     assert set(first) >= set(catalog.skills)
 
 
-def test_overview_cache_follows_new_results(catalog, domain_id, django_assert_max_num_queries):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_overview_cache_follows_new_results(
+    catalog, domain_id, django_assert_max_num_queries, scenario
+):
     run = make_run()
     specialist_task(run, scenario, results={"WF-1": "fail"}, domain=domain_id, age_s=10)
     selectors.heatmap_overview(catalog=catalog)
@@ -314,8 +302,7 @@ def test_overview_numbers_match_the_newest_check_rows(catalog, domain_id, mixed_
         assert all(not r.scored for s, r in rows.items() if s not in expected)
 
 
-def test_top_failing_checks_carry_their_catalog_severity(catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
+def test_top_failing_checks_carry_their_catalog_severity(catalog, domain_id, scenario):
     run = make_run()
     for model in ("haiku", "opus"):
         specialist_task(

@@ -10,7 +10,7 @@ from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import runs
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = pytest.mark.django_db
 
 DOMAIN = "price-tracking"
 SKILL = "web-scraper"  # the generalist audited beside price-tracking's specialist

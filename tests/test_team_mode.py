@@ -21,11 +21,7 @@ from heatmap.models import Run
 from tests.heatmap_data import make_run
 from tests.test_web_security import manage
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 PASSWORD = "correct horse battery staple"
 STRONG_KEY = "k3y-" + "x7Qp2" * 12

@@ -7,16 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from heatmap.models import Run
-from tests.heatmap_data import add_task, fill_domain, make_run
+from tests.heatmap_data import HTMX, fill_domain, make_run, specialist_task
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 HOSTILE = (
     "## Analysis\n<script>window.pwned = 1</script>\n"
     '<img src=x onerror="window.pwned = 1">\n[click](javascript:alert(1))\n'
@@ -71,12 +66,10 @@ def test_overview_fragment_filters_skills(client, catalog):
     assert html.count("data-skill=") == 1
 
 
-def test_domain_matrix_shows_results_without_relying_on_colour(client, catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
-    add_task(
+def test_domain_matrix_shows_results_without_relying_on_colour(client, domain_id, scenario):
+    specialist_task(
         make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
+        scenario,
         model="haiku",
         results={"WF-1": "fail", "WF-2": "pass"},
         domain=domain_id,
@@ -92,12 +85,10 @@ def test_unknown_domain_is_404(client, catalog):
     assert client.get("/heatmap/no-such-domain/").status_code == 404
 
 
-def test_cell_detail_renders_markdown_without_anything_executable(client, catalog, domain_id):
-    scenario = catalog.domains[domain_id].scenarios[0]
-    add_task(
+def test_cell_detail_renders_markdown_without_anything_executable(client, domain_id, scenario):
+    specialist_task(
         make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
+        scenario,
         model="haiku",
         results={"WF-1": "fail"},
         domain=domain_id,

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, Request, Response, expect
 from heatmap import selectors
 from heatmap.models import Run
 from tests.browser.conftest import POLL_S
-from tests.heatmap_data import add_task, make_run
+from tests.heatmap_data import make_run, specialist_task
 
 pytestmark = pytest.mark.browser
 
@@ -175,10 +175,9 @@ def test_cancel_stops_a_run_started_from_the_page(page: Page, live_url: str, art
 def test_a_hostile_answer_is_shown_as_text_and_never_runs(page: Page, live_url: str, artifacts):
     domain_id, _ = _domain()
     scenario = selectors.catalog_current().domains[domain_id].scenarios[0]
-    add_task(
+    specialist_task(
         make_run(),
-        scenario_id=scenario.id,
-        skill=scenario.specialist,
+        scenario,
         model="haiku",
         results={"WF-1": "fail"},
         domain=domain_id,
