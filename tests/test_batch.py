@@ -8,8 +8,6 @@ import math
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,10 +18,10 @@ from heatmap.services import runs
 from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import AuditorConfig, build_registry
 from tests.fakes.anthropic_stub import AnthropicStub
+from tests.processes import manage, manage_popen, migrate
 
 pytestmark = pytest.mark.both_databases
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOMAIN = "competitive-intelligence"
 MODELS = {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"}
 
@@ -162,20 +160,11 @@ def test_dry_run_shows_the_batch_price(corpus_dir, tmp_path):
         "ANTHROPIC_API_KEY": "sk-test",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], cwd=PROJECT_DIR, env=env, check=True)
+    migrate(env)
 
     def estimate(*extra: str) -> dict:
         options = ["--catalog", str(corpus_dir), "--models", "sonnet,opus", *extra]
-        out = subprocess.run(
-            [*manage, "run_scored", "--dry-run", "--json", *options],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        out = manage("run_scored", "--dry-run", "--json", *options, env=env, check=True)
         return json.loads(out.stdout)
 
     direct, batch = estimate(), estimate("--batch")
@@ -199,16 +188,9 @@ def test_a_batch_run_killed_while_waiting_resumes_without_resubmitting(corpus_di
             "ANTHROPIC_BASE_URL": stub.base_url,
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput"], cwd=PROJECT_DIR, env=env, check=True)
+        migrate(env)
         options = ["--batch", "--models", "sonnet", "--domains", DOMAIN, "--run-id", "batch-kill"]
-        child = subprocess.Popen(
-            [*manage, "run_scored", *options],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        child = manage_popen("run_scored", *options, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # every batch submitted and polled at least once
             polls = [r for r in stub.requests if r.method == "GET"]
@@ -229,15 +211,7 @@ def test_a_batch_run_killed_while_waiting_resumes_without_resubmitting(corpus_di
 
         stub.end_batches()
         time.sleep(1.5)  # the killed run's heartbeat goes stale: it counts as interrupted
-        resumed = subprocess.run(
-            [*manage, "run_scored", "--resume", "batch-kill", "--json"],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert resumed.returncode == 0, resumed.stderr
+        resumed = manage("run_scored", "--resume", "batch-kill", "--json", env=env, check=True)
         summary = json.loads(resumed.stdout)
         assert summary["status"] == "completed"
         assert summary["completed"] == summary["total"] == total

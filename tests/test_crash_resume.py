@@ -12,13 +12,13 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from tests.processes import manage, manage_popen, migrate, run_row, sqlite_path, task_risks
+
 DOMAINS = "competitive-intelligence"
 
 
@@ -37,53 +37,8 @@ def child_env(tmp_path, fake_claude_bin, corpus_dir):
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    manage("migrate", "--noinput", env=env)
+    migrate(env)
     return env
-
-
-def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=check,
-    )
-
-
-def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_scored", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def db(env) -> sqlite3.Connection:
-    return sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
-
-
-def db_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
-    with db(env) as conn:
-        rows = conn.execute(
-            "SELECT t.scenario_id, t.skill, t.model, t.risk_level FROM heatmap_taskresult t "
-            "JOIN heatmap_run r ON r.id = t.run_id WHERE r.run_id = ?",
-            (run_id,),
-        ).fetchall()
-    return {(a, b, c): d for a, b, c, d in rows}
-
-
-def run_row(env, run_id: str) -> dict:
-    with db(env) as conn:
-        conn.row_factory = sqlite3.Row
-        return dict(
-            conn.execute("SELECT * FROM heatmap_run WHERE run_id = ?", (run_id,)).fetchone()
-        )
 
 
 def calls(env) -> int:
@@ -98,7 +53,7 @@ def wait_for_rows(env, run_id: str, count: int, proc: subprocess.Popen) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read()
         try:
-            if len(db_rows(env, run_id)) >= count:
+            if len(task_risks(sqlite_path(env), run_id)) >= count:
                 return
         except sqlite3.OperationalError:
             pass
@@ -115,7 +70,8 @@ def json_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
 
 def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_env):
     env = child_env
-    proc = start(
+    proc = manage_popen(
+        "run_scored",
         "--models",
         "haiku,sonnet",
         "--domains",
@@ -133,9 +89,9 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_e
     proc.stdout.close()
     proc.stderr.close()
 
-    in_db = db_rows(env, "crash")
+    in_db = task_risks(sqlite_path(env), "crash")
     in_json = json_rows(env, "crash")
-    total = run_row(env, "crash")["total"]
+    total = run_row(sqlite_path(env), "crash")["total"]
     assert 5 <= len(in_db) < total
     # The JSON is a snapshot of the rows: nothing it holds differs from the database, and it
     # is at most the last moment's tasks behind.
@@ -148,27 +104,37 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_e
         "-c",
         "from heatmap.services.runs import run_mark_stale_interrupted as m; print(m())",
         env=env,
+        check=True,
     )
     assert marked.stdout.split()[-1] == "1"
-    assert run_row(env, "crash")["status"] == "interrupted"
+    assert run_row(sqlite_path(env), "crash")["status"] == "interrupted"
 
     calls_before_resume = calls(env)
-    resumed = manage("run_scored", "--resume", "crash", "--json", env=env)
+    resumed = manage("run_scored", "--resume", "crash", "--json", env=env, check=True)
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "completed" and summary["completed"] == total
     assert summary["failed"] == 0
-    final_db, final_json = db_rows(env, "crash"), json_rows(env, "crash")
+    final_db, final_json = task_risks(sqlite_path(env), "crash"), json_rows(env, "crash")
     assert len(final_db) == total and final_json == final_db
     # Every task exactly once: the resume called only what the database did not hold.
     assert calls(env) - calls_before_resume == total - len(in_db)
-    row = run_row(env, "crash")
+    row = run_row(sqlite_path(env), "crash")
     assert row["completed"] == total and row["status"] == "completed"
 
 
 def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
     env = child_env
-    proc = start(
-        "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "term", env=env
+    proc = manage_popen(
+        "run_scored",
+        "--models",
+        "haiku",
+        "--domains",
+        DOMAINS,
+        "--concurrency",
+        "2",
+        "--run-id",
+        "term",
+        env=env,
     )
     wait_for_rows(env, "term", 2, proc)
     proc.send_signal(signal.SIGTERM)
@@ -176,20 +142,21 @@ def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
     assert proc.returncode == 130, err
     assert "python manage.py run_scored --resume term" in out
     assert out.splitlines()[0].startswith("Run term: ")
-    row = run_row(env, "term")
+    row = run_row(sqlite_path(env), "term")
     assert row["status"] == "cancelled" and row["completed"] < row["total"]
-    assert json_rows(env, "term") == db_rows(env, "term")
+    assert json_rows(env, "term") == task_risks(sqlite_path(env), "term")
 
 
 def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(child_env):
     """On the run's own host its dead process is seen at once; a live one still refuses."""
     # Slow tasks, so the run is still going when the first resume is refused.
     env = {**child_env, "SKILLCHECK_HEARTBEAT_STALE_S": "600", "FAKE_CLAUDE_DELAY_S": "3"}
-    proc = start(
+    proc = manage_popen(
+        "run_scored",
         "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "k9", env=env
     )  # fmt: skip
     wait_for_rows(env, "k9", 1, proc)
-    row = run_row(env, "k9")
+    row = run_row(sqlite_path(env), "k9")
     assert (row["owner_host"], row["owner_pid"]) == (socket.gethostname(), proc.pid)
     refused = manage("run_scored", "--resume", "k9", env=env, check=False)
     assert refused.returncode == 2
@@ -199,10 +166,10 @@ def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(child_env):
     proc.wait(10)
     proc.stdout.close()
     proc.stderr.close()
-    assert run_row(env, "k9")["status"] == "running"  # nobody has looked yet
+    assert run_row(sqlite_path(env), "k9")["status"] == "running"  # nobody has looked yet
 
     quick = {**env, "FAKE_CLAUDE_DELAY_S": "0.05"}
-    resumed = manage("run_scored", "--resume", "k9", "--json", env=quick)
+    resumed = manage("run_scored", "--resume", "k9", "--json", env=quick, check=True)
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "completed" and summary["completed"] == summary["total"]
-    assert run_row(env, "k9")["owner_pid"] not in (None, proc.pid)
+    assert run_row(sqlite_path(env), "k9")["owner_pid"] not in (None, proc.pid)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+
+from tests.processes import manage_popen
 
 COLUMNS = [f"BP-{n}" for n in range(1, 9)] + ["FM"]
 
@@ -137,17 +137,9 @@ def test_real_corpus_lints_all_twelve_skills_fast(corpus_dir: Path) -> None:
 
 def test_output_into_a_closed_pipe_ends_quietly(corpus_dir, tmp_path):
     """``manage.py lint_skills | head -1``: no traceback when the reader goes away."""
-    root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    child = subprocess.Popen(
-        [sys.executable, "manage.py", "lint_skills", "--details", "--catalog", str(corpus_dir)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child = manage_popen("lint_skills", "--details", "--catalog", str(corpus_dir), env=env)
     child.stdout.close()  # the reader is gone before the first line
     _, stderr = child.communicate(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

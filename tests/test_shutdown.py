@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import FAKE_CLAUDE
-from tests.test_scale_out import PROJECT_DIR, Processes, _free_port
+from tests.processes import Processes, free_port, manage, migrate, run_row, wait_for
 
 DOMAIN = "price-tracking"
 TASK_DELAY_S = "1.5"
@@ -41,22 +39,10 @@ def _get(url: str) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def _run_row(db: Path, run_id: str) -> dict[str, Any]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM heatmap_run WHERE run_id = ?", (run_id,)).fetchone()
-        tasks = conn.execute(
-            "SELECT COUNT(*) FROM heatmap_taskresult t JOIN heatmap_run r ON t.run_id = r.id "
-            "WHERE r.run_id = ?",
-            (run_id,),
-        ).fetchone()[0]
-    return {**dict(row), "task_rows": tasks}
-
-
 @pytest.fixture
 def web(tmp_path: Path):
     """A migrated SQLite file and daphne serving the app with slow fake-claude answers."""
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("FAKE_CLAUDE_", "REDIS"))},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -68,37 +54,14 @@ def web(tmp_path: Path):
         "DJANGO_SETTINGS_MODULE": "simsite.settings",
         "PYTHONUNBUFFERED": "1",
     }
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    migrate(env)
     procs = Processes(tmp_path, env)
-    procs.start(
-        "web",
-        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
-        "simsite.asgi:application",
-    )
+    procs.start_daphne("web", port)
     try:
         procs.wait_for_port("web", port)
         yield {"procs": procs, "base": f"http://127.0.0.1:{port}", "env": env, "tmp": tmp_path}
     finally:
         procs.stop_all()
-        print(f"--- web.log\n{procs.log('web')[-3000:]}")
-
-
-def _wait_for(predicate, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -109,9 +72,9 @@ def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_onc
     )
     run_id, total = created["run_id"], created["total"]
     assert total >= 4, created
-    _wait_for(lambda: _get(f"{base}/api/heatmap/run/{run_id}")["done"] >= 1, 20, "a first task")
+    wait_for(lambda: _get(f"{base}/api/heatmap/run/{run_id}")["done"] >= 1, 20, "a first task")
 
-    proc = web["procs"].started["web"][0]
+    proc = web["procs"].process("web")
     signalled = time.monotonic()
     proc.send_signal(signum)
     try:
@@ -120,21 +83,14 @@ def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_onc
         pytest.fail(f"daphne still alive {EXIT_WITHIN_S:g} s after {signum.name}")
     took = time.monotonic() - signalled
 
-    row = _run_row(db, run_id)
+    row = run_row(db, run_id)
     assert row["status"] == "cancelled", row
     assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
     log = web["procs"].log("web")
     assert "stopping 1 run(s)" in log and "Traceback" not in log, log
     print(f"{signum.name}: daphne exited {took:.1f} s after the signal")
 
-    resumed = subprocess.run(
-        [sys.executable, "manage.py", "run_scored", "--resume", run_id, "--json"],
-        cwd=PROJECT_DIR,
-        env={**web["env"], "FAKE_CLAUDE_DELAY_S": "0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    row = _run_row(db, run_id)
+    quick = {**web["env"], "FAKE_CLAUDE_DELAY_S": "0"}
+    manage("run_scored", "--resume", run_id, "--json", env=quick, check=True)
+    row = run_row(db, run_id)
     assert (row["status"], row["completed"], row["failed"]) == ("completed", total, 0), row

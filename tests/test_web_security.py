@@ -8,20 +8,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from django.test import Client
 
 from heatmap.models import Run
-from tests.conftest import PROJECT_DIR
+from tests import processes
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("empty_cache"),
-    pytest.mark.both_databases,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 CREDENTIAL = "s3cr3t-pa55"
 BASE_URL_WITH_CREDENTIALS = f"https://alice:{CREDENTIAL}@llm-proxy.example.com/v1"
@@ -35,14 +30,7 @@ def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "SKILLCHECK_", "ANTHROPIC_"))
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return processes.manage(*args, env={**base, **(env or {})})
 
 
 def setting_in_child(name: str, env: dict[str, str] | None = None) -> str:

@@ -1,0 +1,181 @@
+"""Real child processes for tests: ``manage.py`` commands, daphne, ``runworker``, redis.
+
+One way to build a ``manage.py`` command line, run it, start long-lived children in their
+own process groups with their output in a log file, wait for them, stop them, and read what
+they left in their SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 15.0
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage_args(*args: str) -> list[str]:
+    """The command line of ``python manage.py ARGS`` (run from the project folder)."""
+    return [sys.executable, "manage.py", *args]
+
+
+def manage(
+    *args: str, env: dict[str, str], check: bool = False, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py ARGS`` to the end; ``check`` fails the test, with its output, unless 0."""
+    done = subprocess.run(
+        manage_args(*args),
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert done.returncode == 0, f"manage.py {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done
+
+
+def manage_popen(*args: str, env: dict[str, str], text: bool = True) -> subprocess.Popen:
+    """Start ``manage.py ARGS`` with its stdout and stderr in pipes (read them or close them)."""
+    return subprocess.Popen(
+        manage_args(*args),
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=text,
+    )
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Create the tables of the database ``env`` names (``DATABASE_URL``)."""
+    manage("migrate", "--noinput", env=env, check=True)
+
+
+def sqlite_path(env: dict[str, str]) -> Path:
+    return Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
+
+
+def run_row(db: Path, run_id: str) -> dict[str, Any]:
+    """A run's row in a child's SQLite file, and ``task_rows``: how many task rows it has."""
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM heatmap_run WHERE run_id = ?", (run_id,)).fetchone()
+        tasks = conn.execute(
+            "SELECT COUNT(*) FROM heatmap_taskresult t JOIN heatmap_run r ON t.run_id = r.id "
+            "WHERE r.run_id = ?",
+            (run_id,),
+        ).fetchone()[0]
+    return {**dict(row), "task_rows": tasks}
+
+
+def task_risks(db: Path, run_id: str, *, errors: bool = True) -> dict[tuple[str, str, str], str]:
+    """A run's tasks in a child's SQLite file: (scenario, skill, model) → risk level.
+
+    ``errors=False`` leaves out the tasks that ended in an error.
+    """
+    where = "" if errors else " AND t.error = ''"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT t.scenario_id, t.skill, t.model, t.risk_level FROM heatmap_taskresult t "
+            "JOIN heatmap_run r ON t.run_id = r.id WHERE r.run_id = ?" + where,
+            (run_id,),
+        ).fetchall()
+    return {(scenario, skill, model): risk for scenario, skill, model, risk in rows}
+
+
+def wait_for(predicate: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll ``predicate`` until it returns something true, which is returned; else fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class Processes:
+    """Child processes in their own process groups, each logging to a file; all stopped."""
+
+    def __init__(self, folder: Path, env: dict[str, str]):
+        self.folder = folder
+        self.env = env
+        self.started: dict[str, tuple[subprocess.Popen, Path]] = {}
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = self.folder / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                args,
+                cwd=PROJECT_DIR,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started[name] = (proc, log)
+        return proc
+
+    def start_manage(self, name: str, *args: str) -> subprocess.Popen:
+        return self.start(name, *manage_args(*args))
+
+    def start_daphne(self, name: str, port: int) -> subprocess.Popen:
+        """The project's ASGI app under daphne on 127.0.0.1:``port``, as ``make run`` serves it."""
+        daphne = (sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port))
+        return self.start(name, *daphne, "simsite.asgi:application")
+
+    def process(self, name: str) -> subprocess.Popen:
+        return self.started[name][0]
+
+    def log(self, name: str) -> str:
+        return self.started[name][1].read_text(errors="replace")
+
+    def wait_for_port(self, name: str, port: int) -> None:
+        proc = self.process(name)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{self.log(name)}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"{name} did not listen on port {port}:\n{self.log(name)}")
+
+    def stop(self, name: str) -> None:
+        proc = self.process(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+    def stop_all(self) -> None:
+        """Stop every child, newest first, and print the end of each log (pytest shows it
+        when the test fails)."""
+        for name in reversed(list(self.started)):
+            self.stop(name)
+        for name in self.started:
+            print(f"--- {name}.log\n{self.log(name)[-3000:]}")
