@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -84,14 +85,54 @@ def fake_claude_path(tmp_path_factory) -> Path:
     return link
 
 
-@pytest.fixture(scope="session")
-def live_asgi_server(django_db_setup, django_db_blocker, fake_claude_path) -> Iterator[str]:
-    """daphne serving the project's ASGI app (static files too) in a child process."""
+@contextmanager
+def daphne_server(django_db_blocker, *, team: bool = False) -> Iterator[str]:
+    """daphne serving the project's ASGI app (static files too) in a forked child process.
+
+    The child inherits the settings of the moment it is forked: ``team=True`` forks it while
+    they require a login (team mode), and puts them back for this process right after.
+    """
     from channels.testing.live import make_application, set_database_connection
     from daphne.testing import DaphneProcess
     from django.conf import settings
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.db import connections
+
+    local = settings.SKILLCHECK_REQUIRE_LOGIN
+    settings.SKILLCHECK_REQUIRE_LOGIN = team
+    try:
+        with django_db_blocker.unblock():
+            # A SQLite connection must not cross a fork: the child would share its locks and
+            # WAL index with the parent's and could keep reading an old snapshot.
+            connections.close_all()
+            server = DaphneProcess(
+                "127.0.0.1",
+                partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+                setup=set_database_connection,
+            )
+            server.start()
+    finally:
+        settings.SKILLCHECK_REQUIRE_LOGIN = local
+    mode = "team-mode" if team else "local-mode"
+    try:
+        if not server.ready.wait(timeout=20):
+            pytest.fail(f"the {mode} daphne test server did not start")
+        yield f"http://127.0.0.1:{server.port.value}"
+    finally:
+        server.terminate()
+        server.join(10)
+
+
+@pytest.fixture(scope="session")
+def start_daphne(django_db_blocker):
+    """``start_daphne(team=...)``: a context manager serving the app in a child, its URL."""
+    return partial(daphne_server, django_db_blocker)
+
+
+@pytest.fixture(scope="session")
+def live_asgi_server(django_db_setup, start_daphne, fake_claude_path) -> Iterator[str]:
+    """The app in local mode (no login) under daphne, runs answered by the slow fake claude."""
+    from django.conf import settings
 
     saved_env = dict(os.environ)
     os.environ["FAKE_CLAUDE_DELAY_S"] = FAKE_DELAY_S
@@ -103,26 +144,12 @@ def live_asgi_server(django_db_setup, django_db_blocker, fake_claude_path) -> It
     settings.HEATMAP_POLL_S = POLL_S
     settings.DEBUG = False
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    with django_db_blocker.unblock():
-        # A SQLite connection must not cross a fork: the child would share its locks and WAL
-        # index with the parent's and could keep reading an old snapshot.
-        connections.close_all()
-        server = DaphneProcess(
-            "127.0.0.1",
-            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-            setup=set_database_connection,
-        )
-        server.start()
-        if not server.ready.wait(timeout=20):
-            server.terminate()
-            pytest.fail("the daphne test server did not start")
-        try:
-            yield f"http://127.0.0.1:{server.port.value}"
-        finally:
-            server.terminate()
-            server.join(10)
-            os.environ.clear()
-            os.environ.update(saved_env)
+    try:
+        with start_daphne() as url:
+            yield url
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
 
 
 @pytest.fixture

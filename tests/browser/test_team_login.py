@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,32 +27,10 @@ SOCKET_FATE = """(url) => new Promise((resolve) => {
 
 
 @pytest.fixture(scope="module")
-def team_server(live_asgi_server, django_db_blocker) -> Iterator[str]:
+def team_server(live_asgi_server, start_daphne) -> Iterator[str]:
     """A second daphne, forked while the settings say team mode (the first stays local)."""
-    from channels.testing.live import make_application, set_database_connection
-    from daphne.testing import DaphneProcess
-    from django.conf import settings
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.db import connections
-
-    settings.SKILLCHECK_REQUIRE_LOGIN = True
-    with django_db_blocker.unblock():
-        connections.close_all()
-        server = DaphneProcess(
-            "127.0.0.1",
-            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-            setup=set_database_connection,
-        )
-        server.start()
-    settings.SKILLCHECK_REQUIRE_LOGIN = False
-    if not server.ready.wait(timeout=20):
-        server.terminate()
-        pytest.fail("the team-mode daphne did not start")
-    try:
-        yield f"http://127.0.0.1:{server.port.value}"
-    finally:
-        server.terminate()
-        server.join(10)
+    with start_daphne(team=True) as url:
+        yield url
 
 
 @pytest.fixture
