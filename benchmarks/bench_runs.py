@@ -13,58 +13,17 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
-WORK = Path(tempfile.mkdtemp(prefix="bench_runs_"))
-os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
-os.environ["SKILLCHECK_REPORTS_DIR"] = str(WORK / "reports")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "simsite.settings")
+from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
+WORK = setup_django("bench_runs_")
 
 from heatmap.services import runs  # noqa: E402
 from skillcheck import reports  # noqa: E402
-from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability  # noqa: E402
-
-CATALOG = PROJECT_DIR / "catalog"
-
-
-class BenchAuditor:
-    """Answers every check instantly (or after ``sleep_s``) with about 5 KB of text."""
-
-    def __init__(self, name: str, sleep_s: float = 0.0):
-        self.name = name
-        self.sleep_s = sleep_s
-
-    def availability(self) -> Availability:
-        return Availability(True, via="offline")
-
-    def audit(self, request: AuditRequest) -> AuditResponse:
-        if self.sleep_s:
-            time.sleep(self.sleep_s)
-        checks = ", ".join(
-            f'"{c.id}": {{"result": "pass", "evidence": "SKILL.md:12", "summary": "fine"}}'
-            for c in request.taxonomy.model_checks
-        )
-        prose = "## Approach\n" + "The skill covers this prompt well. " * 110
-        text = f'{prose}\n\n```json\n{{"risk_level": "LOW", "checks": {{{checks}}}}}\n```\n'
-        return AuditResponse(text=text, input_tokens=3000, output_tokens=1200, cost_usd=0.02)
-
-
-def models_for(tasks_wanted: int, pairs: int) -> list[str]:
-    return [f"m{i}" for i in range(max(1, round(tasks_wanted / pairs)))]
 
 
 class Meter:
@@ -164,7 +123,6 @@ def main() -> None:
 
 
 def bench(*, quick: bool) -> None:
-    call_command("migrate", verbosity=0)
     pairs = len(
         runs.run_plan(
             catalog=runs.load_default_catalog(CATALOG),
