@@ -22,7 +22,7 @@ from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
 
 WORK = setup_django("bench_runs_")
 
-from heatmap.services import runs  # noqa: E402
+from heatmap.services import plans, runs  # noqa: E402
 from skillcheck import reports  # noqa: E402
 
 
@@ -124,8 +124,8 @@ def main() -> None:
 
 def bench(*, quick: bool) -> None:
     pairs = len(
-        runs.run_plan(
-            catalog=runs.load_default_catalog(CATALOG),
+        plans.run_plan(
+            catalog=plans.plan_catalog(path=CATALOG),
             domains=None,
             models=["x"],
             auditors={"x": BenchAuditor("x")},

@@ -22,7 +22,7 @@ from heatmap.security import (
     public_text,
 )
 from heatmap.services import runs
-from heatmap.services.runs import RunRequestError
+from heatmap.services.plans import RunRequestError
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -62,14 +62,7 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
     catalog = selectors.catalog_current()
     try:
         form = RunStartForm.from_data(json_body(request))
-        run = runs.run_start(
-            catalog=catalog,
-            domains=form.domains,
-            models=form.models,
-            concurrency=form.concurrency,
-            use_cache=form.use_cache,
-            batch=form.batch,
-        )
+        run = form.start(catalog=catalog)
     except BadRequestBody as exc:
         return _error(str(exc), exc.status)
     except RunRequestError as exc:

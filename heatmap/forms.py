@@ -1,7 +1,7 @@
 """The run request, read once for both the run controls (form POST) and the API (JSON).
 
 Only the shape is checked here; which models, domains and concurrency are valid is decided
-once, by ``services.runs.run_plan``, when the run is created, so the page and the API give the
+once, by ``services.plans.run_plan``, when the run is created, so the page and the API give the
 same messages naming the valid values.
 """
 
@@ -14,8 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.http import QueryDict
 
+from heatmap.models import Run
 from heatmap.security import BadRequestBody, bounded_names
-from heatmap.services.runs import RunRequestError
+from heatmap.services.plans import RunRequestError
+from skillcheck.catalog import Catalog
 
 
 def _str_list(value: Any, what: str) -> list[str]:
@@ -64,6 +66,19 @@ class RunStartForm:
             concurrency=concurrency,
             use_cache=use_cache,
             batch=batch,
+        )
+
+    def start(self, *, catalog: Catalog) -> Run:
+        """Start the run this form asks for (``services.runs.run_start``, which validates it)."""
+        from heatmap.services import runs
+
+        return runs.run_start(
+            catalog=catalog,
+            domains=self.domains,
+            models=self.models,
+            concurrency=self.concurrency,
+            use_cache=self.use_cache,
+            batch=self.batch,
         )
 
     @classmethod

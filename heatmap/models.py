@@ -203,6 +203,14 @@ class TaskResult(models.Model):
     def __str__(self) -> str:
         return f"{self.scenario_id} × {self.skill} × {self.model}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep ``errored`` in step with ``error`` for every writer that saves a row."""
+        self.errored = bool(self.error)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "error" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "errored"}
+        super().save(*args, **kwargs)
+
 
 def task_tally(checks: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """``TaskResult``'s tally fields from its (check_id, result) pairs, one per check.

@@ -30,6 +30,7 @@ from heatmap.models import (
 from skillcheck.catalog import Catalog, Check, load_catalog
 from skillcheck.compare import Agreement, Comparison, TaskChecks, compare_runs, model_agreement
 from skillcheck.fingerprints import Fingerprinter, explain_changes, model_ids
+from skillcheck.linter import Finding, SkillLint, lint_catalog
 from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runids import is_valid_run_id
 from skillcheck.vocabulary import Result, Severity
@@ -54,6 +55,16 @@ def _catalog_signature(root: Path) -> tuple:
     return tuple(stats)
 
 
+def catalog_load(*, path: Path | str | None = None) -> Catalog:
+    """The catalog at ``path`` (the configured one by default), read afresh within the
+    configured limits; ``CatalogError`` says why it is unusable. Every reader goes through
+    here or ``catalog_current``."""
+    return load_catalog(
+        path or settings.SKILLCHECK_CATALOG,
+        max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
+    )
+
+
 def catalog_current(path: Path | str | None = None) -> Catalog:
     """The configured catalog, re-read only when one of its files changed."""
     root = Path(path or settings.SKILLCHECK_CATALOG).resolve()
@@ -62,7 +73,7 @@ def catalog_current(path: Path | str | None = None) -> Catalog:
         cached = _catalog_cache.get(root)
         if cached and cached[0] == signature:
             return cached[1]
-        catalog = load_catalog(root, max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES)
+        catalog = catalog_load(path=root)
         _catalog_cache[root] = (signature, catalog)
         return catalog
 
@@ -791,12 +802,9 @@ def heatmap_cell_detail(
     return details
 
 
-def lint_findings(*, catalog: Catalog, skill: str, check_id: str) -> list[Any] | None:
-    """The linter's findings (file, line, detail) for one skill and BP check; None: no linter."""
-    lint = lint_matrix(catalog=catalog)
-    if lint is None:
-        return None
-    skill_lint = lint.get(skill)
+def lint_findings(*, catalog: Catalog, skill: str, check_id: str) -> list[Finding]:
+    """The linter's findings (file, line, detail) for one skill and BP check."""
+    skill_lint = lint_matrix(catalog=catalog).get(skill)
     return list(skill_lint.findings_for(check_id)) if skill_lint is not None else []
 
 
@@ -887,21 +895,25 @@ def run_cache_totals(run: Run) -> dict[str, Any]:
 _lint_cache: dict[str, Any] = {}
 
 
-def lint_matrix(*, catalog: Catalog) -> dict[str, Any] | None:
+def lint_matrix(*, catalog: Catalog) -> dict[str, SkillLint]:
     """Skills × BP checks from the static linter, computed once per catalog fingerprint.
 
     The catalog object itself is cached per content change, so its identity stands in for the
     fingerprint without re-reading every skill file on each request.
     """
-    try:
-        from skillcheck.linter import lint_catalog
-    except ImportError:
-        return None
     if _lint_cache.get("catalog") is not catalog:
         _lint_cache.clear()
         _lint_cache["result"] = lint_catalog(catalog)
         _lint_cache["catalog"] = catalog
     return _lint_cache["result"]
+
+
+def run_tasks_to_do(*, run: Run) -> int:
+    """How many of ``run``'s tasks its next execution runs: the failed ones for a retry of
+    errors, else every task without a successful result. One query."""
+    if run.errors_only:
+        return run.tasks.filter(errored=True).count()
+    return run.total - run.tasks.filter(errored=False).count()
 
 
 # --- One run's result tables -------------------------------------------------------------
@@ -1294,5 +1306,5 @@ def skill_history(*, catalog: Catalog, skill: str) -> SkillHistory:
         (check, [found.get((s, m, check.id), NOT_RUN) for s, m in columns])
         for check in catalog.taxonomy.model_checks
     ]
-    lint = (lint_matrix(catalog=catalog) or {}).get(skill)
+    lint = lint_matrix(catalog=catalog).get(skill)
     return SkillHistory(skill, points, runs, models, columns, rows, lint)

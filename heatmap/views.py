@@ -40,8 +40,8 @@ from heatmap.security import (
     public_model_choices,
     public_text,
 )
-from heatmap.services import auditors, reports, runs
-from heatmap.services.runs import RunRequestError
+from heatmap.services import auditors, plans, reports, runs
+from heatmap.services.plans import RunRequestError
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -67,7 +67,7 @@ def _fragment(request: HtmxHttpRequest, template: str, context: dict, active: bo
 RUN_FORM_SESSION_KEY = "heatmap:run-form"
 
 
-def _public_preview(preview: runs.PlanPreview) -> runs.PlanPreview:
+def _public_preview(preview: plans.PlanPreview) -> plans.PlanPreview:
     """The plan line as shown: an error naming an unavailable model says why, without paths."""
     return replace(preview, text=public_text(preview.text))
 
@@ -91,7 +91,7 @@ def _run_controls_context(request: HttpRequest, catalog) -> dict:
         selected_domains = list(catalog.domains)
         selected_models = ["heuristic"] if "heuristic" in available else available[:1]
     preview = _public_preview(
-        runs.run_plan_preview(catalog=catalog, domains=selected_domains, models=selected_models)
+        plans.run_plan_preview(catalog=catalog, domains=selected_domains, models=selected_models)
     )
     return {
         "model_choices": choices,
@@ -320,8 +320,8 @@ def _bp_context(request: HttpRequest, catalog, domain_id: str) -> dict:
     bp_checks = list(catalog.taxonomy.static_checks)
     needle = filters.query.lower()
     rows = []
-    for skill in catalog.domains[domain_id].skills if lint is not None else ():
-        if lint is None or (needle and needle not in skill.lower()):
+    for skill in catalog.domains[domain_id].skills:
+        if needle and needle not in skill.lower():
             continue
         results = getattr(lint.get(skill), "results", {}) or {}
         cells = [(c, results.get(c.id, selectors.NOT_RUN)) for c in bp_checks]
@@ -334,7 +334,6 @@ def _bp_context(request: HttpRequest, catalog, domain_id: str) -> dict:
         "view": "bp",
         "bp_checks": bp_checks,
         "rows": rows,
-        "lint_available": lint is not None,
         "fragment": "domain-matrix",
         **_filter_context(request, catalog, filters),
     }
@@ -517,10 +516,10 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
         bounded_names(domains, "domains")
         bounded_names(models, "models")
     except BadRequestBody as exc:
-        context: dict[str, Any] = {"plan": runs.PlanPreview(str(exc), error=True)}
+        context: dict[str, Any] = {"plan": plans.PlanPreview(str(exc), error=True)}
         return render(request, "heatmap/run-plan.html", context, status=exc.status)
     preview = _public_preview(
-        runs.run_plan_preview(
+        plans.run_plan_preview(
             catalog=catalog,
             domains=domains,
             models=models,
@@ -558,7 +557,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     )
     try:
         form = RunStartForm.from_post(request.POST, available_models=available)
-        preview = runs.run_plan_preview(
+        preview = plans.run_plan_preview(
             catalog=catalog,
             domains=form.domains or list(catalog.domains),
             models=form.models,
@@ -571,14 +570,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
                 f"${preview.threshold_usd:.2f} that needs a confirmation: tick the "
                 "confirmation box to start it."
             )
-        run = runs.run_start(
-            catalog=catalog,
-            domains=form.domains,
-            models=form.models,
-            concurrency=form.concurrency,
-            use_cache=form.use_cache,
-            batch=form.batch,
-        )
+        run = form.start(catalog=catalog)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, public_text(str(exc)))
         return redirect(_next_url(request))

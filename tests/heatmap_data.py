@@ -52,7 +52,6 @@ def add_task(
         domain=domain,
         markdown_response=markdown,
         error=error,
-        errored=bool(error),
         finished_at=timezone.now() - timedelta(seconds=age_s),
         **task_tally(mapping.items()),
     )

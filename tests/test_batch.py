@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from heatmap.models import Run
-from heatmap.services import runs
+from heatmap.services import plans, runs
 from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import AuditorConfig, build_registry
 from tests.fakes.anthropic_stub import AnthropicStub
@@ -149,7 +149,7 @@ def test_cancel_cancels_the_batches_and_resume_collects_them(corpus_dir, batch_s
 def test_batch_mode_needs_api_models(corpus_dir, batch_settings):
     with AnthropicStub() as stub:
         auditors = registry(stub)
-        with pytest.raises(runs.RunRequestError, match="not on it: heuristic"):
+        with pytest.raises(plans.RunRequestError, match="not on it: heuristic"):
             batch_run(corpus_dir, auditors, models=("sonnet", "heuristic"))
 
 

@@ -77,9 +77,13 @@ def test_retry_errors_refused_on_the_run_page_without_the_cli_path(client, catal
     settings.SKILLCHECK_CLAUDE_BIN = "/opt/private-tools/bin/claude"
     run = make_run(models=["haiku"], total=1, failed=1)
     scenario = next(iter(catalog.domains.values())).scenarios[0]
-    task = add_task(run, scenario_id=scenario.id, skill=scenario.specialist, model="haiku")
-    task.error = "haiku: timed out"
-    task.save(update_fields=["error"])
+    add_task(
+        run,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="haiku",
+        error="haiku: timed out",
+    )
     url = reverse("heatmap:run-retry-errors", args=[run.run_id])
     page = client.post(url, {"next": f"/runs/{run.run_id}/"}, follow=True).content.decode()
     assert "not available" in page

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from heatmap.models import Run, TaskResult
 from heatmap.services import auditors as auditor_services
-from heatmap.services import runs
+from heatmap.services import plans, runs
 from tests.run_helpers import StubAuditor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -167,7 +167,7 @@ def test_end_to_end_heuristic_and_two_fake_claude_models_over_the_real_corpus(
         run_command("--models", "heuristic,haiku,sonnet", "--concurrency", "8", "--json")
     )
     run = Run.objects.get(run_id=data["run_id"])
-    pairs = sum(len(s.target_skills) for s in runs.load_default_catalog(corpus_dir).scenarios)
+    pairs = sum(len(s.target_skills) for s in plans.plan_catalog(path=corpus_dir).scenarios)
     assert data["status"] == "completed" and data["total"] == 3 * pairs
     assert data["completed"] == data["total"] and data["failed"] == 0
     assert set(run.tasks.values_list("model", flat=True)) == {"heuristic", "haiku", "sonnet"}

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from heatmap import selectors
 from heatmap.models import CheckResult, Run, TaskResult
-from heatmap.services import runs
-from heatmap.services.runs import RunRequestError
+from heatmap.services import plans, runs
+from heatmap.services.plans import RunRequestError
 from skillcheck.reports import load_scored_report
 from tests.run_helpers import StubAuditor
 
@@ -39,7 +39,7 @@ def auditors():
 
 @pytest.fixture
 def catalog(corpus_dir):
-    return runs.load_default_catalog(corpus_dir)
+    return plans.plan_catalog(path=corpus_dir)
 
 
 def create(corpus_dir, auditors, models=("a", "b"), domains=(DOMAIN,), **kw):
@@ -64,7 +64,7 @@ def json_keys(run):
 
 
 def test_plan_counts_tasks_per_model_and_pairs(catalog, auditors):
-    plan = runs.run_plan(catalog=catalog, domains=None, models=["a", "b"], auditors=auditors)
+    plan = plans.run_plan(catalog=catalog, domains=None, models=["a", "b"], auditors=auditors)
     pairs = sum(len(s.target_skills) for s in catalog.scenarios)
     assert plan.pairs == pairs and plan.total == 2 * pairs
     assert plan.per_model == {"a": pairs, "b": pairs}
@@ -85,7 +85,7 @@ def test_plan_counts_tasks_per_model_and_pairs(catalog, auditors):
 def test_plan_refuses_bad_requests_naming_valid_values(catalog, auditors, kwargs, message):
     kwargs = {"domains": None, **kwargs}
     with pytest.raises(RunRequestError, match=message):
-        runs.run_plan(catalog=catalog, auditors=auditors, **kwargs)
+        plans.run_plan(catalog=catalog, auditors=auditors, **kwargs)
 
 
 def test_create_stores_what_resume_needs(corpus_dir, auditors, reports_in_tmp):
@@ -262,7 +262,7 @@ def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, audito
     shutil.copytree(example_catalog_dir, catalog_dir)
     run = runs.run_create(domains=None, models=["a"], catalog_path=catalog_dir, auditors=auditors)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.INTERRUPTED)
-    skill = next(iter(runs.load_default_catalog(catalog_dir).skills.values()))
+    skill = next(iter(plans.plan_catalog(path=catalog_dir).skills.values()))
     skill.path.write_text(skill.path.read_text() + "\nOne more line.\n")
     resumed = runs.run_resume(run_id=run.run_id, auditors=auditors)
     assert resumed.resume_warnings == [f"skill(s) changed since the run started: {skill.name}"]

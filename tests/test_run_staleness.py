@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from heatmap import selectors
 from heatmap.models import Run
-from heatmap.services import runs
+from heatmap.services import plans, runs
 from skillcheck import processes
 
 pytestmark = pytest.mark.both_databases
@@ -65,7 +65,7 @@ def test_finished_runs_are_never_stale(long_ago):
 @pytest.mark.django_db
 def test_resume_refuses_a_run_waiting_for_its_worker():
     make_run(status=Run.Status.PENDING)
-    with pytest.raises(runs.RunRequestError, match="waiting for a worker"):
+    with pytest.raises(plans.RunRequestError, match="waiting for a worker"):
         runs.run_resume(run_id="r-0")
 
 
@@ -106,9 +106,9 @@ def test_a_live_owner_or_one_on_another_host_goes_by_the_heartbeat(long_ago):
     )
     assert not alive.is_stale and not elsewhere.is_stale
     assert runs.run_mark_stale_interrupted() == 0
-    with pytest.raises(runs.RunRequestError, match=rf"process {os.getpid()} on this host"):
+    with pytest.raises(plans.RunRequestError, match=rf"process {os.getpid()} on this host"):
         runs.run_resume(run_id=alive.run_id)
-    with pytest.raises(runs.RunRequestError, match=r"still running on host not-"):
+    with pytest.raises(plans.RunRequestError, match=r"still running on host not-"):
         runs.run_resume(run_id=elsewhere.run_id)
     # A live owner that stopped beating (hung, or its id was reused) is interrupted too.
     Run.objects.filter(pk=alive.pk).update(heartbeat_at=long_ago)

@@ -203,8 +203,9 @@ def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
     from skillcheck import linter
 
     calls = []
-    real = linter.lint_catalog
-    monkeypatch.setattr(linter, "lint_catalog", lambda c: calls.append(1) or real(c))
+    monkeypatch.setattr(
+        selectors, "lint_catalog", lambda c: calls.append(1) or linter.lint_catalog(c)
+    )
     selectors._lint_cache.clear()
     first = selectors.lint_matrix(catalog=catalog)
     second = selectors.lint_matrix(catalog=catalog)

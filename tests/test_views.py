@@ -135,9 +135,9 @@ def test_pages_use_constant_queries(client, catalog, domain_id, django_assert_ma
 
 
 def test_plan_endpoint_counts_tasks_like_the_engine(client, catalog, domain_id):
-    from heatmap.services import runs
+    from heatmap.services import plans
 
-    plan = runs.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
+    plan = plans.run_plan(catalog=catalog, domains=[domain_id], models=["heuristic"])
     html = client.get(
         "/run-controls/plan/", {"domains": [domain_id], "models": ["heuristic"]}
     ).content
@@ -190,7 +190,7 @@ def test_plan_line_gives_the_cost_of_paid_models_and_asks_above_the_threshold(
 def test_run_form_starts_a_run_above_the_threshold_only_once_confirmed(
     client, catalog, domain_id, fake_claude_bin, settings, dispatched
 ):
-    from heatmap.services.runs import run_plan_preview
+    from heatmap.services.plans import run_plan_preview
 
     settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
     settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
@@ -223,14 +223,14 @@ def test_run_controls_keep_the_last_selection(client, catalog, domain_id, dispat
 
 
 def test_run_all_runs_every_domain_and_every_available_model(client, catalog, dispatched):
-    from heatmap.services import auditors, runs
+    from heatmap.services import auditors, plans
 
     client.post("/run-controls/start/", {"all": "1", "models": ["heuristic"]})
     run = Run.objects.get()
     available = [c.name for c in auditors.model_choices() if c.available]
     assert (
         run.models == available
-        and run.total == runs.run_plan(catalog=catalog, domains=None, models=available).total
+        and run.total == plans.run_plan(catalog=catalog, domains=None, models=available).total
     )
 
 

@@ -101,7 +101,6 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
         batch=result.batch,
         cost_note=result.cost_note,
         error=result.error or "",
-        errored=bool(result.error),
         markdown_response=result.markdown_response,
         finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
         cached_from=result.cached_from or "",
@@ -160,7 +159,7 @@ def run_recount(*, run: Run) -> None:
     """Counters from the rows themselves (the rows are the truth after a kill); not saved."""
     totals = run.tasks.aggregate(
         n=Count("pk"),
-        failed=Count("pk", filter=~Q(error="")),
+        failed=Count("pk", filter=Q(errored=True)),
         input_tokens=Sum("input_tokens"),
         output_tokens=Sum("output_tokens"),
         cost=Sum("cost_usd"),

@@ -1,4 +1,4 @@
-"""Run services: plan, create, start, execute (also resumed runs), cancel, resume, staleness.
+"""Run services: create, start, execute (also resumed runs), cancel, resume, staleness.
 
 The ``run_scored`` command, the views, the API and the worker call these; none holds run
 logic. The engine is ``skillcheck.runs``: here is what Django adds, namely each finished task
@@ -14,9 +14,7 @@ import os
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,13 @@ from django.utils import timezone
 from heatmap import selectors, worker
 from heatmap.models import Run
 from heatmap.services import auditors as auditor_services
+from heatmap.services.plans import (
+    RunRequestError,
+    plan_catalog,
+    plan_check_models,
+    plan_only,
+    run_plan,
+)
 from heatmap.services.reports import (
     default_reports_dir,
     run_count_task,
@@ -41,24 +46,18 @@ from heatmap.services.reports import (
 )
 from skillcheck import processes
 from skillcheck.auditors import Auditor
-from skillcheck.auditors.pricing import price_for
 from skillcheck.batch import BatchEngine, BatchRecord
-from skillcheck.catalog import Catalog, CatalogError, UnknownDomains, load_catalog
+from skillcheck.catalog import Catalog, CatalogError
 from skillcheck.fingerprints import Fingerprinter, model_ids
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import ScoredRun
 from skillcheck.runids import RunIdError, validate_run_id
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
-    MIN_CONCURRENCY,
     Listener,
     RunEngine,
     RunOutcome,
-    Task,
     build_tasks,
-    cached_tasks,
-    estimate_cost,
 )
 
 logger = logging.getLogger(__name__)
@@ -67,21 +66,7 @@ CANCEL_POLL_S = 1.0
 HEARTBEAT_S = 5.0
 
 
-class RunRequestError(ValueError):
-    """A run cannot be planned, created or resumed as asked; the message says what is valid."""
-
-
 # --- Configuration ------------------------------------------------------------------------
-
-
-def load_default_catalog(path: Path | str | None = None) -> Catalog:
-    try:
-        return load_catalog(
-            path or settings.SKILLCHECK_CATALOG,
-            max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
-        )
-    except CatalogError as exc:
-        raise RunRequestError(f"catalog unusable: {exc}") from None
 
 
 def task_timeout_s() -> float:
@@ -108,225 +93,6 @@ def _valid_run_id(run_id: str) -> str:
         raise RunRequestError(str(exc)) from None
 
 
-# --- Planning -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    tasks: list[Task]
-    domains: list[str]
-    models: list[str]
-    concurrency: int
-    unavailable: dict[str, str] = field(default_factory=dict)
-    """Models planned although they cannot run here (a dry run), with the reason."""
-    cached: frozenset[tuple[str, str, str]] = frozenset()
-    """Tasks the response cache would answer (planned with ``use_cache``): not called."""
-    batch: bool = False
-    """Batch mode: through the Message Batches API, at half price."""
-
-    @property
-    def to_call(self) -> list[Task]:
-        return [t for t in self.tasks if t.key not in self.cached]
-
-    @property
-    def total(self) -> int:
-        return len(self.tasks)
-
-    @property
-    def per_model(self) -> dict[str, int]:
-        counts = Counter(t.model for t in self.tasks)
-        return {m: counts[m] for m in self.models}
-
-    @property
-    def pairs(self) -> int:
-        """How many scenario-skill pairs each model audits."""
-        return len({(t.scenario.id, t.skill.name) for t in self.tasks})
-
-    def describe(self) -> str:
-        """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks": the plan in a line."""
-        parts = [
-            _count(len(self.domains), "domain"),
-            _count(self.pairs, "scenario-skill pair"),
-            _count(len(self.models), "model"),
-        ]
-        return " × ".join(parts) + f" = {_count(self.total, 'task')}"
-
-    def describe_cache(self, estimate_usd: float | None = None) -> str:
-        """ "180 cached, 21 to call (est. $0.42)": what the cache saves, "" when nothing."""
-        if not self.cached:
-            return ""
-        text = f"{len(self.cached)} cached, {len(self.to_call)} to call"
-        if estimate_usd is not None:
-            text += f" (est. ${estimate_usd:.2f})"
-        return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _check_models(
-    models: Sequence[str], auditors: dict[str, Auditor], *, require_available: bool = True
-) -> list[str]:
-    models = list(dict.fromkeys(models))
-    availability = {name: auditor.availability() for name, auditor in auditors.items()}
-    usable = ", ".join(name for name, a in availability.items() if a.available)
-    if not models:
-        raise RunRequestError(f"choose at least one model; available models: {usable}")
-    unknown = [m for m in models if m not in auditors]
-    if unknown:
-        raise RunRequestError(
-            f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(auditors)}"
-        )
-    for model in models if require_available else ():
-        if not availability[model].available:
-            raise RunRequestError(
-                f"model {model} is not available: {availability[model].reason}; "
-                f"available models: {usable}"
-            )
-    return models
-
-
-def run_plan(
-    *,
-    catalog: Catalog,
-    domains: Sequence[str] | None,
-    models: Sequence[str],
-    concurrency: int = DEFAULT_CONCURRENCY,
-    auditors: dict[str, Auditor] | None = None,
-    require_available: bool = True,
-    use_cache: bool = False,
-    task_keys: Iterable[Sequence[str]] | None = None,
-    batch: bool = False,
-) -> RunPlan:
-    """Validate a run request and list its tasks; nothing is called or saved.
-
-    ``batch``: every model must run on the Anthropic API (checked unless a dry run).
-
-    ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
-    ``use_cache`` also finds the tasks the response cache would answer (``RunPlan.cached``);
-    ``task_keys`` keeps only those tasks (a run of chosen tasks, such as the stale ones).
-    """
-    auditors = auditor_services.auditors_or_registry(auditors)
-    models = _check_models(models, auditors, require_available=require_available)
-    try:
-        ordered = catalog.select_domains(domains)
-    except UnknownDomains as exc:
-        raise RunRequestError(str(exc)) from None
-    if (
-        isinstance(concurrency, bool)
-        or not isinstance(concurrency, int)
-        or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY
-    ):
-        raise RunRequestError(
-            f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
-        )
-    tasks = _only(build_tasks(catalog, domains=ordered, models=models), task_keys)
-    if task_keys is not None and not tasks:
-        raise RunRequestError("none of the chosen tasks is in the catalog any more")
-    cached: frozenset[tuple[str, str, str]] = frozenset()
-    if use_cache:
-        from heatmap import selectors
-
-        fingerprinter = selectors.catalog_fingerprinter(catalog=catalog)
-        cached = frozenset(cached_tasks(tasks, selectors.StoredResultCache(), fingerprinter))
-    availability = {m: auditors[m].availability() for m in models}
-    unavailable = {m: a.reason for m, a in availability.items() if not a.available}
-    not_api = [m for m in models if availability[m].via != "api"]
-    if batch and require_available and not_api:
-        raise RunRequestError(
-            "batch mode sends tasks through the Anthropic API (ANTHROPIC_API_KEY); "
-            f"not on it: {', '.join(not_api)}"
-        )
-    if batch:  # a dry run names them as it names unavailable models: the run would refuse
-        for model in not_api:
-            unavailable.setdefault(
-                model, "batch mode sends tasks through the Anthropic API, and not this model's"
-            )
-    return RunPlan(
-        tasks=tasks,
-        domains=ordered,
-        models=models,
-        concurrency=concurrency,
-        unavailable=unavailable,
-        cached=cached,
-        batch=batch,
-    )
-
-
-@dataclass(frozen=True)
-class PlanPreview:
-    """What the run controls will start: the plan line, its cost estimate, and whether the
-    estimate is high enough (above ``SKILLCHECK_CONFIRM_COST_USD``) to ask for a confirmation."""
-
-    text: str
-    error: bool = False
-    costs: dict[str, float] = field(default_factory=dict)
-    threshold_usd: float = 1.0
-    cached: int = 0  # tasks the response cache answers: not called, not in ``costs``
-
-    @property
-    def cost_usd(self) -> float:
-        return sum(self.costs.values())
-
-    @property
-    def paid_costs(self) -> list[tuple[str, float]]:
-        return [(model, cost) for model, cost in self.costs.items() if cost > 0]
-
-    @property
-    def needs_confirm(self) -> bool:
-        return not self.error and self.cost_usd > self.threshold_usd
-
-    @property
-    def confirm_token(self) -> str:
-        """The value a confirmation carries: the estimate in cents, so a confirmation given
-        for a cheaper selection does not confirm a dearer one."""
-        return str(round(self.cost_usd * 100))
-
-
-def run_plan_preview(
-    *,
-    catalog: Catalog,
-    domains: list[str] | None,
-    models: list[str],
-    use_cache: bool = True,
-    batch: bool = False,
-) -> PlanPreview:
-    """The plan line and cost estimate for a selection, or the reason it cannot run.
-
-    With ``use_cache`` the line also says how many tasks the response cache answers
-    ("… = 91 tasks · 80 cached, 11 to call") and the estimate covers only the rest.
-    """
-    threshold = float(getattr(settings, "SKILLCHECK_CONFIRM_COST_USD", 1.0))
-    if domains is not None and not domains:
-        return PlanPreview("Choose at least one domain.", error=True, threshold_usd=threshold)
-    if not models:
-        return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
-    try:
-        plan = run_plan(
-            catalog=catalog, domains=domains, models=models, use_cache=use_cache, batch=batch
-        )
-    except RunRequestError as exc:
-        return PlanPreview(str(exc), error=True, threshold_usd=threshold)
-    configured = dict(settings.SKILLCHECK_MODELS)
-    # Only paid models need the prompt sizes; free ones (heuristic) cost nothing to estimate.
-    paid = {m for m in plan.models if price_for(configured.get(m, "")) is not None}
-    costs = dict.fromkeys(plan.models, 0.0)
-    to_price = [t for t in plan.to_call if t.model in paid]
-    if to_price:
-        costs.update(estimate_cost(to_price, configured, catalog.taxonomy, batch=batch))
-    text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
-    text += " · batch: half price, results within hours" if batch else ""
-    return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))
-
-
-def _only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:
-    if task_keys is None:
-        return tasks
-    wanted = {tuple(key) for key in task_keys}
-    return [t for t in tasks if t.key in wanted]
-
-
 def run_create(
     *,
     domains: Sequence[str] | None,
@@ -351,7 +117,7 @@ def run_create(
     A caller that has the catalog loaded already (the command, the web app's cached copy)
     passes it, so it is not read from disk a second time.
     """
-    catalog = catalog or load_default_catalog(catalog_path)
+    catalog = catalog or plan_catalog(path=catalog_path)
     task_keys = None if task_keys is None else [list(key) for key in task_keys]
     plan = run_plan(
         catalog=catalog,
@@ -484,19 +250,16 @@ def run_execute(
     if run.status == Run.Status.RUNNING and not run.is_stale:
         raise RunRequestError(f"run {run.run_id} is already running")
     try:
-        catalog = catalog or load_catalog(
-            run.catalog_path or settings.SKILLCHECK_CATALOG,
-            max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
-        )
+        catalog = catalog or selectors.catalog_load(path=run.catalog_path or None)
         registry = auditor_services.auditors_or_registry(auditors)
-        _check_models(run.models, registry)
+        plan_check_models(run.models, registry)
         tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
-        tasks = _only(tasks, run.task_keys)
+        tasks = plan_only(tasks, run.task_keys)
     except (CatalogError, RunRequestError, KeyError) as exc:  # UnknownDomains is a KeyError
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         return _fail(run, str(message), listeners)
 
-    failed = run.tasks.exclude(error="")
+    failed = run.tasks.filter(errored=True)
     if run.errors_only:
         # Retry errors: only the failed tasks run again; missing ones stay for a resume.
         retry = set(failed.values_list("scenario_id", "skill", "model"))
@@ -710,8 +473,8 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
         raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
     if run.status == Run.Status.QUEUED:
         raise RunRequestError(f"run {run_id} is queued: it starts when an execution slot frees")
-    catalog = load_default_catalog(run.catalog_path)
-    _check_models(run.models, auditor_services.auditors_or_registry(auditors))
+    catalog = plan_catalog(path=run.catalog_path or None)
+    plan_check_models(run.models, auditor_services.auditors_or_registry(auditors))
     warnings = _fingerprint_warnings(run, catalog)
     for warning in warnings:
         logger.warning("run %s: %s", run_id, warning)
@@ -743,7 +506,7 @@ def run_retry_errors(*, run_id: str, auditors: dict[str, Auditor] | None = None)
     ``resume_warnings`` like a resumed one.
     """
     run = Run.objects.filter(run_id=run_id).first()
-    if run is not None and not run.tasks.exclude(error="").exists():
+    if run is not None and not run.tasks.filter(errored=True).exists():
         raise RunRequestError(f"run {run_id} has no failed tasks to retry")
     run = run_resume(run_id=run_id, auditors=auditors)
     warnings = run.resume_warnings

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
+from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
-from skillcheck.catalog import CatalogError, load_catalog
-from skillcheck.linter import SkillLint, lint_catalog, lint_columns
+from skillcheck.catalog import CatalogError
+from skillcheck.linter import SkillLint, lint_columns
 from skillcheck.vocabulary import Result
 
 MARKS = {Result.PASS: "✓ ok", Result.FAIL: "✗ FAIL"}
@@ -34,12 +34,11 @@ class Command(QuietBrokenPipe):
         parser.add_argument("--details", action="store_true", help="list every finding")
 
     def handle(self, *args, **options) -> None:
-        root = options["catalog"] or settings.SKILLCHECK_CATALOG
         try:
-            catalog = load_catalog(root, max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES)
+            catalog = selectors.catalog_load(path=options["catalog"])
         except CatalogError as exc:
             raise CommandError(f"catalog unusable: {exc}", returncode=2) from None
-        lints = lint_catalog(catalog)
+        lints = selectors.lint_matrix(catalog=catalog)
         columns = lint_columns(catalog.taxonomy)
         if options["json"]:
             payload = {

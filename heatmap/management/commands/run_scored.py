@@ -30,10 +30,10 @@ from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.models import Run
 from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
-from heatmap.services import runs
-from heatmap.services.runs import RunPlan, RunRequestError
+from heatmap.services import plans, runs
+from heatmap.services.plans import RunPlan, RunRequestError
 from skillcheck.results import cost_text
-from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY, estimate_cost
+from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
@@ -334,13 +334,13 @@ class Command(QuietBrokenPipe):
             )
 
     def create(self, options: dict[str, Any]) -> Run | None:
-        catalog = self.catalog = runs.load_default_catalog(options["catalog"])
+        catalog = self.catalog = plans.plan_catalog(path=options["catalog"])
         self.warn_about_catalog(catalog.warnings, every=options["dry_run"])
         auditors = auditor_services.auditor_registry()
         models = _names(options["models"], "models") or auditor_services.default_models(
             auditors=auditors
         )
-        plan = runs.run_plan(
+        plan = plans.run_plan(
             catalog=catalog,
             domains=_names(options["domains"], "domains"),
             models=models,
@@ -371,9 +371,7 @@ class Command(QuietBrokenPipe):
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
         # The estimate covers the tasks the run would call; cached ones cost nothing.
-        estimate = estimate_cost(
-            plan.to_call, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy, batch=plan.batch
-        )
+        estimate = plans.plan_cost_estimate(plan=plan, catalog=catalog)
         cached = Counter(model for _, _, model in plan.cached)
         if self.as_json:
             data = {
@@ -410,10 +408,7 @@ class Command(QuietBrokenPipe):
             self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
     def run_to_end(self, run: Run) -> None:
-        if run.errors_only:
-            remaining = run.tasks.exclude(error="").count()
-        else:
-            remaining = run.total - run.tasks.filter(error="").count()
+        remaining = selectors.run_tasks_to_do(run=run)
         self._say(
             f"Run {run.run_id}: {run.total} tasks ({', '.join(run.models)}; "
             f"{len(run.domains)} domain{'s' * (len(run.domains) != 1)}; "

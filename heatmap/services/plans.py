@@ -1,0 +1,267 @@
+"""Run planning: what a run request means before anything is saved or called.
+
+``run_plan`` validates a request (models, domains, concurrency, batch) and lists its tasks,
+with those the response cache would answer; ``run_plan_preview`` is the run controls' plan
+line and cost estimate; ``plan_cost_estimate`` is the one estimate the dry run and the web use.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from heatmap import selectors
+from heatmap.services import auditors as auditor_services
+from skillcheck.auditors import Auditor
+from skillcheck.auditors.pricing import price_for
+from skillcheck.catalog import Catalog, CatalogError, UnknownDomains
+from skillcheck.runs import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    MIN_CONCURRENCY,
+    Task,
+    build_tasks,
+    cached_tasks,
+    estimate_cost,
+)
+
+
+class RunRequestError(ValueError):
+    """A run cannot be planned, created or resumed as asked; the message says what is valid."""
+
+
+def plan_catalog(*, path: Path | str | None = None) -> Catalog:
+    """The catalog a run is planned from (the configured one unless ``path``), read afresh;
+    an unusable one is a ``RunRequestError`` that says why."""
+    try:
+        return selectors.catalog_load(path=path)
+    except CatalogError as exc:
+        raise RunRequestError(f"catalog unusable: {exc}") from None
+
+
+# --- Planning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    tasks: list[Task]
+    domains: list[str]
+    models: list[str]
+    concurrency: int
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Models planned although they cannot run here (a dry run), with the reason."""
+    cached: frozenset[tuple[str, str, str]] = frozenset()
+    """Tasks the response cache would answer (planned with ``use_cache``): not called."""
+    batch: bool = False
+    """Batch mode: through the Message Batches API, at half price."""
+
+    @property
+    def to_call(self) -> list[Task]:
+        return [t for t in self.tasks if t.key not in self.cached]
+
+    @property
+    def total(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def per_model(self) -> dict[str, int]:
+        counts = Counter(t.model for t in self.tasks)
+        return {m: counts[m] for m in self.models}
+
+    @property
+    def pairs(self) -> int:
+        """How many scenario-skill pairs each model audits."""
+        return len({(t.scenario.id, t.skill.name) for t in self.tasks})
+
+    def describe(self) -> str:
+        """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks": the plan in a line."""
+        parts = [
+            _count(len(self.domains), "domain"),
+            _count(self.pairs, "scenario-skill pair"),
+            _count(len(self.models), "model"),
+        ]
+        return " × ".join(parts) + f" = {_count(self.total, 'task')}"
+
+    def describe_cache(self, estimate_usd: float | None = None) -> str:
+        """ "180 cached, 21 to call (est. $0.42)": what the cache saves, "" when nothing."""
+        if not self.cached:
+            return ""
+        text = f"{len(self.cached)} cached, {len(self.to_call)} to call"
+        if estimate_usd is not None:
+            text += f" (est. ${estimate_usd:.2f})"
+        return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def plan_check_models(
+    models: Sequence[str], auditors: dict[str, Auditor], *, require_available: bool = True
+) -> list[str]:
+    models = list(dict.fromkeys(models))
+    availability = {name: auditor.availability() for name, auditor in auditors.items()}
+    usable = ", ".join(name for name, a in availability.items() if a.available)
+    if not models:
+        raise RunRequestError(f"choose at least one model; available models: {usable}")
+    unknown = [m for m in models if m not in auditors]
+    if unknown:
+        raise RunRequestError(
+            f"unknown model(s): {', '.join(unknown)}; valid models: {', '.join(auditors)}"
+        )
+    for model in models if require_available else ():
+        if not availability[model].available:
+            raise RunRequestError(
+                f"model {model} is not available: {availability[model].reason}; "
+                f"available models: {usable}"
+            )
+    return models
+
+
+def run_plan(
+    *,
+    catalog: Catalog,
+    domains: Sequence[str] | None,
+    models: Sequence[str],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    auditors: dict[str, Auditor] | None = None,
+    require_available: bool = True,
+    use_cache: bool = False,
+    task_keys: Iterable[Sequence[str]] | None = None,
+    batch: bool = False,
+) -> RunPlan:
+    """Validate a run request and list its tasks; nothing is called or saved.
+
+    ``batch``: every model must run on the Anthropic API (checked unless a dry run).
+
+    ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
+    ``use_cache`` also finds the tasks the response cache would answer (``RunPlan.cached``);
+    ``task_keys`` keeps only those tasks (a run of chosen tasks, such as the stale ones).
+    """
+    auditors = auditor_services.auditors_or_registry(auditors)
+    models = plan_check_models(models, auditors, require_available=require_available)
+    try:
+        ordered = catalog.select_domains(domains)
+    except UnknownDomains as exc:
+        raise RunRequestError(str(exc)) from None
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise RunRequestError(
+            f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
+        )
+    tasks = plan_only(build_tasks(catalog, domains=ordered, models=models), task_keys)
+    if task_keys is not None and not tasks:
+        raise RunRequestError("none of the chosen tasks is in the catalog any more")
+    cached: frozenset[tuple[str, str, str]] = frozenset()
+    if use_cache:
+        fingerprinter = selectors.catalog_fingerprinter(catalog=catalog)
+        cached = frozenset(cached_tasks(tasks, selectors.StoredResultCache(), fingerprinter))
+    availability = {m: auditors[m].availability() for m in models}
+    unavailable = {m: a.reason for m, a in availability.items() if not a.available}
+    not_api = [m for m in models if availability[m].via != "api"]
+    if batch and require_available and not_api:
+        raise RunRequestError(
+            "batch mode sends tasks through the Anthropic API (ANTHROPIC_API_KEY); "
+            f"not on it: {', '.join(not_api)}"
+        )
+    if batch:  # a dry run names them as it names unavailable models: the run would refuse
+        for model in not_api:
+            unavailable.setdefault(
+                model, "batch mode sends tasks through the Anthropic API, and not this model's"
+            )
+    return RunPlan(
+        tasks=tasks,
+        domains=ordered,
+        models=models,
+        concurrency=concurrency,
+        unavailable=unavailable,
+        cached=cached,
+        batch=batch,
+    )
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What the run controls will start: the plan line, its cost estimate, and whether the
+    estimate is high enough (above ``SKILLCHECK_CONFIRM_COST_USD``) to ask for a confirmation."""
+
+    text: str
+    error: bool = False
+    costs: dict[str, float] = field(default_factory=dict)
+    threshold_usd: float = 1.0
+    cached: int = 0  # tasks the response cache answers: not called, not in ``costs``
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(self.costs.values())
+
+    @property
+    def paid_costs(self) -> list[tuple[str, float]]:
+        return [(model, cost) for model, cost in self.costs.items() if cost > 0]
+
+    @property
+    def needs_confirm(self) -> bool:
+        return not self.error and self.cost_usd > self.threshold_usd
+
+    @property
+    def confirm_token(self) -> str:
+        """The value a confirmation carries: the estimate in cents, so a confirmation given
+        for a cheaper selection does not confirm a dearer one."""
+        return str(round(self.cost_usd * 100))
+
+
+def run_plan_preview(
+    *,
+    catalog: Catalog,
+    domains: list[str] | None,
+    models: list[str],
+    use_cache: bool = True,
+    batch: bool = False,
+) -> PlanPreview:
+    """The plan line and cost estimate for a selection, or the reason it cannot run.
+
+    With ``use_cache`` the line also says how many tasks the response cache answers
+    ("… = 91 tasks · 80 cached, 11 to call") and the estimate covers only the rest.
+    """
+    threshold = float(getattr(settings, "SKILLCHECK_CONFIRM_COST_USD", 1.0))
+    if domains is not None and not domains:
+        return PlanPreview("Choose at least one domain.", error=True, threshold_usd=threshold)
+    if not models:
+        return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
+    try:
+        plan = run_plan(
+            catalog=catalog, domains=domains, models=models, use_cache=use_cache, batch=batch
+        )
+    except RunRequestError as exc:
+        return PlanPreview(str(exc), error=True, threshold_usd=threshold)
+    costs = plan_cost_estimate(plan=plan, catalog=catalog)
+    text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
+    text += " · batch: half price, results within hours" if batch else ""
+    return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))
+
+
+def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, float]:
+    """Estimated USD per model for the tasks the plan would call (cached ones cost nothing),
+    at the batch price for a batch plan; free models (heuristic) are 0."""
+    configured = dict(settings.SKILLCHECK_MODELS)
+    # Only paid models need the prompt sizes; free ones cost nothing to estimate.
+    paid = {m for m in plan.models if price_for(configured.get(m, "")) is not None}
+    costs = dict.fromkeys(plan.models, 0.0)
+    to_price = [t for t in plan.to_call if t.model in paid]
+    if to_price:
+        costs.update(estimate_cost(to_price, configured, catalog.taxonomy, batch=plan.batch))
+    return costs
+
+
+def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:
+    if task_keys is None:
+        return tasks
+    wanted = {tuple(key) for key in task_keys}
+    return [t for t in tasks if t.key in wanted]
