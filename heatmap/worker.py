@@ -109,6 +109,7 @@ def _take_slot(run_id: str) -> bool:
 
 
 def _execute_blocking(run_id: str, listener: Any) -> None:
+    from heatmap import selectors
     from heatmap.models import Run
     from heatmap.services import runs
 
@@ -120,8 +121,9 @@ def _execute_blocking(run_id: str, listener: Any) -> None:
         if not _take_slot(run_id):
             return
         try:
-            run = Run.objects.get(run_id=run_id)
-            if run.status in (Run.Status.PENDING, Run.Status.QUEUED):  # not cancelled meanwhile
+            run = selectors.run_get(run_id=run_id)
+            # Not cancelled (or deleted in the admin) while it waited for the slot.
+            if run is not None and run.status in (Run.Status.PENDING, Run.Status.QUEUED):
                 runs.run_execute(
                     run=run, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
                 )
