@@ -11,7 +11,8 @@ A process executes at most ``SKILLCHECK_MAX_RUNS_PER_PROCESS`` runs at once; a r
 it beyond that is ``queued`` (its heartbeat kept fresh) until a slot frees. Under daphne,
 ``install_shutdown_hook`` makes SIGTERM and SIGINT stop this process's runs before it exits
 (``shutdown``): no new task starts, tasks in flight get a short grace, and every run the
-process held ends ``cancelled``, resumable at once.
+process held ends ``cancelled``, resumable at once. Under ``runworker``, ``RunWorker`` does
+the same, after it stops taking runs from the channel.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import threading
 import time
@@ -27,6 +29,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.worker import Worker
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -241,6 +244,37 @@ def install_shutdown_hook() -> bool:
         shutdown,
     )
     return True
+
+
+class RunWorker(Worker):
+    """Channels' worker for ``manage.py runworker``, stopping its runs on SIGTERM and SIGINT.
+
+    Channels' own worker dies on SIGTERM (and unwinds on Ctrl-C) with its runs left
+    ``running``: they look alive until their heartbeat goes stale, and only then can they be
+    resumed. Here a signal first stops listening, so runs not yet taken stay on the channel
+    for another worker, then ``shutdown`` hands back the runs this process holds
+    (``cancelled``, resumable at once) while the event loop still broadcasts their last
+    events, and the process exits.
+    """
+
+    async def handle(self) -> None:
+        loop = asyncio.get_running_loop()
+        signalled = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, signalled.set)
+        listeners = [asyncio.ensure_future(self.listener(channel)) for channel in self.channels]
+        stop = asyncio.ensure_future(signalled.wait())
+        await asyncio.wait([*listeners, stop], return_when=asyncio.FIRST_COMPLETED)
+        for task in (*listeners, stop):
+            task.cancel()
+        await asyncio.gather(*listeners, stop, return_exceptions=True)
+        if not signalled.is_set():  # a listener failed (the channel layer): raise its error
+            for listener in listeners:
+                if not listener.cancelled():
+                    listener.result()
+            return
+        logger.warning("signal received: no new runs; stopping this worker's runs")
+        await asyncio.to_thread(shutdown)
 
 
 def _keep(task: Any) -> None:

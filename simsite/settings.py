@@ -55,8 +55,9 @@ INSTALLED_APPS = [
     "servestatic",
     "django_htmx",
     "template_partials",
-    "channels",
+    # Before channels: its `runworker` command is heatmap's (runs stop cleanly on SIGTERM).
     "heatmap",
+    "channels",
     "accounts",
 ]
 

@@ -10,9 +10,12 @@ the rest. Needs ``redis-server`` (``.ci/run`` installs it): skipped without it, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +27,16 @@ import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from tests.processes import Processes, free_port, migrate, task_risks
+from tests.fakes import FAKE_CLAUDE
+from tests.processes import (
+    Processes,
+    free_port,
+    manage,
+    migrate,
+    run_row,
+    task_risks,
+    wait_for,
+)
 
 RUN_TIMEOUT_S = 20.0
 # channels_redis waits on Redis in blocking pops of 5 s: consumers must outlive an idle pop.
@@ -43,16 +55,36 @@ def _redis_server() -> str:
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """redis-server, a migrated file database and a daphne web process; no worker yet."""
+    with _stack(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+def slow_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The stack with the fake ``claude`` answering in 1.5 s: runs last long enough to stop."""
+    slow = {
+        "SKILLCHECK_CLAUDE_BIN": str(FAKE_CLAUDE),
+        "FAKE_CLAUDE_DELAY_S": "1.5",
+        "FAKE_CLAUDE_STATE_DIR": str(tmp_path / "fake-state"),
+        "ANTHROPIC_API_KEY": "",
+    }
+    with _stack(tmp_path, slow) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     redis_bin = _redis_server()
     redis_port, web_port = free_port(), free_port()
     reports = tmp_path / "reports"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("FAKE_CLAUDE_")},
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "SKILLCHECK_REPORTS_DIR": str(reports),
         "DJANGO_SETTINGS_MODULE": "simsite.settings",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     procs = Processes(tmp_path, env)
     try:
@@ -74,6 +106,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "db": tmp_path / "db.sqlite3",
             "reports": reports,
             "redis": redis.Redis.from_url(env["REDIS_URL"]),
+            "env": env,
         }
     finally:
         procs.stop_all()
@@ -168,3 +201,50 @@ async def test_runworker_executes_the_web_process_run_and_the_socket_sees_its_pr
     assert "Running worker for channels ['run-worker']" in procs.log("worker")
     for name in ("web", "worker"):
         assert "Traceback" not in procs.log(name), procs.log(name)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_runworker_hands_its_run_back_resumable_at_once(slow_stack, signum):
+    """As daphne does (tests/test_shutdown.py): the run ends ``cancelled`` within seconds and
+    resumes at once, instead of looking alive until its heartbeat goes stale."""
+    base, db, procs = slow_stack["base"], slow_stack["db"], slow_stack["procs"]
+    worker = procs.start_manage("worker", "runworker", "run-worker")
+    status, created = _http(
+        f"{base}/api/heatmap/run",
+        {"domains": ["price-tracking"], "models": ["sonnet"], "concurrency": 2},
+    )
+    assert status == 201, created
+    run_id, total = created["run_id"], created["total"]
+    assert total >= 4, created
+    wait_for(
+        lambda: _http(f"{base}/api/heatmap/run/{run_id}")[1]["done"] >= 1,
+        RUN_TIMEOUT_S,
+        "the worker's first task",
+    )
+
+    signalled = time.monotonic()
+    worker.send_signal(signum)
+    try:
+        worker.wait(10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"runworker still alive 10 s after {signum.name}:\n{procs.log('worker')}")
+    took = time.monotonic() - signalled
+
+    row = run_row(db, run_id)
+    assert row["status"] == "cancelled", row
+    assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
+    log = procs.log("worker")
+    assert "stopping 1 run(s)" in log and "Traceback" not in log, log
+    assert _http(f"{base}/api/heatmap/run/{run_id}")[1]["status"] == "cancelled"
+    print(f"{signum.name}: runworker exited {took:.1f} s after the signal")
+
+    resumed = manage(
+        "run_scored",
+        "--resume",
+        run_id,
+        "--json",
+        env={**slow_stack["env"], "FAKE_CLAUDE_DELAY_S": "0"},
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    row = run_row(db, run_id)
+    assert (row["status"], row["completed"], row["failed"]) == ("completed", total, 0), row
