@@ -479,6 +479,13 @@ class MatrixColumn:
     scenario_name: str
     model: str
     first_of_scenario: bool
+    counts: dict[str, int] = field(default_factory=_counts)
+    """The model's results on the scenario: every skill × the checks shown (filters applied)."""
+
+    @property
+    def pass_pct(self) -> int | None:
+        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        return None if pct is None else round(pct)
 
 
 @dataclass
@@ -565,7 +572,14 @@ class DomainMatrix:
             "domain": self.domain,
             "models": self.models,
             "scenarios": [
-                {"id": s.id, "name": s.name, "skills": list(s.target_skills)}
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "skills": list(s.target_skills),
+                    "pass_pct": {
+                        c.model: c.pass_pct for c in self.columns if c.scenario_id == s.id
+                    },
+                }
                 for s in self.scenarios
             ],
             "checks": [
@@ -634,12 +648,22 @@ def heatmap_domain_matrix(
     stale = stale_keys(catalog=catalog, prints=prints)
     model_list = [m for m in model_order(models) if filters.keeps_model(m)]
     labels = {s.id: skill_labels(s) for s in scenarios}
+    # Each column's pass %, as the overview counts it, from the rows read above: the
+    # scenario's skills × the checks of the matrix's rows (before "failures only" trims them).
+    column_counts: dict[tuple[str, str], dict[str, int]] = defaultdict(_counts)
+    shown_checks = {c.id for c in checks}
+    skills_of = {sid: {skill for _, skill, _ in skills} for sid, skills in labels.items()}
+    for (scenario_id, skill, model, check_id), result in found.items():
+        if check_id in shown_checks and skill in skills_of[scenario_id] and result in RESULT_ORDER:
+            column_counts[(scenario_id, model)][result] += 1
     if filters.failures:
         failing = {(k[0], k[3]) for k, r in found.items() if r == "fail" and k[2] in model_list}
         scenarios = [s for s in scenarios if any(sid == s.id for sid, _ in failing)]
         checks = [c for c in checks if any(cid == c.id for _, cid in failing)]
     columns = [
-        MatrixColumn(s.id, s.name, m, i == 0) for s in scenarios for i, m in enumerate(model_list)
+        MatrixColumn(s.id, s.name, m, i == 0, counts=column_counts[(s.id, m)])
+        for s in scenarios
+        for i, m in enumerate(model_list)
     ]
     rows: list[MatrixRow] = []
     filled = total = 0

@@ -42,6 +42,67 @@ def test_overview_has_a_pass_pct_cell_per_model_in_the_configured_order(client, 
     assert 'class="pct-0"' in html and 'class="pct-9"' in html
 
 
+def _matrix_header_pcts(html: str) -> list[tuple[str, str]]:
+    """(model, pass % text) of every model column header of the domain matrix, in order."""
+    return [
+        (model, re.sub(r"\s+", "", pct))
+        for model, pct in re.findall(
+            r'<th scope="col" class="model[^"]*" data-model="([^"]+)">.*?'
+            r'<span class="col-pct[^"]*"[^>]*>(.*?)</span></th>',
+            html,
+            re.S,
+        )
+    ]
+
+
+def test_matrix_column_headers_show_each_models_pass_pct(client, catalog, domain_id):
+    domain = catalog.domains[domain_id]
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="sonnet", result="fail")
+    fill_domain(run, catalog, domain_id, model="heuristic", result="pass")
+    first = domain.scenarios[0]
+    checks = [c.id for c in catalog.taxonomy.model_checks]
+    # haiku: only the first scenario, its specialist failing WF-1 and passing the rest.
+    specialist_task(
+        run,
+        first,
+        model="haiku",
+        results=dict.fromkeys(checks, "pass") | {"WF-1": "fail"},
+        domain=domain_id,
+    )
+    haiku_pct = f"{round(100 * (len(checks) - 1) / len(checks))}%"
+
+    html = client.get(f"/heatmap/{domain_id}/").content.decode()
+
+    heads = _matrix_header_pcts(html)
+    assert heads[:3] == [("heuristic", "100%"), ("haiku", haiku_pct), ("sonnet", "0%")]
+    assert heads[3:6] == [("heuristic", "100%"), ("haiku", "–"), ("sonnet", "0%")]
+    assert len(heads) == 3 * len(domain.scenarios)
+    api = client.get(f"/api/heatmap/domain/{domain_id}").json()
+    assert api["scenarios"][0]["pass_pct"] == {
+        "heuristic": 100,
+        "haiku": int(haiku_pct[:-1]),
+        "sonnet": 0,
+    }
+    assert api["scenarios"][1]["pass_pct"]["haiku"] is None
+
+
+def test_matrix_header_pcts_cost_no_query_per_model(client, catalog, domain_id):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = make_run()
+    fill_domain(run, catalog, domain_id, model="heuristic")
+    with CaptureQueriesContext(connection) as one_model:
+        client.get(f"/heatmap/{domain_id}/", **HTMX)
+    for model in ("haiku", "sonnet", "opus"):
+        fill_domain(run, catalog, domain_id, model=model, result="fail")
+    with CaptureQueriesContext(connection) as four_models:
+        html = client.get(f"/heatmap/{domain_id}/", **HTMX).content.decode()
+    assert ("opus", "0%") in _matrix_header_pcts(html)
+    assert len(four_models) == len(one_model)
+
+
 def test_model_filter_keeps_its_columns_and_pools_only_them(client, catalog, domain_id):
     skill = catalog.domains[domain_id].scenarios[0].specialist
     run = make_run()

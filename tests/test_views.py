@@ -78,7 +78,7 @@ def test_domain_matrix_shows_results_without_relying_on_colour(client, domain_id
     assert f'title="S {scenario.specialist} (specialist), haiku: fail">✗</span>' in html
     assert f'title="S {scenario.specialist} (specialist), haiku: pass">✓</span>' in html
     assert '(generalist), haiku: not run">·</span>' in html
-    assert ">haiku</th>" in html
+    assert '<span class="mname">haiku</span>' in html
 
 
 def test_unknown_domain_is_404(client, catalog):

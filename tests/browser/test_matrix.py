@@ -56,7 +56,7 @@ def test_filters_live_in_the_url_and_survive_a_reload(
     expect(rows.first).to_contain_text("WF-1")
     page.locator("form.filters input[name=model][value=haiku]").check()
     expect(page).to_have_url(re.compile(r"model=haiku"))
-    expect(page.locator("#domain-matrix th.model")).to_have_text(
+    expect(page.locator("#domain-matrix th.model .mname")).to_have_text(
         ["haiku"] * page.locator("#domain-matrix th.scn").count()
     )
     # The domain tabs follow the filters, and a reload shows the same view.
@@ -104,3 +104,29 @@ def test_cell_detail_side_by_side_with_highlight_and_arrow_keys(
     page.keyboard.press("ArrowDown")
     expect(panel.locator(".cell-detail > h2")).not_to_contain_text("WF-1")
     assert page.locator("#domain-matrix td.cell.selected").count() == 1
+
+
+def test_the_empty_detail_panel_stays_narrow_until_a_cell_is_chosen(
+    page: Page, live_url: str, domain, screenshots
+):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_url}/heatmap/{domain}/")
+    side = page.locator("aside.side-col")
+    matrix = page.locator("#domain-matrix .matrix-box")
+    empty = side.bounding_box()
+    assert empty["width"] <= 0.15 * 1440, empty  # one line of help, not 40 % of the screen
+    page.screenshot(path=screenshots / "domain-empty-detail-1440.png", full_page=False)
+
+    page.locator("#domain-matrix tbody td.cell a").first.click()
+    expect(page.locator("#detail-panel .detail-model")).to_have_count(3)
+    chosen = side.bounding_box()
+    assert chosen["width"] >= 384, chosen  # 24rem at least once it shows the answers
+    assert matrix.bounding_box()["x"] + matrix.bounding_box()["width"] <= chosen["x"]
+    page.screenshot(path=screenshots / "domain-chosen-detail-1440.png", full_page=False)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/heatmap/{domain}/")
+    side_box, matrix_box = side.bounding_box(), matrix.bounding_box()
+    assert side_box["y"] >= matrix_box["y"] + matrix_box["height"]  # below the matrix
+    assert side_box["height"] < 120, side_box
+    page.screenshot(path=screenshots / "domain-empty-detail-390.png", full_page=True)
