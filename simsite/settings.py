@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # Static files from daphne itself, with DEBUG off too (ServeStatic is WhiteNoise's
     # ASGI-native fork: WhiteNoise serves through sync iterators, which ASGI warns about).
     "servestatic.middleware.ServeStaticMiddleware",
+    # Content-Security-Policy: only the app's own scripts and styles (heatmap/security.py).
+    "heatmap.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -219,3 +219,69 @@ def test_run_and_task_errors_are_shown_without_server_paths(client, catalog, dom
         assert "/srv/private" not in text and CREDENTIAL not in text
     assert "PermissionError" in pages[0].content.decode()
     assert "connection to https://***@llm-proxy.example.com" in pages[2].content.decode()
+
+
+# --- Content-Security-Policy ----------------------------------------------------------------
+
+
+def _csp(response) -> dict[str, str]:
+    header = response.headers.get("Content-Security-Policy", "")
+    return dict([*part.strip().split(" ", 1), ""][:2] for part in header.split(";") if part.strip())
+
+
+def _pages(catalog, domain_id: str) -> list[str]:
+    from tests.heatmap_data import fill_domain, make_run
+
+    run = make_run(run_id="csp-run", models=["heuristic"])
+    fill_domain(run, catalog, domain_id, model="heuristic", result="fail")
+    scenario = catalog.domains[domain_id].scenarios[0]
+    skill = scenario.specialist
+    return [
+        "/heatmap/",
+        f"/heatmap/{domain_id}/",
+        f"/heatmap/{domain_id}/cell/?scenario={scenario.id}&check=WF-1",
+        f"/heatmap/{domain_id}/bp/",
+        f"/heatmap/skill/{skill}/",
+        "/runs/",
+        "/runs/csp-run/",
+        "/checks/",
+        "/no-such-page/",
+    ]
+
+
+def test_every_page_carries_a_policy_that_allows_only_the_apps_own_scripts(
+    client, catalog, domain_id
+):
+    for url in _pages(catalog, domain_id):
+        policy = _csp(client.get(url))
+        assert policy.get("script-src") == "'self'", (url, policy)
+        assert policy.get("style-src") == "'self'", (url, policy)
+        assert policy.get("default-src") == "'self'" and policy.get("connect-src") == "'self'"
+        assert policy.get("object-src") == "'none'" and policy.get("frame-ancestors") == "'none'"
+    assert _csp(client.get("/api/heatmap/models")).get("script-src") == "'self'"
+
+
+def test_pages_hold_no_inline_script_style_or_event_handler(client, catalog, domain_id):
+    """What the policy would block: every script has a src, no element a style or on* attribute."""
+    import re
+
+    for url in _pages(catalog, domain_id):
+        html = client.get(url).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"<style[\s>]", html), url
+        assert not re.search(r"\sstyle=", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert "javascript:" not in html, url
+
+
+def test_the_admin_may_use_inline_styles_but_never_inline_scripts(client, admin_client):
+    policy = _csp(admin_client.get("/admin/heatmap/run/"))
+    assert policy["style-src"] == "'self' 'unsafe-inline'"
+    assert policy["script-src"] == "'self'"
+
+
+def test_the_debug_error_page_goes_without_the_policy(crashing_overview, settings):
+    settings.DEBUG = True
+    response = Client(raise_request_exception=False).get("/heatmap/")
+    assert response.status_code == 500
+    assert "Content-Security-Policy" not in response.headers

@@ -157,6 +157,25 @@ def live_url(live_asgi_server, transactional_db) -> str:
     return live_asgi_server
 
 
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(request) -> Iterator[None]:
+    """Every browser test also checks the Content-Security-Policy: whatever the pages do
+    (htmx swaps, the WebSocket, the cell detail), Chromium refuses nothing."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert refused == [], "Chromium refused what the Content-Security-Policy forbids"
+
+
 @pytest.fixture
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
