@@ -171,6 +171,10 @@ class RunEngine:
             model_ids({n: a.model_id for n, a in auditors.items() if hasattr(a, "model_id")}),
         )
         self.prompts: PromptBook | None = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._pool_lock = threading.Lock()
+        self._idle_workers = 0
+        self._workers = 0
 
     # --- control, from any thread ----------------------------------------------------------
 
@@ -215,6 +219,9 @@ class RunEngine:
             logger.warning("run %s: task %s raised", self.run_id, task.key, exc_info=True)
             error = f"{type(exc).__name__}: {exc}"
             result = error_result(task, error, time.monotonic() - started, self.taxonomy)
+        # Idle before the result is seen, so the slot it frees reuses this thread.
+        with self._pool_lock:
+            self._idle_workers += 1
         done.put((task, result))
 
     def _progress(self, task: Task, status: str, result: ScoredRun | None = None) -> Event:
@@ -273,6 +280,8 @@ class RunEngine:
             logger.exception("run %s failed", self.run_id)
             outcome.status = "failed"
             outcome.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._stop_workers()
         outcome.completed, outcome.failed = self.completed, self.failed
         report = None
         if self.on_finish is not None:
@@ -336,9 +345,38 @@ class RunEngine:
             task = pending.pop()
             in_flight[task.key] = _InFlight(task, time.monotonic())
             self.emit(self._progress(task, "running"))
+            self._hand_out(task, done)
+
+    def _hand_out(self, task: Task, done: queue.Queue) -> None:
+        """Hand ``task`` to an idle worker thread, or start one when none is idle.
+
+        Workers serve task after task: starting a thread per task cost the coordinating
+        thread a wait for each new thread to come up. A worker stuck in a task that timed
+        out is not idle, so its slot gets a new thread and the run keeps its concurrency.
+        """
+        with self._pool_lock:
+            spawn = self._idle_workers == 0
+            if not spawn:
+                self._idle_workers -= 1
+        self._jobs.put((task, done))
+        if spawn:
+            self._workers += 1
             threading.Thread(
-                target=self._work, args=(task, done), daemon=True, name=f"task-{task.key}"
+                target=self._serve, daemon=True, name=f"run-{self.run_id}-worker-{self._workers}"
             ).start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            self._work(*job)
+
+    def _stop_workers(self) -> None:
+        """Every worker leaves once it is done with its task (a stuck one, when it returns)."""
+        for _ in range(self._workers):
+            self._jobs.put(None)
+        self._workers = 0
 
     def _loop(self, outcome: RunOutcome) -> None:
         pending = list(reversed(self.tasks))  # pop() from the end keeps catalog order

@@ -222,3 +222,39 @@ def test_cost_estimate_prices_claude_models_and_not_heuristic(corpus):
     estimate = estimate_cost(tasks, {"sonnet": "claude-sonnet-4-5"}, corpus.taxonomy)
     assert estimate["heuristic"] == 0.0
     assert estimate["sonnet"] > 0.01 * (len(tasks) / 2)
+
+
+def test_workers_serve_many_tasks_and_leave_when_the_run_ends(corpus):
+    tasks = build_tasks(corpus, domains=None, models=["s"])[:24]
+    auditor = StubAuditor("s", delay_s=0.01)
+    threads: set[int] = set()
+    audit = auditor.audit
+
+    def recording(request):
+        threads.add(threading.get_ident())
+        return audit(request)
+
+    auditor.audit = recording  # type: ignore[method-assign]
+    before = threading.active_count()
+    outcome = execute_tasks(tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=3)
+    assert outcome.status == "completed" and len(outcome.results) == 24
+    assert len(threads) <= 3  # one thread per slot, not one per task
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
+
+
+def test_a_task_stuck_past_its_timeout_does_not_cost_the_run_a_slot(corpus):
+    tasks = build_tasks(corpus, domains=None, models=["s"])[:9]
+    stuck = tasks[0].key
+    auditor = StubAuditor(
+        "s", delay_s=0.05, hang_on=lambda req: (req.scenario.id, req.skill.name) == stuck[:2]
+    )
+    outcome = execute_tasks(
+        tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=2, task_timeout_s=0.3
+    )
+    auditor.release.set()
+    assert "timed out" in {r.key: r for r in outcome.results}[stuck].error
+    assert sum(1 for r in outcome.results if r.ok) == 8
+    assert auditor.max_active == 3  # the stuck call, and two slots still working
