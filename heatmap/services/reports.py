@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Model, Q, Sum
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
@@ -76,45 +76,74 @@ def _fingerprint_fields(result: ScoredRun) -> dict[str, str]:
     }
 
 
-def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> TaskResult:
-    """One task row, with its tally of the checks, and its check rows.
+def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> int:
+    """One task row, with its tally of the checks, and its check rows; returns the row's id.
 
     The caller made sure the task has no row yet and holds a transaction, so the tally
-    and the check rows are committed together. The checks go in with one ``executemany``
-    rather than ``bulk_create``: building dozens of model instances per task was most of
-    the per-task cost of a run.
+    and the check rows are committed together. Both go in as plain INSERTs: building a
+    model instance per task and dozens per task's checks (``create``, ``bulk_create``) was
+    most of the per-task cost of a run.
     """
     unique = {c.check_id: c for c in result.checks}
-    task = TaskResult.objects.create(
-        run=run,
-        scenario_id=result.scenario_id,
-        domain=result.domain,
-        skill=result.skill,
-        model=result.model,
-        risk_level=result.risk_level,
-        duration_s=result.duration_s,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        cost_usd=result.cost_usd,
-        cache_write_tokens=result.cache_write_tokens,
-        cache_read_tokens=result.cache_read_tokens,
-        batch=result.batch,
-        cost_note=result.cost_note,
-        error=result.error or "",
-        markdown_response=result.markdown_response,
-        finished_at=parse_timestamp(result.finished_at) or finished_at or timezone.now(),
-        cached_from=result.cached_from or "",
+    values = {
+        "run_id": run.pk,
+        "scenario_id": result.scenario_id,
+        "domain": result.domain,
+        "skill": result.skill,
+        "model": result.model,
+        "risk_level": result.risk_level,
+        "duration_s": result.duration_s,
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "cost_usd": result.cost_usd,
+        "cache_write_tokens": result.cache_write_tokens,
+        "cache_read_tokens": result.cache_read_tokens,
+        "batch": result.batch,
+        "cost_note": result.cost_note,
+        "error": result.error or "",
+        "errored": bool(result.error),
+        "markdown_response": result.markdown_response,
+        "finished_at": _FINISHED_AT.get_db_prep_save(
+            parse_timestamp(result.finished_at) or finished_at or timezone.now(), connection
+        ),
+        "cached_from": result.cached_from or "",
+        **dict.fromkeys(_FINGERPRINT_COLUMNS, ""),
         **_fingerprint_fields(result),
         **task_tally((c.check_id, c.result) for c in unique.values()),
-    )
-    if unique:
-        with connection.cursor() as cursor:
+    }
+    with connection.cursor() as cursor:
+        task_id = _insert_returning_id(cursor, TaskResult, values)
+        if unique:
             cursor.executemany(
                 f"INSERT INTO {CheckResult._meta.db_table} "
                 "(task_id, check_id, result, evidence, summary) VALUES (%s, %s, %s, %s, %s)",
-                [(task.pk, c.check_id, c.result, c.evidence, c.summary) for c in unique.values()],
+                [(task_id, c.check_id, c.result, c.evidence, c.summary) for c in unique.values()],
             )
-    return task
+    return task_id
+
+
+_FINISHED_AT = TaskResult._meta.get_field("finished_at")
+_FINGERPRINT_COLUMNS = (
+    "fingerprint",
+    "skill_fingerprint",
+    "scenario_fingerprint",
+    "prompt_fingerprint",
+    "model_id",
+)
+
+
+def _insert_returning_id(cursor: Any, model: type[Model], values: dict[str, Any]) -> int:
+    """INSERT one row of ``model`` (``values`` by column) and return its new id."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in values)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))})"
+    )
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", list(values.values()))
+        return cursor.fetchone()[0]
+    cursor.execute(sql, list(values.values()))
+    return connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
 
 
 def run_count_task(*, run: Run, result: ScoredRun) -> None:
