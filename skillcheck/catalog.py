@@ -258,16 +258,15 @@ class _LineDict(dict):
     line: int | None = None
 
 
-class LimitedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with aliases and nesting bounded (``YAMLLimitError``).
+class _Limits:
+    """Composition with aliases and nesting bounded (``YAMLLimitError``), for any loader.
 
     Composition counts every value, an alias counting as the whole value it repeats, so
     nested aliases that would expand a short file to billions of values stop at
     ``MAX_YAML_VALUES``; composition recurses per level, so nesting stops at ``MAX_YAML_DEPTH``.
     """
 
-    def __init__(self, stream: Any):
-        super().__init__(stream)
+    def _reset_limits(self) -> None:
         self._depth = 0
         self._values = 0
         self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
@@ -281,9 +280,9 @@ class LimitedLoader(yaml.SafeLoader):
             )
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)  # type: ignore[misc]
             size = self._sizes.get(id(node))
             if size is None:
                 raise YAMLLimitError(
@@ -295,7 +294,7 @@ class LimitedLoader(yaml.SafeLoader):
         if self._depth > MAX_YAML_DEPTH:
             raise YAMLLimitError(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
         try:
-            node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
         if isinstance(node, yaml.MappingNode):
@@ -309,24 +308,64 @@ class LimitedLoader(yaml.SafeLoader):
         return node
 
 
+class LimitedLoader(_Limits, yaml.SafeLoader):
+    """PyYAML's safe loader with aliases and nesting bounded (see ``_Limits``)."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._reset_limits()
+
+
 def safe_yaml_load(text: str) -> Any:
     """``yaml.safe_load`` with the limits of ``LimitedLoader``, for YAML outside the catalog
     files (SKILL.md frontmatter)."""
     return yaml.load(text, Loader=LimitedLoader)
 
 
-class _LineLoader(LimitedLoader):
-    """A limited safe loader whose mappings remember the line they start on, for messages."""
+class _LineMappings(yaml.constructor.SafeConstructor):
+    """Mappings that remember the line they start on, for messages."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: Any, deep: bool = False) -> _LineDict:
         mapping = _LineDict(super().construct_mapping(node, deep=deep))
         mapping.line = node.start_mark.line + 1
         return mapping
 
 
-_LineLoader.add_constructor(
+class _LineLoader(_LineMappings, LimitedLoader):
+    """A limited safe loader whose mappings remember their line: pure Python."""
+
+
+_LineLoader.add_constructor(  # type: ignore[type-var]  # the stubs know only PyYAML's loaders
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
 )
+
+_FastLineLoader: type | None = None
+LIBYAML_NESTING_PROBLEM = "exceeded maximum nesting depth"
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
+
+    class _CLineLoader(
+        _LineMappings,
+        _Limits,
+        yaml.composer.Composer,
+        CParser,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """``_LineLoader`` with libyaml scanning and parsing: the same limits and line
+        numbers (composition stays in Python), a quarter of the time on a large catalog."""
+
+        def __init__(self, stream: Any):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._reset_limits()
+
+    _CLineLoader.add_constructor(  # type: ignore[type-var]
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _CLineLoader.construct_mapping
+    )
+    _FastLineLoader = _CLineLoader
 
 
 def read_text(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) -> str:
@@ -357,11 +396,13 @@ def load_yaml(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) ->
     text = read_text(path, max_bytes)
     try:
         # YAML escapes ("\0", "\ud800") make what the file's bytes could not hold.
-        return clean_data(yaml.load(text, Loader=_LineLoader))
+        return clean_data(yaml.load(text, Loader=_FastLineLoader or _LineLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem == LIBYAML_NESTING_PROBLEM:  # libyaml stops at 1,000 levels before we can
+            problem = f"nested deeper than {MAX_YAML_DEPTH} levels"
         raise CatalogError(path, f"invalid YAML: {problem}", line) from None
 
 

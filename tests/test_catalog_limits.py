@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from skillcheck import catalog as catalog_module
 from skillcheck.auditors.heuristic import HeuristicAuditor
 from skillcheck.catalog import DEFAULT_CHECKS_FILE, MAX_YAML_DEPTH, CatalogError, load_catalog
 from skillcheck.linter import lint_skill
@@ -46,6 +47,51 @@ def write_scenarios(root: Path, text: str) -> Path:
 
 
 # --- YAML ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["libyaml", "pure python"])
+def yaml_parser(request, monkeypatch):
+    """Catalog files parse with libyaml when PyYAML has it, else in pure Python: the same
+    limits, line numbers and errors either way."""
+    if request.param == "libyaml":
+        if catalog_module._FastLineLoader is None:
+            pytest.skip("PyYAML without libyaml here")
+    else:
+        monkeypatch.setattr(catalog_module, "_FastLineLoader", None)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (ALIAS_BOMB, "alias bomb"),
+        ("domain: demo\ntarget_skill: demo-scraper\nscenarios: &s [*s]\n", "contains it"),
+        ("domain: demo\ntarget_skill: demo-scraper\nx: " + "[" * 2000 + "]" * 2000, "nested"),
+        ("domain: demo\ntarget_skill: demo-scraper\nx: " + "[" * 70 + "]" * 70, "nested"),
+        ("domain: demo\nscenarios:\n  - id: a\n    name: [unclosed\n", "invalid YAML"),
+    ],
+)
+def test_both_parsers_refuse_hostile_yaml_alike(tmp_path: Path, yaml_parser, text, message):
+    make_catalog(tmp_path)
+    path = write_scenarios(tmp_path, text)
+    with pytest.raises(CatalogError, match=message) as caught:
+        load_catalog(tmp_path)
+    assert caught.value.path == path and caught.value.line is not None
+
+
+def test_both_parsers_give_scenarios_their_lines(tmp_path: Path, yaml_parser):
+    make_catalog(tmp_path)
+    write_scenarios(
+        tmp_path,
+        "domain: demo\ntarget_skill: demo-scraper\nscenarios:\n"
+        "  - id: first\n    name: One\n    prompt: Scrape it\n"
+        "  - id: second\n    name: Two\n    prompt: |\n      Scrape\n      more\n",
+    )
+    scenarios = load_catalog(tmp_path).scenarios
+    assert [(s.id, s.line, s.prompt) for s in scenarios] == [
+        ("first", 4, "Scrape it"),
+        ("second", 7, "Scrape\nmore"),
+    ]
 
 
 def test_an_alias_bomb_is_a_catalog_error_naming_the_file(tmp_path: Path):
