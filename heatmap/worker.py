@@ -229,8 +229,8 @@ def install_shutdown_hook() -> bool:
     Daphne stops its Twisted reactor on those signals; a "before shutdown" trigger that
     returns a Deferred makes the reactor wait for it, so the runs are marked before the
     process exits. Django imports ``daphne.server`` whenever daphne is an installed app, so
-    the trigger is registered in other processes too (tests, ``runworker``), where the
-    reactor never runs and it never fires.
+    the trigger is registered in other processes too (tests), where the reactor never runs
+    and it never fires; ``manage.py`` commands other than runserver go without daphne.
     """
     if "daphne.server" not in sys.modules:
         return False
