@@ -340,7 +340,6 @@ _LineLoader.add_constructor(  # type: ignore[type-var]  # the stubs know only Py
 )
 
 _FastLineLoader: type | None = None
-LIBYAML_NESTING_PROBLEM = "exceeded maximum nesting depth"
 if getattr(yaml, "__with_libyaml__", False):
     from yaml._yaml import CParser
 
@@ -392,17 +391,27 @@ def read_text(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) ->
         raise CatalogError(path, f"not valid UTF-8 (byte {exc.start})") from None
 
 
+def _parse_yaml(text: str) -> Any:
+    """A catalog file's YAML: with libyaml if PyYAML has it, else (or if libyaml refuses the
+    text) in pure Python, whose verdict decides: libyaml refuses some text PyYAML reads (a
+    surrogate escape such as "\\ud800") and stops nesting at its own depth."""
+    if _FastLineLoader is not None:
+        try:
+            return yaml.load(text, Loader=_FastLineLoader)
+        except yaml.YAMLError:
+            pass
+    return yaml.load(text, Loader=_LineLoader)
+
+
 def load_yaml(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
     text = read_text(path, max_bytes)
     try:
         # YAML escapes ("\0", "\ud800") make what the file's bytes could not hold.
-        return clean_data(yaml.load(text, Loader=_FastLineLoader or _LineLoader))
+        return clean_data(_parse_yaml(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        if problem == LIBYAML_NESTING_PROBLEM:  # libyaml stops at 1,000 levels before we can
-            problem = f"nested deeper than {MAX_YAML_DEPTH} levels"
         raise CatalogError(path, f"invalid YAML: {problem}", line) from None
 
 
