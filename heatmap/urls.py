@@ -10,8 +10,8 @@ app_name = "heatmap"
 urlpatterns = [
     path("", views.index, name="index"),
     path("heatmap/", views.overview, name="overview"),
-    path("heatmap/rerun-stale/", views.rerun_stale_view, name="rerun-stale"),
-    path("heatmap/skill/<str:name>/", views.skill_view, name="skill"),
+    # Every path under heatmap/ is a domain's: any domain id ("skill", "rerun-stale") opens it.
+    path("skills/<str:name>/", views.skill_view, name="skill"),
     path("checks/", views.checks_file, name="checks-file"),
     path("heatmap/<str:domain_id>/", views.domain_view, name="domain"),
     path("heatmap/<str:domain_id>/bp/", views.bp_matrix, name="bp-matrix"),
@@ -22,6 +22,7 @@ urlpatterns = [
     # Every path under runs/ is a run's: any valid run id ("plan", "start") opens its run.
     path("run-controls/plan/", views.run_plan, name="run-plan"),
     path("run-controls/start/", views.run_start_view, name="run-start"),
+    path("run-controls/rerun-stale/", views.rerun_stale_view, name="rerun-stale"),
     path("runs/<run_id:run_id>/", views.run_progress, name="run-progress"),
     path("runs/<run_id:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
     path("runs/<run_id:run_id>/resume/", views.run_resume_view, name="run-resume"),

@@ -76,11 +76,11 @@ def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
         model="sonnet",
         results={"WF-1": "pass", "WF-2": "fail"},
     )
-    html = client.get(f"/heatmap/skill/{skill}/").content.decode()
+    html = client.get(f"/skills/{skill}/").content.decode()
     assert "<svg" in html and 'data-model="haiku"' in html and 'data-model="sonnet"' in html
     assert "haiku · " + old.run_id + ": 50%" in html and "haiku · " + new.run_id + ": 100%" in html
     assert html.count("<circle") == 3
     assert old.run_id in html and new.run_id in html
     assert "Linter findings" in html
-    assert client.get("/heatmap/skill/no-such-skill/").status_code == 404
-    assert f'href="/heatmap/skill/{skill}/"' in client.get("/heatmap/").content.decode()
+    assert client.get("/skills/no-such-skill/").status_code == 404
+    assert f'href="/skills/{skill}/"' in client.get("/heatmap/").content.decode()

@@ -83,7 +83,7 @@ def test_overview_counts_stale_results_and_rerun_stale_runs_exactly_those(
     )
     page = client.get("/heatmap/").content.decode()
     assert f'data-stale-total="{len(expected)}"' in page and "Re-run stale" in page
-    client.post("/heatmap/rerun-stale/", {"next": "/heatmap/"})
+    client.post("/run-controls/rerun-stale/", {"next": "/heatmap/"})
     rerun = Run.objects.exclude(pk=first.pk).get()
     assert dispatched == [rerun.run_id] and rerun.total == len(expected)
     runs.run_execute(run=rerun)

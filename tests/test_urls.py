@@ -1,9 +1,10 @@
-"""The URL map: every valid run id opens its own run, whatever it is called."""
+"""The URL map: every valid run id and every domain id open their own pages, whatever they
+are called."""
 
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, get_resolver
+from django.urls import URLPattern, get_resolver, resolve
 
 from heatmap import urls
 from heatmap.models import Run
@@ -43,3 +44,26 @@ def test_a_run_named_like_a_former_fixed_route_opens_its_page(client, catalog, r
     response = client.get(f"/runs/{run_id}/")
     assert response.status_code == 200
     assert f"/runs/{run_id}/report.json" in response.content.decode()
+
+
+def _literal_segments() -> list[str]:
+    """Every fixed path segment of the app: the names a domain id could collide with."""
+    return sorted(
+        {
+            part
+            for p in urls.urlpatterns
+            for part in str(p.pattern).split("/")
+            if part and "<" not in part
+        }
+    )
+
+
+@pytest.mark.parametrize("domain_id", _literal_segments())
+def test_a_domain_named_like_a_fixed_segment_reaches_its_pages(domain_id):
+    domain_patterns = [
+        p for p in urls.urlpatterns if isinstance(p, URLPattern) and "domain_id" in str(p.pattern)
+    ]
+    assert len(domain_patterns) >= 4
+    for pattern in domain_patterns:
+        path = "/" + str(pattern.pattern).replace("<str:domain_id>", domain_id)
+        assert resolve(path).url_name == pattern.name, path

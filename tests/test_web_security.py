@@ -241,7 +241,7 @@ def _pages(catalog, domain_id: str) -> list[str]:
         f"/heatmap/{domain_id}/",
         f"/heatmap/{domain_id}/cell/?scenario={scenario.id}&check=WF-1",
         f"/heatmap/{domain_id}/bp/",
-        f"/heatmap/skill/{skill}/",
+        f"/skills/{skill}/",
         "/runs/",
         "/runs/csp-run/",
         "/checks/",

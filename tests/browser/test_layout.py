@@ -67,7 +67,7 @@ def test_no_page_scrolls_sideways(page: Page, live_url: str, results, screenshot
         "runs": "/runs/",
         "run": f"/runs/{results['run']}/",
         "compare": f"/runs/{results['run']}/compare/{results['stopped']}/",
-        "skill": f"/heatmap/skill/{results['skill']}/",
+        "skill": f"/skills/{results['skill']}/",
     }
     too_wide = {}
     for name, path in pages.items():
