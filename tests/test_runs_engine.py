@@ -258,3 +258,37 @@ def test_a_task_stuck_past_its_timeout_does_not_cost_the_run_a_slot(corpus):
     assert "timed out" in {r.key: r for r in outcome.results}[stuck].error
     assert sum(1 for r in outcome.results if r.ok) == 8
     assert auditor.max_active == 3  # the stuck call, and two slots still working
+
+
+def test_answers_that_arrive_together_are_saved_together_before_their_events(corpus):
+    tasks = build_tasks(corpus, domains=None, models=["s"])[:4]
+    auditor = StubAuditor("s", hang_on=lambda req: True)
+    groups: list[list[tuple]] = []
+    saved: set[tuple] = set()
+    seen_before_event: list[bool] = []
+
+    def on_results(results):
+        groups.append([r.key for r in results])
+        if len(groups) == 1:
+            time.sleep(0.2)  # the other answers arrive meanwhile
+        saved.update(r.key for r in results)
+
+    def listener(event):
+        if event["type"] == "progress" and event["status"] == "ok":
+            key = (event["scenario_id"], event["skill"], event["model"])
+            seen_before_event.append(key in saved)
+
+    threading.Timer(0.3, auditor.release.set).start()
+    outcome = execute_tasks(
+        tasks,
+        {"s": auditor},
+        corpus.taxonomy,
+        run_id="r",
+        concurrency=4,
+        listeners=[listener],
+        on_results=on_results,
+    )
+    assert outcome.status == "completed" and outcome.completed == 4
+    assert sorted(key for group in groups for key in group) == sorted(t.key for t in tasks)
+    assert max(len(group) for group in groups) > 1
+    assert seen_before_event == [True] * 4
