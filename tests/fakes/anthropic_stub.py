@@ -67,6 +67,14 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: 32 clients connecting at once overflowed it,
+    # and each connection the kernel dropped waited a second for its SYN to be sent again.
+    request_queue_size = 128
+    daemon_threads = True
+    block_on_close = False
+
+
 @dataclass
 class Reply:
     """One scripted answer: an HTTP status (error body for non-200), or a stall first."""
@@ -130,9 +138,7 @@ class AnthropicStub:
         self._lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
+        self._server = _Server(("127.0.0.1", port), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
