@@ -5,8 +5,10 @@ interleaved with the floor so both see the same machine:
 
 1. efficiency: 1,000 tasks, each call answered after 200 ms, ``--concurrency 32``.
    efficiency = ideal / actual wall time, ideal = ceil(1000 / 32) × 0.2 s. The floor is a
-   bare client (the SDK, 32 threads, the same requests) on the same stub. Also the time from
-   process start to the stub's first request, and CPU (user + system) per task.
+   bare client (the SDK, 32 threads, the same requests) on the same stub; a bare asyncio
+   client (``AsyncAnthropic``, 32 tasks) runs too, as the comparison of the SDK's two ways.
+   Also the time from process start to the stub's first request, and CPU (user + system)
+   per task.
    Goals: efficiency ≥ 0.85, first request ≤ 0.8 s, CPU ≤ 3 ms per task.
 2. rate limit: a stub that serves 8 calls at once and answers 429 (``retry-after: 1``)
    beyond; 400 tasks at ``--concurrency 32``. Goal: 0 failed tasks, wall time ≤ 1.3 × ideal
@@ -17,8 +19,10 @@ interleaved with the floor so both see the same machine:
 The child processes run with bytecode compiled (a cache under the system temp folder, as
 ``pip install`` or ``uv pip install --compile-bytecode`` leaves it), after one warm-up.
 
+The machine's load average is printed before and after: the stub shares the machine.
+
 Run: ``.venv/bin/python benchmarks/bench_api.py [--repeat 3] [--skip-efficiency]
-[--skip-ratelimit] [--cost]``.
+[--skip-ratelimit] [--skip-async] [--cost]``.
 """
 
 from __future__ import annotations
@@ -67,6 +71,26 @@ def worker():
 threads = [threading.Thread(target=worker) for _ in range(concurrency)]
 for t in threads: t.start()
 for t in threads: t.join()
+"""
+
+# The same requests through the SDK's asyncio client: one event loop, ``concurrency`` tasks.
+BARE_ASYNC_CLIENT = r"""
+import asyncio, json, sys
+import anthropic
+base_url, prompts_file = sys.argv[1], sys.argv[4]
+calls, concurrency = int(sys.argv[2]), int(sys.argv[3])
+system, user = json.load(open(prompts_file))
+async def main():
+    client = anthropic.AsyncAnthropic(api_key="sk-bench", base_url=base_url, max_retries=0)
+    left = [calls]
+    async def worker():
+        while left[0]:
+            left[0] -= 1
+            await client.messages.create(model="claude-sonnet-4-6", max_tokens=8192,
+                                         system=system,
+                                         messages=[{"role": "user", "content": user}])
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+asyncio.run(main())
 """
 
 
@@ -174,7 +198,9 @@ def run_scored(
     return figures
 
 
-def bare_client(stub: AnthropicStub, calls: int, concurrency: int, catalog: Path) -> dict:
+def bare_client(
+    stub: AnthropicStub, calls: int, concurrency: int, catalog: Path, *, asyncio: bool = False
+) -> dict:
     from skillcheck.catalog import load_catalog
     from skillcheck.prompt import build_system_prompt, build_user_prompt
 
@@ -189,8 +215,8 @@ def bare_client(stub: AnthropicStub, calls: int, concurrency: int, catalog: Path
             ]
         )
     )
-    script = WORK / "bare_client.py"
-    script.write_text(BARE_CLIENT)
+    script = WORK / ("bare_async_client.py" if asyncio else "bare_client.py")
+    script.write_text(BARE_ASYNC_CLIENT if asyncio else BARE_CLIENT)
     argv = [PYTHON, str(script), stub.base_url, str(calls), str(concurrency), str(prompts)]
     return timed(argv, child_env())
 
@@ -199,13 +225,19 @@ def first_request_s(stub: AnthropicStub, figures: dict) -> float:
     return (stub.first_request_at or math.nan) - figures["start"]
 
 
-def efficiency(repeat: int, tasks: int = 1000, concurrency: int = 32) -> None:
+def efficiency(
+    repeat: int, tasks: int = 1000, concurrency: int = 32, *, with_async: bool = True
+) -> None:
     catalog = synthetic_catalog(tasks)
     ideal = math.ceil(tasks / concurrency) * LATENCY_S
     rows: dict[str, list[dict[str, float]]] = {"run_scored": [], "bare client": []}
+    if with_async:
+        rows["bare async"] = []
     with AnthropicStub(latency_s=LATENCY_S, record_bodies=False) as stub:
         run_scored(stub, synthetic_catalog(10), concurrency=4)  # warm-up: compiles bytecode
         bare_client(stub, 4, 4, catalog)
+        if with_async:
+            bare_client(stub, 4, 4, catalog, asyncio=True)
         for _ in range(repeat):
             for name in rows:
                 stub.reset_counters()
@@ -214,20 +246,24 @@ def efficiency(repeat: int, tasks: int = 1000, concurrency: int = 32) -> None:
                     report = figures["report"]
                     assert report["completed"] == tasks and report["failed"] == 0, report
                 else:
-                    figures = bare_client(stub, tasks, concurrency, catalog)
+                    figures = bare_client(
+                        stub, tasks, concurrency, catalog, asyncio=name == "bare async"
+                    )
                 figures["first"] = first_request_s(stub, figures)
                 rows[name].append(figures)
     print(
         f"\n{tasks} tasks × {LATENCY_S * 1000:.0f} ms at concurrency {concurrency}, "
         f"ideal {ideal:.2f} s"
     )
+    floor = statistics.median(r["wall"] for r in rows["bare client"])
     for name, runs in rows.items():
         wall = statistics.median(r["wall"] for r in runs)
         first = statistics.median(r["first"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         print(
-            f"  {name:<11} wall {wall:.2f} s, efficiency {ideal / wall:.3f}, first request "
-            f"{first:.2f} s, CPU {cpu:.2f} s = {cpu * 1000 / tasks:.2f} ms/task  "
+            f"  {name:<11} wall {wall:.2f} s, efficiency {ideal / wall:.3f} "
+            f"({floor / wall:.2f} of the floor), first request {first:.2f} s, "
+            f"CPU {cpu:.2f} s = {cpu * 1000 / tasks:.2f} ms/task  "
             f"(walls: {', '.join(format(r['wall'], '.2f') for r in runs)})"
         )
 
@@ -301,21 +337,31 @@ def main() -> None:
     parser.add_argument("--skip-ratelimit", action="store_true")
     parser.add_argument("--cost", action="store_true", help="also the corpus cost comparison")
     parser.add_argument(
+        "--skip-async", action="store_true", help="leave out the bare asyncio-client floor"
+    )
+    parser.add_argument(
         "--project", type=Path, help="time another checkout's run_scored (e.g. an older commit)"
     )
     args = parser.parse_args()
     if args.project:
         global PROJECT_DIR
         PROJECT_DIR = args.project.resolve()
+    print(f"load average before: {_load()}")
     try:
         if not args.skip_efficiency:
-            efficiency(args.repeat)
+            efficiency(args.repeat, with_async=not args.skip_async)
         if not args.skip_ratelimit:
             ratelimit(args.repeat)
         if args.cost:
             cost()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
+    print(f"\nload average after: {_load()} ({os.cpu_count()} CPUs)")
+
+
+def _load() -> str:
+    """The machine's 1, 5 and 15 minute load averages: how much else was running."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":
