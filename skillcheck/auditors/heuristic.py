@@ -13,20 +13,25 @@ import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
-from skillcheck.auditors.heuristic_rules import (
-    NEGATION_RX,
-    RULES,
-    TRAIT_LABELS,
-    Family,
-    PromptSignals,
-    Rule,
-    read_prompt,
-)
 from skillcheck.catalog import CatalogError, Check
 from skillcheck.prompt import RISK_LEVELS
 from skillcheck.vocabulary import Result, Severity
+
+if TYPE_CHECKING:
+    from skillcheck.auditors.heuristic_rules import Family, PromptSignals, Rule
+
+
+def _rules() -> ModuleType:
+    """The rule tables, compiled on first use: their 70 patterns cost 33 ms of CPU, which a
+    run that never audits with the heuristic (every API run) need not pay at its start."""
+    from skillcheck.auditors import heuristic_rules
+
+    return heuristic_rules
+
 
 NO_RULE_SUMMARY = "no heuristic rule for this check"
 QUOTE_LIMIT = 160
@@ -80,7 +85,7 @@ def _hit_at(name: str, text: str, start: int) -> Hit:
 def _negated(text: str, start: int) -> bool:
     """A negation shortly before the match on its line ("never paste the token ...")."""
     window = max(text.rfind("\n", 0, start) + 1, start - NEGATION_WINDOW)
-    return NEGATION_RX.search(text, window, start) is not None
+    return _rules().NEGATION_RX.search(text, window, start) is not None
 
 
 def _is_heading(text: str, start: int) -> bool:
@@ -135,7 +140,7 @@ def _irrelevant(rule: Rule, signals: PromptSignals) -> str | None:
     if rule.collection and signals.has("docs_only"):
         return "not applicable: the prompt is a documentation question, not a collection job"
     if rule.relevant_if and not any(signals.has(t) for t in rule.relevant_if):
-        wanted = " or ".join(TRAIT_LABELS[t] for t in sorted(rule.relevant_if))
+        wanted = " or ".join(_rules().TRAIT_LABELS[t] for t in sorted(rule.relevant_if))
         return f"not applicable: the prompt does not involve {wanted}"
     return None
 
@@ -187,7 +192,7 @@ def evaluate(
 ) -> list[Verdict]:
     verdicts: list[Verdict] = []
     for check in checks:
-        rule = RULES.get(check.id)
+        rule = _rules().RULES.get(check.id)
         if rule is None:
             verdicts.append(Verdict(check, Result.UNCLEAR, "", NO_RULE_SUMMARY))
         elif check.id in dev_na:
@@ -222,7 +227,8 @@ def render(
         "",
     ]
     if signals.traits:
-        lines += [f'- {TRAIT_LABELS[t]} ("{w}")' for t, w in signals.traits.items()]
+        labels = _rules().TRAIT_LABELS
+        lines += [f'- {labels[t]} ("{w}")' for t, w in signals.traits.items()]
     else:
         lines.append("- No recurring, personal-data, login, geography or volume signals.")
     failed = sorted(
@@ -276,7 +282,7 @@ class HeuristicAuditor:
                 duration_s=time.perf_counter() - started,
                 model_id=self.name,
             )
-        signals = read_prompt(request.scenario.prompt)
+        signals = _rules().read_prompt(request.scenario.prompt)
         verdicts = evaluate(
             request.taxonomy.model_checks,
             signals,
