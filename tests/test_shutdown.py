@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import FAKE_CLAUDE
+from tests.fakes import fake_claude_executable
 from tests.processes import Processes, free_port, manage, migrate, run_row, wait_for
 
 DOMAIN = "price-tracking"
@@ -47,7 +47,7 @@ def web(tmp_path: Path):
         **{k: v for k, v in os.environ.items() if not k.startswith(("FAKE_CLAUDE_", "REDIS"))},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
-        "SKILLCHECK_CLAUDE_BIN": str(FAKE_CLAUDE),
+        "SKILLCHECK_CLAUDE_BIN": str(fake_claude_executable(tmp_path / "bin")),
         "FAKE_CLAUDE_DELAY_S": TASK_DELAY_S,
         "FAKE_CLAUDE_STATE_DIR": str(tmp_path / "fake-state"),
         "ANTHROPIC_API_KEY": "",

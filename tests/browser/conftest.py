@@ -77,12 +77,9 @@ def django_db_modify_db_settings(tmp_path_factory) -> None:
 
 @pytest.fixture(scope="session")
 def fake_claude_path(tmp_path_factory) -> Path:
-    from tests.fakes import FAKE_CLAUDE
+    from tests.fakes import fake_claude_executable
 
-    bin_dir = tmp_path_factory.mktemp("fake-claude-bin")
-    link = bin_dir / "claude"
-    link.symlink_to(FAKE_CLAUDE)
-    return link
+    return fake_claude_executable(tmp_path_factory.mktemp("fake-claude-bin"))
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ FAKE_CLAUDE = Path(__file__).resolve().parent / "fake_claude"
 
 
 def install_fake_claude(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Link the fake as ``claude`` in ``bin_dir``, put that first on PATH, return its path.
+    """The fake as ``claude`` in ``bin_dir``, that folder first on PATH; returns its path.
 
     Any FAKE_CLAUDE_* variable from the outer environment is cleared, and failure counters
     go to a folder of this test's own.
@@ -23,12 +25,27 @@ def install_fake_claude(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in [n for n in os.environ if n.startswith("FAKE_CLAUDE_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FAKE_CLAUDE_STATE_DIR", str(bin_dir / "fake_claude_state"))
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    link = bin_dir / "claude"
-    if not link.exists():
-        link.symlink_to(FAKE_CLAUDE)
+    launcher = fake_claude_executable(bin_dir)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    return link
+    return launcher
+
+
+def fake_claude_executable(bin_dir: Path) -> Path:
+    """``bin_dir/claude``: a launcher that runs the fake with this interpreter.
+
+    Not a link to the script: its ``#!/usr/bin/env python3`` runs whatever ``python3`` comes
+    first on PATH, on these machines a pyenv shim that takes 0.5 s to start a process on a
+    quiet machine and over 2 s on a busy one. That is longer than the 1 s timeout of the
+    hung-CLI test (the fake was killed before it could log its pids) and was paid on every
+    call of every test that runs the fake.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    launcher = bin_dir / "claude"
+    if not launcher.exists():
+        command = shlex.join([sys.executable, str(FAKE_CLAUDE)])
+        launcher.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+        launcher.chmod(0o755)
+    return launcher
 
 
 def audit_request(catalog: Catalog, scenario: Scenario) -> AuditRequest:
