@@ -345,7 +345,7 @@ def test_a_field_of_the_wrong_type_or_range_refuses_the_file(tmp_path, changes, 
 
 
 def test_the_command_exits_1_when_a_file_was_refused(tmp_path):
-    from tests.processes import manage
+    from tests.processes import manage, migrate
 
     bad = tmp_path / "scored_run_fields.json"
     bad.write_text(json.dumps(report_with(concurrency="abc")))
@@ -354,7 +354,7 @@ def test_the_command_exits_1_when_a_file_was_refused(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
     }
-    manage("migrate", "-v0", env=env, check=True)
+    migrate(env)
     done = manage("import_reports", str(bad), env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "concurrency: 'abc' is not an integer" in done.stderr

@@ -94,7 +94,8 @@ def test_no_cache_calls_every_task(calls):
     assert Run.objects.get(run_id=second["run_id"]).use_cache is False
 
 
-def test_failed_results_are_never_reused(calls, monkeypatch):
+def test_failed_results_are_never_reused(calls, monkeypatch, settings):
+    settings.SKILLCHECK_MAX_RETRIES = 0  # each failure is final at once (no backoff to wait)
     monkeypatch.setenv("FAKE_CLAUDE_IS_ERROR", "overloaded")
     first = run()  # a run whose tasks fail still completes
     assert first["failed"] == first["total"]
