@@ -110,6 +110,19 @@ def anthropic_stub():
         yield stub
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Passwords hash with MD5 in the test process (and the live servers forked from it).
+
+    Django's PBKDF2 costs about 0.3 s a hash here, paid by every user created and every
+    sign-in; the team-mode tests do dozens. What they test is who may sign in, not the hash.
+    """
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 # --- Web app fixtures (views, API, selectors) ---------------------------------------------
 
 

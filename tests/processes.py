@@ -56,6 +56,20 @@ def manage(
     return done
 
 
+def python(
+    code: str, *, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c CODE`` from the project folder to the end."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def manage_popen(*args: str, env: dict[str, str], text: bool = True) -> subprocess.Popen:
     """Start ``manage.py ARGS`` with its stdout and stderr in pipes (read them or close them)."""
     return subprocess.Popen(

@@ -19,7 +19,7 @@ from django.test import Client
 from accounts.models import ApiToken
 from heatmap.models import Run
 from tests.heatmap_data import make_run
-from tests.test_web_security import manage
+from tests.test_web_security import manage, settings_in_child
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -265,7 +265,7 @@ async def test_websocket_needs_no_login_in_local_mode(in_memory_layer):
     ],
 )
 def test_team_mode_refuses_to_start_on_the_dev_secret_key(env):
-    result = manage("check", env=env)
+    result = settings_in_child("from django.conf import settings; settings.DEBUG", env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
 
@@ -294,7 +294,7 @@ def test_https_turns_on_secure_cookies_hsts_and_the_redirect():
         "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
     )
-    result = manage("shell", "-c", code, env={**TEAM_ENV, "DJANGO_HTTPS": "1"})
+    result = settings_in_child(code, {**TEAM_ENV, "DJANGO_HTTPS": "1"})
     assert result.stdout.strip().splitlines()[-1] == "True True True True"
 
 

@@ -23,19 +23,32 @@ BASE_URL_WITH_CREDENTIALS = f"https://alice:{CREDENTIAL}@llm-proxy.example.com/v
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 
-def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """``manage.py`` in a child process with exactly these DJANGO_/SKILLCHECK_ variables."""
+def only(env: dict[str, str] | None) -> dict[str, str]:
+    """This environment with exactly these DJANGO_/SKILLCHECK_/ANTHROPIC_ variables."""
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "SKILLCHECK_", "ANTHROPIC_"))
     }
-    return processes.manage(*args, env={**base, **(env or {})})
+    return {**base, **(env or {})}
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``manage.py`` in a child process with exactly these DJANGO_/SKILLCHECK_ variables."""
+    return processes.manage(*args, env=only(env))
+
+
+def settings_in_child(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Python ``code`` in a child process that imports the settings as ``env`` makes them.
+
+    Only the settings module is read (no ``django.setup()``): a tenth of the time of
+    ``manage.py shell`` (0.4 s against 3 to 6 s here).
+    """
+    return processes.python(code, env={**only(env), "DJANGO_SETTINGS_MODULE": "simsite.settings"})
 
 
 def setting_in_child(name: str, env: dict[str, str] | None = None) -> str:
-    code = f"from django.conf import settings; print(settings.{name})"
-    result = manage("shell", "-c", code, env=env)
+    result = settings_in_child(f"from django.conf import settings; print(settings.{name})", env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
