@@ -15,7 +15,7 @@ from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED
 from skillcheck.scoring import score_task
-from tests.fakes import audit_request
+from tests.fakes import audit_request, stub_config
 from tests.fakes.answers import stable
 from tests.fakes.anthropic_stub import AnthropicStub, Reply
 
@@ -33,17 +33,8 @@ def request_(catalog: Catalog) -> AuditRequest:
 
 
 def api_auditor(base_url: str, model_id: str = MODEL_ID, **overrides) -> ClaudeAuditor:
-    settings = {
-        "anthropic_api_key": "sk-test-key",
-        "anthropic_base_url": base_url,
-        "max_retries": 2,
-        "backoff_base_s": 0.01,
-        "backoff_cap_s": 0.05,
-        "timeout_s": 10,
-        "claude_bin": "no-such-claude-binary",
-    }
-    settings.update(overrides)
-    return ClaudeAuditor("sonnet", model_id, AuditorConfig(**settings))
+    config = stub_config(base_url, **{"max_retries": 2, **overrides})
+    return ClaudeAuditor("sonnet", model_id, config)
 
 
 def test_api_request_carries_model_system_prompt_and_key(

@@ -18,7 +18,8 @@ from django.core.management import call_command
 from heatmap.models import Run
 from heatmap.services import plans, runs
 from skillcheck.auditors.pricing import cost_usd
-from skillcheck.auditors.registry import AuditorConfig, build_registry
+from skillcheck.auditors.registry import build_registry
+from tests.fakes import stub_config
 from tests.fakes.anthropic_stub import AnthropicStub
 from tests.processes import manage, manage_popen, migrate
 
@@ -38,16 +39,7 @@ def batch_settings(settings, tmp_path):
 
 
 def registry(stub: AnthropicStub):
-    return build_registry(
-        AuditorConfig(
-            models=MODELS,
-            anthropic_api_key="sk-test-key",
-            anthropic_base_url=stub.base_url,
-            max_retries=0,
-            timeout_s=10,
-            claude_bin="no-such-claude-binary",
-        )
-    )
+    return build_registry(stub_config(stub.base_url, models=MODELS))
 
 
 def batch_run(corpus_dir: Path, auditors, models=("sonnet", "haiku")) -> Run:

@@ -10,9 +10,10 @@ import pytest
 from heatmap import selectors
 from heatmap.services import runs
 from skillcheck.auditors.pricing import cost_usd
-from skillcheck.auditors.registry import AuditorConfig, build_registry
+from skillcheck.auditors.registry import build_registry
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.runs import build_tasks, execute_tasks
+from tests.fakes import stub_config
 from tests.fakes.anthropic_stub import AnthropicStub
 
 DOMAIN = "competitive-intelligence"
@@ -24,16 +25,7 @@ def catalog(corpus_dir: Path) -> Catalog:
 
 
 def registry(base_url: str, **overrides):
-    values = {
-        "models": {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"},
-        "anthropic_api_key": "sk-test-key",
-        "anthropic_base_url": base_url,
-        "max_retries": 0,
-        "timeout_s": 10,
-        "claude_bin": "no-such-claude-binary",
-    }
-    values.update(overrides)
-    return build_registry(AuditorConfig(**values))
+    return build_registry(stub_config(base_url, **overrides))
 
 
 def marked(block) -> bool:

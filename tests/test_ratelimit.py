@@ -11,10 +11,10 @@ import pytest
 
 from skillcheck.auditors.claude import ApiAccount, ClaudeAuditor
 from skillcheck.auditors.ratelimit import QUIET_AFTER_LIMIT_S, AdaptiveLimit, spent_budget_pause_s
-from skillcheck.auditors.registry import AuditorConfig, build_registry
+from skillcheck.auditors.registry import build_registry
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.runs import build_tasks, execute_tasks
-from tests.fakes import audit_request
+from tests.fakes import audit_request, stub_config
 from tests.fakes.anthropic_stub import AnthropicStub, Reply
 
 
@@ -29,21 +29,6 @@ class Clock:
 @pytest.fixture(scope="module")
 def catalog(corpus_dir: Path) -> Catalog:
     return load_catalog(corpus_dir)
-
-
-def config(base_url: str, **overrides) -> AuditorConfig:
-    values = {
-        "models": {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"},
-        "anthropic_api_key": "sk-test-key",
-        "anthropic_base_url": base_url,
-        "max_retries": 1,
-        "backoff_base_s": 0.01,
-        "backoff_cap_s": 0.05,
-        "timeout_s": 10,
-        "claude_bin": "no-such-claude-binary",
-    }
-    values.update(overrides)
-    return AuditorConfig(**values)
 
 
 def test_a_rejected_call_lowers_the_limit_to_the_calls_still_in_flight():
@@ -114,7 +99,9 @@ def test_rate_limited_retries_do_not_use_up_the_attempts(
     anthropic_stub.script(
         *[Reply(status=429, headers={"retry-after": "0"})] * 4, Reply(status=529), Reply()
     )
-    auditor = ClaudeAuditor("sonnet", "claude-sonnet-4-6", config(anthropic_stub.base_url))
+    auditor = ClaudeAuditor(
+        "sonnet", "claude-sonnet-4-6", stub_config(anthropic_stub.base_url, max_retries=1)
+    )
 
     response = auditor.audit(audit_request(catalog, catalog.scenarios[0]))
 
@@ -127,7 +114,9 @@ def test_a_real_failure_still_gets_only_its_attempts(
     catalog: Catalog, anthropic_stub: AnthropicStub
 ):
     anthropic_stub.script(Reply(status=429, headers={"retry-after": "0"}), *[Reply(status=503)] * 3)
-    auditor = ClaudeAuditor("sonnet", "claude-sonnet-4-6", config(anthropic_stub.base_url))
+    auditor = ClaudeAuditor(
+        "sonnet", "claude-sonnet-4-6", stub_config(anthropic_stub.base_url, max_retries=1)
+    )
 
     response = auditor.audit(audit_request(catalog, catalog.scenarios[0]))
 
@@ -136,7 +125,7 @@ def test_a_real_failure_still_gets_only_its_attempts(
 
 
 def test_models_of_one_account_share_its_client_and_limit():
-    registry = build_registry(config("http://127.0.0.1:9"))
+    registry = build_registry(stub_config("http://127.0.0.1:9", max_retries=1))
     sonnet, haiku = registry["sonnet"], registry["haiku"]
     assert isinstance(sonnet, ClaudeAuditor) and isinstance(haiku, ClaudeAuditor)
     assert sonnet.account is haiku.account
@@ -146,7 +135,7 @@ def test_models_of_one_account_share_its_client_and_limit():
 def test_a_run_against_a_concurrency_limited_account_fails_no_task(catalog: Catalog):
     tasks = build_tasks(catalog, domains=None, models=["sonnet", "haiku"])[:24]
     with AnthropicStub(latency_s=0.05, max_concurrent=3, retry_after_s=0.05) as stub:
-        registry = build_registry(config(stub.base_url))
+        registry = build_registry(stub_config(stub.base_url, max_retries=1))
         outcome = execute_tasks(tasks, registry, catalog.taxonomy, run_id="r", concurrency=12)
 
     assert outcome.status == "completed"

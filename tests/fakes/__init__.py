@@ -6,14 +6,33 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from skillcheck.auditors.base import AuditRequest
+from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.catalog import Catalog, Scenario
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 
 FAKE_CLAUDE = Path(__file__).resolve().parent / "fake_claude"
+API_MODELS = {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"}
+
+
+def stub_config(base_url: str, **overrides: Any) -> AuditorConfig:
+    """Auditor settings that send the Claude models to the API stub at ``base_url``: a test
+    key, no CLI, a 10 s timeout, no retries unless asked (then with a short backoff)."""
+    values: dict[str, Any] = {
+        "models": dict(API_MODELS),
+        "anthropic_api_key": "sk-test-key",
+        "anthropic_base_url": base_url,
+        "max_retries": 0,
+        "backoff_base_s": 0.01,
+        "backoff_cap_s": 0.05,
+        "timeout_s": 10,
+        "claude_bin": "no-such-claude-binary",
+    }
+    return AuditorConfig(**{**values, **overrides})
 
 
 def install_fake_claude(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
