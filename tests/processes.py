@@ -34,6 +34,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def child_env(folder: Path, *, drop: tuple[str, ...] = (), **variables: str) -> dict[str, str]:
+    """This process's environment for a child whose database (``folder/db.sqlite3``) and
+    reports (``folder/reports``) are its own, with ``variables`` added and the variables
+    whose names start with one of ``drop`` left out."""
+    env = {k: v for k, v in os.environ.items() if not (drop and k.startswith(drop))}
+    return {
+        **env,
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "SKILLCHECK_REPORTS_DIR": str(folder / "reports"),
+        "DJANGO_SETTINGS_MODULE": "simsite.settings",
+        "PYTHONUNBUFFERED": "1",
+        **variables,
+    }
+
+
 def manage_args(*args: str) -> list[str]:
     """The command line of ``python manage.py ARGS`` (run from the project folder)."""
     return [sys.executable, "manage.py", *args]

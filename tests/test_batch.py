@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import signal
 import sqlite3
 import time
@@ -21,7 +20,7 @@ from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import build_registry
 from tests.fakes import stub_config
 from tests.fakes.anthropic_stub import AnthropicStub
-from tests.processes import manage, manage_popen, migrate
+from tests.processes import child_env, manage, manage_popen, migrate
 
 pytestmark = pytest.mark.both_databases
 
@@ -166,18 +165,14 @@ def test_dry_run_shows_the_batch_price(corpus_dir, settings):
 
 def test_a_batch_run_killed_while_waiting_resumes_without_resubmitting(corpus_dir, tmp_path):
     with AnthropicStub(batch_polls_to_end=0) as stub:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
-            "SKILLCHECK_CATALOG": str(corpus_dir),
-            "SKILLCHECK_HEARTBEAT_STALE_S": "1",
-            "SKILLCHECK_BATCH_POLL_S": "0.1",
-            "SKILLCHECK_BATCH_SIZE": "4",
-            "ANTHROPIC_API_KEY": "sk-test-key",
-            "ANTHROPIC_BASE_URL": stub.base_url,
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env = child_env(
+            tmp_path,
+            SKILLCHECK_CATALOG=str(corpus_dir),
+            SKILLCHECK_BATCH_POLL_S="0.1",
+            SKILLCHECK_BATCH_SIZE="4",
+            ANTHROPIC_API_KEY="sk-test-key",
+            ANTHROPIC_BASE_URL=stub.base_url,
+        )
         migrate(env)
         options = ["--batch", "--models", "sonnet", "--domains", DOMAIN, "--run-id", "batch-kill"]
         child = manage_popen("run_scored", *options, env=env)

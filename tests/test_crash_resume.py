@@ -7,7 +7,6 @@ test can look at the database and the JSON exactly as a user would after a crash
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -17,26 +16,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import manage, manage_popen, migrate, run_row, sqlite_path, task_risks
+from tests.processes import (
+    child_env,
+    manage,
+    manage_popen,
+    migrate,
+    run_row,
+    sqlite_path,
+    task_risks,
+)
 
 DOMAINS = "competitive-intelligence"
 
 
 @pytest.fixture
-def child_env(tmp_path, fake_claude_bin, corpus_dir):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
-        "SKILLCHECK_CATALOG": str(corpus_dir),
-        "SKILLCHECK_HEARTBEAT_STALE_S": "1",
-        "SKILLCHECK_MAX_RETRIES": "0",
-        "ANTHROPIC_API_KEY": "",
-        "FAKE_CLAUDE_DELAY_S": "0.4",
-        "FAKE_CLAUDE_LOG": str(tmp_path / "calls.jsonl"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+def run_env(tmp_path, fake_claude_bin, corpus_dir):
+    env = child_env(
+        tmp_path,
+        SKILLCHECK_CATALOG=str(corpus_dir),
+        SKILLCHECK_HEARTBEAT_STALE_S="1",
+        SKILLCHECK_MAX_RETRIES="0",
+        ANTHROPIC_API_KEY="",
+        FAKE_CLAUDE_DELAY_S="0.4",
+        FAKE_CLAUDE_LOG=str(tmp_path / "calls.jsonl"),
+    )
     migrate(env)
     return env
 
@@ -68,8 +71,8 @@ def json_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
     return {(r["scenario_id"], r["skill"], r["model"]): r["risk_level"] for r in data["results"]}
 
 
-def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_env):
-    env = child_env
+def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env):
+    env = run_env
     proc = manage_popen(
         "run_scored",
         "--models",
@@ -122,8 +125,8 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(child_e
     assert row["completed"] == total and row["status"] == "completed"
 
 
-def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
-    env = child_env
+def test_sigterm_cancels_cleanly_and_prints_the_resume_command(run_env):
+    env = run_env
     proc = manage_popen(
         "run_scored",
         "--models",
@@ -147,10 +150,10 @@ def test_sigterm_cancels_cleanly_and_prints_the_resume_command(child_env):
     assert json_rows(env, "term") == task_risks(sqlite_path(env), "term")
 
 
-def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(child_env):
+def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(run_env):
     """On the run's own host its dead process is seen at once; a live one still refuses."""
     # Slow tasks, so the run is still going when the first resume is refused.
-    env = {**child_env, "SKILLCHECK_HEARTBEAT_STALE_S": "600", "FAKE_CLAUDE_DELAY_S": "3"}
+    env = {**run_env, "SKILLCHECK_HEARTBEAT_STALE_S": "600", "FAKE_CLAUDE_DELAY_S": "3"}
     proc = manage_popen(
         "run_scored",
         "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "k9", env=env

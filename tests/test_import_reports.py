@@ -345,15 +345,11 @@ def test_a_field_of_the_wrong_type_or_range_refuses_the_file(tmp_path, changes, 
 
 
 def test_the_command_exits_1_when_a_file_was_refused(tmp_path):
-    from tests.processes import manage, migrate
+    from tests.processes import child_env, manage, migrate
 
     bad = tmp_path / "scored_run_fields.json"
     bad.write_text(json.dumps(report_with(concurrency="abc")))
-    env = {
-        **__import__("os").environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
-    }
+    env = child_env(tmp_path)
     migrate(env)
     done = manage("import_reports", str(bad), env=env)
     assert done.returncode == 1, done.stdout + done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from io import StringIO
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.processes import manage_popen
+from tests.processes import child_env, manage_popen
 
 COLUMNS = [f"BP-{n}" for n in range(1, 9)] + ["FM"]
 
@@ -137,8 +136,7 @@ def test_real_corpus_lints_all_twelve_skills_fast(corpus_dir: Path) -> None:
 
 def test_output_into_a_closed_pipe_ends_quietly(corpus_dir, tmp_path):
     """``manage.py lint_skills | head -1``: no traceback when the reader goes away."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = child_env(tmp_path)
     child = manage_popen("lint_skills", "--details", "--catalog", str(corpus_dir), env=env)
     child.stdout.close()  # the reader is gone before the first line
     _, stderr = child.communicate(timeout=60)

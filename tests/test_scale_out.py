@@ -27,9 +27,10 @@ import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from tests.fakes import FAKE_CLAUDE
+from tests.fakes import fake_claude_executable
 from tests.processes import (
     Processes,
+    child_env,
     free_port,
     manage,
     migrate,
@@ -63,7 +64,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def slow_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The stack with the fake ``claude`` answering in 1.5 s: runs last long enough to stop."""
     slow = {
-        "SKILLCHECK_CLAUDE_BIN": str(FAKE_CLAUDE),
+        "SKILLCHECK_CLAUDE_BIN": str(fake_claude_executable(tmp_path / "bin")),
         "FAKE_CLAUDE_DELAY_S": "1.5",
         "FAKE_CLAUDE_STATE_DIR": str(tmp_path / "fake-state"),
         "ANTHROPIC_API_KEY": "",
@@ -77,15 +78,12 @@ def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[
     redis_bin = _redis_server()
     redis_port, web_port = free_port(), free_port()
     reports = tmp_path / "reports"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FAKE_CLAUDE_")},
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SKILLCHECK_REPORTS_DIR": str(reports),
-        "DJANGO_SETTINGS_MODULE": "simsite.settings",
-        "PYTHONUNBUFFERED": "1",
+    env = child_env(
+        tmp_path,
+        drop=("FAKE_CLAUDE_",),
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         **(extra_env or {}),
-    }
+    )
     procs = Processes(tmp_path, env)
     try:
         procs.start(

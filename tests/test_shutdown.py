@@ -9,7 +9,6 @@ with a fresh heartbeat, so a restarted server refused to resume it.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import fake_claude_executable
-from tests.processes import Processes, free_port, manage, migrate, run_row, wait_for
+from tests.processes import Processes, child_env, free_port, manage, migrate, run_row, wait_for
 
 DOMAIN = "price-tracking"
 TASK_DELAY_S = "1.5"
@@ -43,17 +42,14 @@ def _get(url: str) -> dict[str, Any]:
 def web(tmp_path: Path):
     """A migrated SQLite file and daphne serving the app with slow fake-claude answers."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FAKE_CLAUDE_", "REDIS"))},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SKILLCHECK_REPORTS_DIR": str(tmp_path / "reports"),
-        "SKILLCHECK_CLAUDE_BIN": str(fake_claude_executable(tmp_path / "bin")),
-        "FAKE_CLAUDE_DELAY_S": TASK_DELAY_S,
-        "FAKE_CLAUDE_STATE_DIR": str(tmp_path / "fake-state"),
-        "ANTHROPIC_API_KEY": "",
-        "DJANGO_SETTINGS_MODULE": "simsite.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = child_env(
+        tmp_path,
+        drop=("FAKE_CLAUDE_", "REDIS"),
+        SKILLCHECK_CLAUDE_BIN=str(fake_claude_executable(tmp_path / "bin")),
+        FAKE_CLAUDE_DELAY_S=TASK_DELAY_S,
+        FAKE_CLAUDE_STATE_DIR=str(tmp_path / "fake-state"),
+        ANTHROPIC_API_KEY="",
+    )
     migrate(env)
     procs = Processes(tmp_path, env)
     procs.start_daphne("web", port)
