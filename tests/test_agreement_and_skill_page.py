@@ -7,16 +7,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.heatmap_data import add_task, make_run, specialist_task
+from tests.heatmap_data import make_run, specialist_task
 
 pytestmark = pytest.mark.django_db
 
 
 def two_models(scenario, *, haiku: dict[str, str], sonnet: dict[str, str]):
     run = make_run(models=["haiku", "sonnet"])
-    skill = scenario.specialist
-    add_task(run, scenario_id=scenario.id, skill=skill, model="haiku", results=haiku)
-    add_task(run, scenario_id=scenario.id, skill=skill, model="sonnet", results=sonnet)
+    specialist_task(run, scenario, model="haiku", results=haiku)
+    specialist_task(run, scenario, model="sonnet", results=sonnet)
     return run
 
 
@@ -53,29 +52,12 @@ def test_a_skill_run_on_one_model_has_no_agreement_rate(client, scenario):
 def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
     skill = scenario.specialist
     old = make_run(models=["haiku"], created_at=timezone.now() - timedelta(days=1))
-    add_task(
-        old,
-        scenario_id=scenario.id,
-        skill=skill,
-        model="haiku",
-        results={"WF-1": "fail", "WF-2": "pass"},
-        age_s=86400,
+    specialist_task(
+        old, scenario, model="haiku", results={"WF-1": "fail", "WF-2": "pass"}, age_s=86400
     )
     new = make_run(models=["haiku", "sonnet"])
-    add_task(
-        new,
-        scenario_id=scenario.id,
-        skill=skill,
-        model="haiku",
-        results={"WF-1": "pass", "WF-2": "pass"},
-    )
-    add_task(
-        new,
-        scenario_id=scenario.id,
-        skill=skill,
-        model="sonnet",
-        results={"WF-1": "pass", "WF-2": "fail"},
-    )
+    specialist_task(new, scenario, model="haiku", results={"WF-1": "pass", "WF-2": "pass"})
+    specialist_task(new, scenario, model="sonnet", results={"WF-1": "pass", "WF-2": "fail"})
     html = client.get(f"/skills/{skill}/").content.decode()
     assert "<svg" in html and 'data-model="haiku"' in html and 'data-model="sonnet"' in html
     assert "haiku · " + old.run_id + ": 50%" in html and "haiku · " + new.run_id + ": 100%" in html

@@ -76,14 +76,19 @@ def dead_pid() -> int:
     return proc.pid
 
 
-@pytest.mark.django_db
-def test_a_run_whose_owner_died_on_this_host_is_interrupted_at_once(long_ago):
-    run = make_run(
+def running_run(*, owner_pid: int, owner_host: str | None = None) -> Run:
+    """A running run that beat just now, owned by ``owner_pid`` on this host (or another)."""
+    return make_run(
         status=Run.Status.RUNNING,
         heartbeat_at=timezone.now(),
-        owner_host=processes.this_host(),
-        owner_pid=dead_pid(),
+        owner_host=owner_host or processes.this_host(),
+        owner_pid=owner_pid,
     )
+
+
+@pytest.mark.django_db
+def test_a_run_whose_owner_died_on_this_host_is_interrupted_at_once(long_ago):
+    run = running_run(owner_pid=dead_pid())
     assert run.is_stale and run.display_status == Run.Status.INTERRUPTED
     assert runs.run_mark_stale_interrupted() == 1
     run.refresh_from_db()
@@ -92,18 +97,8 @@ def test_a_run_whose_owner_died_on_this_host_is_interrupted_at_once(long_ago):
 
 @pytest.mark.django_db
 def test_a_live_owner_or_one_on_another_host_goes_by_the_heartbeat(long_ago):
-    alive = make_run(
-        status=Run.Status.RUNNING,
-        heartbeat_at=timezone.now(),
-        owner_host=processes.this_host(),
-        owner_pid=os.getpid(),
-    )
-    elsewhere = make_run(
-        status=Run.Status.RUNNING,
-        heartbeat_at=timezone.now(),
-        owner_host=f"not-{processes.this_host()}",
-        owner_pid=dead_pid(),
-    )
+    alive = running_run(owner_pid=os.getpid())
+    elsewhere = running_run(owner_pid=dead_pid(), owner_host=f"not-{processes.this_host()}")
     assert not alive.is_stale and not elsewhere.is_stale
     assert runs.run_mark_stale_interrupted() == 0
     with pytest.raises(plans.RunRequestError, match=rf"process {os.getpid()} on this host"):

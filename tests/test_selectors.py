@@ -16,22 +16,16 @@ def overview_row(catalog, skill: str) -> selectors.SkillRow:
 def test_overview_counts_only_the_newest_result_per_key(catalog, domain_id, scenario):
     skill = scenario.specialist
     old, new = make_run(), make_run()
-    add_task(
+    specialist_task(
         old,
-        scenario_id=scenario.id,
-        skill=skill,
+        scenario,
         model="heuristic",
         results={"WF-1": "fail", "WF-2": "fail"},
         domain=domain_id,
         age_s=60,
     )
-    add_task(
-        new,
-        scenario_id=scenario.id,
-        skill=skill,
-        model="heuristic",
-        results={"WF-1": "pass", "WF-2": "fail"},
-        domain=domain_id,
+    specialist_task(
+        new, scenario, model="heuristic", results={"WF-1": "pass", "WF-2": "fail"}, domain=domain_id
     )
 
     row = overview_row(catalog, skill)
