@@ -163,17 +163,39 @@ def dispatched(monkeypatch) -> list[str]:
     return calls
 
 
+class MigrationStep:
+    """A migration test module's schema at its ``BEFORE``: ``old`` models to write rows with,
+    then ``forward`` to its ``AFTER`` and the models as they are there."""
+
+    def __init__(self, executor, before, after) -> None:
+        self.executor, self.after = executor, after
+        # One set of old models: related rows must come from the same app registry.
+        self.old_apps = executor.loader.project_state(before).apps
+
+    def old(self, model: str):
+        return self.old_apps.get_model("heatmap", model)
+
+    def forward(self, model: str):
+        self.executor.loader.build_graph()
+        self.executor.migrate(self.after)
+        return self.executor.loader.project_state(self.after).apps.get_model("heatmap", model)
+
+    def to_newest(self) -> None:
+        self.executor.loader.build_graph()
+        self.executor.migrate(self.executor.loader.graph.leaf_nodes())
+
+
 @pytest.fixture
-def executor(transactional_db, request):
+def migration(transactional_db, request):
     """A migration test module's schema at its ``BEFORE``; back at the newest migration after."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
     executor.migrate(request.module.BEFORE)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    step = MigrationStep(executor, request.module.BEFORE, request.module.AFTER)
+    yield step
+    step.to_newest()
 
 
 @pytest.fixture

@@ -11,17 +11,13 @@ BEFORE = [("heatmap", "0010_run_owner")]
 AFTER = [("heatmap", "0011_taskresult_errored")]
 
 
-def test_tasks_with_an_error_are_marked_errored(executor):
-    apps = executor.loader.project_state(BEFORE).apps
-    run = apps.get_model("heatmap", "Run").objects.create(run_id="old")
-    TaskResult = apps.get_model("heatmap", "TaskResult")
+def test_tasks_with_an_error_are_marked_errored(migration):
+    run = migration.old("Run").objects.create(run_id="old")
+    TaskResult = migration.old("TaskResult")
     ok = TaskResult.objects.create(run=run, scenario_id="s1", skill="k", model="m")
     failed = TaskResult.objects.create(
         run=run, scenario_id="s2", skill="k", model="m", error="API error 500"
     )
 
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
-
-    migrated = executor.loader.project_state(AFTER).apps.get_model("heatmap", "TaskResult")
+    migrated = migration.forward("TaskResult")
     assert dict(migrated.objects.values_list("pk", "errored")) == {ok.pk: False, failed.pk: True}

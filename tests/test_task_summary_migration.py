@@ -10,11 +10,10 @@ BEFORE = [("heatmap", "0001_initial")]
 AFTER = [("heatmap", "0002_taskresult_summary")]
 
 
-def test_backfill_counts_each_tasks_check_rows(executor):
-    apps = executor.loader.project_state(BEFORE).apps
-    run = apps.get_model("heatmap", "Run").objects.create(run_id="old")
-    TaskResult = apps.get_model("heatmap", "TaskResult")
-    CheckResult = apps.get_model("heatmap", "CheckResult")
+def test_backfill_counts_each_tasks_check_rows(migration):
+    run = migration.old("Run").objects.create(run_id="old")
+    TaskResult = migration.old("TaskResult")
+    CheckResult = migration.old("CheckResult")
     mixed = TaskResult.objects.create(run=run, scenario_id="s1", skill="k", model="m")
     no_checks = TaskResult.objects.create(
         run=run, scenario_id="s2", skill="k", model="m", error="x"
@@ -31,10 +30,7 @@ def test_backfill_counts_each_tasks_check_rows(executor):
         CheckResult.objects.create(task=mixed, check_id=check_id, result=result)
     CheckResult.objects.create(task=all_pass, check_id="WF-1", result="pass")
 
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
-
-    migrated = executor.loader.project_state(AFTER).apps.get_model("heatmap", "TaskResult")
+    migrated = migration.forward("TaskResult")
     fields = ("pass_count", "fail_count", "unclear_count", "na_count", "failed_checks")
     summaries = {t["pk"]: t for t in migrated.objects.values("pk", *fields)}
     assert summaries[mixed.pk] == {
