@@ -29,16 +29,22 @@ from tests.processes import (
 DOMAINS = "competitive-intelligence"
 
 
+# The fake claude (on PATH, slowed down) answers every model; a task fails at once; a run
+# that stops beating is stale after a second.
+RUN_SETTINGS = {
+    "SKILLCHECK_HEARTBEAT_STALE_S": "1",
+    "SKILLCHECK_MAX_RETRIES": "0",
+    "ANTHROPIC_API_KEY": "",
+    "FAKE_CLAUDE_DELAY_S": "0.4",
+}
+
+
 @pytest.fixture
 def run_env(tmp_path, fake_claude_bin, corpus_dir):
+    """The environment of the ``run_scored`` children, with a migrated database."""
+    calls_log = str(tmp_path / "calls.jsonl")
     env = child_env(
-        tmp_path,
-        SKILLCHECK_CATALOG=str(corpus_dir),
-        SKILLCHECK_HEARTBEAT_STALE_S="1",
-        SKILLCHECK_MAX_RETRIES="0",
-        ANTHROPIC_API_KEY="",
-        FAKE_CLAUDE_DELAY_S="0.4",
-        FAKE_CLAUDE_LOG=str(tmp_path / "calls.jsonl"),
+        tmp_path, SKILLCHECK_CATALOG=str(corpus_dir), FAKE_CLAUDE_LOG=calls_log, **RUN_SETTINGS
     )
     migrate(env)
     return env
