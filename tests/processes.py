@@ -49,17 +49,21 @@ def child_env(folder: Path, *, drop: tuple[str, ...] = (), **variables: str) -> 
     }
 
 
-def manage_args(*args: str) -> list[str]:
-    """The command line of ``python manage.py ARGS`` (run from the project folder)."""
-    return [sys.executable, "manage.py", *args]
+def manage_args(*args: str, python_flags: tuple[str, ...] = ()) -> list[str]:
+    """The command line of ``python [FLAGS] manage.py ARGS`` (run from the project folder)."""
+    return [sys.executable, *python_flags, "manage.py", *args]
 
 
 def manage(
-    *args: str, env: dict[str, str], check: bool = False, timeout: float = 120
+    *args: str,
+    env: dict[str, str],
+    check: bool = False,
+    timeout: float = 120,
+    python_flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run ``manage.py ARGS`` to the end; ``check`` fails the test, with its output, unless 0."""
     done = subprocess.run(
-        manage_args(*args),
+        manage_args(*args, python_flags=python_flags),
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-def manage(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.processes import child_env, manage
 
 
 def test_run_scored_starts_without_daphne_twisted_or_the_web_layer(tmp_path):
-    done = manage("-X", "importtime", "manage.py", "run_scored", "--list-models", tmp_path=tmp_path)
+    importtime = ("-X", "importtime")
+    done = manage("run_scored", "--list-models", env=child_env(tmp_path), python_flags=importtime)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "heuristic" in done.stdout
     imported = done.stderr
@@ -35,6 +19,6 @@ def test_run_scored_starts_without_daphne_twisted_or_the_web_layer(tmp_path):
 
 
 def test_runserver_is_still_daphnes_asgi_server(tmp_path):
-    done = manage("manage.py", "runserver", "--help", tmp_path=tmp_path)
+    done = manage("runserver", "--help", env=child_env(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "--noasgi" in done.stdout  # an option of daphne's runserver only
