@@ -56,12 +56,25 @@ def one_slot(monkeypatch, settings, example_catalog_dir, tmp_path):
     settings.SKILLCHECK_HEARTBEAT_STALE_S = 1.5
     settings.SKILLCHECK_CATALOG = example_catalog_dir
     settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    # A run thread of an earlier test still finishing would release its slot into this
+    # test's semaphore (it reads ``worker._runs`` again at the end) and give a second slot.
+    worker.wait_for_background(10)
     monkeypatch.setattr(worker, "_runs", worker._Runs())
     auditor = StubAuditor("stub", hang_on=lambda request: True)
     monkeypatch.setattr("heatmap.services.auditors.auditor_registry", lambda: {"stub": auditor})
     yield auditor
     auditor.release.set()
     worker.wait_for_background(10)
+
+
+def start_two():
+    """Two runs for one slot: the first is running before the second is handed over, so
+    which one waits does not depend on how the threads are scheduled."""
+    first = start()
+    wait_until(lambda: status(first) == "running")
+    second = start()
+    wait_until(lambda: status(second) == "queued")
+    return first, second
 
 
 def start(domain: str = "price-tracking"):
@@ -92,8 +105,7 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
 def test_a_run_waiting_for_a_free_slot_is_queued_not_interrupted(one_slot, client):
     import time
 
-    first, second = start(), start()
-    wait_until(lambda: status(first) == "running" and status(second) == "queued")
+    first, second = start_two()
     time.sleep(2.5)  # longer than the staleness limit: the waiting run's heartbeat is kept
 
     from heatmap.services import runs
@@ -111,8 +123,7 @@ def test_a_run_waiting_for_a_free_slot_is_queued_not_interrupted(one_slot, clien
 def test_a_queued_run_cancelled_while_waiting_never_starts(one_slot):
     from heatmap.services import runs
 
-    first, second = start(), start()
-    wait_until(lambda: status(second) == "queued")
+    first, second = start_two()
     runs.run_cancel(run=second)
     assert status(second) == "cancelled"
     one_slot.release.set()
@@ -128,8 +139,7 @@ def test_shutdown_cancels_running_and_queued_runs_within_seconds(one_slot, setti
     from heatmap.services import runs
 
     settings.SKILLCHECK_SHUTDOWN_GRACE_S = 0.5
-    first, second = start(), start()
-    wait_until(lambda: status(first) == "running" and status(second) == "queued")
+    first, second = start_two()
 
     began = time.monotonic()
     stopped = worker.shutdown()
