@@ -117,7 +117,9 @@ def test_a_new_warning_brings_the_notice_back(client, warned, warned_catalog_dir
 
 
 def test_a_catalog_without_warnings_shows_no_notice(client, catalog):
-    page = client.get("/heatmap/").content.decode()
+    response = client.get("/heatmap/")
+    page = response.content.decode()
+    assert response.status_code == 200 and all(f'data-skill="{s}"' in page for s in catalog.skills)
     assert 'id="catalog-notice"' not in page and "catalog warning" not in page
 
 

@@ -91,8 +91,9 @@ def test_one_skill_block_per_run_so_later_tasks_read_it_from_the_cache(
 def test_no_breakpoint_below_the_models_minimum_cacheable_length(
     catalog: Catalog, anthropic_stub: AnthropicStub
 ):
-    run_tasks(catalog, anthropic_stub, ["haiku"])  # Haiku 4.5 caches from 4,096 tokens
+    tasks, _ = run_tasks(catalog, anthropic_stub, ["haiku"])  # Haiku 4.5 caches from 4,096 tokens
 
+    assert len(anthropic_stub.requests) == len(tasks) > 0
     for sent in anthropic_stub.requests:
         system = sent.body["system"]
         assert isinstance(system, str)  # the system prompt alone is far below 4,096 tokens
@@ -102,8 +103,9 @@ def test_no_breakpoint_below_the_models_minimum_cacheable_length(
 
 
 def test_caching_can_be_turned_off(catalog: Catalog, anthropic_stub: AnthropicStub):
-    _, outcome = run_tasks(catalog, anthropic_stub, ["sonnet"], prompt_caching=False)
+    tasks, outcome = run_tasks(catalog, anthropic_stub, ["sonnet"], prompt_caching=False)
 
+    assert len(anthropic_stub.requests) == len(outcome.results) == len(tasks) > 0
     for sent in anthropic_stub.requests:
         assert isinstance(sent.body["system"], str)
         assert not any(marked(b) for b in sent.body["messages"][0]["content"])

@@ -35,10 +35,14 @@ def test_overview_shows_every_skill_tabs_and_run_controls(client, catalog):
 
 
 def test_idle_pages_do_not_poll(client, catalog, domain_id):
-    assert b"every 5s" not in client.get("/heatmap/").content
+    overview = client.get("/heatmap/")
+    assert overview.status_code == 200 and b'id="overview-table"' in overview.content
+    assert b"every 5s" not in overview.content
     make_run()
     fill_domain(Run.objects.get(), catalog, domain_id, model="heuristic")
-    assert b"every 5s" not in client.get(f"/heatmap/{domain_id}/").content
+    domain = client.get(f"/heatmap/{domain_id}/")
+    assert domain.status_code == 200 and b'id="domain-matrix"' in domain.content
+    assert b"every 5s" not in domain.content
 
 
 def test_active_run_makes_fragments_poll_and_the_end_stops_them(client, catalog, domain_id):
