@@ -221,6 +221,29 @@ class Processes:
                 time.sleep(0.05)
         pytest.fail(f"{name} did not listen on port {port}:\n{self.log(name)}")
 
+    def signal_and_wait(self, name: str, signum: signal.Signals, *, within_s: float) -> float:
+        """Send ``signum`` to a started process and wait for its exit: the seconds it took.
+
+        The test fails, showing the process's log, if it is still alive after ``within_s``.
+        """
+        proc = self.process(name)
+        signalled = time.monotonic()
+        proc.send_signal(signum)
+        try:
+            proc.wait(within_s)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name} still alive {within_s:g} s after {signum.name}:\n{self.log(name)}")
+        return time.monotonic() - signalled
+
+    def assert_run_handed_back(self, name: str, db: Path, run_id: str, total: int) -> None:
+        """After a shutdown signal: ``name`` stopped its one run part-way, cancelled (so it
+        resumes at once), with every task it finished counted, and logged no traceback."""
+        row = run_row(db, run_id)
+        assert row["status"] == "cancelled", row
+        assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
+        log = self.log(name)
+        assert "stopping 1 run(s)" in log and "Traceback" not in log, log
+
     def stop(self, name: str) -> None:
         proc = self.process(name)
         if proc.poll() is None:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -206,7 +205,7 @@ def test_a_signal_to_runworker_hands_its_run_back_resumable_at_once(slow_stack, 
     """As daphne does (tests/test_shutdown.py): the run ends ``cancelled`` within seconds and
     resumes at once, instead of looking alive until its heartbeat goes stale."""
     base, db, procs = slow_stack["base"], slow_stack["db"], slow_stack["procs"]
-    worker = procs.start_manage("worker", "runworker", "run-worker")
+    procs.start_manage("worker", "runworker", "run-worker")
     status, created = _http(
         f"{base}/api/heatmap/run",
         {"domains": ["price-tracking"], "models": ["sonnet"], "concurrency": 2},
@@ -220,19 +219,8 @@ def test_a_signal_to_runworker_hands_its_run_back_resumable_at_once(slow_stack, 
         "the worker's first task",
     )
 
-    signalled = time.monotonic()
-    worker.send_signal(signum)
-    try:
-        worker.wait(10)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"runworker still alive 10 s after {signum.name}:\n{procs.log('worker')}")
-    took = time.monotonic() - signalled
-
-    row = run_row(db, run_id)
-    assert row["status"] == "cancelled", row
-    assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
-    log = procs.log("worker")
-    assert "stopping 1 run(s)" in log and "Traceback" not in log, log
+    took = procs.signal_and_wait("worker", signum, within_s=10)
+    procs.assert_run_handed_back("worker", db, run_id, total)
     assert _http(f"{base}/api/heatmap/run/{run_id}")[1]["status"] == "cancelled"
     print(f"{signum.name}: runworker exited {took:.1f} s after the signal")
 

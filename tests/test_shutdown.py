@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -70,20 +68,8 @@ def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_onc
     assert total >= 4, created
     wait_for(lambda: _get(f"{base}/api/heatmap/run/{run_id}")["done"] >= 1, 20, "a first task")
 
-    proc = web["procs"].process("web")
-    signalled = time.monotonic()
-    proc.send_signal(signum)
-    try:
-        proc.wait(EXIT_WITHIN_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"daphne still alive {EXIT_WITHIN_S:g} s after {signum.name}")
-    took = time.monotonic() - signalled
-
-    row = run_row(db, run_id)
-    assert row["status"] == "cancelled", row
-    assert 1 <= row["task_rows"] < total and row["completed"] == row["task_rows"], row
-    log = web["procs"].log("web")
-    assert "stopping 1 run(s)" in log and "Traceback" not in log, log
+    took = web["procs"].signal_and_wait("web", signum, within_s=EXIT_WITHIN_S)
+    web["procs"].assert_run_handed_back("web", db, run_id, total)
     print(f"{signum.name}: daphne exited {took:.1f} s after the signal")
 
     quick = {**web["env"], "FAKE_CLAUDE_DELAY_S": "0"}
