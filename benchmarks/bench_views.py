@@ -105,8 +105,9 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                     " markdown_response, finished_at, pass_count, fail_count, unclear_count,"
                     " na_count, failed_checks, cache_write_tokens, cache_read_tokens, batch,"
                     " fingerprint, skill_fingerprint, scenario_fingerprint, prompt_fingerprint,"
-                    " model_id, cached_from) VALUES (%s,%s,%s,%s,%s,%s,'LOW',1.0,1000,"
-                    "500,0.01,'',%s,%s,%s,%s,%s,%s,%s,0,0,false,'','','','','','')",
+                    " model_id, cached_from, cost_note, errored) VALUES (%s,%s,%s,%s,%s,%s,"
+                    "'LOW',1.0,1000,500,0.01,'',%s,%s,%s,%s,%s,%s,%s,0,0,false,'','','','',"
+                    "'','','',false)",
                     task_rows,
                 )
                 cursor.executemany(
