@@ -241,8 +241,8 @@ def _csv_rows(catalog, domain_ids, filters: selectors.HeatmapFilter):
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     catalog = selectors.catalog_current()
     domain = request.GET.get("domain") or None
-    if domain and domain not in catalog.domains:
-        raise Http404(f"unknown domain {domain!r}")
+    if domain:
+        _domain_or_404(catalog, domain)
     filters = _heatmap_filter(request, catalog)
     if request.GET.get("format") == "csv":
         domains = [domain] if domain else list(catalog.domains)
@@ -478,8 +478,8 @@ def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
     """Start a run of exactly the tasks whose shown result is stale (of one domain, or all)."""
     catalog = selectors.catalog_current()
     domain = request.POST.get("domain") or None
-    if domain and domain not in catalog.domains:
-        raise Http404(f"unknown domain {domain!r}")
+    if domain:
+        _domain_or_404(catalog, domain)
     try:
         run = runs.run_start_stale(catalog=catalog, domain=domain)
     except RunRequestError as exc:
