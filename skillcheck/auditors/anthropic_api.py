@@ -12,7 +12,7 @@ from typing import Any
 import anthropic
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse
-from skillcheck.auditors.pricing import cost_usd, estimate_tokens, min_cacheable_tokens
+from skillcheck.auditors.pricing import cache_breakpoints, cost_usd
 from skillcheck.auditors.ratelimit import AdaptiveLimit
 from skillcheck.auditors.retry import CallFailed
 
@@ -66,25 +66,19 @@ def message_params(
     """The Messages request for one audit, laid out stable-first for prompt caching.
 
     System prompt (the taxonomy: the same for every task), then the skill's documents (the
-    same for every scenario of the skill), then the scenario last. A cache breakpoint goes
-    after the system prompt and after the skill's documents where the run sends that prefix
-    to this model again and it reaches the model's minimum cacheable length; elsewhere it
-    could only cost the cache-write premium.
+    same for every scenario of the skill), then the scenario last, with cache breakpoints
+    where ``pricing.cache_breakpoints`` puts them.
     """
-    minimum = min_cacheable_tokens(model_id)
+    system_breakpoint, skill_breakpoint = cache_breakpoints(model_id, request, caching=caching)
     system: str | list[dict[str, Any]] = request.system_prompt
-    if caching and request.system_reused and estimate_tokens(request.system_prompt) >= minimum:
+    if system_breakpoint:
         system = [
             {"type": "text", "text": request.system_prompt, "cache_control": CACHE_BREAKPOINT}
         ]
     content: str | list[dict[str, Any]] = request.user_prompt
     if request.skill_block and request.scenario_block:
         skill: dict[str, Any] = {"type": "text", "text": request.skill_block}
-        if (
-            caching
-            and request.skill_reused
-            and estimate_tokens(request.system_prompt, request.skill_block) >= minimum
-        ):
+        if skill_breakpoint:
             skill["cache_control"] = CACHE_BREAKPOINT
         content = [skill, {"type": "text", "text": request.scenario_block}]
     return {

@@ -10,6 +10,10 @@ an unknown model costs 0 rather than failing a run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skillcheck.auditors.base import AuditRequest
 
 BATCH_DISCOUNT = 0.5
 
@@ -102,3 +106,26 @@ def min_cacheable_tokens(model_id: str) -> int:
 
 def estimate_tokens(*texts: str) -> int:
     return sum(len(text) for text in texts) // CHARS_PER_TOKEN
+
+
+def cache_breakpoints(
+    model_id: str, request: AuditRequest, *, caching: bool = True
+) -> tuple[bool, bool]:
+    """Whether ``request`` carries a cache breakpoint (after the system prompt, after the
+    skill's documents) when sent to ``model_id``.
+
+    The one rule for it: the API request (``anthropic_api.message_params``) and the run's cost
+    estimate (``skillcheck.runs.estimate_costs``) both ask here. A breakpoint goes where the
+    run sends that prefix to this model again and the prefix reaches the model's minimum
+    cacheable length; elsewhere it could only cost the cache-write premium.
+    """
+    if not caching:
+        return False, False
+    minimum = min_cacheable_tokens(model_id)
+    system = request.system_reused and estimate_tokens(request.system_prompt) >= minimum
+    skill = (
+        bool(request.skill_block and request.scenario_block)
+        and request.skill_reused
+        and estimate_tokens(request.system_prompt, request.skill_block) >= minimum
+    )
+    return system, skill
