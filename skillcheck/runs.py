@@ -23,7 +23,7 @@ from typing import Any
 
 from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
-from skillcheck.catalog import Catalog, Scenario, Skill, Taxonomy
+from skillcheck.catalog import Catalog, CatalogError, Scenario, Skill, Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
 from skillcheck.results import CheckVerdict, ScoredRun, utc_now_iso
 from skillcheck.scoring import PromptBook, score_task
@@ -497,31 +497,103 @@ def cached_tasks(
 EXPECTED_OUTPUT_TOKENS = 2500
 
 
-def estimate_cost(
-    tasks: Sequence[Task], model_ids: dict[str, str], taxonomy: Taxonomy, *, batch: bool = False
-) -> dict[str, float]:
-    """Rough USD per model: prompt size at ~4 characters a token plus a typical answer.
+@dataclass
+class CostEstimate:
+    """One model's share of a run as its requests would be sent: tokens (4 characters
+    each) and US dollars, at the batch price for a batch run."""
 
-    ``model_ids`` maps a model name to its full id (absent: free, as ``heuristic`` is).
-    ``batch``: at the Message Batches price (half). Prompt caching is not counted: an upper
-    bound.
+    tasks: int = 0
+    input_tokens: int = 0
+    """Every input token, including those written to and read from the prompt cache."""
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+    """With prompt caching where the requests carry breakpoints."""
+    uncached_usd: float = 0.0
+    """Every prompt at the full input price (``SKILLCHECK_PROMPT_CACHING=0``)."""
+    output_usd: float = 0.0
+    """The answers' share of both figures (an assumed length; the prompts' is measured)."""
+
+    @property
+    def caching_saves_usd(self) -> float:
+        return self.uncached_usd - self.usd
+
+
+def estimate_costs(
+    tasks: Sequence[Task],
+    model_ids: dict[str, str],
+    taxonomy: Taxonomy,
+    *,
+    batch: bool = False,
+    caching: bool = True,
+    output_tokens: int = EXPECTED_OUTPUT_TOKENS,
+) -> dict[str, CostEstimate]:
+    """What the run's requests cost per model, from the very prompts the run would send.
+
+    ``model_ids`` maps a model name to its full id (absent: free, as ``heuristic`` is). The
+    prompts come from the run's ``PromptBook`` and the cache breakpoints from
+    ``pricing.cache_breakpoints``, as the API auditor's requests get them. In the task order,
+    the first request with a breakpoint prefix (system prompt; system prompt and skill
+    documents) writes it to that model's cache and later ones read it; the part after the
+    last cached prefix is fresh input. Prompt tokens are counted at 4 characters each (real
+    text runs nearer 3.5), answers at ``output_tokens`` each.
+
+    Assumed, and what it means for a real run: every prefix is read again within the cache's
+    5-minute lifetime (a slow run, or a batch, whose requests the API caches only as best it
+    can, writes some again); requests run one after another, where in a run the first
+    ``concurrency`` requests start together and may all write the system prompt (a few cents
+    at most). The real cost lies between ``usd`` and ``uncached_usd``, nearer ``usd``.
     """
-    from skillcheck.auditors.pricing import BATCH_DISCOUNT, price_for
-    from skillcheck.prompt import build_system_prompt, build_user_prompt
+    from skillcheck.auditors.pricing import cache_breakpoints, cost_usd, estimate_tokens, price_for
 
-    system_chars = len(build_system_prompt(taxonomy))
-    user_chars: dict[tuple[str, str], int] = {}
-    estimate: dict[str, float] = {}
+    book = PromptBook(taxonomy, (t.key for t in tasks))
+    cached: set[tuple[str, str]] = set()  # (model id, skill name or "" for the system prompt)
+    estimates: dict[str, CostEstimate] = {}
     for task in tasks:
-        pair = (task.scenario.id, task.skill.name)
-        if pair not in user_chars:
-            user_chars[pair] = len(build_user_prompt(task.scenario, task.skill))
-        price = price_for(model_ids.get(task.model, ""))
-        cost = 0.0
-        if price is not None:
-            tokens_in = (system_chars + user_chars[pair]) / 4
-            cost = tokens_in * price.input_per_mtok + EXPECTED_OUTPUT_TOKENS * price.output_per_mtok
-            cost /= 1_000_000
-            cost *= BATCH_DISCOUNT if batch else 1.0
-        estimate[task.model] = estimate.get(task.model, 0.0) + cost
-    return estimate
+        estimate = estimates.setdefault(task.model, CostEstimate())
+        estimate.tasks += 1
+        model_id = model_ids.get(task.model, "")
+        if price_for(model_id) is None:
+            continue
+        try:
+            request = book.request(task.scenario, task.skill, task.model)
+        except CatalogError:
+            continue  # an unreadable skill fails its tasks before any call
+        tokens = estimate_tokens(request.system_prompt, request.user_prompt)
+        system, skill = cache_breakpoints(model_id, request, caching=caching)
+        prefixes = [
+            ((model_id, ""), estimate_tokens(request.system_prompt), system),
+            (
+                (model_id, task.skill.name),
+                estimate_tokens(request.system_prompt, request.skill_block),
+                skill,
+            ),
+        ]
+        marked = [(key, size) for key, size, has in prefixes if has]
+        read = next((size for key, size in reversed(marked) if key in cached), 0)
+        write = marked[-1][1] - read if marked and marked[-1][0] not in cached else 0
+        cached.update(key for key, _ in marked)
+        estimate.input_tokens += tokens
+        estimate.cache_write_tokens += write
+        estimate.cache_read_tokens += read
+        estimate.output_tokens += output_tokens
+        fresh = tokens - read - write
+        estimate.usd += cost_usd(model_id, fresh, output_tokens, write, read, batch=batch)
+        estimate.uncached_usd += cost_usd(model_id, tokens, output_tokens, batch=batch)
+        estimate.output_usd += cost_usd(model_id, 0, output_tokens, batch=batch)
+    return estimates
+
+
+def estimate_cost(
+    tasks: Sequence[Task],
+    model_ids: dict[str, str],
+    taxonomy: Taxonomy,
+    *,
+    batch: bool = False,
+    caching: bool = True,
+) -> dict[str, float]:
+    """Estimated USD per model (``estimate_costs``'s ``usd``), prompt caching counted unless
+    ``caching`` is off."""
+    estimates = estimate_costs(tasks, model_ids, taxonomy, batch=batch, caching=caching)
+    return {model: estimate.usd for model, estimate in estimates.items()}

@@ -23,10 +23,11 @@ from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
     MIN_CONCURRENCY,
+    CostEstimate,
     Task,
     build_tasks,
     cached_tasks,
-    estimate_cost,
+    estimate_costs,
 )
 
 
@@ -197,6 +198,7 @@ class PlanPreview:
     costs: dict[str, float] = field(default_factory=dict)
     threshold_usd: float = 1.0
     cached: int = 0  # tasks the response cache answers: not called, not in ``costs``
+    caching_saves_usd: float = 0.0  # ``costs`` count prompt caching; without it, this more
 
     @property
     def cost_usd(self) -> float:
@@ -241,23 +243,35 @@ def run_plan_preview(
         )
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
-    costs = plan_cost_estimate(plan=plan, catalog=catalog)
+    estimates = plan_cost_estimate(plan=plan, catalog=catalog)
     text = plan.describe() + (f" · {plan.describe_cache()}" if plan.cached else "")
     text += " · batch: half price, results within hours" if batch else ""
-    return PlanPreview(text, costs=costs, threshold_usd=threshold, cached=len(plan.cached))
+    return PlanPreview(
+        text,
+        costs={model: estimate.usd for model, estimate in estimates.items()},
+        threshold_usd=threshold,
+        cached=len(plan.cached),
+        caching_saves_usd=sum(e.caching_saves_usd for e in estimates.values()),
+    )
 
 
-def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, float]:
-    """Estimated USD per model for the tasks the plan would call (cached ones cost nothing),
-    at the batch price for a batch plan; free models (heuristic) are 0."""
+def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEstimate]:
+    """Estimated cost per model (in plan order) of the tasks the plan would call (cached ones
+    cost nothing), with prompt caching as the run's requests would use it
+    (``SKILLCHECK_PROMPT_CACHING``), at the batch price for a batch plan; free models
+    (heuristic) cost 0. ``CostEstimate.uncached_usd`` is the same without prompt caching."""
     configured = dict(settings.SKILLCHECK_MODELS)
-    # Only paid models need the prompt sizes; free ones cost nothing to estimate.
+    # Only paid models need the prompts; free ones cost nothing to estimate.
     paid = {m for m in plan.models if price_for(configured.get(m, "")) is not None}
-    costs = dict.fromkeys(plan.models, 0.0)
     to_price = [t for t in plan.to_call if t.model in paid]
-    if to_price:
-        costs.update(estimate_cost(to_price, configured, catalog.taxonomy, batch=plan.batch))
-    return costs
+    estimates = estimate_costs(
+        to_price,
+        configured,
+        catalog.taxonomy,
+        batch=plan.batch,
+        caching=settings.SKILLCHECK_PROMPT_CACHING,
+    )
+    return {model: estimates.get(model, CostEstimate()) for model in plan.models}
 
 
 def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:

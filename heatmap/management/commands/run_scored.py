@@ -380,7 +380,9 @@ class Command(QuietBrokenPipe):
         from rich.table import Table
 
         # The estimate covers the tasks the run would call; cached ones cost nothing.
-        estimate = plans.plan_cost_estimate(plan=plan, catalog=catalog)
+        estimates = plans.plan_cost_estimate(plan=plan, catalog=catalog)
+        estimate = {model: e.usd for model, e in estimates.items()}
+        saves = sum(e.caching_saves_usd for e in estimates.values())
         cached = Counter(model for _, _, model in plan.cached)
         if self.as_json:
             data = {
@@ -396,6 +398,9 @@ class Command(QuietBrokenPipe):
                 "batch": plan.batch,
                 "per_model": plan.per_model,
                 "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
+                "estimated_cost_uncached_usd": {
+                    m: round(e.uncached_usd, 4) for m, e in estimates.items()
+                },
                 "unavailable": plan.unavailable,
                 "warnings": self.catalog_warnings,
             }
@@ -413,6 +418,11 @@ class Command(QuietBrokenPipe):
             "total", str(plan.total), str(len(plan.cached)), f"${sum(estimate.values()):.2f}"
         )
         self.console.print(table)
+        if saves >= 0.005:
+            uncached = sum(e.uncached_usd for e in estimates.values())
+            self._say(
+                f"Prompt caching is counted: it saves ~${saves:.2f} (without it ${uncached:.2f})"
+            )
         for model, reason in plan.unavailable.items():
             self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
