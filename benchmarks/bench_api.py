@@ -14,7 +14,9 @@ interleaved with the floor so both see the same machine:
    beyond; 400 tasks at ``--concurrency 32``. Goal: 0 failed tasks, wall time ≤ 1.3 × ideal
    (400 / 8 × 0.2 s = 10 s).
 3. cost (``--cost``): a 3-model run of ``../shared/corpus/apify-skills`` without prompt
-   caching, with it, in batch mode, and both; priced from the stub's token counts.
+   caching, with it, in batch mode, and both; priced from the stub's token counts. Beside
+   each, the dry run's estimate (``skillcheck.runs.estimate_costs``) for the same way: its
+   prompts' share against what the run was charged for its prompts, and the whole.
 
 The child processes run with bytecode compiled (a cache under the system temp folder, as
 ``pip install`` or ``uv pip install --compile-bytecode`` leaves it), after one warm-up.
@@ -50,6 +52,12 @@ WORK = Path(tempfile.mkdtemp(prefix="bench_api_"))
 PYCACHE = Path(tempfile.gettempdir()) / "skillcheck-bench-pycache"
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "apify-skills"
 LATENCY_S = 0.2
+# The models of the cost comparison, as simsite/settings.py configures them.
+MODEL_IDS = {
+    "haiku": os.environ.get("SKILLCHECK_HAIKU_MODEL", "claude-haiku-4-5"),
+    "sonnet": os.environ.get("SKILLCHECK_SONNET_MODEL", "claude-sonnet-4-6"),
+    "opus": os.environ.get("SKILLCHECK_OPUS_MODEL", "claude-opus-4-6"),
+}
 
 BARE_CLIENT = r"""
 import json, sys, threading
@@ -293,16 +301,23 @@ def ratelimit(repeat: int, tasks: int = 400, concurrency: int = 32, allowed: int
 
 
 def cost(concurrency: int = 8) -> None:
-    """One 3-model run of the real corpus per way of paying, each on a fresh database."""
+    """One 3-model run of the real corpus per way of paying, each on a fresh database, and the
+    cost estimate of the same run."""
     if not (CORPUS / "skills_manifest.yaml").exists():
         print(f"\ncost: skipped, no corpus at {CORPUS}")
         return
+    from skillcheck.auditors.pricing import cost_usd
+    from skillcheck.catalog import load_catalog
+    from skillcheck.runs import EXPECTED_OUTPUT_TOKENS, build_tasks, estimate_costs
+
     ways = {
         "naive": ({"SKILLCHECK_PROMPT_CACHING": "0"}, []),
         "prompt caching": ({}, []),
         "batch": ({"SKILLCHECK_PROMPT_CACHING": "0"}, ["--batch"]),
         "batch + caching": ({}, ["--batch"]),
     }
+    catalog = load_catalog(CORPUS)
+    tasks = build_tasks(catalog, domains=None, models=list(MODEL_IDS))
     print(
         f"\ncost of a run of {CORPUS.name} with haiku, sonnet and opus (concurrency {concurrency})"
     )
@@ -314,7 +329,7 @@ def cost(concurrency: int = 8) -> None:
                 stub,
                 CORPUS,
                 concurrency=concurrency,
-                models="haiku,sonnet,opus",
+                models=",".join(MODEL_IDS),
                 flags=flags,
                 SKILLCHECK_BATCH_POLL_S="0.2",
                 **extra_env,
@@ -327,6 +342,23 @@ def cost(concurrency: int = 8) -> None:
                 f"  {name:<16} ${report['cost_usd']:.4f} ({report['cost_usd'] / baseline:.0%} of "
                 f"naive), {report['total']} tasks, {report['input_tokens']:,} input tokens, "
                 f"cache hit rate {hit:.0%}, saved by caching ${report['cache_saved_usd']:.4f}"
+            )
+            batch = "--batch" in flags
+            estimates = estimate_costs(
+                tasks, MODEL_IDS, catalog.taxonomy, batch=batch, caching=not extra_env
+            ).values()
+            estimated = sum(e.usd for e in estimates)
+            estimated_prompts = estimated - sum(e.output_usd for e in estimates)
+            answers = sum(
+                cost_usd(MODEL_IDS[row["name"]], 0, row["output_tokens"], batch=batch)
+                for row in report["models"]
+            )
+            charged_prompts = report["cost_usd"] - answers
+            print(
+                f"  {'':<16} estimate ${estimated:.4f} (answers at {EXPECTED_OUTPUT_TOKENS:,} "
+                f"tokens; the stub's average {report['output_tokens'] / report['total']:,.0f}); "
+                f"prompts: estimated ${estimated_prompts:.4f}, charged ${charged_prompts:.4f} "
+                f"({estimated_prompts / charged_prompts - 1:+.2%})"
             )
 
 
