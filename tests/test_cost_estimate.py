@@ -193,3 +193,19 @@ def test_the_dry_run_counts_caching_and_says_what_it_saves(catalog: Catalog, set
     data = json.loads(dry_run("--json"))
     assert data["estimated_cost_usd"] == data["estimated_cost_uncached_usd"]
     assert "Prompt caching" not in dry_run()
+
+
+@pytest.mark.django_db
+def test_the_plan_line_says_what_prompt_caching_saves(client, catalog: Catalog, settings):
+    settings.SKILLCHECK_CATALOG = catalog.root
+    settings.SKILLCHECK_MODELS = MODELS
+    settings.ANTHROPIC_API_KEY = "sk-test-key"
+    settings.SKILLCHECK_CONFIRM_COST_USD = 1000.0
+    query = {"domains": ["for-long-skill", "for-short-skill"], "models": ["sonnet"]}
+
+    line = client.get("/run-controls/plan/", query).content.decode()
+
+    assert "Estimated cost: <strong>$" in line
+    assert re.search(r"prompt caching saves ~\$\d+\.\d\d;", line)
+    settings.SKILLCHECK_PROMPT_CACHING = False
+    assert "prompt caching saves" not in client.get("/run-controls/plan/", query).content.decode()
