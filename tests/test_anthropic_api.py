@@ -185,3 +185,22 @@ def test_cache_tokens_are_priced_as_writes_and_reads():
     assert cost_usd("claude-sonnet-4-5", 0, 0, 1_000_000, 1_000_000) == pytest.approx(
         3.0 * 1.25 + 3.0 * 0.1
     )
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_creating_the_client_leaves_the_garbage_collector_as_it_found_it(
+    anthropic_stub: AnthropicStub, collecting: bool
+):
+    """The SDK is imported with the collector paused (it is faster); the pause must end."""
+    import gc
+
+    from skillcheck.auditors.claude import ApiAccount
+
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        client = ApiAccount(stub_config(anthropic_stub.base_url)).client()
+        assert str(client.base_url).startswith(anthropic_stub.base_url)
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
