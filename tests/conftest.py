@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ from tests import postgres
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_DIR.parent / "shared" / "corpus" / "apify-skills"
 EXAMPLE_CATALOG_DIR = PROJECT_DIR / "catalog"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGINT gets its usual handler when pytest started with it ignored, as a command put in
+    the background of a shell script (``cmd &``) does: Python leaves an ignored SIGINT
+    ignored, and so would every child it starts, so the tests that stop daphne with SIGINT
+    failed, and a command's handler was "restored" to SIG_IGN."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # --- Both databases: SQLite by default, PostgreSQL with --postgres -------------------------
