@@ -147,7 +147,8 @@ def run_row(db: Path, run_id: str) -> dict[str, Any]:
 
 
 def task_risks(db: Path, run_id: str, *, errors: bool = True) -> dict[tuple[str, str, str], str]:
-    """A run's tasks in a child's SQLite file: (scenario, skill, model) → risk level.
+    """A run's tasks in a child's SQLite file: (scenario, skill, model) → risk level, in the
+    order they were saved.
 
     ``errors=False`` leaves out the tasks that ended in an error.
     """
@@ -155,7 +156,7 @@ def task_risks(db: Path, run_id: str, *, errors: bool = True) -> dict[tuple[str,
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT t.scenario_id, t.skill, t.model, t.risk_level FROM heatmap_taskresult t "
-            "JOIN heatmap_run r ON t.run_id = r.id WHERE r.run_id = ?" + where,
+            "JOIN heatmap_run r ON t.run_id = r.id WHERE r.run_id = ?" + where + " ORDER BY t.id",
             (run_id,),
         ).fetchall()
     return {(scenario, skill, model): risk for scenario, skill, model, risk in rows}

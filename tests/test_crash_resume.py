@@ -102,10 +102,12 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env
     in_json = json_rows(env, "crash")
     total = run_row(sqlite_path(env), "crash")["total"]
     assert 5 <= len(in_db) < total
-    # The JSON is a snapshot of the rows: nothing it holds differs from the database, and it
-    # is at most the last moment's tasks behind.
-    assert all(in_db.get(key) == risk for key, risk in in_json.items())
-    assert len(in_db) - len(in_json) <= 3
+    # The JSON is the database as it was at one moment: the tasks committed first, in the
+    # order they were committed, with the same risk levels. How many tasks it lags at the
+    # kill depends on that moment (it is rewritten after each commit, or at most ~1 s later
+    # once writes are throttled: test_reports), so no count is asserted here; a resume
+    # rewrites it from the database, so nothing the database holds is lost (below).
+    assert list(in_json.items()) == list(in_db.items())[: len(in_json)]
 
     time.sleep(1.5)  # the heartbeat goes stale
     marked = manage(
@@ -125,6 +127,7 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env
     assert summary["failed"] == 0
     final_db, final_json = task_risks(sqlite_path(env), "crash"), json_rows(env, "crash")
     assert len(final_db) == total and final_json == final_db
+    assert in_db.items() <= final_json.items()  # every task finished before the kill is kept
     # Every task exactly once: the resume called only what the database did not hold.
     assert calls(env) - calls_before_resume == total - len(in_db)
     row = run_row(sqlite_path(env), "crash")
