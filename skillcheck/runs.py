@@ -527,6 +527,7 @@ def estimate_costs(
     *,
     batch: bool = False,
     caching: bool = True,
+    concurrency: int = 1,
     output_tokens: int = EXPECTED_OUTPUT_TOKENS,
 ) -> dict[str, CostEstimate]:
     """What the run's requests cost per model, from the very prompts the run would send.
@@ -536,19 +537,26 @@ def estimate_costs(
     ``pricing.cache_breakpoints``, as the API auditor's requests get them. In the task order,
     the first request with a breakpoint prefix (system prompt; system prompt and skill
     documents) writes it to that model's cache and later ones read it; the part after the
-    last cached prefix is fresh input. Prompt tokens are counted at 4 characters each (real
-    text runs nearer 3.5), answers at ``output_tokens`` each.
+    last cached prefix is fresh input. The first ``concurrency`` paid requests are sent
+    together, before any answer: the API makes a cache entry readable only once its
+    request's response begins, so none of them reads what another writes (each writes).
+    Prompt tokens are counted at 4 characters each (real text runs nearer 3.5), answers at
+    ``output_tokens`` each.
 
     Assumed, and what it means for a real run: every prefix is read again within the cache's
-    5-minute lifetime (a slow run, or a batch, whose requests the API caches only as best it
-    can, writes some again); requests run one after another, where in a run the first
-    ``concurrency`` requests start together and may all write the system prompt (a few cents
-    at most). The real cost lies between ``usd`` and ``uncached_usd``, nearer ``usd``.
+    5-minute lifetime (a slow run writes some again), and after the first ``concurrency``
+    requests a request starts after the responses of those before it have begun (true
+    unless they start within a second of each other). ``batch`` halves the price of the same
+    requests; the API processes a batch's requests in any order and caches across them only
+    as well as it can. The real cost lies between ``usd`` and ``uncached_usd``.
     """
     from skillcheck.auditors.pricing import cache_breakpoints, cost_usd, estimate_tokens, price_for
 
     book = PromptBook(taxonomy, (t.key for t in tasks))
-    cached: set[tuple[str, str]] = set()  # (model id, skill name or "" for the system prompt)
+    # (model id, skill name or "" for the system prompt) -> the index of the first paid
+    # request that can read it.
+    readable_from: dict[tuple[str, str], int] = {}
+    sent = 0  # paid requests so far
     estimates: dict[str, CostEstimate] = {}
     for task in tasks:
         estimate = estimates.setdefault(task.model, CostEstimate())
@@ -571,9 +579,12 @@ def estimate_costs(
             ),
         ]
         marked = [(key, size) for key, size, has in prefixes if has]
+        cached = {key for key, _ in marked if readable_from.get(key, sent + 1) <= sent}
         read = next((size for key, size in reversed(marked) if key in cached), 0)
         write = marked[-1][1] - read if marked and marked[-1][0] not in cached else 0
-        cached.update(key for key, _ in marked)
+        for key, _ in marked:
+            readable_from.setdefault(key, max(sent + 1, concurrency))
+        sent += 1
         estimate.input_tokens += tokens
         estimate.cache_write_tokens += write
         estimate.cache_read_tokens += read

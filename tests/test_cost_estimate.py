@@ -25,7 +25,7 @@ from tests.fakes.anthropic_stub import AnthropicStub
 # Haiku 4.5 from 4,096 (only the system prompt with the long skill's documents is).
 MODELS = {"sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"}
 LONG_SKILL_CHARS = 24_000  # 6,000 tokens at 4 characters each
-SCENARIOS = 3
+SCENARIOS = 5
 
 
 def write_catalog(root: Path) -> Catalog:
@@ -88,6 +88,23 @@ def test_a_prefix_is_written_once_per_model_and_read_by_the_later_tasks(catalog:
     assert sonnet.cache_read_tokens == reads
     assert sonnet.tasks == len(tasks) == 2 * SCENARIOS
     assert 0 < sonnet.usd < sonnet.uncached_usd
+
+
+def test_requests_sent_together_each_write_what_none_of_them_can_read_yet(catalog: Catalog):
+    tasks = build_tasks(catalog, domains=None, models=["sonnet"])
+    _, with_long = prefix_tokens(catalog, "long-skill")
+    _, with_short = prefix_tokens(catalog, "short-skill")
+
+    def estimate(concurrency: int):
+        return estimate_costs(tasks, MODELS, catalog.taxonomy, concurrency=concurrency)["sonnet"]
+
+    together, two, one_by_one = estimate(len(tasks)), estimate(2), estimate(1)
+
+    assert together.cache_read_tokens == 0
+    assert together.cache_write_tokens == SCENARIOS * (with_long + with_short)
+    assert together.usd > together.uncached_usd  # the write premium, and nothing read
+    assert one_by_one.usd < two.usd < together.usd
+    assert one_by_one.uncached_usd == two.uncached_usd == together.uncached_usd
 
 
 def test_no_caching_where_the_prefix_is_under_the_models_minimum(catalog: Catalog):
@@ -188,6 +205,12 @@ def test_the_dry_run_counts_caching_and_says_what_it_saves(catalog: Catalog, set
     saved = data["estimated_cost_uncached_usd"]["sonnet"] - data["estimated_cost_usd"]["sonnet"]
     said = re.search(r"Prompt caching is counted: it saves ~\$(\d+\.\d\d)", dry_run())
     assert said and float(said[1]) == pytest.approx(saved, abs=0.006)
+
+    # All ten requests at once: each writes what the others cannot read yet.
+    assert re.search(
+        r"Prompt caching is counted: it adds ~\$\d+\.\d\d \(requests sent together",
+        dry_run("--concurrency", "10"),
+    )
 
     settings.SKILLCHECK_PROMPT_CACHING = False
     data = json.loads(dry_run("--json"))

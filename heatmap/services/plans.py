@@ -97,6 +97,15 @@ class RunPlan:
         return text
 
 
+def caching_effect(saves_usd: float) -> str:
+    """ "saves ~$0.74": what prompt caching does to an estimate; "" when under a cent."""
+    if saves_usd >= 0.005:
+        return f"saves ~${saves_usd:.2f}"
+    if saves_usd <= -0.005:  # a prefix too rarely reused to pay for the writes
+        return f"adds ~${-saves_usd:.2f} (requests sent together each write the cache)"
+    return ""
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
@@ -201,6 +210,10 @@ class PlanPreview:
     caching_saves_usd: float = 0.0  # ``costs`` count prompt caching; without it, this more
 
     @property
+    def caching_effect(self) -> str:
+        return caching_effect(self.caching_saves_usd)
+
+    @property
     def cost_usd(self) -> float:
         return sum(self.costs.values())
 
@@ -258,8 +271,8 @@ def run_plan_preview(
 def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEstimate]:
     """Estimated cost per model (in plan order) of the tasks the plan would call (cached ones
     cost nothing), with prompt caching as the run's requests would use it
-    (``SKILLCHECK_PROMPT_CACHING``), at the batch price for a batch plan; free models
-    (heuristic) cost 0. ``CostEstimate.uncached_usd`` is the same without prompt caching."""
+    (``SKILLCHECK_PROMPT_CACHING``) at the plan's concurrency, at the batch price for a batch
+    plan; free models (heuristic) cost 0. ``CostEstimate.uncached_usd``: without caching."""
     configured = dict(settings.SKILLCHECK_MODELS)
     # Only paid models need the prompts; free ones cost nothing to estimate.
     paid = {m for m in plan.models if price_for(configured.get(m, "")) is not None}
@@ -270,6 +283,9 @@ def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEsti
         catalog.taxonomy,
         batch=plan.batch,
         caching=settings.SKILLCHECK_PROMPT_CACHING,
+        # A batch's estimate is the direct run's at half price (how well the API caches
+        # across a batch's requests is not known in advance).
+        concurrency=plan.concurrency,
     )
     return {model: estimates.get(model, CostEstimate()) for model in plan.models}
 

@@ -418,11 +418,10 @@ class Command(QuietBrokenPipe):
             "total", str(plan.total), str(len(plan.cached)), f"${sum(estimate.values()):.2f}"
         )
         self.console.print(table)
-        if saves >= 0.005:
+        effect = plans.caching_effect(saves)
+        if effect:
             uncached = sum(e.uncached_usd for e in estimates.values())
-            self._say(
-                f"Prompt caching is counted: it saves ~${saves:.2f} (without it ${uncached:.2f})"
-            )
+            self._say(f"Prompt caching is counted: it {effect} (without it ${uncached:.2f})")
         for model, reason in plan.unavailable.items():
             self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
