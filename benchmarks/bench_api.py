@@ -16,7 +16,11 @@ interleaved with the floor so both see the same machine:
 3. cost (``--cost``): a 3-model run of ``../shared/corpus/apify-skills`` without prompt
    caching, with it, in batch mode, and both; priced from the stub's token counts. Beside
    each, the dry run's estimate (``skillcheck.runs.estimate_costs``) for the same way: its
-   prompts' share against what the run was charged for its prompts, and the whole.
+   prompts' share against what the run was charged for its prompts, and the whole. The stub
+   makes a cache entry readable as soon as its request arrives, where the API waits for the
+   response to begin: its runs are compared with the estimate at concurrency 1 (one
+   request after another), and the dry run's (first ``concurrency`` requests all write) is
+   printed beside.
 
 The child processes run with bytecode compiled (a cache under the system temp folder, as
 ``pip install`` or ``uv pip install --compile-bytecode`` leaves it), after one warm-up.
@@ -308,7 +312,7 @@ def cost(concurrency: int = 8) -> None:
         return
     from skillcheck.auditors.pricing import cost_usd
     from skillcheck.catalog import load_catalog
-    from skillcheck.runs import EXPECTED_OUTPUT_TOKENS, build_tasks, estimate_costs
+    from skillcheck.runs import EXPECTED_OUTPUT_TOKENS, build_tasks
 
     ways = {
         "naive": ({"SKILLCHECK_PROMPT_CACHING": "0"}, []),
@@ -343,12 +347,9 @@ def cost(concurrency: int = 8) -> None:
                 f"naive), {report['total']} tasks, {report['input_tokens']:,} input tokens, "
                 f"cache hit rate {hit:.0%}, saved by caching ${report['cache_saved_usd']:.4f}"
             )
-            batch = "--batch" in flags
-            estimates = estimate_costs(
-                tasks, MODEL_IDS, catalog.taxonomy, batch=batch, caching=not extra_env
-            ).values()
-            estimated = sum(e.usd for e in estimates)
-            estimated_prompts = estimated - sum(e.output_usd for e in estimates)
+            batch, caching = "--batch" in flags, not extra_env
+            estimated, estimated_prompts = estimate(tasks, catalog, batch, caching, 1)
+            dry_run, dry_run_prompts = estimate(tasks, catalog, batch, caching, concurrency)
             answers = sum(
                 cost_usd(MODEL_IDS[row["name"]], 0, row["output_tokens"], batch=batch)
                 for row in report["models"]
@@ -358,8 +359,27 @@ def cost(concurrency: int = 8) -> None:
                 f"  {'':<16} estimate ${estimated:.4f} (answers at {EXPECTED_OUTPUT_TOKENS:,} "
                 f"tokens; the stub's average {report['output_tokens'] / report['total']:,.0f}); "
                 f"prompts: estimated ${estimated_prompts:.4f}, charged ${charged_prompts:.4f} "
-                f"({estimated_prompts / charged_prompts - 1:+.2%})"
+                f"({estimated_prompts / charged_prompts - 1:+.2%}); the dry run at concurrency "
+                f"{concurrency}: ${dry_run:.4f} (prompts ${dry_run_prompts:.4f})"
             )
+
+
+def estimate(
+    tasks: list[Any], catalog: Any, batch: bool, caching: bool, concurrency: int
+) -> tuple[float, float]:
+    """The cost estimate of ``tasks``: the whole, and its prompts' share."""
+    from skillcheck.runs import estimate_costs
+
+    estimates = estimate_costs(
+        tasks,
+        MODEL_IDS,
+        catalog.taxonomy,
+        batch=batch,
+        caching=caching,
+        concurrency=concurrency,
+    ).values()
+    whole = sum(e.usd for e in estimates)
+    return whole, whole - sum(e.output_usd for e in estimates)
 
 
 def main() -> None:
