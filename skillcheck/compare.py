@@ -175,7 +175,11 @@ class Agreement:
 
 
 def verdicts_agree(verdicts: Iterable[str]) -> bool:
-    """Models agree when they give the same verdict; ``unclear`` is a verdict like the others."""
+    """Models agree when they give the same verdict; ``unclear`` is a verdict like the others.
+
+    ``heatmap.selectors.heatmap_agreement`` counts the same in SQL (one distinct result per
+    group); tests/test_agreement_sql.py holds the two to the same answer.
+    """
     return len(set(verdicts)) <= 1
 
 
@@ -187,16 +191,29 @@ def model_agreement(rows: Iterable[tuple[str, str, str, str, str]]) -> Agreement
     verdicts: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     for scenario_id, skill, model, check_id, result in rows:
         verdicts[(scenario_id, skill, check_id)][model] = result
-    agreement = Agreement()
+    tallies: dict[tuple[str, str], AgreementTally] = defaultdict(AgreementTally)
     for (_, skill, check_id), by_model in verdicts.items():
         if len(by_model) < 2:
             continue
-        agree = verdicts_agree(by_model.values())
+        tally = tallies[(skill, check_id)]
+        tally.groups += 1
+        tally.agreeing += verdicts_agree(by_model.values())
+    return agreement_from_tallies((s, c, t.groups, t.agreeing) for (s, c), t in tallies.items())
+
+
+def agreement_from_tallies(rows: Iterable[tuple[str, str, int, int]]) -> Agreement:
+    """Agreement from (skill, check_id, groups, agreeing) counts, one row per skill and check.
+
+    The database counts these for the heatmap (reading every verdict into Python costs
+    too much there); ``model_agreement`` counts them from single verdicts.
+    """
+    agreement = Agreement()
+    for skill, check_id, groups, agreeing in rows:
         for tally in (
             agreement.by_skill.setdefault(skill, AgreementTally()),
             agreement.by_check.setdefault(check_id, AgreementTally()),
             agreement.overall,
         ):
-            tally.groups += 1
-            tally.agreeing += agree
+            tally.groups += groups
+            tally.agreeing += agreeing
     return agreement
