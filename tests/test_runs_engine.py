@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from skillcheck.catalog import load_catalog
-from skillcheck.runs import RunEngine, build_tasks, estimate_cost, execute_tasks
+from skillcheck.runs import RunEngine, RunOutcome, build_tasks, estimate_cost, execute_tasks
 from tests.run_helpers import StubAuditor
 
 
 @pytest.fixture(scope="module")
 def corpus(corpus_dir):
     return load_catalog(corpus_dir)
+
+
+def run_stub(corpus, tasks, auditor: StubAuditor | None = None, **options: Any) -> RunOutcome:
+    """Run ``tasks`` (all of model ``s``) as run ``r`` with ``auditor``, an instant one if none."""
+    return execute_tasks(
+        tasks, {"s": auditor or StubAuditor("s")}, corpus.taxonomy, run_id="r", **options
+    )
+
+
+class SavedBeforeEvent:
+    """A listener that notes, at each task's ``ok`` progress event, whether the test's
+    persistence hook had put that task in ``saved`` by then."""
+
+    def __init__(self) -> None:
+        self.saved: set[tuple[str, str, str]] = set()
+        self.seen: list[bool] = []
+
+    def __call__(self, event: dict) -> None:
+        if event["type"] == "progress" and event["status"] == "ok":
+            self.seen.append((event["scenario_id"], event["skill"], event["model"]) in self.saved)
 
 
 def test_tasks_are_the_cross_product_with_model_innermost(corpus):
@@ -73,7 +94,7 @@ def test_run_reports_every_task_and_events_in_order(corpus):
 def test_concurrency_is_bounded_and_used(corpus):
     tasks = build_tasks(corpus, domains=None, models=["s"])[:12]
     auditor = StubAuditor("s", delay_s=0.05)
-    execute_tasks(tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=4)
+    run_stub(corpus, tasks, auditor, concurrency=4)
     assert auditor.max_active == 4
 
 
@@ -81,7 +102,7 @@ def test_a_raising_task_becomes_an_error_result_and_the_run_goes_on(corpus):
     tasks = build_tasks(corpus, domains=None, models=["s"])[:6]
     bad = tasks[1].scenario.id
     auditor = StubAuditor("s", fail_on=lambda req: req.scenario.id == bad)
-    outcome = execute_tasks(tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=2)
+    outcome = run_stub(corpus, tasks, auditor, concurrency=2)
     assert outcome.status == "completed"
     assert len(outcome.results) == 6
     errors = [r for r in outcome.results if r.error]
@@ -96,9 +117,7 @@ def test_a_task_that_times_out_becomes_an_error_result(corpus):
     slow = tasks[0].key
     auditor = StubAuditor("s", hang_on=lambda req: (req.scenario.id, req.skill.name) == slow[:2])
     started = time.monotonic()
-    outcome = execute_tasks(
-        tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=2, task_timeout_s=0.5
-    )
+    outcome = run_stub(corpus, tasks, auditor, concurrency=2, task_timeout_s=0.5)
     auditor.release.set()
     assert time.monotonic() - started < 5
     by_key = {r.key: r for r in outcome.results}
@@ -117,11 +136,10 @@ def test_cancel_stops_launching_and_keeps_in_flight_results(corpus):
         if event["type"] == "progress" and event["status"] == "ok" and event["completed"] == 3:
             cancel.set()
 
-    outcome = execute_tasks(
+    outcome = run_stub(
+        corpus,
         tasks,
-        {"s": auditor},
-        corpus.taxonomy,
-        run_id="r",
+        auditor,
         concurrency=2,
         listeners=[listener],
         cancel_event=cancel,
@@ -136,11 +154,10 @@ def test_should_cancel_is_polled(corpus):
     tasks = build_tasks(corpus, domains=None, models=["s"])[:30]
     auditor = StubAuditor("s", delay_s=0.05)
     started = time.monotonic()
-    outcome = execute_tasks(
+    outcome = run_stub(
+        corpus,
         tasks,
-        {"s": auditor},
-        corpus.taxonomy,
-        run_id="r",
+        auditor,
         concurrency=1,
         should_cancel=lambda: time.monotonic() - started > 0.3,
     )
@@ -161,23 +178,9 @@ def test_abort_abandons_in_flight_tasks(corpus):
 
 def test_results_are_persisted_before_their_event(corpus):
     tasks = build_tasks(corpus, domains=None, models=["s"])[:5]
-    saved: list[tuple] = []
-    seen_before_event: list[bool] = []
-
-    def listener(event):
-        if event["type"] == "progress" and event["status"] == "ok":
-            key = (event["scenario_id"], event["skill"], event["model"])
-            seen_before_event.append(key in saved)
-
-    execute_tasks(
-        tasks,
-        {"s": StubAuditor("s")},
-        corpus.taxonomy,
-        run_id="r",
-        listeners=[listener],
-        on_result=lambda result: saved.append(result.key),
-    )
-    assert seen_before_event == [True] * 5
+    probe = SavedBeforeEvent()
+    run_stub(corpus, tasks, listeners=[probe], on_result=lambda result: probe.saved.add(result.key))
+    assert probe.seen == [True] * 5
 
 
 def test_a_failing_persistence_hook_fails_the_run_with_an_error_event(corpus):
@@ -187,11 +190,9 @@ def test_a_failing_persistence_hook_fails_the_run_with_an_error_event(corpus):
     def on_result(result):
         raise OSError("disk full")
 
-    outcome = execute_tasks(
+    outcome = run_stub(
+        corpus,
         tasks,
-        {"s": StubAuditor("s")},
-        corpus.taxonomy,
-        run_id="r",
         listeners=[events.append],
         on_result=on_result,
     )
@@ -205,9 +206,7 @@ def test_a_broken_listener_does_not_stop_the_run(corpus):
     def listener(event):
         raise RuntimeError("listener bug")
 
-    outcome = execute_tasks(
-        tasks, {"s": StubAuditor("s")}, corpus.taxonomy, run_id="r", listeners=[listener]
-    )
+    outcome = run_stub(corpus, tasks, listeners=[listener])
     assert outcome.status == "completed" and len(outcome.results) == 3
 
 
@@ -235,7 +234,7 @@ def test_workers_serve_many_tasks_and_leave_when_the_run_ends(corpus):
         return audit(request)
 
     auditor.audit = recording  # type: ignore[method-assign]
-    outcome = execute_tasks(tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=3)
+    outcome = run_stub(corpus, tasks, auditor, concurrency=3)
     assert outcome.status == "completed" and len(outcome.results) == 24
     assert len(workers) <= 3  # one thread per slot, not one per task
     # The workers themselves, not a thread count: a thread of an earlier test that ends
@@ -251,9 +250,7 @@ def test_a_task_stuck_past_its_timeout_does_not_cost_the_run_a_slot(corpus):
     auditor = StubAuditor(
         "s", delay_s=0.05, hang_on=lambda req: (req.scenario.id, req.skill.name) == stuck[:2]
     )
-    outcome = execute_tasks(
-        tasks, {"s": auditor}, corpus.taxonomy, run_id="r", concurrency=2, task_timeout_s=0.3
-    )
+    outcome = run_stub(corpus, tasks, auditor, concurrency=2, task_timeout_s=0.3)
     auditor.release.set()
     assert "timed out" in {r.key: r for r in outcome.results}[stuck].error
     assert sum(1 for r in outcome.results if r.ok) == 8
@@ -264,31 +261,24 @@ def test_answers_that_arrive_together_are_saved_together_before_their_events(cor
     tasks = build_tasks(corpus, domains=None, models=["s"])[:4]
     auditor = StubAuditor("s", hang_on=lambda req: True)
     groups: list[list[tuple]] = []
-    saved: set[tuple] = set()
-    seen_before_event: list[bool] = []
+    probe = SavedBeforeEvent()
 
     def on_results(results):
         groups.append([r.key for r in results])
         if len(groups) == 1:
             time.sleep(0.2)  # the other answers arrive meanwhile
-        saved.update(r.key for r in results)
-
-    def listener(event):
-        if event["type"] == "progress" and event["status"] == "ok":
-            key = (event["scenario_id"], event["skill"], event["model"])
-            seen_before_event.append(key in saved)
+        probe.saved.update(r.key for r in results)
 
     threading.Timer(0.3, auditor.release.set).start()
-    outcome = execute_tasks(
+    outcome = run_stub(
+        corpus,
         tasks,
-        {"s": auditor},
-        corpus.taxonomy,
-        run_id="r",
+        auditor,
         concurrency=4,
-        listeners=[listener],
+        listeners=[probe],
         on_results=on_results,
     )
     assert outcome.status == "completed" and outcome.completed == 4
     assert sorted(key for group in groups for key in group) == sorted(t.key for t in tasks)
     assert max(len(group) for group in groups) > 1
-    assert seen_before_event == [True] * 4
+    assert probe.seen == [True] * 4
