@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,6 +185,13 @@ class MigrationStep:
 
     def old(self, model: str):
         return self.old_apps.get_model("heatmap", model)
+
+    def old_task(self, scenario_id: str, **fields: Any):
+        """A task row in the old schema (skill ``k``, model ``m``), of the run ``old``."""
+        run, _ = self.old("Run").objects.get_or_create(run_id="old")
+        return self.old("TaskResult").objects.create(
+            run=run, scenario_id=scenario_id, skill="k", model="m", **fields
+        )
 
     def forward(self, model: str):
         self.executor.loader.build_graph()

@@ -12,12 +12,8 @@ AFTER = [("heatmap", "0011_taskresult_errored")]
 
 
 def test_tasks_with_an_error_are_marked_errored(migration):
-    run = migration.old("Run").objects.create(run_id="old")
-    TaskResult = migration.old("TaskResult")
-    ok = TaskResult.objects.create(run=run, scenario_id="s1", skill="k", model="m")
-    failed = TaskResult.objects.create(
-        run=run, scenario_id="s2", skill="k", model="m", error="API error 500"
-    )
+    ok = migration.old_task("s1")
+    failed = migration.old_task("s2", error="API error 500")
 
     migrated = migration.forward("TaskResult")
     assert dict(migrated.objects.values_list("pk", "errored")) == {ok.pk: False, failed.pk: True}

@@ -11,14 +11,10 @@ AFTER = [("heatmap", "0002_taskresult_summary")]
 
 
 def test_backfill_counts_each_tasks_check_rows(migration):
-    run = migration.old("Run").objects.create(run_id="old")
-    TaskResult = migration.old("TaskResult")
     CheckResult = migration.old("CheckResult")
-    mixed = TaskResult.objects.create(run=run, scenario_id="s1", skill="k", model="m")
-    no_checks = TaskResult.objects.create(
-        run=run, scenario_id="s2", skill="k", model="m", error="x"
-    )
-    all_pass = TaskResult.objects.create(run=run, scenario_id="s3", skill="k", model="m")
+    mixed = migration.old_task("s1")
+    no_checks = migration.old_task("s2", error="x")
+    all_pass = migration.old_task("s3")
     for check_id, result in [
         ("WF-2", "fail"),
         ("DK-1", "fail"),
