@@ -57,6 +57,7 @@ bench: $(VENV)/.deps
 	$(PY) benchmarks/bench_views.py
 	$(PY) benchmarks/bench_api.py --cost
 	$(PY) benchmarks/bench_startup.py
+	$(PY) benchmarks/bench_lint.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from io import StringIO
 from pathlib import Path
 
@@ -117,17 +116,14 @@ def test_bad_catalog_is_a_command_error(tmp_path: Path) -> None:
         run("--catalog", str(tmp_path))
 
 
-def test_real_corpus_lints_all_twelve_skills_fast(corpus_dir: Path) -> None:
-    started = time.perf_counter()
+def test_real_corpus_lints_all_twelve_skills(corpus_dir: Path) -> None:
     output = run("--catalog", str(corpus_dir), "--details")
-    elapsed = time.perf_counter() - started
     rows = matrix_rows(output)
     assert len(rows) == 12 and all(name.startswith("apify-") for name in rows)
     assert all(cells[COLUMNS.index("FM")] == "✓" for cells in rows.values())
     assert any("✗" in cells for cells in rows.values())
     details = [line.split()[:3] for line in output.splitlines() if "SKILL.md:" in line]
     assert ["apify-audience-analysis", "BP-2", "SKILL.md:3"] in details
-    assert elapsed < 2.0
 
     data = json.loads(run("--catalog", str(corpus_dir), "--json"))
     assert sum(len(s["findings"]) for s in data["skills"]) >= 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -409,13 +408,10 @@ def test_only_bp_checks_in_the_taxonomy_are_reported(make_skill: MakeSkill, tmp_
     assert all(f.check_id != "BP-4" for f in lint.findings)
 
 
-def test_lint_catalog_covers_the_corpus_in_manifest_order_fast(corpus_dir: Path) -> None:
+def test_lint_catalog_covers_the_corpus_in_manifest_order(corpus_dir: Path) -> None:
     catalog = load_catalog(corpus_dir)
-    started = time.perf_counter()
     lints = lint_catalog(catalog)
-    elapsed = time.perf_counter() - started
     assert list(lints) == list(catalog.skills)
-    assert elapsed < 1.0
     assert all(lint.result(FM) == "pass" for lint in lints.values())
     assert lints["apify-audience-analysis"].result("BP-2") == "fail"
     assert lints["apify-lead-generation"].result("BP-2") == "pass"
