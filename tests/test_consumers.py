@@ -122,10 +122,16 @@ async def test_progress_socket_refuses_foreign_origins(app):
     await communicator.disconnect()
 
 
-async def _events_of(run_id: str, *, until: str = "completed", timeout: float = 30.0):
+async def _subscribe(run_id: str) -> str:
+    """A channel in the run's group, so no event the run sends from now on is missed."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(run_group(run_id), channel)
+    return channel
+
+
+async def _events_of(channel: str, *, until: str = "completed", timeout: float = 30.0):
+    layer = get_channel_layer()
     events = []
     async with asyncio.timeout(timeout):
         while True:
@@ -142,8 +148,7 @@ async def test_run_worker_consumer_executes_a_run_and_broadcasts_its_events(sett
     catalog = await database_sync_to_async(catalog_current)()
     domain = next(iter(catalog.domains))
     run = await database_sync_to_async(runs.run_create)(domains=[domain], models=["heuristic"])
-    listening = asyncio.ensure_future(_events_of(run.run_id))
-    await asyncio.sleep(0.05)
+    listening = asyncio.ensure_future(_events_of(await _subscribe(run.run_id)))
 
     worker = ApplicationCommunicator(
         channel_consumers[RUN_WORKER_CHANNEL],
