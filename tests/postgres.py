@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import free_port
+
 START_TIMEOUT_S = 30.0
 EXISTING_SERVER_ENV = "SKILLCHECK_TEST_POSTGRES_URL"
 
@@ -57,12 +59,6 @@ def unavailable_reason() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root needs runuser to start PostgreSQL as the postgres user"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -105,7 +101,7 @@ class PostgresServer:
         user = "postgres" if os.geteuid() == 0 else os.environ.get("USER") or "postgres"
         if os.geteuid() == 0:
             shutil.chown(folder, user=user)
-        server = cls(folder=folder, port=_free_port(), user=user, bin=binaries)
+        server = cls(folder=folder, port=free_port(), user=user, bin=binaries)
         server._run(
             *("initdb", "-D", str(server.data_dir), "-U", user, "--auth=trust"),
             *("--encoding=UTF8", "--no-locale", "--no-sync"),

@@ -8,6 +8,7 @@ they left in their SQLite file.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -28,10 +29,18 @@ START_TIMEOUT_S = 15.0
 T = TypeVar("T")
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` different free loopback ports. Each socket stays bound until all are
+    chosen: closed at once, the kernel may hand the same port out again."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def child_env(folder: Path, *, drop: tuple[str, ...] = (), **variables: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from tests.fakes import fake_claude_executable
 from tests.processes import (
     Processes,
     child_env,
-    free_port,
+    free_ports,
     manage,
     migrate,
     run_row,
@@ -75,7 +75,7 @@ def slow_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
 @contextlib.contextmanager
 def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     redis_bin = _redis_server()
-    redis_port, web_port = free_port(), free_port()
+    redis_port, web_port = free_ports(2)
     reports = tmp_path / "reports"
     env = child_env(
         tmp_path,
