@@ -29,6 +29,16 @@ def _str_list(value: Any, what: str) -> list[str]:
         raise RunRequestError(str(exc)) from None
 
 
+def concurrency_value(raw: str | None) -> int | str:
+    """The concurrency box's value: a number when it reads as one; anything else goes on to
+    the planner as it is, which refuses it naming the valid range."""
+    raw = (raw or "").strip() or str(settings.SKILLCHECK_DEFAULT_CONCURRENCY)
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
+
+
 @dataclass(frozen=True)
 class RunStartForm:
     """A request to start a run: ``{domains, models, concurrency}`` (or the old ``{model}``)."""
@@ -93,11 +103,7 @@ class RunStartForm:
             data = {"domains": post.getlist("domains"), "models": post.getlist("models")}
             if not data["domains"]:
                 raise RunRequestError("Choose at least one domain.")
-        raw = post.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY
-        try:
-            data["concurrency"] = int(raw)
-        except ValueError as exc:
-            raise RunRequestError(str(exc)) from None
+        data["concurrency"] = concurrency_value(post.get("concurrency"))
         data["cache"] = not post.get("no_cache")
         data["batch"] = bool(post.get("batch"))
         return cls.from_data(data)

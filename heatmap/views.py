@@ -31,7 +31,7 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from heatmap import selectors
-from heatmap.forms import RunStartForm
+from heatmap.forms import RunStartForm, concurrency_value
 from heatmap.models import Run
 from heatmap.security import (
     BadRequestBody,
@@ -90,14 +90,20 @@ def _run_controls_context(request: HttpRequest, catalog) -> dict:
     if not remembered:
         selected_domains = list(catalog.domains)
         selected_models = ["heuristic"] if "heuristic" in available else available[:1]
+    concurrency = concurrency_value(remembered.get("concurrency"))
     preview = _public_preview(
-        plans.run_plan_preview(catalog=catalog, domains=selected_domains, models=selected_models)
+        plans.run_plan_preview(
+            catalog=catalog,
+            domains=selected_domains,
+            models=selected_models,
+            concurrency=concurrency,
+        )
     )
     return {
         "model_choices": choices,
         "selected_domains": set(selected_domains),
         "selected_models": set(selected_models),
-        "concurrency": remembered.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+        "concurrency": concurrency,
         "plan": preview,
         "catalog_warnings": public_catalog_warnings(catalog),
     }
@@ -523,6 +529,7 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
             catalog=catalog,
             domains=domains,
             models=models,
+            concurrency=concurrency_value(request.GET.get("concurrency")),
             use_cache=not request.GET.get("no_cache"),
             batch=bool(request.GET.get("batch")),
         )
@@ -561,6 +568,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
             catalog=catalog,
             domains=form.domains or list(catalog.domains),
             models=form.models,
+            concurrency=form.concurrency,
             use_cache=form.use_cache,
             batch=form.batch,
         )

@@ -232,3 +232,38 @@ def test_the_plan_line_says_what_prompt_caching_saves(client, catalog: Catalog, 
     assert re.search(r"prompt caching saves ~\$\d+\.\d\d;", line)
     settings.SKILLCHECK_PROMPT_CACHING = False
     assert "prompt caching saves" not in client.get("/run-controls/plan/", query).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_run_controls_estimate_at_the_concurrency_in_the_box(
+    client, catalog: Catalog, settings, dispatched
+):
+    """The plan line, and the confirmation the start checks, count the requests sent together
+    at the concurrency chosen, as the dry run does; a value that is not a number is refused."""
+    from heatmap.models import Run
+
+    settings.SKILLCHECK_CATALOG = catalog.root
+    settings.SKILLCHECK_MODELS = MODELS
+    settings.ANTHROPIC_API_KEY = "sk-test-key"
+    settings.SKILLCHECK_CONFIRM_COST_USD = 0.0
+    form = {"domains": ["for-long-skill", "for-short-skill"], "models": ["sonnet"]}
+
+    def plan(concurrency: str) -> str:
+        return client.get(
+            "/run-controls/plan/", {**form, "concurrency": concurrency}
+        ).content.decode()
+
+    def token(line: str) -> str:
+        return re.search(r'name="confirm_cost" value="(\d+)"', line)[1]
+
+    one_by_one, together = plan("1"), plan("10")
+    assert re.search(r"prompt caching saves ~\$\d+\.\d\d;", one_by_one)
+    assert re.search(r"prompt caching adds ~\$\d+\.\d\d \(requests sent together", together)
+    assert token(together) != token(one_by_one)
+    assert "concurrency must be an integer from 1 to 64" in plan("many")
+
+    start = {**form, "concurrency": "10", "next": "/heatmap/"}
+    client.post("/run-controls/start/", {**start, "confirm_cost": token(one_by_one)})
+    assert not Run.objects.exists(), "confirmed at another concurrency's estimate"
+    client.post("/run-controls/start/", {**start, "confirm_cost": token(together)})
+    assert Run.objects.get().concurrency == 10 and len(dispatched) == 1

@@ -137,7 +137,7 @@ def run_plan(
     catalog: Catalog,
     domains: Sequence[str] | None,
     models: Sequence[str],
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | str = DEFAULT_CONCURRENCY,
     auditors: dict[str, Auditor] | None = None,
     require_available: bool = True,
     use_cache: bool = False,
@@ -237,10 +237,13 @@ def run_plan_preview(
     catalog: Catalog,
     domains: list[str] | None,
     models: list[str],
+    concurrency: int | str = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
     batch: bool = False,
 ) -> PlanPreview:
     """The plan line and cost estimate for a selection, or the reason it cannot run.
+
+    ``concurrency`` counts in the estimate: the first wave of requests all write the cache.
 
     With ``use_cache`` the line also says how many tasks the response cache answers
     ("… = 91 tasks · 80 cached, 11 to call") and the estimate covers only the rest.
@@ -252,7 +255,12 @@ def run_plan_preview(
         return PlanPreview("Choose at least one model.", error=True, threshold_usd=threshold)
     try:
         plan = run_plan(
-            catalog=catalog, domains=domains, models=models, use_cache=use_cache, batch=batch
+            catalog=catalog,
+            domains=domains,
+            models=models,
+            concurrency=concurrency,
+            use_cache=use_cache,
+            batch=batch,
         )
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
