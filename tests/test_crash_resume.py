@@ -57,6 +57,24 @@ def calls(env) -> int:
     return sum(not json.loads(line).get("help") for line in lines)
 
 
+def start_run(env, run_id: str, *, models: str, concurrency: int) -> subprocess.Popen:
+    """``run_scored`` over DOMAINS in a child process, its output in pipes."""
+    return manage_popen(
+        "run_scored",
+        *("--models", models, "--domains", DOMAINS, "--concurrency", str(concurrency)),
+        *("--run-id", run_id),
+        env=env,
+    )
+
+
+def kill9(proc: subprocess.Popen) -> None:
+    """SIGKILL, as a crash does: the run's process writes nothing more."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
 def wait_for_rows(env, run_id: str, count: int, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -79,24 +97,10 @@ def json_rows(env, run_id: str) -> dict[tuple[str, str, str], str]:
 
 def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env):
     env = run_env
-    proc = manage_popen(
-        "run_scored",
-        "--models",
-        "haiku,sonnet",
-        "--domains",
-        DOMAINS,
-        "--concurrency",
-        "3",
-        "--run-id",
-        "crash",
-        env=env,
-    )
+    proc = start_run(env, "crash", models="haiku,sonnet", concurrency=3)
     wait_for_rows(env, "crash", 5, proc)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
-    proc.stdout.close()
-    proc.stderr.close()
+    kill9(proc)
 
     in_db = task_risks(sqlite_path(env), "crash")
     in_json = json_rows(env, "crash")
@@ -136,18 +140,7 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env
 
 def test_sigterm_cancels_cleanly_and_prints_the_resume_command(run_env):
     env = run_env
-    proc = manage_popen(
-        "run_scored",
-        "--models",
-        "haiku",
-        "--domains",
-        DOMAINS,
-        "--concurrency",
-        "2",
-        "--run-id",
-        "term",
-        env=env,
-    )
+    proc = start_run(env, "term", models="haiku", concurrency=2)
     wait_for_rows(env, "term", 2, proc)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
@@ -163,10 +156,7 @@ def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(run_env):
     """On the run's own host its dead process is seen at once; a live one still refuses."""
     # Slow tasks, so the run is still going when the first resume is refused.
     env = {**run_env, "SKILLCHECK_HEARTBEAT_STALE_S": "600", "FAKE_CLAUDE_DELAY_S": "3"}
-    proc = manage_popen(
-        "run_scored",
-        "--models", "haiku", "--domains", DOMAINS, "--concurrency", "2", "--run-id", "k9", env=env
-    )  # fmt: skip
+    proc = start_run(env, "k9", models="haiku", concurrency=2)
     wait_for_rows(env, "k9", 1, proc)
     row = run_row(sqlite_path(env), "k9")
     assert (row["owner_host"], row["owner_pid"]) == (socket.gethostname(), proc.pid)
@@ -174,10 +164,7 @@ def test_resume_right_after_sigkill_needs_no_wait_for_the_heartbeat(run_env):
     assert refused.returncode == 2
     assert f"still running (process {proc.pid} on this host)" in refused.stderr
 
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
-    proc.stdout.close()
-    proc.stderr.close()
+    kill9(proc)
     assert run_row(sqlite_path(env), "k9")["status"] == "running"  # nobody has looked yet
 
     quick = {**env, "FAKE_CLAUDE_DELAY_S": "0.05"}
