@@ -7,12 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import postgres
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_DIR.parent / "shared" / "corpus" / "apify-skills"
 EXAMPLE_CATALOG_DIR = PROJECT_DIR / "catalog"
+
+
+# Property tests get no per-example deadline (200 ms by default) and no "data generation is
+# too slow" health check: both time the machine, not the code, and a loaded two-core machine
+# (CI, or several test runs at once) can fail them with nothing wrong. Speed goals live in
+# benchmarks/. Loaded here, before the test modules build their own @settings on it.
+hypothesis_settings.register_profile(
+    "skillcheck", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("skillcheck")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -419,7 +419,9 @@ def test_lint_catalog_covers_the_corpus_in_manifest_order(corpus_dir: Path) -> N
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=400))
 def test_arbitrary_markdown_never_crashes(make_skill: MakeSkill, text: str) -> None:
