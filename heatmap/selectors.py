@@ -1224,26 +1224,26 @@ def _agreement_tallies(domain: str | None) -> list[tuple[str, str, int, int]]:
     ``model_agreement``'s definition in SQL: a group is one (scenario, skill, check) with two
     or more verdicts (one per model: the newest task per key, one row per check), and it
     agrees when it holds one distinct verdict (``verdicts_agree``). The groups (~100,000 for
-    10,000 distinct tasks) are tallied per skill and check in the same statement.
+    10,000 distinct tasks) are tallied per skill and check in the same statement. The newest
+    tasks bring their scenario and skill from the ranking index, so no task row is read.
     """
     filters: dict[str, Any] = {"errored": False}  # in the ranking index, unlike ``error``
     if domain:
         filters["domain"] = domain
-    groups = (
-        CheckResult.objects.filter(task__in=newest_task_ids(**filters))
-        .values(scenario=F("task__scenario_id"), skill=F("task__skill"), check=F("check_id"))
-        .annotate(verdicts=Count("*"), distinct_verdicts=Count("result", distinct=True))
-        .filter(verdicts__gte=2)
-        .order_by()
-    )
-    sql, params = groups.query.get_compiler(using=groups.db).as_sql()
-    quote = connections[groups.db].ops.quote_name
-    skill, check, distinct = quote("skill"), quote("check"), quote("distinct_verdicts")
-    with connections[groups.db].cursor() as cursor:
+    newest = newest_tasks(**filters).values("pk", "scenario_id", "skill")
+    newest_sql, params = newest.query.get_compiler(using=newest.db).as_sql()
+    connection = connections[newest.db]
+    q = connection.ops.quote_name
+    checks = q(CheckResult._meta.db_table)
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT g.{skill}, g.{check}, COUNT(*),"
-            f" SUM(CASE WHEN g.{distinct} = 1 THEN 1 ELSE 0 END)"
-            f" FROM ({sql}) g GROUP BY g.{skill}, g.{check}",
+            f"SELECT g.skill, g.check_id, COUNT(*), SUM(CASE WHEN g.verdicts = 1 THEN 1 ELSE 0 END)"
+            f" FROM (SELECT t.{q('skill')} AS skill, c.{q('check_id')} AS check_id,"
+            f" COUNT(DISTINCT c.{q('result')}) AS verdicts"
+            f" FROM ({newest_sql}) t JOIN {checks} c ON c.{q('task_id')} = t.{q('pk')}"
+            f" GROUP BY t.{q('scenario_id')}, t.{q('skill')}, c.{q('check_id')}"
+            f" HAVING COUNT(*) >= 2) g"
+            f" GROUP BY g.skill, g.check_id",
             params,
         )
         return [(s, c, int(n), int(agreeing)) for s, c, n, agreeing in cursor.fetchall()]
