@@ -308,19 +308,29 @@ def _overview_totals(
     if check_ids:
         _check_totals(totals, task_filters, check_ids)
     else:
-        _summary_totals(totals, task_filters)
+        prints = _summary_totals(totals, task_filters)
+        if filters.run is None:
+            # The newest tasks the stale marks read: their fingerprints came on the way.
+            cache.set(_prints_key(domain, (count, last)), prints, OVERVIEW_CACHE_S)
     result = dict(totals)
     cache.set(key, result, OVERVIEW_CACHE_S)
     return result
 
 
-def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
+def _summary_totals(
+    totals: dict[str, dict[str, ModelTotals]], task_filters: dict
+) -> dict[tuple[str, str, str], str]:
+    """Fill ``totals`` from the newest tasks' summaries; return their fingerprints per key,
+    as ``stale_tasks`` keeps them (all from the ranking index)."""
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    tasks = newest_tasks(**task_filters).values_list("skill", "model", "failed_checks", *fields)
+    tasks = newest_tasks(**task_filters).values_list(
+        "skill", "model", "failed_checks", *fields, "scenario_id", "fingerprint"
+    )
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
     failing: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for skill, model, failed_checks, passed, failed, unclear, na in tasks:
+    prints: dict[tuple[str, str, str], str] = {}
+    for skill, model, failed_checks, passed, failed, unclear, na, scenario_id, print_ in tasks:
         pair = sums.get((skill, model))
         if pair is None:
             pair = sums[(skill, model)] = [0, 0, 0, 0]
@@ -330,6 +340,8 @@ def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dic
         pair[3] += na
         if failed_checks:
             failing[(skill, model)].append(failed_checks)
+        if print_:
+            prints[(scenario_id, skill, model)] = print_
     for (skill, model), numbers in sums.items():
         if not any(numbers):
             continue
@@ -337,6 +349,7 @@ def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dic
         # One split and count per skill and model rather than per task.
         fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
         totals[skill][model] = ModelTotals(numbers, dict(fails))
+    return prints
 
 
 def _check_totals(
@@ -357,16 +370,21 @@ def _check_totals(
             model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
 
 
+def _prints_key(domain: str | None, version: tuple[int, int]) -> str:
+    """The cache key of the newest tasks' fingerprints (``stale_tasks``)."""
+    return f"heatmap:prints:v1:{domain or '*'}:{version[0]}-{version[1]}"
+
+
 def stale_tasks(
     *, catalog: Catalog, domain: str | None = None, version: tuple[int, int] | None = None
 ) -> list[tuple[str, str, str]]:
     """The (scenario, skill, model) keys whose shown result is stale: "re-run stale" runs them.
 
-    The newest tasks' fingerprints come from the ranking index (one query), kept per data
-    version like the overview's sums; they are compared with the catalog on every call.
+    The newest tasks' fingerprints come from the ranking index (one query, or none after the
+    overview's sums, which keep them), per data version; they are compared with the catalog
+    on every call.
     """
-    count, last = version or results_version()
-    key = f"heatmap:prints:v1:{domain or '*'}:{count}-{last}"
+    key = _prints_key(domain, version or results_version())
     prints = cache.get(key)
     if prints is None:
         filters = {"domain": domain} if domain else {}
