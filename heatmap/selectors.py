@@ -35,6 +35,7 @@ from skillcheck.compare import (
     TaskChecks,
     agreement_from_tallies,
     compare_runs,
+    verdicts_agree,
 )
 from skillcheck.fingerprints import Fingerprinter, explain_changes, model_ids
 from skillcheck.linter import Finding, SkillLint, lint_catalog
@@ -661,14 +662,24 @@ def heatmap_domain_matrix(
         results_qs = results_qs.filter(check_id__in=[c.id for c in checks])
     found: dict[tuple[str, str, str, str], str] = {}
     prints: dict[tuple[str, str, str], str] = {}
-    verdicts: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    # Each model's verdict per (scenario, skill, check), from successful tasks only, as the
+    # agreement rates count them (a failed call's "unclear" is no verdict).
+    verdicts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     models: set[str] = set(extra_models)
-    for scenario_id, skill, model, check_id, result, fingerprint in results_qs.values_list(
-        "task__scenario_id", "task__skill", "task__model", "check_id", "result", "task__fingerprint"
-    ).order_by():
+    check_rows = results_qs.values_list(
+        "task__scenario_id",
+        "task__skill",
+        "task__model",
+        "check_id",
+        "result",
+        "task__fingerprint",
+        "task__errored",
+    )
+    for scenario_id, skill, model, check_id, result, fingerprint, errored in check_rows.order_by():
         found[(scenario_id, skill, model, check_id)] = result
         prints[(scenario_id, skill, model)] = fingerprint
-        verdicts[(scenario_id, skill, check_id)].add(result)
+        if not errored:
+            verdicts[(scenario_id, skill, check_id)].append(result)
         models.add(model)
     stale = stale_keys(catalog=catalog, prints=prints)
     model_list = [m for m in model_order(models) if filters.keeps_model(m)]
@@ -707,7 +718,8 @@ def heatmap_domain_matrix(
                         result,
                         label,
                         stale=shown and (col.scenario_id, skill, col.model) in stale,
-                        disagree=shown and len(verdicts[(col.scenario_id, skill, check.id)]) > 1,
+                        disagree=shown
+                        and not verdicts_agree(verdicts[(col.scenario_id, skill, check.id)]),
                     )
                 )
                 total += 1

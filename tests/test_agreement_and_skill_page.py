@@ -66,3 +66,25 @@ def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
     assert "Linter findings" in html
     assert client.get("/skills/no-such-skill/").status_code == 404
     assert f'href="/skills/{skill}/"' in client.get("/heatmap/").content.decode()
+
+
+def test_a_failed_call_is_no_verdict_in_the_matrix_either(client, domain_id, scenario):
+    """A key that only ever failed shows its "unclear" cells, but they are not a disagreement
+    (the agreement rate does not count them either)."""
+    run = make_run(models=["haiku", "sonnet"])
+    specialist_task(run, scenario, model="haiku", results={"WF-1": "pass", "WF-2": "pass"})
+    specialist_task(
+        run, scenario, model="sonnet", results={"WF-1": "unclear", "WF-2": "unclear"}, error="529"
+    )
+    data = client.get(f"/api/heatmap/domain/{domain_id}").json()
+    shown = {
+        (check["check_id"], cell["model"]): cell
+        for check in data["checks"]
+        for cell in check["cells"]
+        if check["check_id"] in ("WF-1", "WF-2") and cell["scenario_id"] == scenario.id
+    }
+    assert shown[("WF-1", "sonnet")]["results"][scenario.specialist] == "unclear"
+    assert shown[("WF-1", "haiku")]["results"][scenario.specialist] == "pass"
+    assert [key for key, cell in shown.items() if cell["disagree"]] == []
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    assert skills[scenario.specialist]["agreement_pct"] is None
