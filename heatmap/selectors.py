@@ -402,12 +402,13 @@ def heatmap_overview(
     query: str = "",
     top: int = 3,
     filters: HeatmapFilter | None = None,
+    version: tuple[int, int] | None = None,
 ) -> list[SkillRow]:
     """One row per skill: counts of the newest results (per model and over the filter's models),
-    top failing checks. Two queries (data version, then the sums unless cached)."""
+    top failing checks. Two queries (data version unless given, then the sums unless cached)."""
     filters = filters or HeatmapFilter(query=query)
     check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
-    version = results_version()
+    version = version or results_version()
     totals = _overview_totals(domain, filters, check_ids, version)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
@@ -463,6 +464,7 @@ class OverviewTable:
 
     models: list[str]
     rows: list[SkillRow]
+    version: tuple[int, int] | None = None  # the data version read (``results_version``)
 
     @property
     def has_results(self) -> bool:
@@ -475,7 +477,8 @@ def heatmap_overview_table(
     """The overview with its model columns: the filter's models, else every model with results
     (in the configured order), so each row has a cell per column."""
     filters = filters or HeatmapFilter()
-    rows = heatmap_overview(catalog=catalog, domain=domain, filters=filters)
+    version = results_version()
+    rows = heatmap_overview(catalog=catalog, domain=domain, filters=filters, version=version)
     models = model_order(filters.models or {m for row in rows for m in row.models})
     for row in rows:
         row.cells = [row.per_model.get(m) or ModelCell(m) for m in models]
@@ -483,7 +486,7 @@ def heatmap_overview_table(
         rows.sort(key=lambda r: (r.pass_pct is None, r.pass_pct or 0, r.skill))
     elif filters.sort == "fails":
         rows.sort(key=lambda r: (-r.counts["fail"], r.skill))
-    return OverviewTable(models=models, rows=rows)
+    return OverviewTable(models=models, rows=rows, version=version)
 
 
 # --- Domain matrix --------------------------------------------------------------------------

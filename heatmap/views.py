@@ -262,7 +262,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         "rows": table.rows,
         "has_results": table.has_results,
         "stale_total": sum(row.stale for row in table.rows),
-        "disputed": selectors.heatmap_disputed_checks(catalog=catalog),
+        "disputed": selectors.heatmap_disputed_checks(catalog=catalog, version=table.version),
         "active_run": active,
         "fragment": "overview-table",
         **_filter_context(request, catalog, filters),

@@ -87,3 +87,18 @@ def test_a_newer_result_changes_the_count_at_once(verdicts):
     add_task(run, scenario_id="s3", skill="writer", model="sonnet", results=results, domain="beta")
     after = selectors.heatmap_agreement(domain="beta").by_skill["writer"]
     assert after == AgreementTally(groups=2, agreeing=2)
+
+
+def test_the_overview_page_reads_the_data_version_once(client, catalog, verdicts):
+    """The least-agreed checks reuse the version the table read (a cached page is a few
+    small queries; this one counts every task)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/heatmap/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/heatmap/").status_code == 200
+    versions = [
+        q["sql"] for q in queries.captured_queries if 'MAX("heatmap_taskresult"."id")' in q["sql"]
+    ]
+    assert len(versions) == 1, versions
