@@ -403,9 +403,14 @@ def heatmap_overview(
     top: int = 3,
     filters: HeatmapFilter | None = None,
     version: tuple[int, int] | None = None,
+    agreement: bool = True,
 ) -> list[SkillRow]:
     """One row per skill: counts of the newest results (per model and over the filter's models),
-    top failing checks. Two queries (data version unless given, then the sums unless cached)."""
+    top failing checks. Two queries (data version unless given, then the sums unless cached).
+
+    ``agreement``: also each skill's agreement rate (``heatmap_agreement``: after new data,
+    the dearest part by far; the overview page loads it after the table).
+    """
     filters = filters or HeatmapFilter(query=query)
     check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
     version = version or results_version()
@@ -445,7 +450,8 @@ def heatmap_overview(
     for _, skill_name, _ in stale_tasks(catalog=catalog, domain=domain, version=version):
         if skill_name in rows:
             rows[skill_name].stale += 1
-    for skill_name, tally in heatmap_agreement(domain=domain, version=version).by_skill.items():
+    by_skill = heatmap_agreement(domain=domain, version=version).by_skill if agreement else {}
+    for skill_name, tally in by_skill.items():
         if skill_name in rows:
             rows[skill_name].agreement = tally.percent
     needle = filters.query.strip().lower()
@@ -472,13 +478,19 @@ class OverviewTable:
 
 
 def heatmap_overview_table(
-    *, catalog: Catalog, domain: str | None = None, filters: HeatmapFilter | None = None
+    *,
+    catalog: Catalog,
+    domain: str | None = None,
+    filters: HeatmapFilter | None = None,
+    agreement: bool = True,
 ) -> OverviewTable:
     """The overview with its model columns: the filter's models, else every model with results
     (in the configured order), so each row has a cell per column."""
     filters = filters or HeatmapFilter()
     version = results_version()
-    rows = heatmap_overview(catalog=catalog, domain=domain, filters=filters, version=version)
+    rows = heatmap_overview(
+        catalog=catalog, domain=domain, filters=filters, version=version, agreement=agreement
+    )
     models = model_order(filters.models or {m for row in rows for m in row.models})
     for row in rows:
         row.cells = [row.per_model.get(m) or ModelCell(m) for m in models]

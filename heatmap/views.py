@@ -253,8 +253,12 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         domains = [domain] if domain else list(catalog.domains)
         return _csv_response("skillcheck-overview.csv", _csv_rows(catalog, domains, filters))
+    if request.htmx.target == "agreement":
+        return _overview_agreement(request, catalog, domain, filters)
     active = selectors.run_active()
-    table = selectors.heatmap_overview_table(catalog=catalog, domain=domain, filters=filters)
+    table = selectors.heatmap_overview_table(
+        catalog=catalog, domain=domain, filters=filters, agreement=False
+    )
     context: dict[str, Any] = {
         "catalog": catalog,
         "domain": domain,
@@ -262,7 +266,6 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         "rows": table.rows,
         "has_results": table.has_results,
         "stale_total": sum(row.stale for row in table.rows),
-        "disputed": selectors.heatmap_disputed_checks(catalog=catalog, version=table.version),
         "active_run": active,
         "fragment": "overview-table",
         **_filter_context(request, catalog, filters),
@@ -274,6 +277,20 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         if active:
             context["progress"] = selectors.run_progress(run=active)
     return _fragment(request, "heatmap/overview.html", context, active is not None)
+
+
+def _overview_agreement(
+    request: HtmxHttpRequest, catalog, domain: str | None, filters
+) -> HttpResponse:
+    """The overview's model agreement, asked for by the page once the table is in: after new
+    data it is the dearest part of the overview (every newest verdict is grouped), so the
+    table does not wait for it."""
+    table = selectors.heatmap_overview_table(catalog=catalog, domain=domain, filters=filters)
+    context = {
+        "table": table,
+        "disputed": selectors.heatmap_disputed_checks(catalog=catalog, version=table.version),
+    }
+    return render(request, "heatmap/overview.html#agreement", context)
 
 
 @require_POST
@@ -613,7 +630,7 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
         return render(request, "heatmap/progress.html#progress-body", context)
     catalog = selectors.catalog_current()
     filters = selectors.HeatmapFilter(run=run)
-    table = selectors.heatmap_overview_table(catalog=catalog, filters=filters)
+    table = selectors.heatmap_overview_table(catalog=catalog, filters=filters, agreement=False)
     table.rows = [row for row in table.rows if row.models]
     context.update(
         {

@@ -35,10 +35,17 @@ def test_disagreement_is_marked_and_rated(client, catalog, domain_id, scenario):
     assert disputed == {("WF-2", "haiku"), ("WF-2", "sonnet")}
     skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
     assert skills[scenario.specialist]["agreement_pct"] == 75
+    # The page asks for its agreement section once the table is in (HX-Target: agreement).
     page = client.get("/heatmap/").content.decode()
+    assert '<section id="agreement" hx-get="/heatmap/" hx-trigger="load"' in page
+    assert "Checks the models agree on least" not in page
+    section = client.get("/heatmap/", headers={"HX-Request": "true", "HX-Target": "agreement"})
+    section = section.content.decode()
     wf2 = catalog.taxonomy.by_id["WF-2"]
-    assert "Checks the models agree on least" in page
-    assert f'href="/checks/#L{wf2.line}">WF-2</a>' in page
+    assert section.lstrip().startswith('<section id="agreement"')
+    assert "Checks the models agree on least" in section and "<table" not in section
+    assert f'href="/checks/#L{wf2.line}">WF-2</a>' in section
+    assert f'{scenario.specialist}</a> <span data-agreement="75">75%</span>' in section
     assert f'id="L{wf2.line}"' in client.get("/checks/").content.decode()
 
 
@@ -47,6 +54,8 @@ def test_a_skill_run_on_one_model_has_no_agreement_rate(client, scenario):
     specialist_task(run, scenario, model="haiku", results={"WF-1": "pass"})
     skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
     assert skills[scenario.specialist]["agreement_pct"] is None
+    section = client.get("/heatmap/", headers={"HX-Request": "true", "HX-Target": "agreement"})
+    assert section.status_code == 200 and not section.content.strip()
 
 
 def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
@@ -65,7 +74,8 @@ def test_skill_page_charts_pass_percent_per_model_over_runs(client, scenario):
     assert old.run_id in html and new.run_id in html
     assert "Linter findings" in html
     assert client.get("/skills/no-such-skill/").status_code == 404
-    assert f'href="/skills/{skill}/"' in client.get("/heatmap/").content.decode()
+    agreement = client.get("/heatmap/", headers={"HX-Request": "true", "HX-Target": "agreement"})
+    assert f'href="/skills/{skill}/"' in agreement.content.decode()
 
 
 def test_a_failed_call_is_no_verdict_in_the_matrix_either(client, domain_id, scenario):
