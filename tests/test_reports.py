@@ -107,6 +107,28 @@ def test_snapshot_throttles_to_one_write_per_interval_once_writes_are_costly(tmp
     assert load_scored_report(snapshot.path).metadata["result_count"] == 2
 
 
+def test_costly_snapshot_writes_are_bounded_in_bytes_per_second_too(tmp_path, monkeypatch):
+    """A large report is not rewritten once a second: its bytes count against a rate."""
+    import types
+
+    from skillcheck import reports
+
+    clock = [1000.0]  # a clock that moves only when told: the writes themselves take no time
+    monkeypatch.setattr(reports, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    snapshot = ReportSnapshot(
+        "r", reports_dir=tmp_path, max_write_share=1e-9, interval_s=1.0, max_write_rate=1.0
+    )
+    snapshot.add(result("a"))
+    assert snapshot.write() is True
+    written = snapshot.path.stat().st_size
+    snapshot.add(result("b"))
+    clock[0] += 10  # the interval has passed ten times over
+    assert snapshot.write() is False  # due only after `written` seconds at 1 byte a second
+    clock[0] += written - 10
+    assert snapshot.write() is True
+    assert load_scored_report(snapshot.path).metadata["result_count"] == 2
+
+
 def test_snapshot_writes_every_time_while_cheap(tmp_path):
     snapshot = ReportSnapshot("r", reports_dir=tmp_path, max_write_share=1e9)
     for name in "abc":
