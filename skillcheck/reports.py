@@ -148,8 +148,8 @@ class ReportSnapshot:
     duration, for huge files). A report larger than ``max_write_rate`` (bytes per second)
     × ``interval_s`` is also written at most at that rate, however fast the disk: one of
     100 MB every 10 s, not every second (which wrote 4.5 GB in a run of 10,000 instant
-    tasks). The cost is a moving average, so one slow fsync does not count. ``write(force=True)`` always writes: at the end, on cancel
-    and on failure.
+    tasks). The cost is a moving average, so one slow fsync does not count.
+    ``write(force=True)`` always writes: at the end, on cancel and on failure.
     """
 
     def __init__(
