@@ -5,8 +5,9 @@ Tasks go out in batches of ``batch_size`` requests. Each submitted batch becomes
 before anything is awaited, so a killed process resumes by polling the same batches instead
 of paying for them twice. A batch is polled every ``poll_s``; its request counts are the
 run's progress; once it has ended its results are read and each task is recorded (database
-and JSON via ``on_result``) at once. Errored and expired requests become failed tasks, which
-a resume (or ``--retry-errors``) sends again; requests a cancel stopped are left undone.
+and JSON, through the engine's ``on_results`` hook) at once. Errored and expired requests
+become failed tasks, which a resume (or ``--retry-errors``) sends again; requests a cancel
+stopped are left undone.
 
 Cancelling sends a cancel for every open batch, collects what they answered within the grace
 period, and leaves the rest of them on the run for a resume to collect.

@@ -289,10 +289,10 @@ def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEsti
         to_price,
         configured,
         catalog.taxonomy,
-        batch=plan.batch,
-        caching=settings.SKILLCHECK_PROMPT_CACHING,
         # A batch's estimate is the direct run's at half price (how well the API caches
         # across a batch's requests is not known in advance).
+        batch=plan.batch,
+        caching=settings.SKILLCHECK_PROMPT_CACHING,
         concurrency=plan.concurrency,
     )
     return {model: estimates.get(model, CostEstimate()) for model in plan.models}

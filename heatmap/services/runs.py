@@ -162,9 +162,6 @@ class _Execution:
         self._last_cancel_poll = 0.0
         self._last_heartbeat = time.monotonic()
 
-    def on_result(self, result: ScoredRun) -> None:
-        self.on_results([result])
-
     def on_results(self, results: list[ScoredRun]) -> None:
         """The answers that arrived together, committed in one transaction: a commit per
         task was most of the writing thread's time in a fast run."""
@@ -316,7 +313,6 @@ def run_execute(
         cancel_event=cancel_event,
         abort_event=abort_event,
         should_cancel=execution.should_cancel,
-        on_result=execution.on_result,
         on_results=execution.on_results,
         on_tick=execution.on_tick,
         on_finish=execution.on_finish,
