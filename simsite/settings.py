@@ -160,9 +160,13 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
-# Wrong passwords allowed per username and client address within the window, before the
-# sign-in page refuses to check more (counted in Django's cache: per process by default).
+# Wrong passwords allowed per username (as the sign-in form normalizes it) and client
+# address within the window, and per client address over all usernames, before the sign-in
+# page refuses to check more (counted in Django's cache: per process by default).
 SKILLCHECK_LOGIN_MAX_FAILURES = int(os.environ.get("SKILLCHECK_LOGIN_MAX_FAILURES", "10"))
+SKILLCHECK_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("SKILLCHECK_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")
+)
 SKILLCHECK_LOGIN_WINDOW_S = int(os.environ.get("SKILLCHECK_LOGIN_WINDOW_S", "900"))
 
 # HTTPS (DJANGO_HTTPS=1, behind TLS): cookies only over HTTPS, HSTS, and plain HTTP

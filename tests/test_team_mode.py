@@ -108,6 +108,43 @@ def test_repeated_wrong_passwords_lock_that_account_from_that_address(
     assert response.status_code == 302  # another address is not locked out
 
 
+@pytest.mark.parametrize("variant", ["alice ", " alice", "alice\t", "\uff41lice", "ALICE"])
+def test_spellings_of_one_username_share_its_budget(
+    client, team, alice, settings, empty_cache, variant
+):
+    """Issue 21 (1): Django strips and NFKC-normalizes the username before it checks the
+    password, so every spelling it accepts as ``alice`` spends alice's budget."""
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": "alice", "password": "guess"})
+    response = client.post("/accounts/login/", {"username": variant, "password": PASSWORD})
+    assert response.status_code == 429
+    assert client.get("/heatmap/").status_code == 302  # still signed out
+
+
+def test_the_variants_signed_in_before_the_limit_count_for_alice(
+    client, team, alice, settings, empty_cache
+):
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
+    for variant in (" alice", "alice\t", "\uff41lice"):
+        response = client.post("/accounts/login/", {"username": variant, "password": "guess"})
+        assert response.status_code == 200
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_one_address_has_a_budget_over_all_usernames(client, team, alice, settings, empty_cache):
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
+    settings.SKILLCHECK_LOGIN_MAX_FAILURES_PER_ADDRESS = 4
+    for name in ("bob", "carol", "dave", "erin"):
+        client.post("/accounts/login/", {"username": name, "password": "guess"})
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+    other = Client(REMOTE_ADDR="10.0.0.7")
+    response = other.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+
+
 def test_a_successful_sign_in_forgets_earlier_failures(client, team, alice, settings, empty_cache):
     settings.SKILLCHECK_LOGIN_MAX_FAILURES = 3
     for attempt in ("a", "b", PASSWORD, "c", "d"):
