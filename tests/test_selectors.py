@@ -194,13 +194,12 @@ def test_run_summary_estimates_time_left():
 
 
 def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
+    from heatmap.selectors import lint
     from skillcheck import linter
 
     calls = []
-    monkeypatch.setattr(
-        selectors, "lint_catalog", lambda c: calls.append(1) or linter.lint_catalog(c)
-    )
-    selectors._lint_cache.clear()
+    monkeypatch.setattr(lint, "lint_catalog", lambda c: calls.append(1) or linter.lint_catalog(c))
+    lint._lint_cache.clear()
     first = selectors.lint_matrix(catalog=catalog)
     second = selectors.lint_matrix(catalog=catalog)
     assert first is second and len(calls) == 1

@@ -1,0 +1,116 @@
+"""Reads for the heatmap pages, the API and the commands: the newest result per (scenario,
+skill, model), and runs.
+
+A face: each job lives in its own module (``catalog``, ``newest``, ``overview``, ``matrix``,
+``detail``, ``runs``, ``lint``, ``compare``, ``agreement``, ``skill``, with ``filters``,
+``counts``, ``stale`` and ``response_cache`` under them); callers write
+``from heatmap import selectors`` and ``selectors.heatmap_overview(...)``. Patch a name in the
+module that owns it: patching it here does not reach the modules that call it.
+"""
+
+from heatmap.selectors.agreement import DisputedCheck, heatmap_agreement, heatmap_disputed_checks
+from heatmap.selectors.catalog import catalog_current, catalog_load
+from heatmap.selectors.compare import run_comparison, run_previous
+from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER
+from heatmap.selectors.detail import CellDetail, heatmap_cell_detail, stale_reason
+from heatmap.selectors.filters import SEVERITIES, SORTS, HeatmapFilter, model_order
+from heatmap.selectors.lint import lint_findings, lint_matrix
+from heatmap.selectors.matrix import (
+    DomainMatrix,
+    MatrixCell,
+    MatrixColumn,
+    MatrixRow,
+    ScenarioHead,
+    SkillResult,
+    heatmap_domain_matrix,
+    heatmap_task_times,
+    skill_labels,
+)
+from heatmap.selectors.newest import (
+    OVERVIEW_CACHE_S,
+    newest_task_ids,
+    newest_tasks,
+    results_version,
+)
+from heatmap.selectors.overview import (
+    ModelCell,
+    ModelTotals,
+    OverviewTable,
+    SkillRow,
+    heatmap_overview,
+    heatmap_overview_table,
+)
+from heatmap.selectors.response_cache import (
+    CACHE_LOOKUP_CHUNK,
+    CACHE_LOOKUP_FIELDS,
+    StoredResultCache,
+)
+from heatmap.selectors.runs import (
+    GroupTotals,
+    run_active,
+    run_cache_totals,
+    run_get,
+    run_list,
+    run_progress,
+    run_result_tables,
+    run_tasks_to_do,
+)
+from heatmap.selectors.skill import SkillHistory, SkillRunPoint, skill_history
+from heatmap.selectors.stale import catalog_fingerprinter, stale_keys, stale_tasks
+
+__all__ = [
+    "CACHE_LOOKUP_CHUNK",
+    "CACHE_LOOKUP_FIELDS",
+    "NOT_RUN",
+    "OVERVIEW_CACHE_S",
+    "RESULT_ORDER",
+    "SEVERITIES",
+    "SORTS",
+    "CellDetail",
+    "DisputedCheck",
+    "DomainMatrix",
+    "GroupTotals",
+    "HeatmapFilter",
+    "MatrixCell",
+    "MatrixColumn",
+    "MatrixRow",
+    "ModelCell",
+    "ModelTotals",
+    "OverviewTable",
+    "ScenarioHead",
+    "SkillHistory",
+    "SkillResult",
+    "SkillRow",
+    "SkillRunPoint",
+    "StoredResultCache",
+    "catalog_current",
+    "catalog_fingerprinter",
+    "catalog_load",
+    "heatmap_agreement",
+    "heatmap_cell_detail",
+    "heatmap_disputed_checks",
+    "heatmap_domain_matrix",
+    "heatmap_overview",
+    "heatmap_overview_table",
+    "heatmap_task_times",
+    "lint_findings",
+    "lint_matrix",
+    "model_order",
+    "newest_task_ids",
+    "newest_tasks",
+    "results_version",
+    "run_active",
+    "run_cache_totals",
+    "run_comparison",
+    "run_get",
+    "run_list",
+    "run_previous",
+    "run_progress",
+    "run_result_tables",
+    "run_tasks_to_do",
+    "skill_history",
+    "skill_labels",
+    "stale_keys",
+    "stale_reason",
+    "stale_tasks",
+]

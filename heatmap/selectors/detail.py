@@ -1,0 +1,119 @@
+"""One matrix cell in detail: each model's and skill's result for one check, and why it is stale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from heatmap.models import CheckResult, TaskResult
+from heatmap.selectors.counts import NOT_RUN
+from heatmap.selectors.filters import HeatmapFilter, model_order
+from heatmap.selectors.matrix import skill_labels
+from heatmap.selectors.newest import newest_task_ids
+from heatmap.selectors.stale import catalog_fingerprinter
+from skillcheck.catalog import Catalog
+from skillcheck.fingerprints import explain_changes
+
+
+@dataclass
+class CellDetail:
+    skill: str
+    role: str
+    model: str
+    result: str
+    evidence: str = ""
+    summary: str = ""
+    markdown: str = ""
+    error: str = ""
+    run_id: str = ""
+    risk_level: str = ""
+    finished_at: datetime | None = None
+    label: str = ""
+    stale: str = ""  # why the result is stale: "SKILL.md changed since this result, 2026-11-20"
+    cached_from: str = ""  # the run whose result this one reuses (the response cache)
+
+
+def stale_reason(*, catalog: Catalog, task: TaskResult) -> str:
+    """Why ``task``'s result no longer matches the catalog, with its date; "" when it does."""
+    from heatmap.services.reports import task_fingerprint
+
+    stored = task_fingerprint(task)
+    if stored is None:
+        return ""
+    current = catalog_fingerprinter(catalog=catalog).of_key(
+        task.scenario_id, task.skill, task.model
+    )
+    if current is None or stored.key == current.key:
+        return ""
+    changes = stored.changes_from(current)
+    if not changes:
+        return ""
+    return f"{explain_changes(changes)}, {task.finished_at:%Y-%m-%d}"
+
+
+def heatmap_cell_detail(
+    *,
+    catalog: Catalog,
+    scenario_id: str,
+    check_id: str,
+    model: str | None = None,
+    filters: HeatmapFilter | None = None,
+) -> list[CellDetail]:
+    """Per model and skill of one scenario: the newest task's result for one check, models in
+    the configured order, specialist first. Two queries."""
+    filters = filters or HeatmapFilter()
+    scenario = catalog.scenario(scenario_id)
+    task_filters: dict[str, Any] = {
+        "scenario_id": scenario_id,
+        "skill__in": scenario.target_skills,
+        **filters.task_filters(),
+    }
+    if model:
+        task_filters["model"] = model
+    tasks = [
+        t
+        for t in TaskResult.objects.filter(pk__in=newest_task_ids(**task_filters))
+        .select_related("run")
+        .only(
+            "skill",
+            "model",
+            "markdown_response",
+            "error",
+            "risk_level",
+            "finished_at",
+            "run__run_id",
+            *("scenario_id", "cached_from", "fingerprint", "skill_fingerprint"),
+            *("scenario_fingerprint", "prompt_fingerprint", "model_id"),
+        )
+        if filters.keeps_model(t.model)
+    ]
+    checks = {
+        c.task_id: c
+        for c in CheckResult.objects.filter(task__in=[t.pk for t in tasks], check_id=check_id)
+    }
+    labels = {skill: label for label, skill, _ in skill_labels(scenario)}
+    order = {skill: i for i, skill in enumerate(scenario.target_skills)}
+    models = model_order(t.model for t in tasks)
+    details = []
+    for task in sorted(tasks, key=lambda t: (models.index(t.model), order.get(t.skill, 99))):
+        check = checks.get(task.pk)
+        details.append(
+            CellDetail(
+                skill=task.skill,
+                role="specialist" if task.skill == scenario.specialist else "generalist",
+                model=task.model,
+                result=check.result if check else NOT_RUN,
+                evidence=check.evidence if check else "",
+                summary=check.summary if check else "",
+                markdown=task.markdown_response,
+                error=task.error,
+                run_id=task.run.run_id,
+                risk_level=task.risk_level,
+                finished_at=task.finished_at,
+                label=labels.get(task.skill, ""),
+                stale=stale_reason(catalog=catalog, task=task),
+                cached_from=task.cached_from,
+            )
+        )
+    return details

@@ -1,0 +1,62 @@
+"""What a heatmap view shows: the filters kept in the query string, and the model order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from heatmap.models import Run
+from skillcheck.catalog import Catalog, Check
+from skillcheck.vocabulary import Severity
+
+SORTS = ("pass", "fails")
+SEVERITIES = tuple(reversed(Severity))  # most severe first, as the filter lists them
+
+
+@dataclass(frozen=True)
+class HeatmapFilter:
+    """The filters of the overview and the matrices, kept in the query string.
+
+    ``models`` empty means every model; ``severity`` is a minimum (``HIGH`` keeps CRITICAL and
+    HIGH); ``run`` pins the view to one run instead of the newest result across runs.
+    """
+
+    models: tuple[str, ...] = ()
+    group: str = ""
+    severity: str = ""
+    failures: bool = False
+    query: str = ""
+    run: Run | None = None
+    sort: str = ""  # the overview's order: "" by skill, "pass" lowest pass % first, "fails"
+
+    @property
+    def narrows_checks(self) -> bool:
+        return bool(self.group or self.severity)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.models or self.narrows_checks or self.failures or self.query)
+
+    def checks(self, catalog: Catalog) -> list[Check]:
+        """The model checks this filter keeps, in the taxonomy's order."""
+        floor = Severity.rank_of(self.severity) if self.severity else -1
+        return [
+            c
+            for c in catalog.taxonomy.model_checks
+            if (not self.group or c.group == self.group) and Severity.rank_of(c.severity) >= floor
+        ]
+
+    def task_filters(self) -> dict[str, Any]:
+        return {"run": self.run} if self.run is not None else {}
+
+    def keeps_model(self, model: str) -> bool:
+        return not self.models or model in self.models
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """Models in the configured order (``heuristic``, then ``SKILLCHECK_MODELS``), others after."""
+    rank = {m: i for i, m in enumerate(["heuristic", *settings.SKILLCHECK_MODELS])}
+    return sorted(set(models), key=lambda m: (rank.get(m, len(rank)), m))

@@ -1,0 +1,285 @@
+"""A domain's matrix: checks × scenarios × models, specialist and generalists per cell."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from heatmap.models import CheckResult, TaskResult
+from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts
+from heatmap.selectors.filters import HeatmapFilter, model_order
+from heatmap.selectors.newest import newest_task_ids
+from heatmap.selectors.stale import stale_keys
+from skillcheck.catalog import Catalog, Check
+from skillcheck.compare import verdicts_agree
+from skillcheck.results import pass_percent
+
+
+@dataclass
+class SkillResult:
+    skill: str
+    role: str  # "specialist" | "generalist"
+    result: str
+    label: str = ""  # "S" for the specialist, the generalist's initials otherwise
+    stale: bool = False  # produced from another SKILL.md, scenario, prompt or model than now
+    disagree: bool = False  # other models gave this (scenario, skill, check) another verdict
+
+
+@dataclass
+class MatrixColumn:
+    scenario_id: str
+    scenario_name: str
+    model: str
+    first_of_scenario: bool
+    counts: dict[str, int] = field(default_factory=empty_counts)
+    """The model's results on the scenario: every skill × the checks shown (filters applied)."""
+
+    @property
+    def pass_pct(self) -> int | None:
+        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        return None if pct is None else round(pct)
+
+
+@dataclass
+class MatrixCell:
+    scenario_id: str
+    model: str
+    results: list[SkillResult]
+
+    @property
+    def stale(self) -> list[str]:
+        """The skills whose shown result is stale."""
+        return [r.skill for r in self.results if r.stale]
+
+    @property
+    def disagree(self) -> list[str]:
+        """The skills on whose result for this check the models disagree."""
+        return [r.skill for r in self.results if r.disagree]
+
+    @property
+    def has_fail(self) -> bool:
+        return any(r.result == "fail" for r in self.results)
+
+
+@dataclass
+class MatrixRow:
+    check: Check
+    cells: list[MatrixCell]
+    first_of_group: bool = False
+    group_name: str = ""
+
+
+@dataclass
+class ScenarioHead:
+    """A scenario's column group: its short name, prompt and the labels of its skills."""
+
+    scenario: Any
+    skills: list[tuple[str, str, str]]  # (label, skill, role), specialist first
+
+    @property
+    def labels(self) -> str:
+        return " ".join(label for label, _, _ in self.skills)
+
+
+def skill_labels(scenario: Any) -> list[tuple[str, str, str]]:
+    """``S`` for the specialist, initials for each generalist (``web-scraper`` → ``WS``)."""
+    labels: list[tuple[str, str, str]] = []
+    used = {"S"}
+    for skill in scenario.target_skills:
+        if skill == scenario.specialist:
+            labels.append(("S", skill, "specialist"))
+            continue
+        base = "".join(part[:1] for part in skill.replace("_", "-").split("-") if part).upper()
+        label, n = base or "G", 2
+        while label in used:
+            label, n = f"{base}{n}", n + 1
+        used.add(label)
+        labels.append((label, skill, "generalist"))
+    return labels
+
+
+@dataclass
+class DomainMatrix:
+    domain: str
+    scenarios: list[Any]
+    models: list[str]
+    columns: list[MatrixColumn]
+    rows: list[MatrixRow]
+    filled: int
+    total: int
+    heads: list[ScenarioHead] = field(default_factory=list)
+
+    @property
+    def generalist_labels(self) -> list[tuple[str, str]]:
+        """(label, skill) of every generalist in the matrix, once each, for the legend."""
+        seen: dict[tuple[str, str], None] = {}
+        for head in self.heads:
+            for label, skill, role in head.skills:
+                if role == "generalist":
+                    seen[(label, skill)] = None
+        return list(seen)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "models": self.models,
+            "scenarios": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "skills": list(s.target_skills),
+                    "pass_pct": {
+                        c.model: c.pass_pct for c in self.columns if c.scenario_id == s.id
+                    },
+                }
+                for s in self.scenarios
+            ],
+            "checks": [
+                {
+                    "check_id": row.check.id,
+                    "group": row.check.group,
+                    "severity": row.check.severity,
+                    "cells": [
+                        {
+                            "scenario_id": cell.scenario_id,
+                            "model": cell.model,
+                            "results": {r.skill: r.result for r in cell.results},
+                            "stale": cell.stale,
+                            "disagree": cell.disagree,
+                        }
+                        for cell in row.cells
+                    ],
+                }
+                for row in self.rows
+            ],
+        }
+
+
+def _scenario_matches(scenario: Any, needle: str) -> bool:
+    return not needle or any(
+        needle in text.lower()
+        for text in (scenario.id, scenario.name, scenario.prompt, *scenario.target_skills)
+    )
+
+
+def heatmap_domain_matrix(
+    *,
+    catalog: Catalog,
+    domain_id: str,
+    extra_models: list[str] | tuple[str, ...] = (),
+    filters: HeatmapFilter | None = None,
+) -> DomainMatrix:
+    """Checks × scenarios × models for one domain, specialist and generalists per cell.
+
+    One query; models are those with results in the domain plus ``extra_models`` (the active
+    run's), so their cells show "not run" until they fill in, in the configured order.
+    """
+    filters = filters or HeatmapFilter()
+    domain = catalog.domains[domain_id]
+    needle = filters.query.strip().lower()
+    scenarios = [s for s in domain.scenarios if _scenario_matches(s, needle)]
+    checks = filters.checks(catalog)
+    results_qs = CheckResult.objects.filter(
+        task__in=newest_task_ids(
+            scenario_id__in=[s.id for s in scenarios], **filters.task_filters()
+        )
+    )
+    if filters.narrows_checks:
+        results_qs = results_qs.filter(check_id__in=[c.id for c in checks])
+    found: dict[tuple[str, str, str, str], str] = {}
+    prints: dict[tuple[str, str, str], str] = {}
+    # Each model's verdict per (scenario, skill, check), from successful tasks only, as the
+    # agreement rates count them (a failed call's "unclear" is no verdict).
+    verdicts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    models: set[str] = set(extra_models)
+    check_rows = results_qs.values_list(
+        "task__scenario_id",
+        "task__skill",
+        "task__model",
+        "check_id",
+        "result",
+        "task__fingerprint",
+        "task__errored",
+    )
+    for scenario_id, skill, model, check_id, result, fingerprint, errored in check_rows.order_by():
+        found[(scenario_id, skill, model, check_id)] = result
+        prints[(scenario_id, skill, model)] = fingerprint
+        if not errored:
+            verdicts[(scenario_id, skill, check_id)].append(result)
+        models.add(model)
+    stale = stale_keys(catalog=catalog, prints=prints)
+    model_list = [m for m in model_order(models) if filters.keeps_model(m)]
+    labels = {s.id: skill_labels(s) for s in scenarios}
+    # Each column's pass %, as the overview counts it, from the rows read above: the
+    # scenario's skills × the checks of the matrix's rows (before "failures only" trims them).
+    column_counts: dict[tuple[str, str], dict[str, int]] = defaultdict(empty_counts)
+    shown_checks = {c.id for c in checks}
+    skills_of = {sid: {skill for _, skill, _ in skills} for sid, skills in labels.items()}
+    for (scenario_id, skill, model, check_id), result in found.items():
+        if check_id in shown_checks and skill in skills_of[scenario_id] and result in RESULT_ORDER:
+            column_counts[(scenario_id, model)][result] += 1
+    if filters.failures:
+        failing = {(k[0], k[3]) for k, r in found.items() if r == "fail" and k[2] in model_list}
+        scenarios = [s for s in scenarios if any(sid == s.id for sid, _ in failing)]
+        checks = [c for c in checks if any(cid == c.id for _, cid in failing)]
+    columns = [
+        MatrixColumn(s.id, s.name, m, i == 0, counts=column_counts[(s.id, m)])
+        for s in scenarios
+        for i, m in enumerate(model_list)
+    ]
+    rows: list[MatrixRow] = []
+    filled = total = 0
+    previous_group = None
+    for check in checks:
+        cells = []
+        for col in columns:
+            results = []
+            for label, skill, role in labels[col.scenario_id]:
+                result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
+                shown = result != NOT_RUN
+                results.append(
+                    SkillResult(
+                        skill,
+                        role,
+                        result,
+                        label,
+                        stale=shown and (col.scenario_id, skill, col.model) in stale,
+                        disagree=shown
+                        and not verdicts_agree(verdicts[(col.scenario_id, skill, check.id)]),
+                    )
+                )
+                total += 1
+                filled += result != NOT_RUN
+            cells.append(MatrixCell(col.scenario_id, col.model, results))
+        rows.append(
+            MatrixRow(
+                check,
+                cells,
+                first_of_group=check.group != previous_group,
+                group_name=catalog.taxonomy.groups.get(check.group, check.group),
+            )
+        )
+        previous_group = check.group
+    return DomainMatrix(
+        domain=domain_id,
+        scenarios=scenarios,
+        models=model_list,
+        columns=columns,
+        rows=rows,
+        filled=filled,
+        total=total,
+        heads=[ScenarioHead(s, labels[s.id]) for s in scenarios],
+    )
+
+
+def heatmap_task_times(
+    *, scenario_ids: list[str], filters: HeatmapFilter | None = None
+) -> dict[tuple[str, str, str], tuple[str, datetime]]:
+    """(scenario, skill, model) → (run id, finished time) of the newest tasks: the CSV's columns."""
+    filters = filters or HeatmapFilter()
+    tasks = TaskResult.objects.filter(
+        pk__in=newest_task_ids(scenario_id__in=scenario_ids, **filters.task_filters())
+    ).values_list("scenario_id", "skill", "model", "run__run_id", "finished_at")
+    return {(s, k, m): (run_id, finished) for s, k, m, run_id, finished in tasks}

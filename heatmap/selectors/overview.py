@@ -1,0 +1,325 @@
+"""The overview: one row per skill, with its counts per model, top failures and stale marks."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count
+
+from heatmap.models import (
+    FAILED_CHECKS_SEPARATOR,
+    TALLY_COUNT_FIELDS,
+    CheckResult,
+    failed_check_ids,
+)
+from heatmap.selectors.agreement import heatmap_agreement
+from heatmap.selectors.counts import RESULT_ORDER, empty_counts
+from heatmap.selectors.filters import HeatmapFilter, model_order
+from heatmap.selectors.newest import (
+    OVERVIEW_CACHE_S,
+    newest_task_ids,
+    newest_tasks,
+    results_version,
+)
+from heatmap.selectors.stale import prints_key, stale_tasks
+from skillcheck.catalog import Catalog, Check
+from skillcheck.results import pass_percent
+from skillcheck.vocabulary import Result, Severity
+
+
+@dataclass
+class ModelCell:
+    """One skill × model cell of the overview: result counts and their pass %."""
+
+    model: str
+    counts: dict[str, int] = field(default_factory=empty_counts)
+
+    @property
+    def scored(self) -> int:
+        return self.counts["pass"] + self.counts["fail"] + self.counts["unclear"]
+
+    @property
+    def pass_pct(self) -> int | None:
+        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
+        return None if pct is None else round(pct)
+
+
+@dataclass
+class SkillRow:
+    skill: str
+    domains: list[str] = field(default_factory=list)
+    generalist: bool = False
+    in_catalog: bool = True
+    counts: dict[str, int] = field(default_factory=empty_counts)
+    models: set[str] = field(default_factory=set)
+    fails: dict[str, int] = field(default_factory=dict)
+    top_failing: list[tuple[Check | str, int]] = field(default_factory=list)
+    stale: int = 0  # newest results produced from another skill, scenario, prompt or model
+    agreement: int | None = None  # % of checks two or more models scored alike (None: < 2)
+    per_model: dict[str, ModelCell] = field(default_factory=dict)
+    cells: list[ModelCell] = field(default_factory=list)
+    """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
+
+    @property
+    def scored(self) -> int:
+        return sum(n for result, n in self.counts.items() if result != Result.NA)
+
+    @property
+    def pass_pct(self) -> int | None:
+        counts = self.counts
+        pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
+        return None if pct is None else round(pct)
+
+    @property
+    def count_columns(self) -> list[int]:
+        """The counts in the order of the overview's columns (``RESULT_ORDER``)."""
+        return [self.counts.get(result, 0) for result in RESULT_ORDER]
+
+    @property
+    def sorted_models(self) -> list[str]:
+        return model_order(self.models)
+
+    @property
+    def home(self) -> str:
+        """The domain whose matrix shows this skill first (its own, or the first it serves)."""
+        return self.domains[0] if self.domains else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "skill": self.skill,
+            "domains": self.domains,
+            "generalist": self.generalist,
+            "pass_pct": self.pass_pct,
+            "counts": self.counts,
+            "models": self.sorted_models,
+            "stale": self.stale,
+            "agreement_pct": self.agreement,
+            "per_model": {
+                m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
+                for m in model_order(self.per_model)
+            },
+            "top_failing": [
+                {
+                    "check_id": getattr(c, "id", c),
+                    "severity": getattr(c, "severity", ""),
+                    "failures": n,
+                }
+                for c, n in self.top_failing
+            ],
+        }
+
+
+def _skill_domains(catalog: Catalog) -> dict[str, list[str]]:
+    homes: dict[str, list[str]] = defaultdict(list)
+    for domain in catalog.domains.values():
+        for scenario in domain.scenarios:
+            if domain.id not in homes[scenario.specialist]:
+                homes[scenario.specialist].append(domain.id)
+    return homes
+
+
+@dataclass
+class ModelTotals:
+    """One skill × model's sums over the newest tasks: result counts, failures per check."""
+
+    counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # RESULT_ORDER
+    fails: dict[str, int] = field(default_factory=dict)
+
+
+def _overview_totals(
+    domain: str | None,
+    filters: HeatmapFilter,
+    check_ids: list[str],
+    version: tuple[int, int] | None = None,
+) -> dict[str, dict[str, ModelTotals]]:
+    """Per skill and model, the sums over the newest tasks, cached per data version.
+
+    Without a check filter this reads the newest tasks' summaries (written with their checks)
+    from the ranking index, never their check rows nor their long answers, and sums in
+    Python. A group or severity filter needs the check rows: one grouped query over the
+    newest tasks' checks. Either way the sums are kept until a task is added or removed, so
+    idle pages and polls between two finished tasks cost one small query.
+    """
+    count, last = version or results_version()
+    run_key = filters.run.pk if filters.run is not None else "*"
+    checks_key = ",".join(check_ids) or "*"
+    key = f"heatmap:overview:v3:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    task_filters = filters.task_filters()
+    if domain:
+        task_filters["domain"] = domain
+    totals: dict[str, dict[str, ModelTotals]] = defaultdict(dict)
+    if check_ids:
+        _check_totals(totals, task_filters, check_ids)
+    else:
+        prints = _summary_totals(totals, task_filters)
+        if filters.run is None:
+            # The newest tasks the stale marks read: their fingerprints came on the way.
+            cache.set(prints_key(domain, (count, last)), prints, OVERVIEW_CACHE_S)
+    result = dict(totals)
+    cache.set(key, result, OVERVIEW_CACHE_S)
+    return result
+
+
+def _summary_totals(
+    totals: dict[str, dict[str, ModelTotals]], task_filters: dict
+) -> dict[tuple[str, str, str], str]:
+    """Fill ``totals`` from the newest tasks' summaries; return their fingerprints per key,
+    as ``stale_tasks`` keeps them (all from the ranking index)."""
+    fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
+    tasks = newest_tasks(**task_filters).values_list(
+        "skill", "model", "failed_checks", *fields, "scenario_id", "fingerprint"
+    )
+    # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
+    sums: dict[tuple[str, str], list[int]] = {}
+    failing: dict[tuple[str, str], list[str]] = defaultdict(list)
+    prints: dict[tuple[str, str, str], str] = {}
+    for skill, model, failed_checks, passed, failed, unclear, na, scenario_id, print_ in tasks:
+        pair = sums.get((skill, model))
+        if pair is None:
+            pair = sums[(skill, model)] = [0, 0, 0, 0]
+        pair[0] += passed
+        pair[1] += failed
+        pair[2] += unclear
+        pair[3] += na
+        if failed_checks:
+            failing[(skill, model)].append(failed_checks)
+        if print_:
+            prints[(scenario_id, skill, model)] = print_
+    for (skill, model), numbers in sums.items():
+        if not any(numbers):
+            continue
+        texts = failing.get((skill, model))
+        # One split and count per skill and model rather than per task.
+        fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
+        totals[skill][model] = ModelTotals(numbers, dict(fails))
+    return prints
+
+
+def _check_totals(
+    totals: dict[str, dict[str, ModelTotals]], task_filters: dict, check_ids: list[str]
+) -> None:
+    rows = (
+        CheckResult.objects.filter(task__in=newest_task_ids(**task_filters), check_id__in=check_ids)
+        .values_list("task__skill", "task__model", "check_id", "result")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    index = {result: i for i, result in enumerate(RESULT_ORDER)}
+    for skill, model, check_id, result, n in rows:
+        model_totals = totals[skill].setdefault(model, ModelTotals())
+        if result in index:
+            model_totals.counts[index[result]] += n
+        if result == "fail":
+            model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
+
+
+def heatmap_overview(
+    *,
+    catalog: Catalog,
+    domain: str | None = None,
+    query: str = "",
+    top: int = 3,
+    filters: HeatmapFilter | None = None,
+    version: tuple[int, int] | None = None,
+    agreement: bool = True,
+) -> list[SkillRow]:
+    """One row per skill: counts of the newest results (per model and over the filter's models),
+    top failing checks. Two queries (data version unless given, then the sums unless cached).
+
+    ``agreement``: also each skill's agreement rate (``heatmap_agreement``: after new data,
+    the dearest part by far; the overview page loads it after the table).
+    """
+    filters = filters or HeatmapFilter(query=query)
+    check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
+    version = version or results_version()
+    totals = _overview_totals(domain, filters, check_ids, version)
+    homes = _skill_domains(catalog)
+    rows: dict[str, SkillRow] = {}
+    for name, skill in catalog.skills.items():
+        if domain and domain not in homes.get(name, []) and not skill.generalist:
+            continue
+        rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
+    for name, per_model in totals.items():
+        kept = {m: t for m, t in per_model.items() if filters.keeps_model(m)}
+        row = rows.get(name)
+        if row is None:
+            if not kept:
+                continue
+            row = rows[name] = SkillRow(name, in_catalog=False)
+        fails: Counter[str] = Counter()
+        for model, model_totals in kept.items():
+            cell = ModelCell(model, dict(zip(RESULT_ORDER, model_totals.counts, strict=True)))
+            row.per_model[model] = cell
+            row.models.add(model)
+            for result in RESULT_ORDER:
+                row.counts[result] += cell.counts[result]
+            fails.update(model_totals.fails)
+        row.fails = dict(fails)
+    by_id = catalog.taxonomy.by_id
+    for row in rows.values():
+        ranked = sorted(
+            row.fails.items(),
+            key=lambda kv: (
+                -kv[1],
+                -Severity.rank_of(getattr(by_id.get(kv[0]), "severity", "")),
+            ),
+        )
+        row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
+    for _, skill_name, _ in stale_tasks(catalog=catalog, domain=domain, version=version):
+        if skill_name in rows:
+            rows[skill_name].stale += 1
+    by_skill = heatmap_agreement(domain=domain, version=version).by_skill if agreement else {}
+    for skill_name, tally in by_skill.items():
+        if skill_name in rows:
+            rows[skill_name].agreement = tally.percent
+    needle = filters.query.strip().lower()
+    selected = [
+        r
+        for r in rows.values()
+        if (not needle or needle in r.skill.lower() or any(needle in d for d in r.domains))
+        and (not filters.failures or r.counts["fail"])
+    ]
+    return sorted(selected, key=lambda r: (not r.in_catalog, r.skill))
+
+
+@dataclass
+class OverviewTable:
+    """The overview as shown: skill rows with one pass % cell per model column."""
+
+    models: list[str]
+    rows: list[SkillRow]
+    version: tuple[int, int] | None = None  # the data version read (``results_version``)
+
+    @property
+    def has_results(self) -> bool:
+        return any(row.models for row in self.rows)
+
+
+def heatmap_overview_table(
+    *,
+    catalog: Catalog,
+    domain: str | None = None,
+    filters: HeatmapFilter | None = None,
+    agreement: bool = True,
+) -> OverviewTable:
+    """The overview with its model columns: the filter's models, else every model with results
+    (in the configured order), so each row has a cell per column."""
+    filters = filters or HeatmapFilter()
+    version = results_version()
+    rows = heatmap_overview(
+        catalog=catalog, domain=domain, filters=filters, version=version, agreement=agreement
+    )
+    models = model_order(filters.models or {m for row in rows for m in row.models})
+    for row in rows:
+        row.cells = [row.per_model.get(m) or ModelCell(m) for m in models]
+    if filters.sort == "pass":  # weakest first; skills not run yet last
+        rows.sort(key=lambda r: (r.pass_pct is None, r.pass_pct or 0, r.skill))
+    elif filters.sort == "fails":
+        rows.sort(key=lambda r: (-r.counts["fail"], r.skill))
+    return OverviewTable(models=models, rows=rows, version=version)
