@@ -19,17 +19,18 @@ from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
 
 WORK = setup_django("bench_cache_")
 
-from heatmap.services import runs  # noqa: E402
+from heatmap.services.execution import run_execute  # noqa: E402
+from heatmap.services.start import run_create  # noqa: E402
 from skillcheck.catalog import load_catalog  # noqa: E402
 from skillcheck.reports import load_scored_report  # noqa: E402
 
 
 def timed_run(models: list[str], auditors: dict) -> tuple[float, object]:
     started = time.perf_counter()
-    run = runs.run_create(
+    run = run_create(
         domains=None, models=models, concurrency=32, catalog_path=CATALOG, auditors=auditors
     )
-    run = runs.run_execute(run=run, auditors=auditors)
+    run = run_execute(run=run, auditors=auditors)
     return time.perf_counter() - started, run
 
 

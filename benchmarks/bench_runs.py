@@ -22,7 +22,9 @@ from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
 
 WORK = setup_django("bench_runs_")
 
-from heatmap.services import plans, runs  # noqa: E402
+from heatmap.services import plans  # noqa: E402
+from heatmap.services.execution import _Execution, run_execute  # noqa: E402
+from heatmap.services.start import run_create  # noqa: E402
 from skillcheck import reports  # noqa: E402
 
 
@@ -38,7 +40,7 @@ class Meter:
         self.saves = 0
         self.bytes = 0
         self.writes = 0
-        self._on_results = runs._Execution.on_results
+        self._on_results = _Execution.on_results
         self._write = reports.atomic_write_bytes
 
     def __enter__(self):
@@ -57,12 +59,12 @@ class Meter:
             meter.writes += 1
             meter._write(path, chunks)
 
-        runs._Execution.on_results = on_results
+        _Execution.on_results = on_results
         reports.atomic_write_bytes = write
         return self
 
     def __exit__(self, *exc):
-        runs._Execution.on_results = self._on_results
+        _Execution.on_results = self._on_results
         reports.atomic_write_bytes = self._write
 
 
@@ -70,7 +72,7 @@ def run_once(models: list[str], *, sleep_s: float = 0.0, concurrency: int = 3):
     """One run that calls every task: the response cache would answer a task an earlier run
     of this script stored (the efficiency run repeats the first run's tasks)."""
     auditors = {m: BenchAuditor(m, sleep_s) for m in models}
-    run = runs.run_create(
+    run = run_create(
         domains=None,
         models=models,
         concurrency=concurrency,
@@ -80,7 +82,7 @@ def run_once(models: list[str], *, sleep_s: float = 0.0, concurrency: int = 3):
     )
     with Meter() as meter:
         started = time.perf_counter()
-        run = runs.run_execute(run=run, auditors=auditors)
+        run = run_execute(run=run, auditors=auditors)
         wall = time.perf_counter() - started
     assert run.status == "completed" and run.completed == run.total, run.status
     assert sum(a.calls for a in auditors.values()) == run.total, "some tasks were not called"

@@ -79,10 +79,10 @@ class RunStartForm:
         )
 
     def start(self, *, catalog: Catalog) -> Run:
-        """Start the run this form asks for (``services.runs.run_start``, which validates it)."""
-        from heatmap.services import runs
+        """Start the run this form asks for (``services.start.run_start``, which validates it)."""
+        from heatmap.services import start
 
-        return runs.run_start(
+        return start.run_start(
             catalog=catalog,
             domains=self.domains,
             models=self.models,

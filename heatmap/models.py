@@ -78,7 +78,7 @@ class Run(models.Model):
     errors_only = models.BooleanField(default=False)
     # Declared last: from here on, `models` in this class body names the field.
     models = models.JSONField(default=list)
-    # Not columns: set by services.runs.run_resume on the instance it returns, saying what
+    # Not columns: set by services.resume.run_resume on the instance it returns, saying what
     # changed in the catalog since the run started, and what the catalog skipped.
     resume_warnings: list[str]
     catalog_warnings: list[str]

@@ -7,6 +7,10 @@ channel ``run-worker`` and ``manage.py runworker run-worker`` executes it
 runs the same ``run_work`` itself, on its own event loop: one process, nothing else to start.
 Everything a second process needs to know (status, counters, cancel) is in the database.
 
+The worker sits above the services: it calls them, and they reach it only through the
+``SKILLCHECK_RUN_DISPATCHER`` setting, whose default is ``run_dispatch`` here
+(``heatmap.services.dispatch``).
+
 A process executes at most ``SKILLCHECK_MAX_RUNS_PER_PROCESS`` runs at once; a run handed to
 it beyond that is ``queued`` (its heartbeat kept fresh) until a slot frees. Under daphne,
 ``install_shutdown_hook`` makes SIGTERM and SIGINT stop this process's runs before it exits
@@ -32,6 +36,10 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.worker import Worker
 from django.conf import settings
 from django.db import close_old_connections
+
+from heatmap import selectors
+from heatmap.models import Run
+from heatmap.services import execution, liveness
 
 logger = logging.getLogger(__name__)
 
@@ -93,29 +101,23 @@ def _take_slot(run_id: str) -> bool:
     It must not when the process is stopping (the run is marked cancelled) or the run was
     cancelled while it waited.
     """
-    from heatmap.services import runs
-
     slots = _runs.slots
     if not _runs.stopping.is_set() and slots.acquire(blocking=False):
         return True
-    runs.run_queue(run_id=run_id)
+    liveness.run_queue(run_id=run_id)
     while not _runs.stopping.is_set():
-        if slots.acquire(timeout=runs.heartbeat_interval_s()):
+        if slots.acquire(timeout=execution.heartbeat_interval_s()):
             if not _runs.stopping.is_set():
                 return True
             slots.release()
             break
-        if not _runs.stopping.is_set() and not runs.run_queued_beat(run_id=run_id):
+        if not _runs.stopping.is_set() and not liveness.run_queued_beat(run_id=run_id):
             return False  # cancelled while it waited
-    runs.run_stop_unfinished(run_ids=[run_id], reason=SHUTDOWN_REASON)
+    liveness.run_stop_unfinished(run_ids=[run_id], reason=SHUTDOWN_REASON)
     return False
 
 
 def _execute_blocking(run_id: str, listener: Any) -> None:
-    from heatmap import selectors
-    from heatmap.models import Run
-    from heatmap.services import runs
-
     close_old_connections()
     held = _Held()
     with _runs.lock:
@@ -127,7 +129,7 @@ def _execute_blocking(run_id: str, listener: Any) -> None:
             run = selectors.run_get(run_id=run_id)
             # Not cancelled (or deleted in the admin) while it waited for the slot.
             if run is not None and run.status in (Run.Status.PENDING, Run.Status.QUEUED):
-                runs.run_execute(
+                execution.run_execute(
                     run=run, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
                 )
         finally:
@@ -191,8 +193,6 @@ def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[st
     to finish and are then abandoned (resume redoes them), and the engine records the run as
     cancelled. A run still not stopped ``timeout_s`` later is marked cancelled here.
     """
-    from heatmap.services import runs
-
     if grace_s is None:
         grace_s = float(getattr(settings, "SKILLCHECK_SHUTDOWN_GRACE_S", 3.0))
     _runs.stopping.set()
@@ -211,7 +211,7 @@ def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[st
     try:
         if late:
             logger.warning("shutting down: run(s) did not stop in time: %s", ", ".join(late))
-            runs.run_stop_unfinished(run_ids=late, reason=SHUTDOWN_REASON)
+            liveness.run_stop_unfinished(run_ids=late, reason=SHUTDOWN_REASON)
     finally:
         close_old_connections()
     return list(held)
@@ -300,7 +300,10 @@ def _keep_thread(thread: threading.Thread) -> None:
 
 
 def run_dispatch(run_id: str) -> None:
-    """Hand a created run to whoever executes runs for this deployment."""
+    """Hand a created run to whoever executes runs for this deployment.
+
+    The default ``SKILLCHECK_RUN_DISPATCHER``: services call it through that setting.
+    """
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
         _start_in_process(run_id)

@@ -244,6 +244,9 @@ SKILLCHECK_TASK_TIMEOUT_S = float(os.environ.get("SKILLCHECK_TASK_TIMEOUT_S") or
 SKILLCHECK_CANCEL_GRACE_S = float(os.environ.get("SKILLCHECK_CANCEL_GRACE_S", "10"))
 # Runs one process (daphne, or a runworker) executes at once; more wait as "queued".
 SKILLCHECK_MAX_RUNS_PER_PROCESS = int(os.environ.get("SKILLCHECK_MAX_RUNS_PER_PROCESS", "16"))
+# Who executes a run the web starts: a function of the run id. The default runs it in this
+# process on the in-memory channel layer, and hands it to `runworker run-worker` on Redis.
+SKILLCHECK_RUN_DISPATCHER = "heatmap.worker.run_dispatch"
 # On SIGTERM/SIGINT, tasks in flight get this long to finish before the runs stop.
 SKILLCHECK_SHUTDOWN_GRACE_S = float(os.environ.get("SKILLCHECK_SHUTDOWN_GRACE_S", "3"))
 # How often the pages poll while a run is active (browser tests shorten it).

@@ -15,7 +15,11 @@ import pytest
 from django.core.management import call_command
 
 from heatmap.models import Run
-from heatmap.services import plans, runs
+from heatmap.services import plans
+from heatmap.services.execution import run_execute
+from heatmap.services.resume import run_resume
+from heatmap.services.retry import run_retry_errors
+from heatmap.services.start import run_create
 from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import build_registry
 from tests.fakes import stub_config
@@ -42,7 +46,7 @@ def registry(stub: AnthropicStub):
 
 
 def batch_run(corpus_dir: Path, auditors, models=("sonnet", "haiku")) -> Run:
-    return runs.run_create(
+    return run_create(
         domains=[DOMAIN],
         models=list(models),
         catalog_path=corpus_dir,
@@ -56,7 +60,7 @@ def batch_run(corpus_dir: Path, auditors, models=("sonnet", "haiku")) -> Run:
 def test_a_batch_run_completes_at_half_price(corpus_dir, batch_settings):
     with AnthropicStub(batch_polls_to_end=2) as stub:
         auditors = registry(stub)
-        run = runs.run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
+        run = run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
 
         assert run.status == "completed" and run.failed == 0
         assert run.completed == run.total
@@ -90,7 +94,7 @@ def test_errored_and_expired_requests_fail_their_tasks_and_a_retry_redoes_them(
         outcomes = iter(["errored", "expired"])
         stub.batch_outcome = lambda custom_id, params: next(outcomes, "succeeded")
         auditors = registry(stub)
-        run = runs.run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
+        run = run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
 
         assert run.status == "completed"
         errors = list(run.tasks.exclude(error="").values_list("error", flat=True))
@@ -99,8 +103,8 @@ def test_errored_and_expired_requests_fail_their_tasks_and_a_retry_redoes_them(
         assert any("request expired" in e for e in errors)
         creates = stub.batch_creates
 
-        run = runs.run_retry_errors(run_id=run.run_id, auditors=auditors)
-        run = runs.run_execute(run=run, auditors=auditors)
+        run = run_retry_errors(run_id=run.run_id, auditors=auditors)
+        run = run_execute(run=run, auditors=auditors)
 
         assert run.failed == 0 and run.completed == run.total
         assert stub.batch_creates == creates + 1  # only the two failed tasks, in one batch
@@ -121,7 +125,7 @@ def test_cancel_cancels_the_batches_and_resume_collects_them(corpus_dir, batch_s
             if event["type"] == "batch":
                 Run.objects.filter(pk=run.pk).update(cancel_requested=True)
 
-        run = runs.run_execute(run=run, auditors=auditors, listeners=[cancel_once_polled])
+        run = run_execute(run=run, auditors=auditors, listeners=[cancel_once_polled])
 
         assert run.status == "cancelled"
         cancels = [r for r in stub.requests if r.path.endswith("/cancel")]
@@ -131,8 +135,8 @@ def test_cancel_cancels_the_batches_and_resume_collects_them(corpus_dir, batch_s
         creates = stub.batch_creates
         batch_settings.SKILLCHECK_CANCEL_GRACE_S = 10
         stub.batch_polls_to_end = 1
-        run = runs.run_resume(run_id=run.run_id, auditors=auditors)
-        run = runs.run_execute(run=run, auditors=auditors)
+        run = run_resume(run_id=run.run_id, auditors=auditors)
+        run = run_execute(run=run, auditors=auditors)
         # The cancelled batches ended with every request canceled: those tasks went out again.
         assert run.status == "completed" and run.completed == run.total and run.failed == 0
         assert stub.batch_creates == 2 * creates

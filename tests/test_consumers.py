@@ -143,11 +143,11 @@ async def _events_of(channel: str, *, until: str = "completed", timeout: float =
 
 async def test_run_worker_consumer_executes_a_run_and_broadcasts_its_events(settings):
     from heatmap.selectors import catalog_current
-    from heatmap.services import runs
+    from heatmap.services.start import run_create
 
     catalog = await database_sync_to_async(catalog_current)()
     domain = next(iter(catalog.domains))
-    run = await database_sync_to_async(runs.run_create)(domains=[domain], models=["heuristic"])
+    run = await database_sync_to_async(run_create)(domains=[domain], models=["heuristic"])
     listening = asyncio.ensure_future(_events_of(await _subscribe(run.run_id)))
 
     worker = ApplicationCommunicator(

@@ -117,7 +117,7 @@ def test_sigkill_leaves_valid_json_and_db_that_agree_and_resume_finishes(run_env
     marked = manage(
         "shell",
         "-c",
-        "from heatmap.services.runs import run_mark_stale_interrupted as m; print(m())",
+        "from heatmap.services.liveness import run_mark_stale_interrupted as m; print(m())",
         env=env,
         check=True,
     )

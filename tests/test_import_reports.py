@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 
 from heatmap.models import CheckResult, Run, TaskResult
 from heatmap.services import reports as report_services
-from heatmap.services import runs
+from heatmap.services.execution import run_execute
+from heatmap.services.start import run_create
 from skillcheck.reports import load_scored_report, save_scored_report_incremental
 from skillcheck.results import CheckVerdict as ScoredCheck
 from skillcheck.results import ScoredRun
@@ -105,10 +106,10 @@ def test_missing_path_is_an_error(tmp_path):
 def test_import_rewrites_a_json_that_lags_its_run(tmp_path, settings, corpus_dir):
     settings.SKILLCHECK_REPORTS_DIR = tmp_path
     auditors = {"a": StubAuditor("a")}
-    run = runs.run_create(
+    run = run_create(
         domains=["market-research"], models=["a"], catalog_path=corpus_dir, auditors=auditors
     )
-    run = runs.run_execute(run=run, auditors=auditors)
+    run = run_execute(run=run, auditors=auditors)
     path = tmp_path / f"scored_run_{run.run_id}.json"
     lagging = json.loads(path.read_text())
     lagging["results"] = lagging["results"][:1]
@@ -363,13 +364,15 @@ def test_the_command_exits_1_when_a_file_was_refused(tmp_path):
 def test_after_resuming_an_imported_run_its_download_has_the_new_results(
     tmp_path, client, example_catalog_dir, reports_dir
 ):
-    from heatmap.services import runs as run_services
+    from heatmap.services.execution import run_execute
+    from heatmap.services.resume import run_resume
+    from heatmap.services.start import run_create
 
     flaky = {"a": StubAuditor("a", fail_on=lambda request: True)}
-    run = run_services.run_create(
+    run = run_create(
         domains=["price-tracking"], models=["a"], catalog_path=example_catalog_dir, auditors=flaky
     )
-    run = run_services.run_execute(run=run, auditors=flaky)
+    run = run_execute(run=run, auditors=flaky)
     assert run.failed == run.total > 0
     # The report downloaded on one machine is imported on another.
     downloaded = tmp_path / "downloads" / f"skillcheck-{run.run_id}.json"
@@ -381,8 +384,8 @@ def test_after_resuming_an_imported_run_its_download_has_the_new_results(
     import_(downloaded)
 
     fixed = {"a": StubAuditor("a")}
-    resumed = run_services.run_resume(run_id=run.run_id, auditors=fixed)
-    resumed = run_services.run_execute(run=resumed, auditors=fixed)
+    resumed = run_resume(run_id=run.run_id, auditors=fixed)
+    resumed = run_execute(run=resumed, auditors=fixed)
 
     assert resumed.status == "completed" and resumed.failed == 0
     served = json.loads(b"".join(client.get(f"/runs/{run.run_id}/report.json")))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from heatmap import selectors
-from heatmap.services import runs
+from heatmap.services.execution import run_execute
+from heatmap.services.start import run_create
 from skillcheck.auditors.pricing import cost_usd
 from skillcheck.auditors.registry import build_registry
 from skillcheck.catalog import Catalog, load_catalog
@@ -119,10 +120,10 @@ def test_a_run_stores_cache_tokens_and_reports_hit_rate_and_savings(
     settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
     settings.SKILLCHECK_MODELS = {"sonnet": "claude-sonnet-4-6"}
     auditors = registry(anthropic_stub.base_url, models={"sonnet": "claude-sonnet-4-6"})
-    run = runs.run_create(
+    run = run_create(
         domains=[DOMAIN], models=["sonnet"], catalog_path=corpus_dir, auditors=auditors
     )
-    run = runs.run_execute(run=run, auditors=auditors)
+    run = run_execute(run=run, auditors=auditors)
 
     assert run.status == "completed"
     tasks = list(run.tasks.all())

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from heatmap.models import Run
 from heatmap.services import auditors as auditor_services
-from heatmap.services import runs
+from heatmap.services.execution import run_execute
 from tests.run_helpers import StubAuditor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -65,7 +65,7 @@ def test_retry_errors_button_on_the_run_page(heuristic, client, dispatched):
     run = Run.objects.get(run_id=first["run_id"])
     assert dispatched == [run.run_id] and run.errors_only and run.status == "pending"
     heuristic.fail_on = None
-    runs.run_execute(run=run)
+    run_execute(run=run)
     run.refresh_from_db()
     assert run.failed == 0 and run.completed == run.total
 

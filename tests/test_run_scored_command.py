@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 
 from heatmap.models import Run, TaskResult
 from heatmap.services import auditors as auditor_services
-from heatmap.services import plans, runs
+from heatmap.services import plans
+from heatmap.services.execution import run_execute
+from heatmap.services.start import run_create
 from tests.run_helpers import StubAuditor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -222,8 +224,8 @@ def test_plain_progress_goes_quiet_when_its_pipe_closes_and_the_run_goes_on(audi
 
     stream = ClosedPipe(lines=2)
     progress = PlainProgress(stream)
-    run = runs.run_create(domains=[DOMAIN], models=["heuristic"])
-    run = runs.run_execute(run=run, listeners=[progress])
+    run = run_create(domains=[DOMAIN], models=["heuristic"])
+    run = run_execute(run=run, listeners=[progress])
     assert run.status == "completed" and run.completed == run.total
     assert stream.getvalue().count("\n") == 2
     assert "a listener failed" not in caplog.text

@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from heatmap import selectors
 from heatmap.models import CheckResult, Run, TaskResult
-from heatmap.services import plans, runs
+from heatmap.services import execution, plans
+from heatmap.services.cancel import run_cancel
+from heatmap.services.execution import run_execute
+from heatmap.services.liveness import run_mark_stale_interrupted
 from heatmap.services.plans import RunRequestError
+from heatmap.services.resume import run_resume
+from heatmap.services.start import run_create, run_start
 from skillcheck.reports import load_scored_report
 from tests.run_helpers import StubAuditor
 
@@ -43,7 +48,7 @@ def catalog(corpus_dir):
 
 
 def create(corpus_dir, auditors, models=("a", "b"), domains=(DOMAIN,), **kw):
-    return runs.run_create(
+    return run_create(
         domains=list(domains),
         models=list(models),
         catalog_path=corpus_dir,
@@ -115,7 +120,7 @@ def test_execute_commits_each_task_before_its_event(corpus_dir, auditors):
             in_db_at_event.append(task is not None and task.checks.exists())
 
     events: list[dict] = []
-    run = runs.run_execute(run=run, listeners=[listener, events.append], auditors=auditors)
+    run = run_execute(run=run, listeners=[listener, events.append], auditors=auditors)
     assert run.status == Run.Status.COMPLETED
     assert in_db_at_event == [True] * run.total
     assert run.completed == run.total == TaskResult.objects.filter(run=run).count()
@@ -134,7 +139,7 @@ def test_execute_commits_each_task_before_its_event(corpus_dir, auditors):
 
 
 def test_json_agrees_with_db_rows_and_checks(corpus_dir, auditors):
-    run = runs.run_execute(run=create(corpus_dir, auditors, models=["b"]), auditors=auditors)
+    run = run_execute(run=create(corpus_dir, auditors, models=["b"]), auditors=auditors)
     report = load_scored_report(run.report_path)
     for result in report.results:
         task = run.tasks.get(scenario_id=result.scenario_id, skill=result.skill, model="b")
@@ -148,15 +153,15 @@ def test_failed_tasks_are_summarized_and_resume_retries_only_them(corpus_dir, ca
     first_scenario = catalog.domains[DOMAIN].scenarios[0].id
     flaky = StubAuditor("a", fail_on=lambda req: req.scenario.id == first_scenario)
     run = create(corpus_dir, {"a": flaky}, models=["a"])
-    run = runs.run_execute(run=run, auditors={"a": flaky})
+    run = run_execute(run=run, auditors={"a": flaky})
     assert run.status == Run.Status.COMPLETED and run.failed > 0
     failed_keys = sorted(run.tasks.exclude(error="").values_list("scenario_id", "skill"))
     assert len(failed_keys) == run.failed
 
     fixed = StubAuditor("a")
-    run = runs.run_resume(run_id=run.run_id, auditors={"a": fixed})
+    run = run_resume(run_id=run.run_id, auditors={"a": fixed})
     assert run.status == Run.Status.PENDING
-    run = runs.run_execute(run=run, auditors={"a": fixed})
+    run = run_execute(run=run, auditors={"a": fixed})
     assert sorted(fixed.calls) == failed_keys
     assert run.status == Run.Status.COMPLETED and run.failed == 0
     assert run.completed == run.total == run.tasks.count()
@@ -169,10 +174,10 @@ def test_cancel_from_the_database_stops_the_run_and_resume_finishes_it(corpus_di
 
     def listener(event):
         if event["type"] == "progress" and event["status"] == "ok" and event["completed"] == 2:
-            runs.run_cancel(run=run)
+            run_cancel(run=run)
 
     events: list[dict] = []
-    run = runs.run_execute(
+    run = run_execute(
         run=run, listeners=[listener, events.append], auditors={"a": slow}, cancel_grace_s=5
     )
     assert run.status == Run.Status.CANCELLED
@@ -182,25 +187,21 @@ def test_cancel_from_the_database_stops_the_run_and_resume_finishes_it(corpus_di
     assert load_scored_report(run.report_path).metadata["status"] == "cancelled"
     assert db_keys(run) == json_keys(run)
 
-    run = runs.run_execute(
-        run=runs.run_resume(run_id=run.run_id, auditors={"a": slow}), auditors={"a": slow}
-    )
+    run = run_execute(run=run_resume(run_id=run.run_id, auditors={"a": slow}), auditors={"a": slow})
     assert run.status == Run.Status.COMPLETED and run.completed == run.total
     assert sorted(slow.calls) == sorted(set(slow.calls)) and len(slow.calls) == run.total
 
 
 def test_a_raising_auditor_becomes_error_rows_and_the_run_completes(corpus_dir):
     broken = StubAuditor("a", fail_on=lambda req: True)
-    run = runs.run_execute(
-        run=create(corpus_dir, {"a": broken}, models=["a"]), auditors={"a": broken}
-    )
+    run = run_execute(run=create(corpus_dir, {"a": broken}, models=["a"]), auditors={"a": broken})
     assert run.status == Run.Status.COMPLETED
     assert run.failed == run.completed == run.total
     assert "boom" in run.tasks.first().error
 
 
 def test_heartbeat_beats_while_a_long_task_is_in_flight(corpus_dir, monkeypatch):
-    monkeypatch.setattr(runs, "HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(execution, "HEARTBEAT_S", 0.2)
     slow = StubAuditor("a", delay_s=1.0)
     run = create(corpus_dir, {"a": slow}, models=["a"], domains=["market-research"], concurrency=1)
     beats: list = []
@@ -212,23 +213,39 @@ def test_heartbeat_beats_while_a_long_task_is_in_flight(corpus_dir, monkeypatch)
 
         return tick
 
-    monkeypatch.setattr(runs._Execution, "on_tick", tick_spy(runs._Execution.on_tick))
-    runs.run_execute(run=run, auditors={"a": slow})
+    monkeypatch.setattr(execution._Execution, "on_tick", tick_spy(execution._Execution.on_tick))
+    run_execute(run=run, auditors={"a": slow})
     assert len(set(beats)) >= 2 + run.total  # more beats than finished tasks
+
+
+handed_over: list[str] = []
+
+
+def record_handover(run_id: str) -> None:
+    """An executor for ``SKILLCHECK_RUN_DISPATCHER``: notes the run, executes nothing."""
+    handed_over.append(run_id)
+
+
+def test_a_started_run_goes_to_the_executor_the_settings_name(catalog, settings):
+    settings.SKILLCHECK_RUN_DISPATCHER = f"{__name__}.record_handover"
+    handed_over.clear()
+    run = run_start(catalog=catalog, domains=[DOMAIN], models=["heuristic"])
+    assert handed_over == [run.run_id]
+    assert Run.objects.get(pk=run.pk).status == Run.Status.PENDING
 
 
 def test_execute_refuses_a_live_running_run(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     with pytest.raises(RunRequestError, match="already running"):
-        runs.run_execute(run=run, auditors=auditors)
+        run_execute(run=run, auditors=auditors)
 
 
 def test_execute_fails_the_run_when_a_model_became_unavailable(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     events: list[dict] = []
     auditors["a"].available = False
-    run = runs.run_execute(run=run, auditors=auditors, listeners=[events.append])
+    run = run_execute(run=run, auditors=auditors, listeners=[events.append])
     assert run.status == Run.Status.FAILED and "not available" in run.error
     assert events == [{"type": "error", "run_id": run.run_id, "error": run.error}]
 
@@ -242,7 +259,7 @@ def test_stale_running_runs_become_interrupted(corpus_dir, auditors, settings):
     long_ago = timezone.now() - timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S + 5)
     Run.objects.filter(pk=old.pk).update(status="running", heartbeat_at=long_ago)
     Run.objects.filter(pk=fresh.pk).update(status="running", heartbeat_at=timezone.now())
-    assert runs.run_mark_stale_interrupted() == 1
+    assert run_mark_stale_interrupted() == 1
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status == "interrupted" and fresh.status == "running"
@@ -250,43 +267,43 @@ def test_stale_running_runs_become_interrupted(corpus_dir, auditors, settings):
 
 def test_resume_refuses_unknown_and_live_runs(corpus_dir, auditors):
     with pytest.raises(RunRequestError, match="no run 'nope'"):
-        runs.run_resume(run_id="nope", auditors=auditors)
+        run_resume(run_id="nope", auditors=auditors)
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     with pytest.raises(RunRequestError, match="still running"):
-        runs.run_resume(run_id=run.run_id, auditors=auditors)
+        run_resume(run_id=run.run_id, auditors=auditors)
 
 
 def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, auditors):
     catalog_dir = tmp_path / "catalog"
     shutil.copytree(example_catalog_dir, catalog_dir)
-    run = runs.run_create(domains=None, models=["a"], catalog_path=catalog_dir, auditors=auditors)
+    run = run_create(domains=None, models=["a"], catalog_path=catalog_dir, auditors=auditors)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.INTERRUPTED)
     skill = next(iter(plans.plan_catalog(path=catalog_dir).skills.values()))
     skill.path.write_text(skill.path.read_text() + "\nOne more line.\n")
-    resumed = runs.run_resume(run_id=run.run_id, auditors=auditors)
+    resumed = run_resume(run_id=run.run_id, auditors=auditors)
     assert resumed.resume_warnings == [f"skill(s) changed since the run started: {skill.name}"]
 
 
 def test_resume_rewrites_json_that_lags_the_database(corpus_dir, auditors):
-    run = runs.run_execute(run=create(corpus_dir, auditors, models=["a"]), auditors=auditors)
+    run = run_execute(run=create(corpus_dir, auditors, models=["a"]), auditors=auditors)
     with open(run.report_path, "w") as handle:
         json.dump({"type": "scored", "run_id": run.run_id, "results": []}, handle)
-    runs.run_execute(run=runs.run_resume(run_id=run.run_id, auditors=auditors), auditors=auditors)
+    run_execute(run=run_resume(run_id=run.run_id, auditors=auditors), auditors=auditors)
     assert json_keys(run) == db_keys(run) and len(db_keys(run)) == run.total
 
 
 def test_cancel_of_an_interrupted_run_marks_it_cancelled(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
     Run.objects.filter(pk=run.pk).update(status="interrupted")
-    runs.run_cancel(run=run)
+    run_cancel(run=run)
     assert run.status == "cancelled" and run.cancel_requested
 
 
 def test_cancel_of_a_pending_run_stops_it_before_any_task(corpus_dir, auditors):
     run = create(corpus_dir, auditors)
-    runs.run_cancel(run=run)
-    run = runs.run_execute(run=run, auditors=auditors)
+    run_cancel(run=run)
+    run = run_execute(run=run, auditors=auditors)
     assert run.status == "cancelled" and run.completed == 0
     assert auditors["a"].calls == []
 
@@ -295,7 +312,7 @@ def test_cancel_of_a_pending_run_stops_it_before_any_task(corpus_dir, auditors):
 
 
 def test_summary_per_skill_and_model(corpus_dir, auditors):
-    run = runs.run_execute(run=create(corpus_dir, auditors), auditors=auditors)
+    run = run_execute(run=create(corpus_dir, auditors), auditors=auditors)
     summary = selectors.run_result_tables(run=run)
     by_model = {s.name: s for s in summary["models"]}
     assert [s.name for s in summary["models"]] == ["a", "b"]
@@ -333,7 +350,7 @@ def test_task_summaries_agree_with_check_rows_after_a_run(corpus_dir, catalog):
         "mixed": MixedAuditor("mixed"),
         "flaky": StubAuditor("flaky", fail_on=lambda req: req.scenario.id == broken),
     }
-    run = runs.run_execute(
+    run = run_execute(
         run=create(corpus_dir, auditors, models=["mixed", "flaky"]), auditors=auditors
     )
 
@@ -352,4 +369,4 @@ def test_resuming_a_run_killed_a_moment_ago_says_when_it_can_be_resumed(
     beat = timezone.now() - timedelta(seconds=10)
     Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=beat)
     with pytest.raises(RunRequestError, match=r"last heartbeat 10 s ago.* resume it in about 20 s"):
-        runs.run_resume(run_id=run.run_id, auditors=auditors)
+        run_resume(run_id=run.run_id, auditors=auditors)

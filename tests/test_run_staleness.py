@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from heatmap import selectors
 from heatmap.models import Run
-from heatmap.services import plans, runs
+from heatmap.services import plans
+from heatmap.services.liveness import run_mark_stale_interrupted
+from heatmap.services.resume import run_resume
 from skillcheck import processes
 
 pytestmark = pytest.mark.both_databases
@@ -32,7 +34,7 @@ def test_a_pending_run_no_worker_picked_up_is_interrupted(long_ago):
     assert run.is_stale and not run.is_active
     assert run.display_status == Run.Status.INTERRUPTED
     assert selectors.run_active() is None  # an idle page stops polling for it
-    assert runs.run_mark_stale_interrupted() == 1
+    assert run_mark_stale_interrupted() == 1
     run.refresh_from_db()
     assert run.status == Run.Status.INTERRUPTED
 
@@ -42,14 +44,14 @@ def test_a_fresh_pending_run_is_active(long_ago):
     run = make_run(status=Run.Status.PENDING)
     assert run.is_active
     assert selectors.run_active() == run
-    assert runs.run_mark_stale_interrupted() == 0
+    assert run_mark_stale_interrupted() == 0
 
 
 @pytest.mark.django_db
 def test_a_running_run_with_a_stale_heartbeat_is_interrupted_and_a_fresh_one_is_not(long_ago):
     stale = make_run(status=Run.Status.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
     fresh = make_run(status=Run.Status.RUNNING, started_at=long_ago, heartbeat_at=timezone.now())
-    assert runs.run_mark_stale_interrupted() == 1
+    assert run_mark_stale_interrupted() == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.status, fresh.status) == (Run.Status.INTERRUPTED, Run.Status.RUNNING)
@@ -59,14 +61,14 @@ def test_a_running_run_with_a_stale_heartbeat_is_interrupted_and_a_fresh_one_is_
 def test_finished_runs_are_never_stale(long_ago):
     for status in (Run.Status.COMPLETED, Run.Status.CANCELLED, Run.Status.FAILED):
         assert not make_run(status=status, created_at=long_ago).is_stale
-    assert runs.run_mark_stale_interrupted() == 0
+    assert run_mark_stale_interrupted() == 0
 
 
 @pytest.mark.django_db
 def test_resume_refuses_a_run_waiting_for_its_worker():
     make_run(status=Run.Status.PENDING)
     with pytest.raises(plans.RunRequestError, match="waiting for a worker"):
-        runs.run_resume(run_id="r-0")
+        run_resume(run_id="r-0")
 
 
 def dead_pid() -> int:
@@ -90,7 +92,7 @@ def running_run(*, owner_pid: int, owner_host: str | None = None) -> Run:
 def test_a_run_whose_owner_died_on_this_host_is_interrupted_at_once(long_ago):
     run = running_run(owner_pid=dead_pid())
     assert run.is_stale and run.display_status == Run.Status.INTERRUPTED
-    assert runs.run_mark_stale_interrupted() == 1
+    assert run_mark_stale_interrupted() == 1
     run.refresh_from_db()
     assert run.status == Run.Status.INTERRUPTED
 
@@ -100,11 +102,11 @@ def test_a_live_owner_or_one_on_another_host_goes_by_the_heartbeat(long_ago):
     alive = running_run(owner_pid=os.getpid())
     elsewhere = running_run(owner_pid=dead_pid(), owner_host=f"not-{processes.this_host()}")
     assert not alive.is_stale and not elsewhere.is_stale
-    assert runs.run_mark_stale_interrupted() == 0
+    assert run_mark_stale_interrupted() == 0
     with pytest.raises(plans.RunRequestError, match=rf"process {os.getpid()} on this host"):
-        runs.run_resume(run_id=alive.run_id)
+        run_resume(run_id=alive.run_id)
     with pytest.raises(plans.RunRequestError, match=r"still running on host not-"):
-        runs.run_resume(run_id=elsewhere.run_id)
+        run_resume(run_id=elsewhere.run_id)
     # A live owner that stopped beating (hung, or its id was reused) is interrupted too.
     Run.objects.filter(pk=alive.pk).update(heartbeat_at=long_ago)
     alive.refresh_from_db()

@@ -8,7 +8,8 @@ import pytest
 
 from heatmap import selectors
 from heatmap.models import Run
-from heatmap.services import runs
+from heatmap.services.execution import run_execute
+from heatmap.services.start import run_create
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,8 @@ def catalog_dir(example_catalog_dir, tmp_path, settings):
 
 def run_heuristic(**options) -> Run:
     catalog = selectors.catalog_current()
-    run = runs.run_create(domains=[DOMAIN], models=["heuristic"], catalog=catalog, **options)
-    return runs.run_execute(run=run)
+    run = run_create(domains=[DOMAIN], models=["heuristic"], catalog=catalog, **options)
+    return run_execute(run=run)
 
 
 def edit_skill(catalog_dir) -> None:
@@ -86,7 +87,7 @@ def test_overview_counts_stale_results_and_rerun_stale_runs_exactly_those(
     client.post("/run-controls/rerun-stale/", {"next": "/heatmap/"})
     rerun = Run.objects.exclude(pk=first.pk).get()
     assert dispatched == [rerun.run_id] and rerun.total == len(expected)
-    runs.run_execute(run=rerun)
+    run_execute(run=rerun)
     assert set(rerun.tasks.values_list("scenario_id", "skill", "model")) == expected
     assert selectors.stale_tasks(catalog=selectors.catalog_current()) == []
     assert "data-stale-total" not in client.get("/heatmap/").content.decode()

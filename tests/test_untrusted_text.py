@@ -13,7 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from heatmap.models import CheckResult, Run, TaskResult
-from heatmap.services import runs
+from heatmap.services.execution import run_execute
+from heatmap.services.start import run_create
 from skillcheck.reports import load_scored_report
 from skillcheck.text import REPLACEMENT
 from tests.fakes.anthropic_stub import AnthropicStub
@@ -84,11 +85,11 @@ def test_api_answers_with_a_lone_surrogate_and_nul_complete_every_task(
 ):
     anthropic_stub.hostile = True
     auditors = {"sonnet": api_auditor(anthropic_stub.base_url)}
-    run = runs.run_create(
+    run = run_create(
         domains=[DOMAIN], models=["sonnet"], catalog_path=corpus_dir, auditors=auditors
     )
 
-    run = runs.run_execute(run=run, auditors=auditors)
+    run = run_execute(run=run, auditors=auditors)
 
     assert_every_task_recorded_clean(run)
 

@@ -80,11 +80,11 @@ def start_two():
 def start(domain: str = "price-tracking"):
     from django.conf import settings
 
-    from heatmap.services import runs
+    from heatmap.services.start import run_start
     from skillcheck.catalog import load_catalog
 
     catalog = load_catalog(settings.SKILLCHECK_CATALOG)
-    return runs.run_start(catalog=catalog, domains=[domain], models=["stub"], concurrency=1)
+    return run_start(catalog=catalog, domains=[domain], models=["stub"], concurrency=1)
 
 
 def status(run) -> str:
@@ -108,9 +108,9 @@ def test_a_run_waiting_for_a_free_slot_is_queued_not_interrupted(one_slot, clien
     first, second = start_two()
     time.sleep(2.5)  # longer than the staleness limit: the waiting run's heartbeat is kept
 
-    from heatmap.services import runs
+    from heatmap.services.liveness import run_mark_stale_interrupted
 
-    assert runs.run_mark_stale_interrupted() == 0
+    assert run_mark_stale_interrupted() == 0
     assert (status(first), status(second)) == ("running", "queued")
     assert "queued" in client.get(f"/runs/{second.run_id}/").content.decode()
     assert client.get(f"/api/heatmap/run/{second.run_id}").json()["status"] == "queued"
@@ -121,10 +121,10 @@ def test_a_run_waiting_for_a_free_slot_is_queued_not_interrupted(one_slot, clien
 
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_run_cancelled_while_waiting_never_starts(one_slot):
-    from heatmap.services import runs
+    from heatmap.services.cancel import run_cancel
 
     first, second = start_two()
-    runs.run_cancel(run=second)
+    run_cancel(run=second)
     assert status(second) == "cancelled"
     one_slot.release.set()
     wait_until(lambda: status(first) == "completed")
@@ -136,7 +136,7 @@ def test_a_queued_run_cancelled_while_waiting_never_starts(one_slot):
 def test_shutdown_cancels_running_and_queued_runs_within_seconds(one_slot, settings):
     import time
 
-    from heatmap.services import runs
+    from heatmap.services.resume import run_resume
 
     settings.SKILLCHECK_SHUTDOWN_GRACE_S = 0.5
     first, second = start_two()
@@ -149,6 +149,6 @@ def test_shutdown_cancels_running_and_queued_runs_within_seconds(one_slot, setti
     assert took < 4, took
     assert (status(first), status(second)) == ("cancelled", "cancelled")
     for run in (first, second):  # resumable at once, without waiting for a stale heartbeat
-        assert runs.run_resume(run_id=run.run_id).status == "pending"
+        assert run_resume(run_id=run.run_id).status == "pending"
     third = start()
     wait_until(lambda: status(third) == "cancelled")  # a stopping process starts nothing

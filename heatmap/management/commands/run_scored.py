@@ -21,8 +21,13 @@ from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.models import Run
 from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
-from heatmap.services import plans, runs
+from heatmap.services import plans
+from heatmap.services.execution import run_execute
+from heatmap.services.liveness import run_mark_stale_interrupted
 from heatmap.services.plans import RunPlan, RunRequestError
+from heatmap.services.resume import run_resume
+from heatmap.services.retry import run_retry_errors
+from heatmap.services.start import run_create
 from skillcheck.results import cost_text
 from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY
 
@@ -235,7 +240,7 @@ class Command(QuietBrokenPipe):
         try:
             if options["list_models"]:
                 return self.list_models()
-            runs.run_mark_stale_interrupted()
+            run_mark_stale_interrupted()
             if options["resume"] and options["retry_errors"]:
                 raise RunRequestError("choose --resume or --retry-errors, not both")
             if options["resume"] or options["retry_errors"]:
@@ -313,9 +318,9 @@ class Command(QuietBrokenPipe):
         if extra:
             raise RunRequestError(f"{option} uses the run's own settings; drop {', '.join(extra)}")
         if options["retry_errors"]:
-            run = runs.run_retry_errors(run_id=options["retry_errors"])
+            run = run_retry_errors(run_id=options["retry_errors"])
         else:
-            run = runs.run_resume(run_id=options["resume"])
+            run = run_resume(run_id=options["resume"])
         self.warn_about_catalog(run.catalog_warnings, every=False)
         for warning in run.resume_warnings:
             self._say(f"[yellow]warning:[/] {warning}")
@@ -364,7 +369,7 @@ class Command(QuietBrokenPipe):
         if options["dry_run"]:
             self.dry_run(plan, catalog)
             return None
-        return runs.run_create(
+        return run_create(
             domains=plan.domains,
             models=plan.models,
             concurrency=plan.concurrency,
@@ -442,7 +447,7 @@ class Command(QuietBrokenPipe):
         cancel, abort = threading.Event(), threading.Event()
         try:
             with _signals_cancel(cancel, abort, self._say):
-                run = runs.run_execute(
+                run = run_execute(
                     run=run,
                     listeners=[display],
                     cancel_event=cancel,

@@ -1,0 +1,104 @@
+"""Resume: make a stopped run (interrupted, cancelled, failed) ready to execute again.
+
+Finished tasks are kept; ``run_execute`` runs the missing and failed ones into the same run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from heatmap.models import Run
+from heatmap.services import auditors as auditor_services
+from heatmap.services import dispatch
+from heatmap.services.liveness import run_mark_stale_interrupted
+from heatmap.services.plans import RunRequestError, plan_catalog, plan_check_models
+from heatmap.services.start import valid_run_id
+from skillcheck import processes
+from skillcheck.auditors import Auditor
+from skillcheck.catalog import Catalog
+
+logger = logging.getLogger(__name__)
+
+
+def _fingerprint_warnings(run: Run, catalog: Catalog) -> list[str]:
+    before = run.catalog_fingerprints or {}
+    now = catalog.fingerprints()
+    warnings = []
+    for kind in ("skills", "scenarios"):
+        old, new = before.get(kind, {}), now[kind]
+        singular = kind[:-1]
+        changed = sorted(k for k in old if k in new and old[k] != new[k])
+        removed = sorted(k for k in old if k not in new)
+        if changed:
+            warnings.append(f"{singular}(s) changed since the run started: {', '.join(changed)}")
+        if removed:
+            warnings.append(f"{singular}(s) no longer in the catalog: {', '.join(removed)}")
+    return warnings
+
+
+def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Run:
+    """Make an interrupted, cancelled or failed run ready for ``run_execute`` again.
+
+    The returned run carries ``resume_warnings``: skills or scenarios that changed since the
+    run started (their finished tasks are kept as they are); and ``catalog_warnings``: what
+    the catalog skipped when it loaded.
+    """
+    run_mark_stale_interrupted()
+    run = Run.objects.filter(run_id=valid_run_id(run_id)).first()
+    if run is None:
+        recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
+        raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")
+    if run.status == Run.Status.RUNNING:
+        if run.owner_host == processes.this_host() and run.owner_pid:
+            raise RunRequestError(
+                f"run {run_id} is still running (process {run.owner_pid} on this host); "
+                f"cancel it first, or stop that process"
+            )
+        # On another host a killed process looks alive until its heartbeat goes stale.
+        age = int((timezone.now() - run.last_sign_of_life).total_seconds())
+        wait = max(settings.SKILLCHECK_HEARTBEAT_STALE_S - age, 1)
+        where = f" on host {run.owner_host}" if run.owner_host else ""
+        raise RunRequestError(
+            f"run {run_id} is still running{where} (last heartbeat {age} s ago); if its "
+            f"process was stopped, resume it in about {wait} s, when it counts as interrupted"
+        )
+    if run.status == Run.Status.PENDING:
+        raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
+    if run.status == Run.Status.QUEUED:
+        raise RunRequestError(f"run {run_id} is queued: it starts when an execution slot frees")
+    catalog = plan_catalog(path=run.catalog_path or None)
+    plan_check_models(run.models, auditor_services.auditors_or_registry(auditors))
+    warnings = _fingerprint_warnings(run, catalog)
+    for warning in warnings:
+        logger.warning("run %s: %s", run_id, warning)
+    run_make_pending(run=run, errors_only=False)
+    run.resume_warnings = warnings
+    run.catalog_warnings = catalog.warnings
+    return run
+
+
+def run_make_pending(*, run: Run, errors_only: bool) -> None:
+    """Back to ``pending`` for a worker or ``run_scored`` to execute; ``errors_only``: a
+    retry of the failed tasks only (``retry``)."""
+    run.status = Run.Status.PENDING
+    run.cancel_requested = False
+    run.error = ""
+    run.finished_at = None
+    run.heartbeat_at = timezone.now()  # waiting for a worker counts from now
+    run.errors_only = errors_only
+    run.save(
+        update_fields=[
+            *("status", "cancel_requested", "error", "finished_at", "heartbeat_at"),
+            "errors_only",
+        ]
+    )
+
+
+def run_restart(*, run_id: str) -> Run:
+    """Resume a stopped run and hand it to a worker: the web's resume button."""
+    run = run_resume(run_id=run_id)
+    dispatch.run_dispatch(run_id=run.run_id)
+    return run
