@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from skillcheck.catalog import Catalog
+from skillcheck.catalog import Skill, Taxonomy
 from skillcheck.linter import FM, SkillLint
 from skillcheck.vocabulary import Severity
 
@@ -44,10 +44,10 @@ def _tool_version() -> str:
         return "0"
 
 
-def _rules(catalog: Catalog) -> list[dict[str, Any]]:
+def _rules(taxonomy: Taxonomy) -> list[dict[str, Any]]:
     checks = [
         {"id": c.id, "name": c.name, "severity": c.severity, "description": c.description}
-        for c in catalog.taxonomy.static_checks
+        for c in taxonomy.static_checks
     ]
     return [
         {
@@ -72,19 +72,23 @@ def _uri(path: Path, root: Path) -> str:
 
 
 def lint_sarif(
-    lints: Mapping[str, SkillLint], catalog: Catalog, *, root: Path | None = None
+    lints: Mapping[str, SkillLint],
+    skills: Mapping[str, Skill],
+    taxonomy: Taxonomy,
+    *,
+    root: Path,
 ) -> dict[str, Any]:
-    """The lint of every skill as one SARIF log; locations relative to ``root``.
+    """The lint of every skill (keyed as in ``skills``) as one SARIF log.
 
-    ``root`` is the repository root (default: the catalog folder): code scanning resolves
-    each ``uri`` against the checkout, so the path must be relative to it.
+    ``root`` is the repository root: code scanning resolves each location's ``uri`` against
+    the checkout, so the path must be relative to it.
     """
-    root = (root or catalog.root).resolve()
-    rules = _rules(catalog)
+    root = root.resolve()
+    rules = _rules(taxonomy)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results: list[dict[str, Any]] = []
     for name, lint in lints.items():
-        skill = catalog.skills[name]
+        skill = skills[name]
         for finding in lint.findings:
             rule = rules[index[finding.check_id]]
             location = {

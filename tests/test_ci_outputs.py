@@ -108,7 +108,7 @@ def corpus_lint(corpus_dir):
 
 def test_sarif_validates_and_points_at_real_lines(corpus_lint, corpus_dir):
     catalog, lints = corpus_lint
-    log = lint_sarif(lints, catalog, root=corpus_dir)
+    log = lint_sarif(lints, catalog.skills, catalog.taxonomy, root=corpus_dir)
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.Draft4Validator(schema).validate(json.loads(json.dumps(log)))
 
@@ -133,7 +133,7 @@ def test_sarif_of_a_clean_catalog_has_no_results(example_catalog_dir):
     lints = lint_catalog(catalog)
     for lint in lints.values():
         lint.findings.clear()
-    log = lint_sarif(lints, catalog)
+    log = lint_sarif(lints, catalog.skills, catalog.taxonomy, root=catalog.root)
     assert log["runs"][0]["results"] == []
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
 

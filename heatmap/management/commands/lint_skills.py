@@ -1,4 +1,9 @@
-"""``manage.py lint_skills``: the static BP checks of every skill as a matrix in the terminal."""
+"""``manage.py lint_skills`` (``skillcheck lint``): the static BP checks of skills.
+
+A matrix in the terminal, JSON, or SARIF for code scanning; ``PATH…`` lints the skills at
+those paths (SKILL.md files or folders: what pre-commit passes) instead of a catalog.
+``--fail-on`` is the gate: exit 1 when a finding is at least that severe (gates.ExitCode).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,27 @@ from django.core.management.base import CommandError, CommandParser
 
 from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
-from skillcheck.catalog import CatalogError
-from skillcheck.linter import SkillLint, lint_columns
-from skillcheck.vocabulary import Result
+from skillcheck.catalog import CatalogError, Skill, Taxonomy, load_taxonomy
+from skillcheck.gates import ExitCode, finding_severity, lint_gate_failed
+from skillcheck.lint_targets import skills_at
+from skillcheck.linter import SkillLint, lint_columns, lint_skill
+from skillcheck.sarif import lint_sarif
+from skillcheck.vocabulary import Result, Severity
 
 MARKS = {Result.PASS: "✓ ok", Result.FAIL: "✗ FAIL"}
 FAILED_HEADER = "failed checks"
+
+
+FAIL_ON = {"never": None, **{s.value.lower(): s for s in Severity}}
+
+
+def repository_root(start: Path) -> Path:
+    """The git work tree holding ``start`` (where code scanning resolves paths), else itself."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
 
 
 def _failed(lint: SkillLint, columns: tuple[str, ...]) -> int:
@@ -28,27 +48,80 @@ class Command(QuietBrokenPipe):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "paths",
+            nargs="*",
+            type=Path,
+            help="SKILL.md files or folders of skills to lint (default: the whole catalog)",
+        )
+        parser.add_argument(
             "--catalog", type=Path, help="catalog folder (default: settings.SKILLCHECK_CATALOG)"
         )
-        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        parser.add_argument(
+            "--format",
+            choices=("table", "json", "sarif"),
+            default="table",
+            help="table (default), json, or sarif (SARIF 2.1.0, for code scanning)",
+        )
+        parser.add_argument("--json", action="store_true", help="the same as --format json")
+        parser.add_argument("-o", "--output", type=Path, help="write to this file, not stdout")
         parser.add_argument("--details", action="store_true", help="list every finding")
+        parser.add_argument(
+            "--fail-on",
+            choices=tuple(FAIL_ON),
+            default="never",
+            help="exit 1 when any finding is at least this severe (default: never)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
-            catalog = selectors.catalog_load(path=options["catalog"])
+            if options["paths"]:
+                taxonomy = load_taxonomy()
+                skills = skills_at(options["paths"])
+                lints = {key: lint_skill(skill, taxonomy) for key, skill in skills.items()}
+                warnings: list[str] = []
+                where = Path.cwd()
+            else:
+                catalog = selectors.catalog_load(path=options["catalog"])
+                taxonomy, skills, where = catalog.taxonomy, catalog.skills, catalog.root
+                lints, warnings = selectors.lint_matrix(catalog=catalog), catalog.warnings
         except CatalogError as exc:
-            raise CommandError(f"catalog unusable: {exc}", returncode=2) from None
-        lints = selectors.lint_matrix(catalog=catalog)
-        columns = lint_columns(catalog.taxonomy)
-        if options["json"]:
-            payload = {
-                "catalog": str(catalog.root),
-                "columns": list(columns),
-                "skills": [lint.to_dict() for lint in lints.values()],
-                "warnings": catalog.warnings,
-            }
-            self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
-            return
+            raise CommandError(f"catalog unusable: {exc}", returncode=ExitCode.INVALID) from None
+        output_format = "json" if options["json"] else options["format"]
+        if output_format == "table" and options["paths"]:
+            self.print_findings(lints, skills, taxonomy)
+            total = sum(len(lint.findings) for lint in lints.values())
+            self.stdout.write(f"{len(lints)} skills, {total} findings")
+        elif output_format == "table":
+            self.print_table(lints, taxonomy, warnings, details=options["details"])
+        else:
+            if output_format == "sarif":
+                root = repository_root(where)
+                payload = lint_sarif(lints, skills, taxonomy, root=root)
+            else:
+                payload = {
+                    "catalog": str(where),
+                    "columns": list(lint_columns(taxonomy)),
+                    "skills": [lint.to_dict() for lint in lints.values()],
+                    "warnings": warnings,
+                }
+            text = json.dumps(payload, indent=2, ensure_ascii=False)
+            if options["output"]:
+                options["output"].parent.mkdir(parents=True, exist_ok=True)
+                options["output"].write_text(text + "\n", encoding="utf-8")
+            else:
+                self.stdout.write(text)
+        if lint_gate_failed(lints, taxonomy, FAIL_ON[options["fail_on"]]):
+            raise SystemExit(ExitCode.GATE_FAILED)
+
+    def print_table(
+        self,
+        lints: dict[str, SkillLint],
+        taxonomy: Taxonomy,
+        warnings: list[str],
+        *,
+        details: bool,
+    ) -> None:
+        columns = lint_columns(taxonomy)
         if self.stdout.isatty():
             self.print_rich(lints, columns)
         else:
@@ -56,15 +129,27 @@ class Command(QuietBrokenPipe):
         total = sum(len(lint.findings) for lint in lints.values())
         self.stdout.write(f"\n{len(lints)} skills, {total} findings")
         # Not a finding of any skill: scenarios the catalog skipped (their skill is missing).
-        for warning in catalog.warnings:
+        for warning in warnings:
             self.stderr.write(f"warning: {warning}", self.style.WARNING)
-        if options["details"]:
+        if details:
             self.stdout.write("")
             width = max((len(name) for name in lints), default=0)
             for name, lint in lints.items():
                 for f in lint.findings:
                     where = f"{f.file}:{f.line}"
                     self.stdout.write(f"{name:<{width}}  {f.check_id:<5} {where}  {f.detail}")
+
+    def print_findings(
+        self, lints: dict[str, SkillLint], skills: dict[str, Skill], taxonomy: Taxonomy
+    ) -> None:
+        """Compiler-style lines, ``path:line: ID [SEVERITY] detail``, paths from here."""
+        here = Path.cwd()
+        for name, lint in lints.items():
+            for f in lint.findings:
+                path = skills[name].root / f.file
+                shown = path.relative_to(here) if path.is_relative_to(here) else path
+                severity = finding_severity(f.check_id, taxonomy)
+                self.stdout.write(f"{shown}:{f.line}: {f.check_id} [{severity}] {f.detail}")
 
     def print_plain(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
         width = max([len("skill"), *(len(name) for name in lints)])
