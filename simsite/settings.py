@@ -14,7 +14,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from skillcheck.bundled import EXAMPLE_CATALOG_DIR
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates and static files: at a clone's root, or in ``simsite/data/`` of an installed copy.
+SITE_DATA_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path(__file__).parent / "data"
 
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEV_SECRET_KEY
@@ -49,10 +53,11 @@ if SKILLCHECK_REQUIRE_LOGIN and (
 # as it is imported: a fifth of a second of CPU at every start. ``manage.py`` commands that
 # serve nothing (run_scored, migrate, ...) go without it; daphne itself, runserver, tests
 # and any other entry point keep it.
-MANAGE_COMMAND = (
+# The ``skillcheck`` command (simsite/cli.py) names its subcommand in SKILLCHECK_CLI_COMMAND.
+MANAGE_COMMAND = os.environ.get("SKILLCHECK_CLI_COMMAND") or (
     sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else None
 )
-SERVES = MANAGE_COMMAND in (None, "runserver")
+SERVES = MANAGE_COMMAND in (None, "runserver", "serve")
 
 INSTALLED_APPS = [
     *(["daphne"] if SERVES else []),
@@ -96,7 +101,7 @@ ROOT_URLCONF = "simsite.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DATA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -151,7 +156,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_DATA_DIR / "static"]
 # Served straight from the app folders (no collectstatic step for `make run`); a handful
 # of files, indexed once at start-up.
 SERVESTATIC_USE_FINDERS = True
@@ -208,7 +213,7 @@ LOGGING = {
 
 # --- Skill checker -------------------------------------------------------------------------
 
-SKILLCHECK_CATALOG = Path(os.environ.get("SKILLCHECK_CATALOG", BASE_DIR / "catalog"))
+SKILLCHECK_CATALOG = Path(os.environ.get("SKILLCHECK_CATALOG") or EXAMPLE_CATALOG_DIR)
 SKILLCHECK_REPORTS_DIR = Path(os.environ.get("SKILLCHECK_REPORTS_DIR", BASE_DIR / "reports"))
 SKILLCHECK_CLAUDE_BIN = os.environ.get("SKILLCHECK_CLAUDE_BIN", "claude")
 # Largest catalog file (SKILL.md, reference file, YAML) read, in bytes: documents are sent

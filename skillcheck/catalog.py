@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 
+from skillcheck import bundled
 from skillcheck.text import clean_data, clean_text
 from skillcheck.vocabulary import Severity
 
-DEFAULT_CHECKS_FILE = Path(__file__).resolve().parent.parent / "checks.yaml"
+DEFAULT_CHECKS_FILE = bundled.CHECKS_FILE
 GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
 # Every file read from a catalog (SKILL.md, references, YAML) is refused above this size: a
 # document is sent whole with every task. The web app and commands pass their setting.

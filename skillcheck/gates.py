@@ -14,13 +14,12 @@ The codes are part of the interface and do not change:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import IntEnum
 
 from skillcheck.catalog import Taxonomy
 from skillcheck.linter import FM, SkillLint
-from skillcheck.results import pass_percent
-from skillcheck.vocabulary import Result, Severity
+from skillcheck.vocabulary import Severity
 
 
 class ExitCode(IntEnum):
@@ -50,14 +49,6 @@ def lint_gate_failed(
         for lint in lints.values()
         for f in lint.findings
     )
-
-
-def run_pass_percent(verdicts: Iterable[str]) -> float | None:
-    """The pass rate of a run's scored verdicts (n/a not counted), as the run tables show it."""
-    counts = {r: 0 for r in Result}
-    for verdict in verdicts:
-        counts[Result.parse(verdict)] += 1
-    return pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
 
 
 def fail_under_failed(pass_pct: float | None, fail_under: float | None) -> bool:
