@@ -1,7 +1,7 @@
 """``skillcheck`` installed from this clone into a fresh virtualenv, used where skills live.
 
 The project is installed with uv (as ``uv tool install`` does: a wheel in its own
-environment; uv's cache makes it a few seconds) and run in a temporary copy of the real
+environment; offline, from uv's cache, in a few seconds) and run in a temporary copy of the real
 corpus, with nothing else set up: no DATABASE_URL, no catalog setting, a fresh HOME.
 """
 
