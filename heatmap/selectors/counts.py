@@ -1,7 +1,10 @@
-"""Result counts as the heatmap shows them: the count columns and "not run"."""
+"""Result counts as the heatmap shows them: the count columns, "not run", the pass %."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from skillcheck.results import pass_percent
 from skillcheck.vocabulary import Result
 
 RESULT_ORDER = tuple(Result)  # the overview's count columns
@@ -10,3 +13,9 @@ NOT_RUN = "notrun"  # a cell with no result yet (not a verdict)
 
 def empty_counts() -> dict[str, int]:
     return dict.fromkeys(RESULT_ORDER, 0)
+
+
+def whole_pass_pct(counts: Mapping[str, int]) -> int | None:
+    """The pass % of a cell's or row's counts, rounded to a whole number; None: none scored."""
+    pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
+    return None if pct is None else round(pct)

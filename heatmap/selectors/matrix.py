@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from heatmap.models import CheckResult, TaskResult
-from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts
+from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts, whole_pass_pct
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import newest_task_ids
 from heatmap.selectors.stale import stale_keys
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import verdicts_agree
-from skillcheck.results import pass_percent
 
 
 @dataclass
@@ -38,8 +37,7 @@ class MatrixColumn:
 
     @property
     def pass_pct(self) -> int | None:
-        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
-        return None if pct is None else round(pct)
+        return whole_pass_pct(self.counts)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from heatmap.models import (
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
-from heatmap.selectors.counts import RESULT_ORDER, empty_counts
+from heatmap.selectors.counts import RESULT_ORDER, empty_counts, whole_pass_pct
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import (
     OVERVIEW_CACHE_S,
@@ -26,7 +26,6 @@ from heatmap.selectors.newest import (
 )
 from heatmap.selectors.stale import prints_key, stale_tasks
 from skillcheck.catalog import Catalog, Check
-from skillcheck.results import pass_percent
 from skillcheck.vocabulary import Result, Severity
 
 
@@ -43,8 +42,7 @@ class ModelCell:
 
     @property
     def pass_pct(self) -> int | None:
-        pct = pass_percent(self.counts["pass"], self.counts["fail"], self.counts["unclear"])
-        return None if pct is None else round(pct)
+        return whole_pass_pct(self.counts)
 
 
 @dataclass
@@ -69,9 +67,7 @@ class SkillRow:
 
     @property
     def pass_pct(self) -> int | None:
-        counts = self.counts
-        pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
-        return None if pct is None else round(pct)
+        return whole_pass_pct(self.counts)
 
     @property
     def count_columns(self) -> list[int]:
