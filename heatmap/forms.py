@@ -2,13 +2,13 @@
 
 Only the shape is checked here; which models, domains and concurrency are valid is decided
 once, by ``services.plans.run_plan``, when the run is created, so the page and the API give the
-same messages naming the valid values.
+same messages naming the valid values. ``RunStartForm.start`` is the one way both start a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from heatmap.models import Run
 from heatmap.security import BadRequestBody, bounded_names
+from heatmap.services import plans
 from heatmap.services.plans import RunRequestError
 from skillcheck.catalog import Catalog
 
@@ -48,6 +49,9 @@ class RunStartForm:
     concurrency: Any  # validated by the planner, which names the valid range
     use_cache: bool = True  # reuse stored results with the same fingerprint (the cache)
     batch: bool = False  # through the Message Batches API: half price, results within hours
+    confirmation: str | None = None
+    """The run controls' cost confirmation (the estimate's ``confirm_token``, or ""); None
+    when none is asked for (the API: a script that posts a run has chosen its cost)."""
 
     @classmethod
     def from_data(cls, data: Any) -> RunStartForm:
@@ -79,9 +83,12 @@ class RunStartForm:
         )
 
     def start(self, *, catalog: Catalog) -> Run:
-        """Start the run this form asks for (``services.start.run_start``, which validates it)."""
+        """Start the run this form asks for (``services.start.run_start``, which validates it),
+        once a run estimated above the confirmation threshold has its estimate confirmed."""
         from heatmap.services import start
 
+        if self.confirmation is not None:
+            self._check_confirmed(catalog)
         return start.run_start(
             catalog=catalog,
             domains=self.domains,
@@ -91,11 +98,30 @@ class RunStartForm:
             batch=self.batch,
         )
 
+    def _check_confirmed(self, catalog: Catalog) -> None:
+        """A run estimated above ``SKILLCHECK_CONFIRM_COST_USD`` starts only with the token of
+        that estimate: a confirmation given for a cheaper selection does not confirm it."""
+        preview = plans.run_plan_preview(
+            catalog=catalog,
+            domains=self.domains or list(catalog.domains),
+            models=self.models,
+            concurrency=self.concurrency,
+            use_cache=self.use_cache,
+            batch=self.batch,
+        )
+        if preview.needs_confirm and self.confirmation != preview.confirm_token:
+            raise RunRequestError(
+                f"This run is estimated at ${preview.cost_usd:.2f}, above the "
+                f"${preview.threshold_usd:.2f} that needs a confirmation: tick the "
+                "confirmation box to start it."
+            )
+
     @classmethod
     def from_post(cls, post: QueryDict, *, available_models: Sequence[str]) -> RunStartForm:
         """Read the run controls: chosen domains and models, or "all" (every available model).
 
-        The checkbox ``no_cache`` (unticked by default) asks for fresh calls for every task.
+        The checkbox ``no_cache`` (unticked by default) asks for fresh calls for every task;
+        ``confirm_cost`` carries the confirmation of a dear run's estimate.
         """
         if post.get("all"):
             data: dict[str, Any] = {"domains": None, "models": list(available_models)}
@@ -106,4 +132,4 @@ class RunStartForm:
         data["concurrency"] = concurrency_value(post.get("concurrency"))
         data["cache"] = not post.get("no_cache")
         data["batch"] = bool(post.get("batch"))
-        return cls.from_data(data)
+        return replace(cls.from_data(data), confirmation=post.get("confirm_cost", ""))

@@ -581,20 +581,6 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     )
     try:
         form = RunStartForm.from_post(request.POST, available_models=available)
-        preview = plans.run_plan_preview(
-            catalog=catalog,
-            domains=form.domains or list(catalog.domains),
-            models=form.models,
-            concurrency=form.concurrency,
-            use_cache=form.use_cache,
-            batch=form.batch,
-        )
-        if preview.needs_confirm and request.POST.get("confirm_cost") != preview.confirm_token:
-            raise RunRequestError(
-                f"This run is estimated at ${preview.cost_usd:.2f}, above the "
-                f"${preview.threshold_usd:.2f} that needs a confirmation: tick the "
-                "confirmation box to start it."
-            )
         run = form.start(catalog=catalog)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, public_text(str(exc)))
