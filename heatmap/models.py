@@ -124,6 +124,10 @@ class Run(models.Model):
             return None
         return (self.finished_at or timezone.now()) - self.started_at
 
+    def covers_domain(self, domain_id: str) -> bool:
+        """Whether the run audits this domain (a run of no chosen domains audits them all)."""
+        return not self.domains or domain_id in self.domains
+
 
 TALLY_COUNT_FIELDS = {
     Result.PASS: "pass_count",

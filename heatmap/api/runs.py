@@ -1,9 +1,4 @@
-"""The JSON API for scripts, compatible with the earlier tool's ``POST /api/heatmap/run``.
-
-Starting a run costs money, so state-changing calls need a JSON body or a CSRF token
-(``security.json_or_csrf``): a cross-site page can send neither. Every message goes through
-``security.public_text``, so no answer shows a server path or a credential.
-"""
+"""``/api/heatmap/run…`` and ``/api/heatmap/compare``: start, follow, cancel, compare runs."""
 
 from __future__ import annotations
 
@@ -11,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from heatmap import selectors
+from heatmap.api.responses import error_response
 from heatmap.forms import RunStartForm
 from heatmap.models import Run
 from heatmap.security import (
@@ -18,18 +14,13 @@ from heatmap.security import (
     json_body,
     json_or_csrf,
     public_catalog_warnings,
-    public_model_choices,
     public_text,
 )
 from heatmap.services import runs
 from heatmap.services.plans import RunRequestError
 
 
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": public_text(message)}, status=status)
-
-
-def _progress(run) -> JsonResponse:
+def _progress(run: Run) -> JsonResponse:
     """A run's progress; its error message without server paths or credentials."""
     progress = selectors.run_progress(run=run)
     if progress.get("error"):
@@ -44,10 +35,10 @@ def run_compare(request: HttpRequest) -> JsonResponse:
     for which in ("base", "new"):
         run_id = request.GET.get(which, "")
         if not run_id:
-            return _error("give both runs: ?base=RUN_ID&new=RUN_ID", 400)
+            return error_response("give both runs: ?base=RUN_ID&new=RUN_ID", 400)
         run = selectors.run_get(run_id=run_id)
         if run is None:
-            return _error(f"no run {run_id!r}", 404)
+            return error_response(f"no run {run_id!r}", 404)
         found[which] = run
     comparison = selectors.run_comparison(
         base=found["base"], new=found["new"], catalog=selectors.catalog_current()
@@ -64,9 +55,9 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
         form = RunStartForm.from_data(json_body(request))
         run = form.start(catalog=catalog)
     except BadRequestBody as exc:
-        return _error(str(exc), exc.status)
+        return error_response(str(exc), exc.status)
     except RunRequestError as exc:
-        return _error(str(exc), 400)
+        return error_response(str(exc), 400)
     return JsonResponse(
         {"run_id": run.run_id, "total": run.total, "warnings": public_catalog_warnings(catalog)},
         status=201,
@@ -77,7 +68,7 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
 def run_status(request: HttpRequest, run_id: str) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
     if run is None:
-        return _error(f"no run {run_id!r}", 404)
+        return error_response(f"no run {run_id!r}", 404)
     return _progress(run)
 
 
@@ -90,57 +81,11 @@ def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
     carries a CSRF token): a bodiless cross-site POST needs no preflight.
     """
     if request.content_type not in ("", "application/json"):
-        return _error("send no body, or Content-Type: application/json", 415)
+        return error_response("send no body, or Content-Type: application/json", 415)
     run = selectors.run_get(run_id=run_id)
     if run is None:
-        return _error(f"no run {run_id!r}", 404)
+        return error_response(f"no run {run_id!r}", 404)
     if run.is_active:
         runs.run_cancel(run=run)
         run.refresh_from_db()
     return _progress(run)
-
-
-@require_GET
-def domain_list(request: HttpRequest) -> JsonResponse:
-    catalog = selectors.catalog_current()
-    domains = [
-        {
-            "id": d.id,
-            "kind": d.kind,
-            "specialist": d.specialist,
-            "scenarios": len(d.scenarios),
-            "skills": list(d.skills),
-            "pairs": sum(len(s.target_skills) for s in d.scenarios),
-        }
-        for d in catalog.domains.values()
-    ]
-    return JsonResponse({"domains": domains, "warnings": public_catalog_warnings(catalog)})
-
-
-@require_GET
-def skill_list(request: HttpRequest) -> JsonResponse:
-    catalog = selectors.catalog_current()
-    rows = selectors.heatmap_overview(
-        catalog=catalog, domain=request.GET.get("domain") or None, query=request.GET.get("q", "")
-    )
-    return JsonResponse(
-        {"skills": [row.as_dict() for row in rows], "warnings": public_catalog_warnings(catalog)}
-    )
-
-
-@require_GET
-def domain_detail(request: HttpRequest, domain_id: str) -> JsonResponse:
-    catalog = selectors.catalog_current()
-    if domain_id not in catalog.domains:
-        return _error(f"unknown domain {domain_id!r}; valid: {', '.join(catalog.domains)}", 404)
-    matrix = selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
-    return JsonResponse({**matrix.as_dict(), "warnings": public_catalog_warnings(catalog)})
-
-
-@require_GET
-def model_list(request: HttpRequest) -> JsonResponse:
-    models = [
-        {"name": c.name, "available": c.available, "reason": c.reason, "via": c.via}
-        for c in public_model_choices()
-    ]
-    return JsonResponse({"models": models})

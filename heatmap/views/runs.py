@@ -1,0 +1,226 @@
+"""Runs: the run list, a run's page and progress, the run controls' plan line and actions
+(start, re-run stale, cancel, resume, retry errors), the report download and compare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from heatmap import selectors
+from heatmap.forms import RunStartForm, concurrency_value
+from heatmap.models import Run
+from heatmap.security import BadRequestBody, bounded_names, public_text
+from heatmap.services import auditors, plans, reports, runs
+from heatmap.services.plans import RunRequestError
+from heatmap.views.fragments import HtmxHttpRequest
+from heatmap.views.lookups import domain_or_404, run_or_404
+from heatmap.views.redirects import redirect_back
+from heatmap.views.run_controls import public_preview, run_form_remember
+
+
+def _admin_url(run: Run) -> str:
+    """The run's change page in the admin, or "" when the admin is not installed."""
+    try:
+        return reverse("admin:heatmap_run_change", args=[run.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@require_GET
+def run_list(request: HtmxHttpRequest) -> HttpResponse:
+    listed = selectors.run_list()
+    rows = [
+        {
+            "run": run,
+            "progress": selectors.run_progress(run=run),
+            "admin_url": _admin_url(run),
+            "previous": selectors.run_previous(run=run, runs=listed),
+        }
+        for run in listed
+    ]
+    return render(request, "heatmap/runs.html", {"rows": rows})
+
+
+@require_GET
+def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """One run's page: its live progress panel, facts, report download and admin link."""
+    run = run_or_404(run_id)
+    context = {
+        "run": run,
+        "progress": selectors.run_progress(run=run),
+        "admin_url": _admin_url(run),
+    }
+    if request.htmx:
+        return render(request, "heatmap/progress.html#progress-body", context)
+    catalog = selectors.catalog_current()
+    filters = selectors.HeatmapFilter(run=run)
+    table = selectors.heatmap_overview_table(catalog=catalog, filters=filters, agreement=False)
+    table.rows = [row for row in table.rows if row.models]
+    context.update(
+        {
+            "catalog": catalog,
+            "table": table,
+            "filters": filters,
+            "filter_qs": f"?run={run.run_id}",
+            "pin_qs": f"&run={run.run_id}",
+            "run_domains": [d for d in catalog.domains if run.covers_domain(d)],
+        }
+    )
+    return render(request, "heatmap/run.html", context)
+
+
+@require_GET
+def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse:
+    """Two runs check by check: regressions first, then improvements, other changes."""
+    new, base = run_or_404(run_id), run_or_404(base_id)
+    comparison = selectors.run_comparison(base=base, new=new, catalog=selectors.catalog_current())
+    sections = [
+        (kind, title, [f for f in comparison.flips if f.kind == kind])
+        for kind, title in (
+            ("regression", "Regressions: a pass became fail or unclear"),
+            ("improvement", "Improvements: became pass"),
+            ("change", "Other changes"),
+        )
+    ]
+    context = {"base": base, "new": new, "comparison": comparison, "sections": sections}
+    return render(request, "heatmap/compare.html", context)
+
+
+@require_GET
+def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
+    """The run's report JSON; a missing file is first rewritten from the run's rows."""
+    run = run_or_404(run_id)
+    path = reports.run_report_path(run)
+    if not path.is_file():
+        path = reports.run_report_sync(run=run)
+    filename = f"skillcheck-{run.run_id}.json"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
+
+
+# --- The run controls -------------------------------------------------------------------------
+
+
+@require_GET
+def run_plan(request: HtmxHttpRequest) -> HttpResponse:
+    """The run controls' live plan line: "N domains × M pairs × K models = T tasks", the cost
+    estimate, and the confirmation box when the estimate is above the threshold."""
+    catalog = selectors.catalog_current()
+    domains, models = request.GET.getlist("domains"), request.GET.getlist("models")
+    try:
+        bounded_names(domains, "domains")
+        bounded_names(models, "models")
+    except BadRequestBody as exc:
+        context: dict[str, Any] = {"plan": plans.PlanPreview(str(exc), error=True)}
+        return render(request, "heatmap/run-plan.html", context, status=exc.status)
+    preview = public_preview(
+        plans.run_plan_preview(
+            catalog=catalog,
+            domains=domains,
+            models=models,
+            concurrency=concurrency_value(request.GET.get("concurrency")),
+            use_cache=not request.GET.get("no_cache"),
+            batch=bool(request.GET.get("batch")),
+        )
+    )
+    context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}
+    return render(request, "heatmap/run-plan.html", context)
+
+
+@require_POST
+def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a run from the controls. "Run all" means every domain and every available model
+    (the page ticks them all first, so the plan line shows it); a run estimated above the
+    confirmation threshold starts only with the confirmation of that estimate."""
+    catalog = selectors.catalog_current()
+    available = [c.name for c in auditors.model_choices() if c.available]
+    if request.POST.get("all"):
+        domains, models = list(catalog.domains), available
+    else:
+        domains, models = request.POST.getlist("domains"), request.POST.getlist("models")
+    run_form_remember(
+        request,
+        domains,
+        models,
+        request.POST.get("concurrency") or settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+    )
+    try:
+        form = RunStartForm.from_post(request.POST, available_models=available)
+        run = form.start(catalog=catalog)
+    except (RunRequestError, ValueError) as exc:
+        messages.error(request, public_text(str(exc)))
+        return redirect_back(request)
+    messages.success(request, f"Run {run.run_id} started: {run.total} tasks.")
+    return redirect_back(request)
+
+
+@require_POST
+def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a run of exactly the tasks whose shown result is stale (of one domain, or all)."""
+    catalog = selectors.catalog_current()
+    domain = request.POST.get("domain") or None
+    if domain:
+        domain_or_404(catalog, domain)
+    try:
+        run = runs.run_start_stale(catalog=catalog, domain=domain)
+    except RunRequestError as exc:
+        messages.error(request, public_text(str(exc)))
+    else:
+        messages.success(request, f"Run {run.run_id} started: {run.total} stale tasks.")
+    return redirect_back(request)
+
+
+# --- A run's buttons: cancel, resume, retry errors --------------------------------------------
+
+
+@require_POST
+def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    run = run_or_404(run_id)
+    if run.is_active:
+        runs.run_cancel(run=run)
+        run.refresh_from_db()
+    context = {"run": run, "progress": selectors.run_progress(run=run)}
+    if request.htmx:
+        return render(request, "heatmap/progress.html#progress-body", context)
+    return redirect_back(request)
+
+
+@require_POST
+def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """Resume, then show the page it was asked from again (htmx: reload it in place).
+
+    The button may sit in a panel pushed over the WebSocket, which has no ``next`` to go back
+    to, so htmx reloads the current page instead of following a redirect.
+    """
+    return _restart(request, run_id, runs.run_restart, "Run {} resumed.")
+
+
+@require_POST
+def run_retry_errors_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    """Run only the failed tasks of a run again, into it; then as Resume does."""
+    return _restart(
+        request, run_id, runs.run_retry_errors_start, "Run {}: retrying its failed tasks."
+    )
+
+
+def _restart(
+    request: HtmxHttpRequest, run_id: str, start: Callable[..., Run], done: str
+) -> HttpResponse:
+    """Resume and Retry errors: start, say how it went (without server paths), go back."""
+    run = run_or_404(run_id)
+    try:
+        run = start(run_id=run.run_id)
+    except (RunRequestError, ValueError) as exc:
+        messages.error(request, public_text(str(exc)))
+    else:
+        messages.success(request, done.format(run.run_id))
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect_back(request)
