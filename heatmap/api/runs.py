@@ -16,7 +16,7 @@ from heatmap.security import (
     public_catalog_warnings,
     public_text,
 )
-from heatmap.services import runs
+from heatmap.services import cancel
 from heatmap.services.plans import RunRequestError
 
 
@@ -86,6 +86,6 @@ def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
     if run is None:
         return error_response(f"no run {run_id!r}", 404)
     if run.is_active:
-        runs.run_cancel(run=run)
+        cancel.run_cancel(run=run)
         run.refresh_from_db()
     return _progress(run)

@@ -18,7 +18,7 @@ from heatmap import selectors
 from heatmap.forms import RunStartForm, concurrency_value
 from heatmap.models import Run
 from heatmap.security import BadRequestBody, bounded_names, public_text
-from heatmap.services import auditors, plans, reports, runs
+from heatmap.services import auditors, cancel, plans, reports, rerun_stale, resume, retry
 from heatmap.services.plans import RunRequestError
 from heatmap.views.fragments import HtmxHttpRequest
 from heatmap.views.lookups import domain_or_404, run_or_404
@@ -169,7 +169,7 @@ def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
     if domain:
         domain_or_404(catalog, domain)
     try:
-        run = runs.run_start_stale(catalog=catalog, domain=domain)
+        run = rerun_stale.run_start_stale(catalog=catalog, domain=domain)
     except RunRequestError as exc:
         messages.error(request, public_text(str(exc)))
     else:
@@ -184,7 +184,7 @@ def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
 def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     run = run_or_404(run_id)
     if run.is_active:
-        runs.run_cancel(run=run)
+        cancel.run_cancel(run=run)
         run.refresh_from_db()
     context = {"run": run, "progress": selectors.run_progress(run=run)}
     if request.htmx:
@@ -199,14 +199,14 @@ def run_resume_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     The button may sit in a panel pushed over the WebSocket, which has no ``next`` to go back
     to, so htmx reloads the current page instead of following a redirect.
     """
-    return _restart(request, run_id, runs.run_restart, "Run {} resumed.")
+    return _restart(request, run_id, resume.run_restart, "Run {} resumed.")
 
 
 @require_POST
 def run_retry_errors_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     """Run only the failed tasks of a run again, into it; then as Resume does."""
     return _restart(
-        request, run_id, runs.run_retry_errors_start, "Run {}: retrying its failed tasks."
+        request, run_id, retry.run_retry_errors_start, "Run {}: retrying its failed tasks."
     )
 
 
