@@ -51,7 +51,10 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
     from django.utils import timezone
 
     from heatmap.models import Run, TaskResult, task_tally
+    from heatmap.selectors import catalog_current
+    from heatmap.services.catalogs import catalog_register
 
+    catalog = catalog_register(catalog=catalog_current())
     now = timezone.now()
     first_task = (TaskResult.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     rows = 0
@@ -59,6 +62,7 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
         with transaction.atomic():
             run = Run.objects.create(
                 run_id=f"bench-{r:03d}",
+                catalog=catalog,
                 status=Run.Status.COMPLETED,
                 models=list(MODELS),
                 total=len(keys),
@@ -89,6 +93,7 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                     (
                         task_id,
                         run.pk,
+                        catalog.pk,
                         s,
                         d,
                         k,
@@ -101,12 +106,13 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                 )
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO heatmap_taskresult (id, run_id, scenario_id, domain, skill, model,"
+                    "INSERT INTO heatmap_taskresult (id, run_id, catalog_id, scenario_id, domain,"
+                    " skill, model,"
                     " risk_level, duration_s, input_tokens, output_tokens, cost_usd, error,"
                     " markdown_response, finished_at, pass_count, fail_count, unclear_count,"
                     " na_count, failed_checks, cache_write_tokens, cache_read_tokens, batch,"
                     " fingerprint, skill_fingerprint, scenario_fingerprint, prompt_fingerprint,"
-                    " model_id, cached_from, cost_note, errored) VALUES (%s,%s,%s,%s,%s,%s,"
+                    " model_id, cached_from, cost_note, errored) VALUES (%s,%s,%s,%s,%s,%s,%s,"
                     "'LOW',1.0,1000,500,0.01,'',%s,%s,%s,%s,%s,%s,%s,0,0,false,'','','','',"
                     "'','','',false)",
                     task_rows,
@@ -162,6 +168,7 @@ def report(title: str, rows: int, repeat: int) -> None:
     # An active run, so the fragments answer as polls do during a run.
     Run.objects.create(
         run_id="bench-active",
+        catalog=Run.objects.get(run_id="bench-000").catalog,
         status=Run.Status.RUNNING,
         models=list(MODELS),
         heartbeat_at=timezone.now() + timedelta(days=1),

@@ -1,15 +1,20 @@
-"""Read-only admin for runs: list, filter by status and model, drill down to tasks and checks.
+"""Read-only admin for runs: list, filter by status, model and catalog, drill down to tasks
+and checks; catalogs with their runs, where only a catalog's name can be changed.
 
 Results are records of what happened, so nothing here adds, edits or deletes them.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.models import Catalog, CheckResult, Run, TaskResult
+from heatmap.services.catalogs import catalog_name_check
+from heatmap.services.plans import RunRequestError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,10 +49,61 @@ class ModelFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=wanted)
 
 
+class CatalogForm(forms.ModelForm):
+    class Meta:
+        model = Catalog
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        try:
+            return catalog_name_check(self.cleaned_data["name"])
+        except RunRequestError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@admin.register(Catalog)
+class CatalogAdmin(admin.ModelAdmin):
+    """Catalogs are registered by runs; a name can be changed here (it is in ``?catalog=``
+    links, so an old link then finds nothing)."""
+
+    form = CatalogForm
+    list_display = ["name", "root_path", "imported", "fingerprint", "loaded_at", "run_count"]
+    list_filter = ["imported"]
+    search_fields = ["name", "root_path"]
+    readonly_fields = [
+        "root_path",
+        "imported",
+        "fingerprint",
+        "loaded_at",
+        "created_at",
+        "runs_link",
+    ]
+    fields = ["name", *readonly_fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_runs=Count("runs"))
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="runs", ordering="n_runs")
+    def run_count(self, catalog: Catalog) -> int:
+        return catalog.n_runs  # type: ignore[attr-defined]
+
+    @admin.display(description="runs")
+    def runs_link(self, catalog: Catalog) -> str:
+        url = reverse("admin:heatmap_run_changelist") + f"?catalog__id__exact={catalog.pk}"
+        return format_html('<a href="{}">{} runs</a>', url, catalog.runs.count())
+
+
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
     list_display = [
         "run_id",
+        "catalog",
         "shown_status",
         "model_list",
         "progress",
@@ -56,11 +112,13 @@ class RunAdmin(ReadOnlyAdmin):
         "tokens",
         "cost",
     ]
-    list_filter = ["status", ModelFilter]
+    list_filter = ["status", ModelFilter, "catalog"]
+    list_select_related = ["catalog"]
     search_fields = ["run_id"]
     date_hierarchy = "created_at"
     fields = readonly_fields = (
         "run_id",
+        "catalog",
         "shown_status",
         "model_list",
         "domain_list",

@@ -18,6 +18,36 @@ from skillcheck.processes import owner_dead
 from skillcheck.vocabulary import Result
 
 
+class Catalog(models.Model):
+    """A catalog the app knows: a folder of skills and scenarios that runs audit.
+
+    Registered when a run of it is first created (``services.catalogs.catalog_register``);
+    the heatmap shows one catalog at a time. ``imported``: known only from an imported
+    report whose catalog folder is not known here, named after the report's folder.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    # The resolved folder; blank for an imported catalog whose folder is unknown.
+    root_path = models.CharField(max_length=1024, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)  # as of ``loaded_at``
+    loaded_at = models.DateTimeField(null=True, blank=True)
+    imported = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["root_path"],
+                condition=~models.Q(root_path=""),
+                name="unique_catalog_root_path",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Run(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -51,6 +81,7 @@ class Run(models.Model):
     # wait, so a killed process resumes by polling them instead of submitting again.
     batch = models.BooleanField(default=False)
     batches = models.JSONField(default=list, blank=True)
+    catalog = models.ForeignKey(Catalog, on_delete=models.PROTECT, related_name="runs")
     catalog_path = models.CharField(max_length=1024, blank=True)
     catalog_fingerprint = models.CharField(max_length=64, blank=True)
     # Per-skill and per-scenario hashes, to warn on resume about what changed since.
@@ -140,6 +171,9 @@ FAILED_CHECKS_SEPARATOR = " "
 
 class TaskResult(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks")
+    # The run's catalog, kept on the task so that the newest task per key of one catalog
+    # reads one range of the ranking index (it leads it) instead of joining the runs.
+    catalog = models.ForeignKey(Catalog, on_delete=models.PROTECT, related_name="+", db_index=False)
     scenario_id = models.CharField(max_length=200)
     domain = models.CharField(max_length=200, blank=True)
     skill = models.CharField(max_length=200)
@@ -188,6 +222,7 @@ class TaskResult(models.Model):
             # overview reads this index alone, never the rows with their long answers.
             models.Index(
                 fields=[
+                    "catalog",
                     "scenario_id",
                     "skill",
                     "model",
@@ -198,7 +233,7 @@ class TaskResult(models.Model):
                     "failed_checks",
                     "fingerprint",
                 ],
-                name="taskresult_newest_ok_first",
+                name="taskresult_catalog_newest",
             ),
             models.Index(fields=["domain"]),
             models.Index(fields=["fingerprint", "-finished_at"], name="taskresult_fingerprint"),
@@ -208,8 +243,11 @@ class TaskResult(models.Model):
         return f"{self.scenario_id} × {self.skill} × {self.model}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keep ``errored`` in step with ``error`` for every writer that saves a row."""
+        """Keep ``errored`` in step with ``error``, and the catalog with the run's, for every
+        writer that saves a row."""
         self.errored = bool(self.error)
+        if self.catalog_id is None and self.run_id is not None:
+            self.catalog_id = self.run.catalog_id
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "error" in update_fields:
             kwargs["update_fields"] = {*update_fields, "errored"}

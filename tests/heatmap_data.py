@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
+from heatmap.models import Catalog as CatalogRecord
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
+from heatmap.services.catalogs import catalog_for_path
 from skillcheck.catalog import Catalog, Scenario
 
 _ids = itertools.count(1)
@@ -16,12 +19,23 @@ _ids = itertools.count(1)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def configured_catalog() -> CatalogRecord:
+    """The record of the configured catalog (``SKILLCHECK_CATALOG``), registered if need be."""
+    from django.conf import settings
+
+    root = Path(settings.SKILLCHECK_CATALOG).resolve()
+    return catalog_for_path(root=root, loaded=False)
+
+
 def make_run(**fields) -> Run:
+    """A run (of the configured catalog unless ``catalog`` says another record)."""
     defaults = {
         "run_id": f"run-{next(_ids):04d}",
         "status": Run.Status.COMPLETED,
         "models": ["heuristic"],
     }
+    if "catalog" not in fields:
+        fields["catalog"] = configured_catalog()
     return Run.objects.create(**{**defaults, **fields})
 
 

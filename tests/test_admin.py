@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 
 from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.services.catalogs import catalog_for_path
+from tests.heatmap_data import configured_catalog
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -14,6 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 def run():
     run = Run.objects.create(
         run_id="adm-1",
+        catalog=configured_catalog(),
         status="completed",
         models=["heuristic", "sonnet"],
         domains=["wf"],
@@ -36,7 +39,9 @@ def run():
     TaskResult.objects.create(
         run=run, scenario_id="wf-2", skill="apify-x", model="heuristic", error="timed out"
     )
-    Run.objects.create(run_id="adm-2", status="cancelled", models=["haiku"])
+    Run.objects.create(
+        run_id="adm-2", status="cancelled", models=["haiku"], catalog=configured_catalog()
+    )
     return run
 
 
@@ -84,3 +89,31 @@ def test_run_detail_lists_domains_as_text_not_json(admin_client, run):
     detail = admin_client.get(reverse("admin:heatmap_run_change", args=[run.pk])).content.decode()
     assert "job-market, price-tracking" in detail
     assert "&quot;job-market&quot;" not in detail
+
+
+def test_runs_show_and_filter_by_their_catalog(admin_client, run):
+    other = catalog_for_path(root="/srv/apify-skills", loaded=False)
+    Run.objects.create(run_id="adm-3", models=["heuristic"], catalog=other)
+    url = reverse("admin:heatmap_run_changelist")
+    listed = admin_client.get(url).content.decode()
+    assert "apify-skills" in listed and "adm-3" in listed
+    only = admin_client.get(url, {"catalog__id__exact": other.pk}).content.decode()
+    assert "adm-3" in only and "adm-1" not in only
+
+
+def test_a_catalogs_name_is_the_one_thing_the_admin_changes(admin_client, run):
+    catalog = run.catalog
+    other = catalog_for_path(root="/srv/apify-skills", loaded=False)
+    listed = admin_client.get(reverse("admin:heatmap_catalog_changelist")).content.decode()
+    assert catalog.name in listed and "apify-skills" in listed
+    url = reverse("admin:heatmap_catalog_change", args=[catalog.pk])
+    page = admin_client.get(url).content.decode()
+    assert catalog.root_path in page and "2 runs" in page
+    taken = admin_client.post(url, {"name": other.name})
+    assert taken.status_code == 200 and "already exists" in taken.content.decode()
+    renamed = admin_client.post(url, {"name": "bundled", "root_path": "/elsewhere"})
+    assert renamed.status_code == 302
+    catalog.refresh_from_db()
+    assert (catalog.name, catalog.root_path) == ("bundled", str(catalog.root_path))
+    assert catalog.root_path != "/elsewhere"
+    assert admin_client.get(reverse("admin:heatmap_catalog_add")).status_code == 403

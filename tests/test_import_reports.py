@@ -20,6 +20,7 @@ from heatmap.services.start import run_create
 from skillcheck.reports import load_scored_report, save_scored_report_incremental
 from skillcheck.results import CheckVerdict as ScoredCheck
 from skillcheck.results import ScoredRun
+from tests.heatmap_data import configured_catalog
 from tests.original_format import ERROR, write_original_report
 from tests.run_helpers import StubAuditor
 
@@ -177,6 +178,7 @@ def stored(run_id: str, *rows: ScoredRun, status: str = "completed") -> Run:
 
     run = Run.objects.create(
         run_id=run_id,
+        catalog=configured_catalog(),
         status=status,
         models=["haiku"],
         total=len(rows) + (status == "running"),

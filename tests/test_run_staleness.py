@@ -14,12 +14,18 @@ from heatmap.services import plans
 from heatmap.services.liveness import run_mark_stale_interrupted
 from heatmap.services.resume import run_resume
 from skillcheck import processes
+from tests.heatmap_data import configured_catalog
 
 pytestmark = pytest.mark.both_databases
 
 
 def make_run(**fields) -> Run:
-    return Run.objects.create(run_id=f"r-{Run.objects.count()}", models=["heuristic"], **fields)
+    return Run.objects.create(
+        run_id=f"r-{Run.objects.count()}",
+        models=["heuristic"],
+        catalog=configured_catalog(),
+        **fields,
+    )
 
 
 @pytest.fixture

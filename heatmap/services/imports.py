@@ -22,7 +22,8 @@ from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, transaction
 
-from heatmap.models import Run
+from heatmap.models import Catalog, Run
+from heatmap.services.catalogs import catalog_for_path, catalog_imported
 from heatmap.services.reports import (
     default_reports_dir,
     run_recount,
@@ -74,11 +75,22 @@ def _same_file(a: Path | str, b: Path | str) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
+def _report_catalog(report: ScoredReport) -> Catalog:
+    """The catalog the report says it audited, or the "imported" one of the report's folder."""
+    meta = report.metadata
+    if path := meta.get("catalog_path"):
+        return catalog_for_path(
+            root=path, fingerprint=meta.get("catalog_fingerprint") or "", loaded=False
+        )
+    return catalog_imported(folder_name=Path(report.path).resolve().parent.name)
+
+
 def _new_run(report: ScoredReport, run_id: str, reports_dir: Path) -> Run:
     meta = report.metadata
     models = list(dict.fromkeys(r.model for r in report.results))
     return Run.objects.create(
         run_id=run_id,
+        catalog=_report_catalog(report),
         status=Run.Status.COMPLETED,
         models=meta.get("models") or models,
         domains=meta.get("domains") or sorted({r.domain for r in report.results if r.domain}),

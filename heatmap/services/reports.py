@@ -87,6 +87,7 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
     unique = {c.check_id: c for c in result.checks}
     values = {
         "run_id": run.pk,
+        "catalog_id": run.catalog_id,
         "scenario_id": result.scenario_id,
         "domain": result.domain,
         "skill": result.skill,

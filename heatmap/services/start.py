@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from heatmap.models import Run
 from heatmap.services import dispatch
+from heatmap.services.catalogs import catalog_register
 from heatmap.services.plans import RunRequestError, plan_catalog, run_plan
 from heatmap.services.reports import default_reports_dir
 from skillcheck.auditors import Auditor
@@ -48,8 +49,12 @@ def run_create(
     use_cache: bool = True,
     task_keys: Iterable[Sequence[str]] | None = None,
     batch: bool = False,
+    catalog_name: str | None = None,
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
+
+    The run belongs to its catalog's record, registered on the catalog's first run
+    (``catalog_name`` names it, or renames it; default: the folder's name).
 
     ``batch``: its tasks go through the Message Batches API (``skillcheck.batch``).
 
@@ -76,6 +81,7 @@ def run_create(
     folder = Path(reports_dir) if reports_dir else default_reports_dir()
     return Run.objects.create(
         run_id=run_id,
+        catalog=catalog_register(catalog=catalog, name=catalog_name),
         status=Run.Status.PENDING,
         models=plan.models,
         domains=plan.domains,
