@@ -1,0 +1,230 @@
+"""Statistics of repeated samples: one verdict from K, intervals, and change versus noise.
+
+Framework-free, on scipy and statsmodels (no hand-written tests or corrections). The rules,
+written down once here and in the docs:
+
+- **Verdict of K samples**: the most common verdict of the samples that did not error; a tie
+  between the most common gives ``unclear``. ``agreement`` is the share of samples that gave
+  the verdict.
+- **Flaky**: the samples disagree more than a stable check would. A stable check flips at
+  most ``FLIP_RATE`` (1 %) of the time; the cell is flaky when a one-sided binomial test
+  rejects that (``binomtest(minority, K, FLIP_RATE, "greater")``, p < ``ALPHA``). For K ≤ 5
+  this is "any disagreement"; at K = 10 it takes two dissenting samples. One sample is never
+  flaky.
+- **95 % interval of a pass %**: the checks of one answer are not independent, so the
+  interval is Wilson's on the *effective* sample size of a cluster design. A cluster is a
+  task (scenario × skill × model, all its samples); the variance of the pass share is the
+  cluster-robust (linearized ratio) variance, and ``n_eff = p(1 - p) / variance``, at most
+  the number of checks scored. One cluster gives ``n_eff = 1``.
+- **Paired difference per skill (and model)**: the same scenarios on both sides; the
+  difference of pass shares with a cluster-robust standard error over scenarios, a t test
+  on ``clusters - 1`` degrees of freedom, Holm across the skills compared.
+- **Per check**: a two-sided Fisher exact test on the pass counts of the samples of one
+  scenario × skill × model × check on each side, Benjamini–Hochberg at q = 0.05 across every
+  check compared.
+- **Fleiss' kappa** across models for a check, the models' verdicts per scenario × skill as
+  the ratings, beside the raw (mean pairwise) agreement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from skillcheck.vocabulary import Result
+
+FLIP_RATE = 0.01
+ALPHA = 0.05
+FDR_Q = 0.05
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class SampledVerdict:
+    """One cell's verdict from its samples."""
+
+    verdict: Result
+    samples: int
+    agreement: float  # share of samples that gave ``verdict`` (0 when there are none)
+    flaky: bool
+
+
+def flaky_p(minority: int, samples: int, flip_rate: float = FLIP_RATE) -> float:
+    """How likely ``minority`` or more dissenting samples of ``samples`` are for a stable
+    check (one that flips ``flip_rate`` of the time)."""
+    from scipy.stats import binomtest
+
+    if samples < 2 or minority <= 0:
+        return 1.0
+    return float(binomtest(minority, samples, flip_rate, alternative="greater").pvalue)
+
+
+def sampled_verdict(results: Iterable[str]) -> SampledVerdict:
+    """The majority verdict of a cell's samples (errored samples left out by the caller)."""
+    counts = Counter(Result.parse(r) for r in results)
+    samples = sum(counts.values())
+    if not samples:
+        return SampledVerdict(Result.UNCLEAR, 0, 0.0, False)
+    ranked = counts.most_common()
+    top, top_count = ranked[0]
+    tie = len(ranked) > 1 and ranked[1][1] == top_count
+    verdict = Result.UNCLEAR if tie else top
+    minority = samples - top_count
+    flaky = flaky_p(minority, samples) < ALPHA
+    return SampledVerdict(verdict, samples, top_count / samples, flaky)
+
+
+# --- Intervals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassInterval:
+    """A pass share (0–1) with its 95 % interval; ``effective_n`` is the Wilson sample size."""
+
+    share: float
+    low: float
+    high: float
+    effective_n: float
+    clusters: int
+    scored: int
+
+    def percent(self) -> tuple[float, float, float]:
+        return (100 * self.share, 100 * self.low, 100 * self.high)
+
+
+def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
+    """The 95 % interval of a pass share from its clusters' (passed, scored) counts.
+
+    Wilson on the effective sample size: the cluster-robust variance of the ratio estimator
+    turned into how many independent checks it is worth. None when nothing was scored.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    rows = [(p, n) for p, n in clusters if n > 0]
+    scored = sum(n for _, n in rows)
+    if not scored:
+        return None
+    passed = sum(p for p, _ in rows)
+    share = passed / scored
+    k = len(rows)
+    if k < 2:
+        n_eff = 1.0
+    else:
+        mean_n = scored / k
+        variance = sum((p - share * n) ** 2 for p, n in rows) / (k * (k - 1) * mean_n**2)
+        n_eff = float(scored) if variance <= 0 else min(scored, share * (1 - share) / variance)
+        n_eff = max(n_eff, 1.0)
+    low, high = proportion_confint(share * n_eff, n_eff, alpha=1 - CONFIDENCE, method="wilson")
+    return PassInterval(share, float(low), float(high), n_eff, k, scored)
+
+
+# --- Comparing two runs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Run B's pass share minus run A's, over the clusters both have."""
+
+    difference: float
+    low: float | None
+    high: float | None
+    p: float | None
+    clusters: int
+
+
+def paired_difference(
+    pairs: Mapping[str, tuple[tuple[int, int], tuple[int, int]]],
+) -> PairedDifference | None:
+    """The paired difference of pass shares; ``pairs`` maps a cluster (a scenario) to its
+    ((passed, scored) in A, (passed, scored) in B). Clusters scored on one side only are left
+    out. With fewer than two clusters there is no standard error: ``p`` is None, unless the
+    two sides are identical (p = 1)."""
+    from scipy.stats import t as student_t
+
+    rows = [(a, b) for a, b in pairs.values() if a[1] > 0 and b[1] > 0]
+    if not rows:
+        return None
+    k = len(rows)
+    scored_a = sum(a[1] for a, _ in rows)
+    scored_b = sum(b[1] for _, b in rows)
+    share_a = sum(a[0] for a, _ in rows) / scored_a
+    share_b = sum(b[0] for _, b in rows) / scored_b
+    difference = share_b - share_a
+    if k < 2:
+        p = 1.0 if difference == 0 else None
+        return PairedDifference(difference, None, None, p, k)
+    mean_a, mean_b = scored_a / k, scored_b / k
+    residuals = [
+        (b[0] - share_b * b[1]) / mean_b - (a[0] - share_a * a[1]) / mean_a for a, b in rows
+    ]
+    se = math.sqrt(sum(z * z for z in residuals) / (k * (k - 1)))
+    if se == 0:
+        p = 1.0 if difference == 0 else 0.0
+        return PairedDifference(difference, difference, difference, p, k)
+    df = k - 1
+    margin = float(student_t.ppf(1 - (1 - CONFIDENCE) / 2, df)) * se
+    p = float(2 * student_t.sf(abs(difference) / se, df))
+    return PairedDifference(difference, difference - margin, difference + margin, p, k)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p values (family-wise error across the skills compared)."""
+    if not p_values:
+        return []
+    from statsmodels.stats.multitest import multipletests
+
+    return [float(p) for p in multipletests(list(p_values), alpha=ALPHA, method="holm")[1]]
+
+
+def fisher_p(passed_a: int, scored_a: int, passed_b: int, scored_b: int) -> float:
+    """Two-sided Fisher exact test of one check's pass counts on two sides."""
+    from scipy.stats import fisher_exact
+
+    table = [[passed_a, scored_a - passed_a], [passed_b, scored_b - passed_b]]
+    return float(fisher_exact(table, alternative="two-sided").pvalue)
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini–Hochberg adjusted p values (the q values) across every check compared."""
+    if not p_values:
+        return []
+    from scipy.stats import false_discovery_control
+
+    return [float(q) for q in false_discovery_control(list(p_values), method="bh")]
+
+
+# --- Agreement between models ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelAgreement:
+    """How far the models agree on one check: Fleiss' kappa (None when undefined: every
+    rating the same, or fewer than two models) and the raw mean pairwise agreement."""
+
+    kappa: float | None
+    raw: float | None
+    subjects: int
+
+
+def fleiss_agreement(ratings: Iterable[Sequence[str]]) -> ModelAgreement:
+    """``ratings``: per subject (scenario × skill), each model's verdict. Subjects rated by
+    fewer models than the most are left out (Fleiss needs the same number of raters)."""
+    import numpy as np
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+    rows = [list(r) for r in ratings]
+    raters = max((len(r) for r in rows), default=0)
+    rows = [r for r in rows if len(r) == raters]
+    if raters < 2 or not rows:
+        return ModelAgreement(None, None, len(rows))
+    categories = [str(v) for v in Result]
+    coded = np.array([[categories.index(str(Result.parse(v))) for v in r] for r in rows])
+    table, _ = aggregate_raters(coded, n_cat=len(categories))
+    pairs = raters * (raters - 1)
+    raw = float(np.mean((table * (table - 1)).sum(axis=1) / pairs))
+    totals = table.sum(axis=0)
+    if (totals > 0).sum() < 2:  # one category only: agreement by chance is total
+        return ModelAgreement(None, raw, len(rows))
+    return ModelAgreement(float(fleiss_kappa(table, method="fleiss")), raw, len(rows))

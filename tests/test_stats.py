@@ -1,0 +1,150 @@
+"""The statistics of repeated samples, checked against a truth fixed in advance."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from skillcheck import stats
+from skillcheck.vocabulary import Result
+
+
+def test_majority_verdict_agreement_and_tie():
+    cell = stats.sampled_verdict(["pass", "pass", "fail", "pass", "pass"])
+    assert (cell.verdict, cell.samples, cell.agreement) == (Result.PASS, 5, 0.8)
+    tie = stats.sampled_verdict(["pass", "fail"])
+    assert tie.verdict == Result.UNCLEAR and tie.agreement == 0.5
+    assert stats.sampled_verdict([]).samples == 0
+
+
+def test_flaky_rule_is_a_binomial_test_against_a_small_flip_rate():
+    assert not stats.sampled_verdict(["fail"]).flaky
+    assert not stats.sampled_verdict(["pass"] * 5).flaky
+    # K <= 5: any dissenting sample is more than a 1 % flip rate explains.
+    assert stats.sampled_verdict(["pass"] * 4 + ["fail"]).flaky
+    assert stats.sampled_verdict(["pass", "pass", "na"]).flaky
+    # K = 10: one dissent in ten is within a stable check's reach, two are not.
+    assert not stats.sampled_verdict(["pass"] * 9 + ["fail"]).flaky
+    assert stats.sampled_verdict(["pass"] * 8 + ["fail"] * 2).flaky
+
+
+def test_flaky_flag_finds_coin_flips_and_spares_stable_checks():
+    rng = random.Random(17)
+    truth, flagged = [], []
+    for _ in range(2000):
+        coin = rng.random() < 0.2
+        p_pass = 0.5 if coin else (0.99 if rng.random() < 0.5 else 0.01)
+        samples = ["pass" if rng.random() < p_pass else "fail" for _ in range(5)]
+        truth.append(coin)
+        flagged.append(stats.sampled_verdict(samples).flaky)
+    tp = sum(t and f for t, f in zip(truth, flagged, strict=True))
+    precision, recall = tp / sum(flagged), tp / sum(truth)
+    assert recall >= 0.9
+    assert precision >= 0.75
+
+
+def _clustered_sample(rng: random.Random, rate: float, clusters: int, checks: int):
+    """Clusters whose own pass rates scatter around ``rate`` (correlated checks)."""
+    rows = []
+    for _ in range(clusters):
+        own = min(1.0, max(0.0, rng.gauss(rate, 0.15)))
+        rows.append((sum(rng.random() < own for _ in range(checks)), checks))
+    return rows
+
+
+def test_cluster_interval_covers_the_true_rate_at_about_its_nominal_rate():
+    rng = random.Random(5)
+    rate, covered, naive_covered, trials = 0.7, 0, 0, 400
+    for _ in range(trials):
+        rows = _clustered_sample(rng, rate, clusters=12, checks=30)
+        ci = stats.pass_interval(rows)
+        assert ci is not None and ci.low <= ci.share <= ci.high
+        covered += ci.low <= rate <= ci.high
+        # Wilson on every check as if independent is far too narrow.
+        from statsmodels.stats.proportion import proportion_confint
+
+        lo, hi = proportion_confint(sum(p for p, _ in rows), 360, method="wilson")
+        naive_covered += lo <= rate <= hi
+    assert 0.88 <= covered / trials <= 0.99
+    assert naive_covered / trials < covered / trials
+
+
+def test_interval_edges():
+    assert stats.pass_interval([(0, 0)]) is None
+    one = stats.pass_interval([(30, 30)])
+    assert one is not None and one.effective_n == 1 and one.low < 0.5
+    every = stats.pass_interval([(30, 30)] * 10)
+    assert every is not None and every.high == pytest.approx(1.0) and every.low > 0.95
+
+
+def test_paired_difference_finds_a_real_change_and_not_noise():
+    rng = random.Random(11)
+    false_alarms = 0
+    for _ in range(200):
+        pairs = {}
+        for s in range(10):
+            own = rng.uniform(0.3, 0.9)
+            a = sum(rng.random() < own for _ in range(50))
+            b = sum(rng.random() < own for _ in range(50))
+            pairs[f"s{s}"] = ((a, 50), (b, 50))
+        result = stats.paired_difference(pairs)
+        assert result is not None and result.p is not None
+        false_alarms += result.p < 0.05
+    assert false_alarms <= 20  # about 5 % of 200
+    worse = {
+        f"s{s}": (
+            (sum(rng.random() < 0.8 for _ in range(50)), 50),
+            (
+                sum(rng.random() < 0.6 for _ in range(50)),
+                50,
+            ),
+        )
+        for s in range(10)
+    }
+    found = stats.paired_difference(worse)
+    assert found is not None and found.p is not None and found.p < 0.001
+    assert found.high is not None and found.high < 0
+
+
+def test_paired_difference_without_spread():
+    same = stats.paired_difference({"a": ((3, 5), (3, 5)), "b": ((5, 5), (5, 5))})
+    assert same is not None and same.p == 1.0
+    deterministic = stats.paired_difference({"a": ((5, 5), (4, 5)), "b": ((5, 5), (4, 5))})
+    assert deterministic is not None and deterministic.p == 0.0
+    single = stats.paired_difference({"a": ((5, 5), (4, 5))})
+    assert single is not None and single.p is None
+
+
+def test_holm_and_bh_adjust_upwards():
+    ps = [0.001, 0.01, 0.04, 0.5]
+    assert stats.holm(ps) == pytest.approx([0.004, 0.03, 0.08, 0.5])
+    qs = stats.benjamini_hochberg(ps)
+    assert all(q >= p for p, q in zip(ps, qs, strict=True))
+    assert stats.holm([]) == [] and stats.benjamini_hochberg([]) == []
+
+
+def test_fisher_with_bh_ignores_noise_over_hundreds_of_checks():
+    rng = random.Random(3)
+    ps = []
+    for _ in range(400):
+        rate = rng.choice([0.5, 0.99, 0.01, 0.9])
+        a = sum(rng.random() < rate for _ in range(5))
+        b = sum(rng.random() < rate for _ in range(5))
+        ps.append(stats.fisher_p(a, 5, b, 5))
+    assert sum(p < 0.05 for p in ps) >= 1  # uncorrected, noise finds "changes"
+    assert sum(q < stats.FDR_Q for q in stats.benjamini_hochberg(ps)) == 0
+    assert stats.fisher_p(5, 5, 0, 5) == pytest.approx(2 / 252)
+
+
+def test_fleiss_kappa_across_models():
+    perfect = stats.fleiss_agreement([["pass", "pass"], ["fail", "fail"], ["pass", "pass"]])
+    assert perfect.kappa == pytest.approx(1.0) and perfect.raw == 1.0
+    constant = stats.fleiss_agreement([["pass", "pass"]] * 4)
+    assert constant.kappa is None and constant.raw == 1.0
+    rng = random.Random(2)
+    noise = stats.fleiss_agreement(
+        [[rng.choice(["pass", "fail"]) for _ in range(3)] for _ in range(300)]
+    )
+    assert noise.kappa is not None and abs(noise.kappa) < 0.1
+    assert stats.fleiss_agreement([["pass"]]).kappa is None
