@@ -10,8 +10,8 @@ import pytest
 
 from skillcheck.auditors.base import AuditRequest
 from skillcheck.auditors.claude import ClaudeAuditor
+from skillcheck.auditors.config import AuditorConfig
 from skillcheck.auditors.pricing import cost_usd, price_for
-from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED
 from skillcheck.scoring import score_task

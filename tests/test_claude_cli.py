@@ -13,7 +13,7 @@ import pytest
 from skillcheck.auditors.base import AuditRequest
 from skillcheck.auditors.claude import UNAVAILABLE_REASON, ClaudeAuditor
 from skillcheck.auditors.claude_cli import read_result
-from skillcheck.auditors.registry import AuditorConfig
+from skillcheck.auditors.config import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, RetryPolicy
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED

@@ -1,5 +1,6 @@
 from skillcheck.auditors.base import Auditor, AuditRequest, AuditResponse, Availability
-from skillcheck.auditors.registry import AuditorConfig, build_registry
+from skillcheck.auditors.config import AuditorConfig
+from skillcheck.auditors.registry import build_registry
 
 __all__ = [
     "AuditRequest",

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
 from skillcheck.auditors.claude_cli import Isolation, detect_isolation, resolve_binary, run_cli
+from skillcheck.auditors.config import AuditorConfig
 from skillcheck.auditors.ratelimit import AdaptiveLimit
-from skillcheck.auditors.registry import AuditorConfig
 from skillcheck.auditors.retry import CallFailed, Outcome, RetryPolicy, call_with_retries
 
 if TYPE_CHECKING:

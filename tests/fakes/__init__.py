@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from skillcheck.auditors.base import AuditRequest
-from skillcheck.auditors.registry import AuditorConfig
+from skillcheck.auditors.config import AuditorConfig
 from skillcheck.catalog import Catalog, Scenario
 from skillcheck.prompt import build_system_prompt, build_user_prompt
 
