@@ -20,7 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from skillcheck.catalog import Catalog, CatalogError, Scenario, Skill, Taxonomy
+from skillcheck.catalog.files import CatalogError
+from skillcheck.catalog.model import Catalog, Scenario, Skill, Taxonomy
 
 PROMPT_VERSION = "1"
 FINGERPRINT_LENGTH = 16

@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 from skillcheck.auditors.base import Auditor, AuditRequest, AuditResponse
-from skillcheck.catalog import CatalogError, Scenario, Skill, Taxonomy
+from skillcheck.catalog.files import CatalogError
+from skillcheck.catalog.model import Scenario, Skill, Taxonomy
 from skillcheck.parser import parse_response
 from skillcheck.prompt import (
     build_scenario_block,

@@ -17,9 +17,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skillcheck import catalog as catalog_module
 from skillcheck.auditors.heuristic import HeuristicAuditor
 from skillcheck.catalog import DEFAULT_CHECKS_FILE, MAX_YAML_DEPTH, CatalogError, load_catalog
+from skillcheck.catalog import files as catalog_module
 from skillcheck.linter import lint_skill
 from skillcheck.prompt import build_user_prompt
 from skillcheck.scoring import score_task

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from skillcheck.catalog import Scenario, Skill, Taxonomy
+from skillcheck.catalog.model import Scenario, Skill, Taxonomy
 
 
 @dataclass(frozen=True)

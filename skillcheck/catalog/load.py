@@ -1,0 +1,290 @@
+"""Loading a catalog folder: ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy.
+
+Bad input raises one ``CatalogError`` that names the file (and the line where one is known)
+and says what is wrong; a scenario whose target skill is missing from the manifest is only
+reported in ``Catalog.warnings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from skillcheck import bundled
+from skillcheck.catalog.files import (
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    CatalogError,
+    load_yaml,
+    read_text,
+    require_inside,
+)
+from skillcheck.catalog.model import Catalog, Check, Domain, Scenario, Skill, Taxonomy
+from skillcheck.vocabulary import Severity
+
+DEFAULT_CHECKS_FILE = bundled.CHECKS_FILE
+
+
+def _line(node: Any) -> int | None:
+    return getattr(node, "line", None)
+
+
+def _require(node: Any, keys: Iterable[str], path: Path, what: str) -> None:
+    if not isinstance(node, dict):
+        raise CatalogError(path, f"{what} must be a mapping", _line(node))
+    missing = [k for k in keys if node.get(k) in (None, "")]
+    if missing:
+        raise CatalogError(
+            path, f"{what} is missing required key(s): {', '.join(missing)}", _line(node)
+        )
+
+
+def load_taxonomy(path: Path = DEFAULT_CHECKS_FILE) -> Taxonomy:
+    data = load_yaml(path)
+    _require(data, ["groups", "checks"], path, "checks file")
+    groups_raw = data["groups"]
+    if not isinstance(groups_raw, dict):
+        raise CatalogError(path, "'groups' must be a mapping of code to {name}", _line(data))
+    # A group is {name, static?} or just its name.
+    groups_raw = {code: g if isinstance(g, dict) else {"name": g} for code, g in groups_raw.items()}
+    groups = {code: str(g.get("name") or code) for code, g in groups_raw.items()}
+    static_groups = {code for code, g in groups_raw.items() if g.get("static")}
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for raw in data["checks"] or []:
+        _require(raw, ["id", "name", "severity", "description"], path, "check")
+        check_id = str(raw["id"])
+        group = raw.get("group") or check_id.split("-")[0]
+        if group not in groups:
+            raise CatalogError(path, f"check {check_id} names unknown group {group!r}", _line(raw))
+        severity = str(raw["severity"]).upper()
+        if severity not in Severity._value2member_map_:
+            raise CatalogError(
+                path,
+                f"check {check_id} has severity {raw['severity']!r}; "
+                f"expected one of {', '.join(reversed(Severity))}",
+                _line(raw),
+            )
+        if check_id in seen:
+            raise CatalogError(path, f"duplicate check id {check_id}", _line(raw))
+        seen.add(check_id)
+        checks.append(
+            Check(
+                id=check_id,
+                group=group,
+                name=str(raw["name"]),
+                severity=Severity(severity),
+                description=str(raw["description"]).strip(),
+                static=group in static_groups,
+                line=_line(raw),
+            )
+        )
+    dev_na = frozenset(str(c) for c in data.get("dev_na") or [])
+    unknown = sorted(dev_na - seen)
+    if unknown:
+        raise CatalogError(path, f"dev_na names unknown check(s): {', '.join(unknown)}")
+    return Taxonomy(groups=groups, checks=tuple(checks), dev_na=dev_na, path=path)
+
+
+def load_manifest(
+    path: Path, root: Path | None = None, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> dict[str, Skill]:
+    """The manifest's skills; every SKILL.md must resolve inside ``root`` (default: the
+    manifest's folder), so a manifest cannot send ``/etc/hostname`` to a model."""
+    root = (root or path.parent).resolve()
+    data = load_yaml(path, max_document_bytes)
+    _require(data, ["skills"], path, "manifest")
+    if not isinstance(data["skills"], dict):
+        raise CatalogError(path, "'skills' must be a mapping of skill name to {path, ...}")
+    skills: dict[str, Skill] = {}
+    for name, entry in data["skills"].items():
+        _require(entry, ["path"], path, f"skill {name!r}")
+        if not isinstance(entry["path"], str):
+            raise CatalogError(path, f"skill {name!r}: 'path' must be text", _line(entry))
+        skill_path = Path(entry["path"])
+        if not skill_path.is_absolute():
+            skill_path = (path.parent / skill_path).resolve()
+        skill_path = skill_path.resolve()
+        if not skill_path.is_relative_to(root):
+            raise CatalogError(
+                path,
+                f"skill {name!r}: {entry['path']} resolves to {skill_path}, outside the "
+                "catalog folder",
+                _line(entry),
+            )
+        if not skill_path.is_file():
+            raise CatalogError(
+                path, f"skill {name!r}: SKILL.md not found at {skill_path}", _line(entry)
+            )
+        read_text(skill_path, max_document_bytes)
+        skills[str(name)] = Skill(
+            name=str(name),
+            path=skill_path,
+            category=str(entry.get("category") or ""),
+            generalist=bool(entry.get("generalist", False)),
+            max_document_bytes=max_document_bytes,
+        )
+    return skills
+
+
+def target_skills_for(specialist: Skill, skills: dict[str, Skill]) -> tuple[str, ...]:
+    """The specialist plus every generalist, except in dev domains (specialist only)."""
+    if specialist.is_dev:
+        return (specialist.name,)
+    generalists = [s.name for s in skills.values() if s.generalist and s.name != specialist.name]
+    return (specialist.name, *generalists)
+
+
+def _models(value: Any, path: Path, what: str, line: int | None) -> tuple[str, ...]:
+    """A list of model names; one bare name counts as a list of one."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise CatalogError(path, f"{what}: 'models' must be a list of model names", line)
+    return tuple(value)
+
+
+def _load_scenario_file(
+    path: Path,
+    skills: dict[str, Skill],
+    warnings: list[str],
+    seen_ids: dict[str, Path],
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Domain:
+    """One domain or category file; ``seen_ids`` (id -> file) spans the whole catalog."""
+    data = load_yaml(path, max_bytes)
+    if not isinstance(data, dict):
+        raise CatalogError(path, "a scenario file must be a mapping with 'scenarios'")
+    if "category" in data:
+        kind, domain_id = "category", str(data["category"]).lower()
+        _require(data, ["category", "scenarios"], path, "category file")
+        file_models = _models(data.get("default_models"), path, "category file", _line(data))
+    else:
+        kind = "domain"
+        _require(data, ["domain", "target_skill", "scenarios"], path, "domain file")
+        domain_id, file_models = str(data["domain"]), ()
+    if not isinstance(data["scenarios"], list):
+        raise CatalogError(path, "'scenarios' must be a list", _line(data))
+    scenarios: list[Scenario] = []
+    for index, raw in enumerate(data["scenarios"], start=1):
+        what = f"scenario #{index}"
+        required = ["id", "name", "prompt"] + (["target_skill"] if kind == "category" else [])
+        if isinstance(raw, dict) and raw.get("id"):
+            what = f"scenario {raw['id']!r}"
+        if isinstance(raw, dict) and "prompt" in raw and not str(raw["prompt"] or "").strip():
+            raise CatalogError(path, f"{what} has an empty prompt", _line(raw))
+        _require(raw, required, path, what)
+        line = _line(raw)
+        if not isinstance(raw["prompt"], str):
+            raise CatalogError(path, f"{what}: 'prompt' must be text", line)
+        scenario_id = str(raw["id"])
+        if scenario_id in seen_ids:
+            raise CatalogError(
+                path,
+                f"duplicate scenario id {scenario_id!r} (also in {seen_ids[scenario_id]})",
+                line,
+            )
+        seen_ids[scenario_id] = path
+        models = _models(raw.get("models"), path, what, line) or file_models
+        specialist_name = str(raw.get("target_skill") or data.get("target_skill"))
+        if specialist_name not in skills:
+            warnings.append(
+                f"{path}:{line}: scenario {scenario_id!r} targets skill "
+                f"{specialist_name!r}, which is not in the manifest; skipped"
+            )
+            continue
+        specialist = skills[specialist_name]
+        scenarios.append(
+            Scenario(
+                id=scenario_id,
+                name=str(raw["name"]),
+                prompt=raw["prompt"].strip(),
+                domain=domain_id,
+                specialist=specialist_name,
+                target_skills=target_skills_for(specialist, skills),
+                is_dev=specialist.is_dev,
+                models=models,
+                source=path,
+                line=line,
+            )
+        )
+    return Domain(
+        id=domain_id,
+        kind=kind,
+        source=path,
+        scenarios=tuple(scenarios),
+        specialist=str(data.get("target_skill") or ""),
+    )
+
+
+def _check_documents(skill: Skill, warnings: list[str]) -> None:
+    """Warn about linked files the skill will not send; refuse one over the size limit."""
+    paths, skipped = skill.document_paths()
+    for path in skipped:
+        warnings.append(
+            f"{path}: skill {skill.name!r}: links outside the skill's folder "
+            f"(to {path.resolve()}); not sent to models"
+        )
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # reported when the file is read
+        if size > skill.max_document_bytes:
+            read_text(path, skill.max_document_bytes)  # raises the CatalogError naming it
+
+
+def load_catalog(
+    root: Path | str,
+    checks_path: Path | None = None,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Catalog:
+    """Load ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy from ``root``.
+
+    The taxonomy is ``checks_path``, else the catalog's own ``checks.yaml``, else the
+    project's default one. Every file read (SKILL.md, references, YAML) must be at most
+    ``max_document_bytes``; every file read must lie inside the catalog folder, links
+    followed (a skill's reference file that does not is skipped with a warning; any other
+    file is an error).
+    """
+    root = Path(root).resolve()
+    try:
+        return _load_catalog(root, checks_path, max_document_bytes)
+    except CatalogError as exc:
+        exc.root = root
+        raise
+
+
+def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int) -> Catalog:
+    if not root.is_dir():
+        raise CatalogError(root, "catalog folder not found")
+    manifest = root / "skills_manifest.yaml"
+    if not manifest.is_file():
+        raise CatalogError(manifest, "manifest not found (a catalog needs skills_manifest.yaml)")
+    require_inside(manifest, root)
+    if checks_path is None:
+        own = root / "checks.yaml"
+        checks_path = require_inside(own, root) if own.is_file() else DEFAULT_CHECKS_FILE
+    taxonomy = load_taxonomy(checks_path)
+    skills = load_manifest(manifest, root, max_document_bytes)
+    warnings: list[str] = []
+    for skill in skills.values():
+        _check_documents(skill, warnings)
+    domains: dict[str, Domain] = {}
+    seen_ids: dict[str, Path] = {}
+    files = sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yml"))
+    if not files:
+        raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
+    for path in files:
+        require_inside(path, root)
+        domain = _load_scenario_file(path, skills, warnings, seen_ids, max_document_bytes)
+        if domain.id in domains:
+            raise CatalogError(
+                path, f"duplicate domain {domain.id!r} (also in {domains[domain.id].source})"
+            )
+        if domain.scenarios:
+            domains[domain.id] = domain
+    return Catalog(root=root, skills=skills, domains=domains, taxonomy=taxonomy, warnings=warnings)
