@@ -22,8 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from skillcheck.auditors.base import AuditResponse
-from skillcheck.catalog import CatalogError
-from skillcheck.runs import RunEngine, RunOutcome, Task, error_result
+from skillcheck.catalog.files import CatalogError
+from skillcheck.runs.engine import RunEngine, RunOutcome
+from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import score_response
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 from skillcheck.runids import RunIdError, validate_run_id
 
 MAX_INT32 = 2**31 - 1
-MAX_CONCURRENCY = 64  # as skillcheck.runs.MAX_CONCURRENCY (not imported: no engine cycle)
+MAX_CONCURRENCY = 64  # as skillcheck.runs.engine.MAX_CONCURRENCY (not imported: no engine cycle)
 MAX_DURATION_S = 10.0**7
 MAX_COST_USD = 10.0**6
 MAX_LIST = 10_000

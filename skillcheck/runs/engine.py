@@ -23,11 +23,11 @@ from typing import Any
 
 from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
-from skillcheck.catalog import Catalog, CatalogError, Scenario, Skill, Taxonomy
+from skillcheck.catalog.model import Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
-from skillcheck.results import CheckVerdict, ScoredRun, utc_now_iso
+from skillcheck.results import ScoredRun, utc_now_iso
+from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import PromptBook, score_task
-from skillcheck.vocabulary import Result
 
 logger = logging.getLogger(__name__)
 
@@ -42,51 +42,6 @@ GROUP_WINDOW_S = 0.02
 
 Event = dict[str, Any]
 Listener = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class Task:
-    scenario: Scenario
-    skill: Skill
-    model: str
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.scenario.id, self.skill.name, self.model)
-
-
-def build_tasks(
-    catalog: Catalog, *, domains: Sequence[str] | None, models: Sequence[str]
-) -> list[Task]:
-    """Every (scenario, target skill, model) of the selected domains; model innermost.
-
-    ``domains=None`` (or empty) means all, in catalog order; unknown names raise
-    ``UnknownDomains`` (a ``KeyError``).
-    """
-    wanted = set(catalog.select_domains(domains))
-    models = list(dict.fromkeys(models))
-    tasks: list[Task] = []
-    for domain_id, domain in catalog.domains.items():
-        if domain_id not in wanted:
-            continue
-        for scenario in domain.scenarios:
-            for skill_name in scenario.target_skills:
-                skill = catalog.skills[skill_name]
-                tasks.extend(Task(scenario, skill, model) for model in models)
-    return tasks
-
-
-def error_result(task: Task, error: str, duration_s: float, taxonomy: Taxonomy) -> ScoredRun:
-    """A task that raised or timed out: every model check unclear, the run goes on."""
-    return ScoredRun(
-        scenario_id=task.scenario.id,
-        skill=task.skill.name,
-        model=task.model,
-        domain=task.scenario.domain,
-        duration_s=duration_s,
-        error=error,
-        checks=[CheckVerdict(c.id, Result.UNCLEAR, "", error[:500]) for c in taxonomy.model_checks],
-    )
 
 
 @dataclass
@@ -477,134 +432,3 @@ def execute_tasks(
         **options,
     )
     return engine.run()
-
-
-# --- Estimates ----------------------------------------------------------------------------
-
-
-def cached_tasks(
-    tasks: Sequence[Task], cache: ResultCache, fingerprinter: Fingerprinter
-) -> set[tuple[str, str, str]]:
-    """The keys of the tasks a run would take from ``cache`` instead of sending them."""
-    wanted = {}
-    for task in tasks:
-        key = fingerprinter.of(task.scenario, task.skill, task.model).key
-        if key:
-            wanted[task.key] = key
-    return cache.hits(wanted) if wanted else set()
-
-
-EXPECTED_OUTPUT_TOKENS = 2500
-
-
-@dataclass
-class CostEstimate:
-    """One model's share of a run as its requests would be sent: tokens (4 characters
-    each) and US dollars, at the batch price for a batch run."""
-
-    tasks: int = 0
-    input_tokens: int = 0
-    """Every input token, including those written to and read from the prompt cache."""
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    output_tokens: int = 0
-    usd: float = 0.0
-    """With prompt caching where the requests carry breakpoints."""
-    uncached_usd: float = 0.0
-    """Every prompt at the full input price (``SKILLCHECK_PROMPT_CACHING=0``)."""
-    output_usd: float = 0.0
-    """The answers' share of both figures (an assumed length; the prompts' is measured)."""
-
-    @property
-    def caching_saves_usd(self) -> float:
-        return self.uncached_usd - self.usd
-
-
-def estimate_costs(
-    tasks: Sequence[Task],
-    model_ids: dict[str, str],
-    taxonomy: Taxonomy,
-    *,
-    batch: bool = False,
-    caching: bool = True,
-    concurrency: int = 1,
-    output_tokens: int = EXPECTED_OUTPUT_TOKENS,
-) -> dict[str, CostEstimate]:
-    """What the run's requests cost per model, from the very prompts the run would send.
-
-    ``model_ids`` maps a model name to its full id (absent: free, as ``heuristic`` is). The
-    prompts come from the run's ``PromptBook`` and the cache breakpoints from
-    ``pricing.cache_breakpoints``, as the API auditor's requests get them. In the task order,
-    the first request with a breakpoint prefix (system prompt; system prompt and skill
-    documents) writes it to that model's cache and later ones read it; the part after the
-    last cached prefix is fresh input. The first ``concurrency`` paid requests are sent
-    together, before any answer: the API makes a cache entry readable only once its
-    request's response begins, so none of them reads what another writes (each writes).
-    Prompt tokens are counted at 4 characters each (real text runs nearer 3.5), answers at
-    ``output_tokens`` each.
-
-    Assumed, and what it means for a real run: every prefix is read again within the cache's
-    5-minute lifetime (a slow run writes some again), and after the first ``concurrency``
-    requests a request starts after the responses of those before it have begun (true
-    unless they start within a second of each other). ``batch`` halves the price of the same
-    requests; the API processes a batch's requests in any order and caches across them only
-    as well as it can. The real cost lies between ``usd`` and ``uncached_usd``.
-    """
-    from skillcheck.auditors.pricing import cache_breakpoints, cost_usd, estimate_tokens, price_for
-
-    book = PromptBook(taxonomy, (t.key for t in tasks))
-    # (model id, skill name or "" for the system prompt) -> the index of the first paid
-    # request that can read it.
-    readable_from: dict[tuple[str, str], int] = {}
-    sent = 0  # paid requests so far
-    estimates: dict[str, CostEstimate] = {}
-    for task in tasks:
-        estimate = estimates.setdefault(task.model, CostEstimate())
-        estimate.tasks += 1
-        model_id = model_ids.get(task.model, "")
-        if price_for(model_id) is None:
-            continue
-        try:
-            request = book.request(task.scenario, task.skill, task.model)
-        except CatalogError:
-            continue  # an unreadable skill fails its tasks before any call
-        tokens = estimate_tokens(request.system_prompt, request.user_prompt)
-        system, skill = cache_breakpoints(model_id, request, caching=caching)
-        prefixes = [
-            ((model_id, ""), estimate_tokens(request.system_prompt), system),
-            (
-                (model_id, task.skill.name),
-                estimate_tokens(request.system_prompt, request.skill_block),
-                skill,
-            ),
-        ]
-        marked = [(key, size) for key, size, has in prefixes if has]
-        cached = {key for key, _ in marked if readable_from.get(key, sent + 1) <= sent}
-        read = next((size for key, size in reversed(marked) if key in cached), 0)
-        write = marked[-1][1] - read if marked and marked[-1][0] not in cached else 0
-        for key, _ in marked:
-            readable_from.setdefault(key, max(sent + 1, concurrency))
-        sent += 1
-        estimate.input_tokens += tokens
-        estimate.cache_write_tokens += write
-        estimate.cache_read_tokens += read
-        estimate.output_tokens += output_tokens
-        fresh = tokens - read - write
-        estimate.usd += cost_usd(model_id, fresh, output_tokens, write, read, batch=batch)
-        estimate.uncached_usd += cost_usd(model_id, tokens, output_tokens, batch=batch)
-        estimate.output_usd += cost_usd(model_id, 0, output_tokens, batch=batch)
-    return estimates
-
-
-def estimate_cost(
-    tasks: Sequence[Task],
-    model_ids: dict[str, str],
-    taxonomy: Taxonomy,
-    *,
-    batch: bool = False,
-    caching: bool = True,
-) -> dict[str, float]:
-    """Estimated USD per model (``estimate_costs``'s ``usd``), prompt caching counted unless
-    ``caching`` is off."""
-    estimates = estimate_costs(tasks, model_ids, taxonomy, batch=batch, caching=caching)
-    return {model: estimate.usd for model, estimate in estimates.items()}
