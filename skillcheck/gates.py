@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import IntEnum
 
-from skillcheck.catalog import Taxonomy
-from skillcheck.linter import FM, SkillLint
+from skillcheck.catalog.model import Taxonomy
+from skillcheck.linter.findings import FM, SkillLint
 from skillcheck.vocabulary import Severity
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from skillcheck.catalog import CatalogError, Skill
+from skillcheck.catalog.files import CatalogError
+from skillcheck.catalog.model import Skill
 
 SKILL_FILE = "SKILL.md"
 # Folders never searched for skills: version control, environments, caches, build output.

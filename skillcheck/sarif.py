@@ -14,8 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from skillcheck.catalog import Skill, Taxonomy
-from skillcheck.linter import FM, SkillLint
+from skillcheck.catalog.model import Skill, Taxonomy
+from skillcheck.linter.findings import FM, SkillLint
 from skillcheck.vocabulary import Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
