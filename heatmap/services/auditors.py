@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,20 @@ def model_choices(*, auditors: dict[str, Auditor] | None = None) -> list[ModelCh
             )
         )
     return choices
+
+
+def model_listing(*, auditors: dict[str, Auditor] | None = None) -> list[dict[str, Any]]:
+    """Every configured model, whether it can run here, how or why not, and how its calls are
+    isolated (``None``: not a CLI model): ``run_scored --list-models``."""
+    registry = auditors_or_registry(auditors)
+    choices = model_choices(auditors=registry)
+    isolation = auditors_isolation(
+        auditors=registry, models=[c.name for c in choices if c.available]
+    )
+    return [
+        {**dataclasses.asdict(choice), "isolation": isolation.get(choice.name)}
+        for choice in choices
+    ]
 
 
 def auditors_isolation(*, auditors: dict[str, Auditor], models: list[str]) -> dict[str, Any]:

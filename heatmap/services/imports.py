@@ -15,7 +15,7 @@ import when the file came from elsewhere, so its download and a later resume use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from heatmap.services.reports import (
     run_report_sync,
     task_save,
 )
-from skillcheck.reports import ReportError, ScoredReport, load_scored_report
+from skillcheck.reports import REPORT_GLOB, ReportError, ScoredReport, load_scored_report
 from skillcheck.results import parse_timestamp
 from skillcheck.runids import run_id_from_text, run_id_with_suffix
 from skillcheck.runs import DEFAULT_CONCURRENCY
@@ -167,6 +167,21 @@ def _already_there(report: ScoredReport, run: Run, *, own_file: bool) -> ImportO
         run_report_sync(run=run)
         written = True
     return ImportOutcome(report.path, run, 0, len(report.results), report_written=written)
+
+
+def report_files(*, paths: Sequence[Path | str]) -> list[Path]:
+    """The reports ``paths`` name: a file as it is, a folder's reports in name order; no paths:
+    the reports folder's. A path that is neither is a ``FileNotFoundError`` naming it."""
+    found: list[Path] = []
+    for raw in paths or [str(default_reports_dir())]:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(path.glob(REPORT_GLOB)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such report file or folder: {path}")
+    return found
 
 
 def reports_import(*, paths: Iterable[Path | str]) -> tuple[list[ImportOutcome], list[str]]:

@@ -2,7 +2,8 @@
 
 ``run_plan`` validates a request (models, domains, concurrency, batch) and lists its tasks,
 with those the response cache would answer; ``run_plan_preview`` is the run controls' plan
-line and cost estimate; ``plan_cost_estimate`` is the one estimate the dry run and the web use.
+line and cost estimate; ``plan_cost_estimate`` is the one estimate the dry run and the web use
+(``plan_dry_run``: the dry run's table and JSON).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -296,6 +298,65 @@ def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEsti
         concurrency=plan.concurrency,
     )
     return {model: estimates.get(model, CostEstimate()) for model in plan.models}
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What ``run_scored --dry-run`` reports: the plan, and what it would cost per model."""
+
+    plan: RunPlan
+    estimates: dict[str, CostEstimate]
+
+    @property
+    def cost_usd(self) -> dict[str, float]:
+        """Per model, in plan order: the tasks it would call, with prompt caching."""
+        return {model: estimate.usd for model, estimate in self.estimates.items()}
+
+    @property
+    def total_usd(self) -> float:
+        return sum(self.cost_usd.values())
+
+    @property
+    def uncached_usd(self) -> float:
+        """The total without prompt caching."""
+        return sum(estimate.uncached_usd for estimate in self.estimates.values())
+
+    @property
+    def caching_effect(self) -> str:
+        return caching_effect(sum(e.caching_saves_usd for e in self.estimates.values()))
+
+    @property
+    def cached_per_model(self) -> dict[str, int]:
+        cached = Counter(model for _, _, model in self.plan.cached)
+        return {model: cached[model] for model in self.plan.models}
+
+    def as_dict(self, *, warnings: list[str]) -> dict[str, Any]:
+        """The dry run for ``--json``; ``warnings``: what the catalog skipped."""
+        plan = self.plan
+        return {
+            "dry_run": True,
+            "total": plan.total,
+            "cached": len(plan.cached),
+            "to_call": len(plan.to_call),
+            "cached_per_model": self.cached_per_model,
+            "pairs": plan.pairs,
+            "domains": plan.domains,
+            "models": plan.models,
+            "concurrency": plan.concurrency,
+            "batch": plan.batch,
+            "per_model": plan.per_model,
+            "estimated_cost_usd": {m: round(c, 4) for m, c in self.cost_usd.items()},
+            "estimated_cost_uncached_usd": {
+                m: round(e.uncached_usd, 4) for m, e in self.estimates.items()
+            },
+            "unavailable": plan.unavailable,
+            "warnings": warnings,
+        }
+
+
+def plan_dry_run(*, plan: RunPlan, catalog: Catalog) -> DryRun:
+    """The dry run's estimate: it covers the tasks the run would call (cached ones cost 0)."""
+    return DryRun(plan=plan, estimates=plan_cost_estimate(plan=plan, catalog=catalog))
 
 
 def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:

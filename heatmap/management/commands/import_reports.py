@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.management.base import CommandError
 
 from heatmap.management.commands._pipes import QuietBrokenPipe
-from heatmap.services import imports, reports
-from skillcheck.reports import REPORT_GLOB
+from heatmap.services import imports
 
 
 class Command(QuietBrokenPipe):
@@ -25,15 +22,10 @@ class Command(QuietBrokenPipe):
         parser.add_argument("paths", nargs="*", help="report files or folders holding them")
 
     def handle(self, *args, **options):
-        paths: list[Path] = []
-        for raw in options["paths"] or [str(reports.default_reports_dir())]:
-            path = Path(raw)
-            if path.is_dir():
-                paths.extend(sorted(path.glob(REPORT_GLOB)))
-            elif path.is_file():
-                paths.append(path)
-            else:
-                raise CommandError(f"no such report file or folder: {path}")
+        try:
+            paths = imports.report_files(paths=options["paths"])
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
         outcomes, problems = imports.reports_import(paths=paths)
         for outcome in outcomes:
             self.stdout.write(self._describe(outcome))

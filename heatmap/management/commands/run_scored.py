@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import signal
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -24,12 +22,11 @@ from heatmap.services import auditors as auditor_services
 from heatmap.services import plans
 from heatmap.services.execution import run_execute
 from heatmap.services.liveness import run_mark_stale_interrupted
-from heatmap.services.plans import RunPlan, RunRequestError
+from heatmap.services.plans import MAX_CONCURRENCY, MIN_CONCURRENCY, RunPlan, RunRequestError
 from heatmap.services.resume import run_resume
 from heatmap.services.retry import run_retry_errors
 from heatmap.services.start import run_create
 from skillcheck.results import cost_text
-from skillcheck.runs import MAX_CONCURRENCY, MIN_CONCURRENCY
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
@@ -279,15 +276,7 @@ class Command(QuietBrokenPipe):
     def list_models(self) -> None:
         from rich.table import Table
 
-        registry = auditor_services.auditor_registry()
-        choices = auditor_services.model_choices(auditors=registry)
-        isolation = auditor_services.auditors_isolation(
-            auditors=registry, models=[c.name for c in choices if c.available]
-        )
-        rows = [
-            {**dataclasses.asdict(choice), "isolation": isolation.get(choice.name)}
-            for choice in choices
-        ]
+        rows = auditor_services.model_listing()
         if self.as_json:
             self.stdout.write(json.dumps(rows, indent=2))
             return
@@ -384,49 +373,27 @@ class Command(QuietBrokenPipe):
     def dry_run(self, plan: RunPlan, catalog) -> None:
         from rich.table import Table
 
-        # The estimate covers the tasks the run would call; cached ones cost nothing.
-        estimates = plans.plan_cost_estimate(plan=plan, catalog=catalog)
-        estimate = {model: e.usd for model, e in estimates.items()}
-        saves = sum(e.caching_saves_usd for e in estimates.values())
-        cached = Counter(model for _, _, model in plan.cached)
+        dry = plans.plan_dry_run(plan=plan, catalog=catalog)
         if self.as_json:
-            data = {
-                "dry_run": True,
-                "total": plan.total,
-                "cached": len(plan.cached),
-                "to_call": len(plan.to_call),
-                "cached_per_model": {m: cached[m] for m in plan.models},
-                "pairs": plan.pairs,
-                "domains": plan.domains,
-                "models": plan.models,
-                "concurrency": plan.concurrency,
-                "batch": plan.batch,
-                "per_model": plan.per_model,
-                "estimated_cost_usd": {m: round(c, 4) for m, c in estimate.items()},
-                "estimated_cost_uncached_usd": {
-                    m: round(e.uncached_usd, 4) for m, e in estimates.items()
-                },
-                "unavailable": plan.unavailable,
-                "warnings": self.catalog_warnings,
-            }
-            self.stdout.write(json.dumps(data, indent=2))
+            self.stdout.write(json.dumps(dry.as_dict(warnings=self.catalog_warnings), indent=2))
             return
         self._say(f"{plan.describe()} (dry run: nothing is called)")
         if plan.batch:
             self._say("Batch mode: priced at half the API price; results within hours")
         if plan.cached:
-            self._say(f"{plan.describe_cache(sum(estimate.values()))}: cached tasks cost $0")
+            self._say(f"{plan.describe_cache(dry.total_usd)}: cached tasks cost $0")
         table = Table("model", "tasks", "cached", "estimated cost")
+        cached = dry.cached_per_model
         for model, count in plan.per_model.items():
-            table.add_row(model, str(count), str(cached[model]), f"${estimate.get(model, 0.0):.2f}")
-        table.add_row(
-            "total", str(plan.total), str(len(plan.cached)), f"${sum(estimate.values()):.2f}"
-        )
+            cost = dry.cost_usd.get(model, 0.0)
+            table.add_row(model, str(count), str(cached[model]), f"${cost:.2f}")
+        table.add_row("total", str(plan.total), str(len(plan.cached)), f"${dry.total_usd:.2f}")
         self.console.print(table)
-        effect = plans.caching_effect(saves)
-        if effect:
-            uncached = sum(e.uncached_usd for e in estimates.values())
-            self._say(f"Prompt caching is counted: it {effect} (without it ${uncached:.2f})")
+        if dry.caching_effect:
+            self._say(
+                f"Prompt caching is counted: it {dry.caching_effect} "
+                f"(without it ${dry.uncached_usd:.2f})"
+            )
         for model, reason in plan.unavailable.items():
             self._say(f"[yellow]note:[/] {model} is not available here: {reason}")
 
