@@ -9,12 +9,12 @@ module that owns it: patching it here does not reach the modules that call it.
 """
 
 from heatmap.selectors.agreement import DisputedCheck, heatmap_agreement, heatmap_disputed_checks
-from heatmap.selectors.catalog import catalog_current, catalog_load
-from heatmap.selectors.compare import run_comparison, run_previous
+from heatmap.selectors.catalog import CatalogError, catalog_current, catalog_load
+from heatmap.selectors.compare import Comparison, Flip, run_comparison, run_previous
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER
 from heatmap.selectors.detail import CellDetail, heatmap_cell_detail, stale_reason
 from heatmap.selectors.filters import SEVERITIES, SORTS, HeatmapFilter, model_order
-from heatmap.selectors.lint import lint_findings, lint_matrix
+from heatmap.selectors.lint import LintTable, lint_findings, lint_matrix, lint_paths, lint_table
 from heatmap.selectors.matrix import (
     DomainMatrix,
     MatrixCell,
@@ -47,12 +47,14 @@ from heatmap.selectors.response_cache import (
 )
 from heatmap.selectors.runs import (
     GroupTotals,
+    RunSummary,
     run_active,
     run_cache_totals,
     run_get,
     run_list,
     run_progress,
     run_result_tables,
+    run_summary,
     run_tasks_to_do,
 )
 from heatmap.selectors.skill import SkillHistory, SkillRunPoint, skill_history
@@ -66,17 +68,22 @@ __all__ = [
     "RESULT_ORDER",
     "SEVERITIES",
     "SORTS",
+    "CatalogError",
     "CellDetail",
+    "Comparison",
     "DisputedCheck",
     "DomainMatrix",
+    "Flip",
     "GroupTotals",
     "HeatmapFilter",
+    "LintTable",
     "MatrixCell",
     "MatrixColumn",
     "MatrixRow",
     "ModelCell",
     "ModelTotals",
     "OverviewTable",
+    "RunSummary",
     "ScenarioHead",
     "SkillHistory",
     "SkillResult",
@@ -95,6 +102,8 @@ __all__ = [
     "heatmap_task_times",
     "lint_findings",
     "lint_matrix",
+    "lint_paths",
+    "lint_table",
     "model_order",
     "newest_task_ids",
     "newest_tasks",
@@ -107,6 +116,7 @@ __all__ = [
     "run_previous",
     "run_progress",
     "run_result_tables",
+    "run_summary",
     "run_tasks_to_do",
     "skill_history",
     "skill_labels",

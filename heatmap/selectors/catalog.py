@@ -7,7 +7,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from skillcheck.catalog import Catalog, load_catalog
+from skillcheck.catalog import Catalog, CatalogError, load_catalog
+
+# ``CatalogError``: what ``catalog_load`` raises, for its callers to catch from here.
+__all__ = ["CatalogError", "catalog_current", "catalog_load"]
 
 _catalog_lock = threading.Lock()
 _catalog_cache: dict[Path, tuple[tuple, Catalog]] = {}

@@ -6,7 +6,10 @@ from collections import defaultdict
 
 from heatmap.models import CheckResult, Run
 from skillcheck.catalog import Catalog
-from skillcheck.compare import Comparison, TaskChecks, compare_runs
+from skillcheck.compare import Comparison, Flip, TaskChecks, compare_runs
+
+# ``Comparison`` and ``Flip`` are what ``run_comparison`` gives; callers type them from here.
+__all__ = ["Comparison", "Flip", "run_comparison", "run_previous"]
 
 
 def _run_task_checks(run: Run) -> list[TaskChecks]:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from heatmap.models import Run, failed_check_ids
-from skillcheck.results import pass_percent
+from skillcheck.results import cost_text, pass_percent
 from skillcheck.runids import is_valid_run_id
 
 
@@ -120,6 +120,11 @@ class GroupTotals:
         pct = pass_percent(self.passed, self.failed_checks, self.unclear)
         return None if pct is None else round(pct, 1)
 
+    @property
+    def cost_text(self) -> str:
+        """The cost for people ("not recorded" for tokens without a price)."""
+        return cost_text(self.cost_usd, self.input_tokens)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -172,3 +177,50 @@ def run_result_tables(*, run: Run, top: int = 3) -> dict[str, list[GroupTotals]]
         "models": [groups["model"][m] for m in run.models if m in groups["model"]]
         + [s for m, s in groups["model"].items() if m not in run.models],
     }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How a run ended: its result tables and prompt-cache savings, for ``run_scored``'s
+    closing tables and line, and its ``--json``."""
+
+    run: Run
+    tables: dict[str, list[GroupTotals]]
+    caching: dict[str, Any]
+
+    @property
+    def cost_text(self) -> str:
+        return cost_text(self.run.cost_usd, self.run.input_tokens)
+
+    @property
+    def resume_command(self) -> str:
+        return f"python manage.py run_scored --resume {self.run.run_id}"
+
+    def as_dict(self, *, warnings: list[str]) -> dict[str, Any]:
+        """The summary for ``--json``; ``warnings``: what the catalog skipped."""
+        run = self.run
+        return {
+            "run_id": run.run_id,
+            "status": run.status,
+            "total": run.total,
+            "completed": run.completed,
+            "failed": run.failed,
+            "report": run.report_path,
+            "input_tokens": run.input_tokens,
+            "output_tokens": run.output_tokens,
+            "cost_usd": round(run.cost_usd, 6),
+            "cached": run.cached,
+            "batch": run.batch,
+            **self.caching,
+            "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
+            "skills": [s.as_dict() for s in self.tables["skills"]],
+            "models": [s.as_dict() for s in self.tables["models"]],
+            "error": run.error or None,
+            "resume_command": (None if run.status == Run.Status.COMPLETED else self.resume_command),
+            "warnings": warnings,
+        }
+
+
+def run_summary(*, run: Run) -> RunSummary:
+    """``run``'s result tables (``run_result_tables``) and cache savings, together."""
+    return RunSummary(run=run, tables=run_result_tables(run=run), caching=run_cache_totals(run))

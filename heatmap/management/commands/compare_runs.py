@@ -10,8 +10,7 @@ from rich.table import Table
 
 from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
-from skillcheck.catalog import CatalogError
-from skillcheck.compare import Comparison, Flip
+from heatmap.selectors import Comparison, Flip
 
 EXIT_REGRESSION = 1
 EXIT_INVALID = 2
@@ -48,7 +47,7 @@ class Command(QuietBrokenPipe):
             runs[which] = run
         try:
             catalog = selectors.catalog_current()
-        except CatalogError:
+        except selectors.CatalogError:
             catalog = None  # severities are only for ordering and display
         comparison = selectors.run_comparison(base=runs["base"], new=runs["new"], catalog=catalog)
         if options["json"]:

@@ -14,14 +14,9 @@ from django.core.management.base import CommandError, CommandParser
 
 from heatmap import selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
-from skillcheck.catalog import CatalogError, Skill, Taxonomy, load_taxonomy
-from skillcheck.gates import ExitCode, finding_severity, lint_gate_failed
-from skillcheck.lint_targets import skills_at
-from skillcheck.linter import SkillLint, lint_columns, lint_skill
-from skillcheck.sarif import lint_sarif
-from skillcheck.vocabulary import Result, Severity
+from heatmap.selectors.lint import ExitCode, LintTable, Severity
 
-MARKS = {Result.PASS: "✓ ok", Result.FAIL: "✗ FAIL"}
+MARKS = {True: "✓ ok", False: "✗ FAIL"}  # passed?
 FAILED_HEADER = "failed checks"
 
 
@@ -35,11 +30,6 @@ def repository_root(start: Path) -> Path:
         if (folder / ".git").exists():
             return folder
     return start
-
-
-def _failed(lint: SkillLint, columns: tuple[str, ...]) -> int:
-    """How many of the columns' checks the skill fails (a count of checks, not of findings)."""
-    return sum(lint.result(c) == Result.FAIL for c in columns)
 
 
 class Command(QuietBrokenPipe):
@@ -75,61 +65,41 @@ class Command(QuietBrokenPipe):
     def handle(self, *args, **options) -> None:
         try:
             if options["paths"]:
-                taxonomy = load_taxonomy()
-                skills = skills_at(options["paths"])
-                lints = {key: lint_skill(skill, taxonomy) for key, skill in skills.items()}
-                warnings: list[str] = []
-                where = Path.cwd()
+                table = selectors.lint_paths(paths=options["paths"])
             else:
                 catalog = selectors.catalog_load(path=options["catalog"])
-                taxonomy, skills, where = catalog.taxonomy, catalog.skills, catalog.root
-                lints, warnings = selectors.lint_matrix(catalog=catalog), catalog.warnings
-        except CatalogError as exc:
+                table = selectors.lint_table(catalog=catalog)
+        except selectors.CatalogError as exc:
             raise CommandError(f"catalog unusable: {exc}", returncode=ExitCode.INVALID) from None
         output_format = "json" if options["json"] else options["format"]
         if output_format == "table" and options["paths"]:
-            self.print_findings(lints, skills, taxonomy)
-            total = sum(len(lint.findings) for lint in lints.values())
-            self.stdout.write(f"{len(lints)} skills, {total} findings")
+            self.print_findings(table)
+            self.stdout.write(f"{len(table.lints)} skills, {table.findings} findings")
         elif output_format == "table":
-            self.print_table(lints, taxonomy, warnings, details=options["details"])
+            self.print_table(table, details=options["details"])
         else:
             if output_format == "sarif":
-                root = repository_root(where)
-                payload = lint_sarif(lints, skills, taxonomy, root=root)
+                payload = table.as_sarif(root=repository_root(table.root))
             else:
-                payload = {
-                    "catalog": str(where),
-                    "columns": list(lint_columns(taxonomy)),
-                    "skills": [lint.to_dict() for lint in lints.values()],
-                    "warnings": warnings,
-                }
+                payload = table.as_dict()
             text = json.dumps(payload, indent=2, ensure_ascii=False)
             if options["output"]:
                 options["output"].parent.mkdir(parents=True, exist_ok=True)
                 options["output"].write_text(text + "\n", encoding="utf-8")
             else:
                 self.stdout.write(text)
-        if lint_gate_failed(lints, taxonomy, FAIL_ON[options["fail_on"]]):
+        if table.gate_failed(FAIL_ON[options["fail_on"]]):
             raise SystemExit(ExitCode.GATE_FAILED)
 
-    def print_table(
-        self,
-        lints: dict[str, SkillLint],
-        taxonomy: Taxonomy,
-        warnings: list[str],
-        *,
-        details: bool,
-    ) -> None:
-        columns = lint_columns(taxonomy)
+    def print_table(self, table: LintTable, *, details: bool) -> None:
         if self.stdout.isatty():
-            self.print_rich(lints, columns)
+            self.print_rich(table)
         else:
-            self.print_plain(lints, columns)
-        total = sum(len(lint.findings) for lint in lints.values())
-        self.stdout.write(f"\n{len(lints)} skills, {total} findings")
+            self.print_plain(table)
+        lints = table.lints
+        self.stdout.write(f"\n{len(lints)} skills, {table.findings} findings")
         # Not a finding of any skill: scenarios the catalog skipped (their skill is missing).
-        for warning in warnings:
+        for warning in table.warnings:
             self.stderr.write(f"warning: {warning}", self.style.WARNING)
         if details:
             self.stdout.write("")
@@ -139,47 +109,43 @@ class Command(QuietBrokenPipe):
                     where = f"{f.file}:{f.line}"
                     self.stdout.write(f"{name:<{width}}  {f.check_id:<5} {where}  {f.detail}")
 
-    def print_findings(
-        self, lints: dict[str, SkillLint], skills: dict[str, Skill], taxonomy: Taxonomy
-    ) -> None:
+    def print_findings(self, table: LintTable) -> None:
         """Compiler-style lines, ``path:line: ID [SEVERITY] detail``, paths from here."""
         here = Path.cwd()
-        for name, lint in lints.items():
+        for name, lint in table.lints.items():
             for f in lint.findings:
-                path = skills[name].root / f.file
+                path = table.skills[name].root / f.file
                 shown = path.relative_to(here) if path.is_relative_to(here) else path
-                severity = finding_severity(f.check_id, taxonomy)
+                severity = table.severity(f)
                 self.stdout.write(f"{shown}:{f.line}: {f.check_id} [{severity}] {f.detail}")
 
-    def print_plain(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
-        width = max([len("skill"), *(len(name) for name in lints)])
+    def print_plain(self, table: LintTable) -> None:
+        width = max([len("skill"), *(len(name) for name in table.lints)])
         cell = max(len(mark) for mark in MARKS.values())
-        header = " ".join(f"{c:<{cell}}" for c in columns)
+        header = " ".join(f"{c:<{cell}}" for c in table.columns)
         self.stdout.write(f"{'skill':<{width}}  {header} {FAILED_HEADER}")
-        for name, lint in lints.items():
-            marks = " ".join(f"{MARKS[lint.result(c)]:<{cell}}" for c in columns)
-            self.stdout.write(
-                f"{name:<{width}}  {marks} {_failed(lint, columns):>{len(FAILED_HEADER)}}"
-            )
+        for name in table.lints:
+            marks = " ".join(f"{MARKS[passed]:<{cell}}" for passed in table.passed(name))
+            failed = table.failed(name)
+            self.stdout.write(f"{name:<{width}}  {marks} {failed:>{len(FAILED_HEADER)}}")
 
-    def print_rich(self, lints: dict[str, SkillLint], columns: tuple[str, ...]) -> None:
+    def print_rich(self, lint_table: LintTable) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        columns = lint_table.columns
         table = Table(title="Static best-practice checks")
         table.add_column("skill", no_wrap=True)
         for column in columns:
             table.add_column(column, justify="center")
         table.add_column(FAILED_HEADER, justify="right")
-        for name, lint in lints.items():
+        for name in lint_table.lints:
             cells = [
-                f"[green]{MARKS[Result.PASS]}[/]"
-                if lint.result(c) == Result.PASS
-                else f"[red]{MARKS[Result.FAIL]}[/]"
-                for c in columns
+                f"[green]{MARKS[True]}[/]" if passed else f"[red]{MARKS[False]}[/]"
+                for passed in lint_table.passed(name)
             ]
-            table.add_row(name, *cells, str(_failed(lint, columns)))
+            table.add_row(name, *cells, str(lint_table.failed(name)))
         console = Console(file=raw_stream(self.stdout))
-        longest = max((len(name) for name in lints), default=5)
+        longest = max((len(name) for name in lint_table.lints), default=5)
         console.width = max(console.width, longest + 4 + len(columns) * 9 + len(FAILED_HEADER) + 3)
         console.print(table)

@@ -26,7 +26,6 @@ from heatmap.services.plans import MAX_CONCURRENCY, MIN_CONCURRENCY, RunPlan, Ru
 from heatmap.services.resume import run_resume
 from heatmap.services.retry import run_retry_errors
 from heatmap.services.start import run_create
-from skillcheck.results import cost_text
 
 EXIT_INVALID = 2
 EXIT_CANCELLED = 130
@@ -426,38 +425,18 @@ class Command(QuietBrokenPipe):
         self.finish(run)
 
     def finish(self, run: Run) -> None:
-        tables = selectors.run_result_tables(run=run)
-        caching = selectors.run_cache_totals(run)
-        resume = f"python manage.py run_scored --resume {run.run_id}"
+        summary = selectors.run_summary(run=run)
+        caching = summary.caching
+        resume = summary.resume_command
         if self.as_json:
-            data = {
-                "run_id": run.run_id,
-                "status": run.status,
-                "total": run.total,
-                "completed": run.completed,
-                "failed": run.failed,
-                "report": run.report_path,
-                "input_tokens": run.input_tokens,
-                "output_tokens": run.output_tokens,
-                "cost_usd": round(run.cost_usd, 6),
-                "cached": run.cached,
-                "batch": run.batch,
-                **caching,
-                "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
-                "skills": [s.as_dict() for s in tables["skills"]],
-                "models": [s.as_dict() for s in tables["models"]],
-                "error": run.error or None,
-                "resume_command": None if run.status == Run.Status.COMPLETED else resume,
-                "warnings": self.catalog_warnings,
-            }
-            self.stdout.write(json.dumps(data, indent=2))
+            self.stdout.write(json.dumps(summary.as_dict(warnings=self.catalog_warnings), indent=2))
         else:
-            self.print_tables(tables)
+            self.print_tables(summary.tables)
             self._say(
                 f"Run {run.run_id} {run.status}: {run.completed}/{run.total} tasks, "
                 f"{run.failed} failed, {run.cached} from the cache; "
                 f"tokens {run.input_tokens:,} in / "
-                f"{run.output_tokens:,} out; cost {cost_text(run.cost_usd, run.input_tokens)}"
+                f"{run.output_tokens:,} out; cost {summary.cost_text}"
                 + (" at the batch price" if run.batch else "")
             )
             if caching["cache_hit_rate"] is not None and run.cache_read_tokens:
@@ -498,7 +477,7 @@ class Command(QuietBrokenPipe):
                 str(s.failed_checks),
                 str(s.errors),
                 f"{s.input_tokens:,}/{s.output_tokens:,}",
-                cost_text(s.cost_usd, s.input_tokens),
+                s.cost_text,
             )
         self.console.print(skills)
         self.console.print(models)
