@@ -220,7 +220,7 @@ class ClosedPipe(io.StringIO):
 
 
 def test_plain_progress_goes_quiet_when_its_pipe_closes_and_the_run_goes_on(auditors, caplog):
-    from heatmap.management.commands.run_scored import PlainProgress
+    from heatmap.management.commands._progress import PlainProgress
 
     stream = ClosedPipe(lines=2)
     progress = PlainProgress(stream)
