@@ -11,8 +11,8 @@ from junitparser import JUnitXml
 
 from heatmap import selectors
 from heatmap.models import Run
+from heatmap.selectors.results import scored_from_task
 from heatmap.services.plans import plan_only
-from heatmap.services.reports import scored_from_task
 from skillcheck.catalog import Catalog, CatalogError
 from skillcheck.junit import run_junit
 from skillcheck.markdown_summary import run_markdown

@@ -3,7 +3,7 @@ skill, model), and runs.
 
 A face: each job lives in its own module (``catalog``, ``newest``, ``overview``, ``matrix``,
 ``detail``, ``runs``, ``lint``, ``compare``, ``agreement``, ``skill``, with ``filters``,
-``counts``, ``stale`` and ``response_cache`` under them); callers write
+``counts``, ``stale``, ``response_cache`` and ``results`` under them); callers write
 ``from heatmap import selectors`` and ``selectors.heatmap_overview(...)``. Patch a name in the
 module that owns it: patching it here does not reach the modules that call it.
 """

@@ -11,6 +11,7 @@ from heatmap.selectors.counts import NOT_RUN
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.matrix import skill_labels
 from heatmap.selectors.newest import newest_task_ids
+from heatmap.selectors.results import task_fingerprint
 from heatmap.selectors.stale import catalog_fingerprinter
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import explain_changes
@@ -36,8 +37,6 @@ class CellDetail:
 
 def stale_reason(*, catalog: Catalog, task: TaskResult) -> str:
     """Why ``task``'s result no longer matches the catalog, with its date; "" when it does."""
-    from heatmap.services.reports import task_fingerprint
-
     stored = task_fingerprint(task)
     if stored is None:
         return ""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from heatmap.models import TaskResult
+from heatmap.selectors.results import scored_from_task
 from skillcheck.results import ScoredRun
 
 CACHE_LOOKUP_CHUNK = 500
@@ -53,8 +54,6 @@ class StoredResultCache:
     def lookup(
         self, wanted: Mapping[tuple[str, str, str], str]
     ) -> dict[tuple[str, str, str], tuple[ScoredRun, str]]:
-        from heatmap.services.reports import scored_from_task
-
         newest = self._newest(wanted)
         pks = [pk for pk, _ in newest.values()]
         tasks: dict[int, TaskResult] = {}

@@ -1,7 +1,8 @@
-"""A run's rows to and from engine results, and the run's JSON report kept in step with them.
+"""Engine results into a run's rows, and the run's JSON report kept in step with them.
 
 The database is the truth for a run; its JSON report is a snapshot of the rows, rewritten as
-tasks finish and whenever it may lag (after a kill).
+tasks finish and whenever it may lag (after a kill). Rows are read back as results by
+``heatmap.selectors.results``.
 """
 
 from __future__ import annotations
@@ -16,51 +17,14 @@ from django.db.models import Count, F, Model, Q, Sum
 from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
-from skillcheck.fingerprints import Fingerprint
+from heatmap.selectors.results import scored_from_task
 from skillcheck.reports import ReportSnapshot, incremental_report_path
-from skillcheck.results import CheckVerdict, ScoredRun, parse_timestamp
+from skillcheck.results import ScoredRun, parse_timestamp
 from skillcheck.runids import validate_run_id
-from skillcheck.vocabulary import Result
 
 
 def default_reports_dir() -> Path:
     return Path(settings.SKILLCHECK_REPORTS_DIR)
-
-
-def scored_from_task(task: TaskResult) -> ScoredRun:
-    return ScoredRun(
-        scenario_id=task.scenario_id,
-        skill=task.skill,
-        model=task.model,
-        domain=task.domain,
-        checks=[
-            CheckVerdict(c.check_id, Result.parse(c.result), c.evidence, c.summary)
-            for c in task.checks.all()
-        ],
-        risk_level=task.risk_level,
-        markdown_response=task.markdown_response,
-        duration_s=task.duration_s,
-        input_tokens=task.input_tokens,
-        output_tokens=task.output_tokens,
-        cost_usd=task.cost_usd,
-        cache_write_tokens=task.cache_write_tokens,
-        cache_read_tokens=task.cache_read_tokens,
-        batch=task.batch,
-        cost_note=task.cost_note,
-        error=task.error or None,
-        finished_at=task.finished_at.isoformat(),
-        fingerprint=task_fingerprint(task),
-        cached_from=task.cached_from or None,
-    )
-
-
-def task_fingerprint(task: TaskResult) -> Fingerprint | None:
-    """The fingerprint a task row was stored with; None for rows older than fingerprints."""
-    if not task.fingerprint:
-        return None
-    return Fingerprint(
-        task.skill_fingerprint, task.scenario_fingerprint, task.prompt_fingerprint, task.model_id
-    )
 
 
 def _fingerprint_fields(result: ScoredRun) -> dict[str, str]:
