@@ -96,7 +96,17 @@ def call_api(
     limit: AdaptiveLimit | None = None,
 ) -> AuditResponse:
     """Send one Messages request (``message_params``); return text, tokens and priced cost,
-    or raise ``CallFailed``.
+    or raise ``CallFailed``."""
+    return read_message(send_message(client, params, timeout_s, limit), params["model"])
+
+
+def send_message(
+    client: anthropic.Anthropic,
+    params: dict[str, Any],
+    timeout_s: float,
+    limit: AdaptiveLimit | None = None,
+) -> Any:
+    """Send one Messages request; return the SDK's message, or raise ``CallFailed``.
 
     With ``limit``, the call waits for a slot first and reports how the server answered
     (429/529, ``retry-after``, ``anthropic-ratelimit-*`` headers), so the account's calls
@@ -124,7 +134,7 @@ def call_api(
         raise
     if limit is not None:
         limit.release(headers=raw.headers)
-    return read_message(message, params["model"])
+    return message
 
 
 def read_message(message: Any, model_id: str, *, batch: bool = False) -> AuditResponse:

@@ -19,10 +19,22 @@ from skillcheck.catalog.files import (
     read_text,
     require_inside,
 )
-from skillcheck.catalog.model import Catalog, Check, Domain, Scenario, Skill, Taxonomy
+from skillcheck.catalog.model import (
+    NO_SKILL,
+    Catalog,
+    Check,
+    Domain,
+    RoutingPrompt,
+    Scenario,
+    Skill,
+    Taxonomy,
+)
 from skillcheck.vocabulary import Severity
 
 DEFAULT_CHECKS_FILE = bundled.CHECKS_FILE
+MAX_ROUTING_PROMPTS_PER_FILE = 500
+MAX_ROUTING_TAGS = 10
+MAX_ROUTING_TAG_CHARS = 64
 
 
 def _line(node: Any) -> int | None:
@@ -216,7 +228,74 @@ def _load_scenario_file(
         source=path,
         scenarios=tuple(scenarios),
         specialist=str(data.get("target_skill") or ""),
+        routing=_routing_prompts(data, path, skills, seen_ids),
     )
+
+
+def _routing_prompts(
+    data: dict, path: Path, skills: dict[str, Skill], seen_ids: dict[str, Path]
+) -> tuple[RoutingPrompt, ...]:
+    """The file's ``routing:`` list, validated: each entry an id (unique in the catalog, as
+    scenario ids are), a prompt, ``expected`` (a skill of the manifest or ``none``) and
+    optional ``tags``; nothing outside the catalog, and bounded."""
+    raw_list = data.get("routing")
+    if raw_list is None:
+        return ()
+    if not isinstance(raw_list, list):
+        raise CatalogError(path, "'routing' must be a list of {id, prompt, expected}", _line(data))
+    if len(raw_list) > MAX_ROUTING_PROMPTS_PER_FILE:
+        raise CatalogError(
+            path,
+            f"'routing' holds {len(raw_list)} prompts; at most "
+            f"{MAX_ROUTING_PROMPTS_PER_FILE} a file",
+            _line(data),
+        )
+    prompts: list[RoutingPrompt] = []
+    for index, raw in enumerate(raw_list, start=1):
+        what = f"routing prompt #{index}"
+        if isinstance(raw, dict) and raw.get("id"):
+            what = f"routing prompt {raw['id']!r}"
+        _require(raw, ["id", "prompt", "expected"], path, what)
+        line = _line(raw)
+        if not isinstance(raw["prompt"], str) or not raw["prompt"].strip():
+            raise CatalogError(path, f"{what}: 'prompt' must be non-empty text", line)
+        case_id = str(raw["id"])
+        if case_id in seen_ids:
+            raise CatalogError(
+                path, f"duplicate scenario id {case_id!r} (also in {seen_ids[case_id]})", line
+            )
+        seen_ids[case_id] = path
+        expected = raw["expected"]
+        if not isinstance(expected, str) or (expected != NO_SKILL and expected not in skills):
+            raise CatalogError(
+                path,
+                f"{what}: 'expected' is {expected!r}; expected a skill of the manifest "
+                f"({', '.join(skills)}) or {NO_SKILL!r}",
+                line,
+            )
+        tags = raw.get("tags") or []
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            raise CatalogError(path, f"{what}: 'tags' must be a list of words", line)
+        if len(tags) > MAX_ROUTING_TAGS or any(len(t) > MAX_ROUTING_TAG_CHARS for t in tags):
+            raise CatalogError(
+                path,
+                f"{what}: at most {MAX_ROUTING_TAGS} tags of at most "
+                f"{MAX_ROUTING_TAG_CHARS} characters",
+                line,
+            )
+        prompts.append(
+            RoutingPrompt(
+                id=case_id,
+                prompt=raw["prompt"].strip(),
+                expected=expected,
+                tags=tuple(dict.fromkeys(t.strip() for t in tags)),
+                source=path,
+                line=line,
+            )
+        )
+    return tuple(prompts)
 
 
 def _check_documents(skill: Skill, warnings: list[str]) -> None:
@@ -275,6 +354,7 @@ def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int)
         _check_documents(skill, warnings)
     domains: dict[str, Domain] = {}
     seen_ids: dict[str, Path] = {}
+    routing: list[RoutingPrompt] = []
     files = sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yml"))
     if not files:
         raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
@@ -287,4 +367,12 @@ def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int)
             )
         if domain.scenarios:
             domains[domain.id] = domain
-    return Catalog(root=root, skills=skills, domains=domains, taxonomy=taxonomy, warnings=warnings)
+        routing.extend(domain.routing)
+    return Catalog(
+        root=root,
+        skills=skills,
+        domains=domains,
+        taxonomy=taxonomy,
+        warnings=warnings,
+        routing=routing,
+    )

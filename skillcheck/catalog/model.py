@@ -13,6 +13,8 @@ from skillcheck.catalog.files import DEFAULT_MAX_DOCUMENT_BYTES, is_inside, read
 from skillcheck.vocabulary import Severity
 
 GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
+# A routing answer that picks no skill (and a routing prompt that expects none).
+NO_SKILL = "none"
 
 
 class UnknownDomains(KeyError):
@@ -126,12 +128,26 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class RoutingPrompt:
+    """An extra routing case from a scenario file's ``routing:`` list: a prompt and the skill
+    a router shown the whole catalog should pick for it (``NO_SKILL`` when none fits)."""
+
+    id: str
+    prompt: str
+    expected: str
+    tags: tuple[str, ...] = ()
+    source: Path | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Domain:
     id: str
     kind: str  # "domain" (one specialist per file) or "category" (WF/DK/APF/SEC files)
     source: Path
     scenarios: tuple[Scenario, ...]
     specialist: str = ""
+    routing: tuple[RoutingPrompt, ...] = ()
 
     @property
     def skills(self) -> tuple[str, ...]:
@@ -153,6 +169,8 @@ class Catalog:
     domains: dict[str, Domain]
     taxonomy: Taxonomy
     warnings: list[str] = field(default_factory=list)
+    # Every scenario file's ``routing:`` prompts, in file order (a file may hold only these).
+    routing: list[RoutingPrompt] = field(default_factory=list)
 
     @property
     def scenarios(self) -> list[Scenario]:

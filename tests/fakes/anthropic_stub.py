@@ -13,6 +13,11 @@ Modes a test or benchmark switches on:
   honoured as the API does: a prefix of at least the model's minimum cacheable length is
   written on first sight and read afterwards (``cache_creation_input_tokens`` /
   ``cache_read_input_tokens``), tokens counted at 4 characters each.
+- Forced tool calls (``tool_choice: {"type": "tool", "name": ...}``): the answer is a
+  ``tool_use`` block with that tool. Its input is ``Reply.tool_input`` when scripted, else
+  ``{"skill": router(model, user_prompt, choices)}`` where ``choices`` is the enum of the
+  tool's ``skill`` property; the default router picks one choice from a hash of model and
+  prompt, so a test can set ``stub.router`` to a known truth.
 - Message Batches: create, retrieve (``request_counts``), results as JSONL via
   ``results_url``, cancel. A batch ends after ``batch_polls_to_end`` retrieves, or when
   ``end_batches()`` is called; ``batch_outcome(custom_id, params)`` may turn a request into
@@ -63,6 +68,25 @@ def min_cacheable_tokens(model: str) -> int:
     return MIN_CACHEABLE_TOKENS[max(matches, key=len)] if matches else 1024
 
 
+def hashed_choice(model: str, prompt: str, choices: list[str]) -> str:
+    """One of ``choices`` from a hash of model and prompt: the stub's default router."""
+    value = int(hashlib.sha256(f"{model}\0{prompt}".encode()).hexdigest()[:8], 16)
+    return choices[value % len(choices)] if choices else ""
+
+
+def _forced_tool(body: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(tool name, the enum of its ``skill`` input) when the request forces a tool call."""
+    choice = body.get("tool_choice")
+    if not isinstance(choice, dict) or choice.get("type") != "tool":
+        return None
+    name = str(choice.get("name", ""))
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("name") == name:
+            skill = (tool.get("input_schema") or {}).get("properties", {}).get("skill", {})
+            return name, [str(c) for c in skill.get("enum") or []]
+    return name, []
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -85,6 +109,7 @@ class Reply:
     stall_s: float = 0.0  # wait this long before answering (the stub's close cuts it short)
     usage: dict[str, int] | None = None
     hostile: bool = False  # the generated audit carries a lone surrogate and NUL
+    tool_input: dict[str, Any] | None = None  # the input of a forced tool call
 
 
 @dataclass
@@ -127,6 +152,7 @@ class AnthropicStub:
         self.batch_polls_to_end = batch_polls_to_end
         self.record_bodies = record_bodies
         self.batch_outcome: Callable[[str, dict[str, Any]], str] | None = None
+        self.router: Callable[[str, str, list[str]], str] = hashed_choice
         self.batches: dict[str, _Batch] = {}
         self.batch_creates = 0
         self.rate_limited = 0  # 429s answered because of max_concurrent
@@ -260,9 +286,28 @@ class AnthropicStub:
         content = messages[-1].get("content", "")
         if isinstance(content, list):
             content = "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-        text = reply.text
-        if text is None:
-            text = answer(model, system, str(content), reply.hostile)
+        forced = _forced_tool(body)
+        blocks: list[dict[str, Any]]
+        if forced is not None:
+            name, choices = forced
+            tool_input = reply.tool_input
+            if tool_input is None:
+                tool_input = {"skill": self.router(model, str(content), choices)}
+            text = json.dumps(tool_input)
+            blocks = [
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{uuid.uuid4().hex[:20]}",
+                    "name": name,
+                    "input": tool_input,
+                }
+            ]
+            system += json.dumps(body.get("tools"))
+        else:
+            text = reply.text
+            if text is None:
+                text = answer(model, system, str(content), reply.hostile)
+            blocks = [{"type": "text", "text": text}]
         input_tokens, output_tokens = token_counts(system, str(content), text)
         usage = reply.usage or {**self._usage(body, input_tokens), "output_tokens": output_tokens}
         return {
@@ -270,8 +315,8 @@ class AnthropicStub:
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
+            "content": blocks,
+            "stop_reason": "tool_use" if forced is not None else "end_turn",
             "stop_sequence": None,
             "usage": usage,
         }
