@@ -1,14 +1,17 @@
 # Two entry points: `make run` (serve the app on the embedded defaults) and `make test`.
+# `make docs` builds the docs site into site/, `make docs-serve` serves it.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
+# `make docs-serve DOCS_PORT=8002` when 8001 is taken.
+DOCS_PORT ?= 8001
 # Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE=1 is set, Python would
 # otherwise compile every module again at every start (benchmarks/bench_startup.py).
 INSTALL := $(UV) pip install -q --compile-bytecode --python $(PY) -r pyproject.toml
 
-.PHONY: run test lint typecheck format bench clean
+.PHONY: run test lint typecheck format bench docs docs-serve clean
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -20,11 +23,20 @@ $(VENV)/.deps: pyproject.toml | $(UV)
 	$(INSTALL)
 	touch $@
 
-# Tests, linters and the scale-out extras (Redis channel layer, PostgreSQL driver), which
-# the tests exercise; `make run` does not need them.
+# Tests, linters, the docs and the scale-out extras (Redis channel layer, PostgreSQL driver),
+# which the tests exercise; `make run` does not need them.
 $(VENV)/.deps-dev: pyproject.toml | $(UV)
-	$(INSTALL) --extra dev --extra redis --extra postgres
+	$(INSTALL) --extra dev --extra redis --extra postgres --extra docs
 	touch $@
+
+# MkDocs with the Material theme, for `make docs` alone.
+$(VENV)/.deps-docs: pyproject.toml | $(UV)
+	$(INSTALL) --extra docs
+	touch $@
+
+# Strict: a broken link or anchor, or a page missing from the nav, fails the build. The
+# variable hides Material's notice about MkDocs 2.0, which says nothing about these docs.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs
 
 run: $(VENV)/.deps
 	$(PY) -m compileall -q simsite heatmap skillcheck sim_core.py
@@ -32,6 +44,7 @@ run: $(VENV)/.deps
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) simsite.asgi:application
 
 test: lint
+	$(MKDOCS) build --strict --quiet
 	$(PY) -m pytest -m "not browser" -p no:playwright
 	# The persistence, import, selector and web tests again, on a PostgreSQL server the
 	# tests start themselves (skipped without PostgreSQL, except under CI=true).
@@ -59,5 +72,11 @@ bench: $(VENV)/.deps
 	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_lint.py
 
+docs: $(VENV)/.deps-docs
+	$(MKDOCS) build --strict
+
+docs-serve: $(VENV)/.deps-docs
+	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
+
 clean:
-	rm -rf $(VENV) db.sqlite3
+	rm -rf $(VENV) db.sqlite3 site
