@@ -1,6 +1,6 @@
 """Scale-out with real processes: Redis channel layer, daphne, and ``runworker run-worker``.
 
-The claim under test (README "Scaling out"): with ``REDIS_URL`` set, the web process only
+The claim under test (docs/how-to/scale-out.md): with ``REDIS_URL`` set, the web process only
 creates the run and hands it to the named channel ``run-worker``; a separate
 ``manage.py runworker run-worker`` process executes it and broadcasts its events to the run's
 group, which a WebSocket client of the web process receives; the database they share holds
