@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +47,11 @@ class Catalog(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_folder(self) -> bool:
+        """Whether the catalog's files are on this machine (its folder, as registered)."""
+        return bool(self.root_path) and Path(self.root_path).is_dir()
 
 
 class Run(models.Model):

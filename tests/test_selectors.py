@@ -138,15 +138,17 @@ def test_query_counts_do_not_grow_with_data(catalog, domain_id, django_assert_ma
         fill_domain(run, catalog, domain_id, model="heuristic")
         fill_domain(run, catalog, domain_id, model="sonnet")
 
+    # The catalog shown, as a page names it (``catalog_scope``, one query of its own).
+    shown = selectors.HeatmapFilter(catalog_id=run.catalog_id)
     # data version, task summaries, fingerprints (stale marks), check rows (agreement)
     with django_assert_max_num_queries(4):
-        selectors.heatmap_overview(catalog=catalog)
+        selectors.heatmap_overview(catalog=catalog, filters=shown)
     with django_assert_max_num_queries(1):
-        selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id)
+        selectors.heatmap_domain_matrix(catalog=catalog, domain_id=domain_id, filters=shown)
     scenario = catalog.domains[domain_id].scenarios[0]
     with django_assert_max_num_queries(2):
         details = selectors.heatmap_cell_detail(
-            catalog=catalog, scenario_id=scenario.id, check_id="WF-1"
+            catalog=catalog, scenario_id=scenario.id, check_id="WF-1", filters=shown
         )
     assert len(details) == 2 * len(scenario.target_skills)
 
@@ -211,9 +213,10 @@ def test_overview_cache_follows_new_results(
 ):
     run = make_run()
     specialist_task(run, scenario, results={"WF-1": "fail"}, domain=domain_id, age_s=10)
-    selectors.heatmap_overview(catalog=catalog)
+    shown = selectors.HeatmapFilter(catalog_id=run.catalog_id)
+    selectors.heatmap_overview(catalog=catalog, filters=shown)
     with django_assert_max_num_queries(1):
-        selectors.heatmap_overview(catalog=catalog)
+        selectors.heatmap_overview(catalog=catalog, filters=shown)
 
     specialist_task(make_run(), scenario, results={"WF-1": "pass"}, domain=domain_id)
     row = overview_row(catalog, scenario.specialist)
@@ -330,11 +333,11 @@ def test_overview_query_count_is_the_same_for_little_and_much_data(catalog, doma
     def overview_queries() -> int:
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
-            selectors.heatmap_overview(catalog=catalog)
-            selectors.heatmap_overview(catalog=catalog, domain=domain_id)
+            selectors.heatmap_overview(catalog=catalog, filters=shown)
+            selectors.heatmap_overview(catalog=catalog, domain=domain_id, filters=shown)
         return len(queries)
 
-    make_run()
+    shown = selectors.HeatmapFilter(catalog_id=make_run().catalog_id)
     empty = overview_queries()
     run = make_run()
     fill_domain(run, catalog, domain_id, model="heuristic")

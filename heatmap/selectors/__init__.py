@@ -1,16 +1,31 @@
 """Reads for the heatmap pages, the API and the commands: the newest result per (scenario,
 skill, model), and runs.
 
-A face: each job lives in its own module (``catalog``, ``newest``, ``overview``, ``matrix``,
-``detail``, ``runs``, ``lint``, ``compare``, ``agreement``, ``skill``, with ``filters``,
-``counts``, ``stale``, ``response_cache`` and ``results`` under them); callers write
+A face: each job lives in its own module (``catalog``, ``catalogs``, ``newest``, ``overview``,
+``matrix``, ``detail``, ``runs``, ``lint``, ``compare``, ``agreement``, ``skill``, with
+``filters``, ``counts``, ``stale``, ``response_cache`` and ``results`` under them); callers write
 ``from heatmap import selectors`` and ``selectors.heatmap_overview(...)``. Patch a name in the
 module that owns it: patching it here does not reach the modules that call it.
 """
 
 from heatmap.selectors.agreement import DisputedCheck, heatmap_agreement, heatmap_disputed_checks
 from heatmap.selectors.catalog import CatalogError, catalog_current, catalog_load
-from heatmap.selectors.compare import Comparison, Flip, run_comparison, run_previous
+from heatmap.selectors.catalogs import (
+    NO_CATALOG,
+    CatalogScope,
+    UnknownCatalog,
+    catalog_list,
+    catalog_list_with_counts,
+    catalog_scope,
+    configured_catalog_id,
+)
+from heatmap.selectors.compare import (
+    Comparison,
+    Flip,
+    RunsOfDifferentCatalogs,
+    run_comparison,
+    run_previous,
+)
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER
 from heatmap.selectors.detail import CellDetail, heatmap_cell_detail, stale_reason
 from heatmap.selectors.filters import SEVERITIES, SORTS, HeatmapFilter, model_order
@@ -64,11 +79,13 @@ __all__ = [
     "CACHE_LOOKUP_CHUNK",
     "CACHE_LOOKUP_FIELDS",
     "NOT_RUN",
+    "NO_CATALOG",
     "OVERVIEW_CACHE_S",
     "RESULT_ORDER",
     "SEVERITIES",
     "SORTS",
     "CatalogError",
+    "CatalogScope",
     "CellDetail",
     "Comparison",
     "DisputedCheck",
@@ -84,15 +101,21 @@ __all__ = [
     "ModelTotals",
     "OverviewTable",
     "RunSummary",
+    "RunsOfDifferentCatalogs",
     "ScenarioHead",
     "SkillHistory",
     "SkillResult",
     "SkillRow",
     "SkillRunPoint",
     "StoredResultCache",
+    "UnknownCatalog",
     "catalog_current",
     "catalog_fingerprinter",
+    "catalog_list",
+    "catalog_list_with_counts",
     "catalog_load",
+    "catalog_scope",
+    "configured_catalog_id",
     "heatmap_agreement",
     "heatmap_cell_detail",
     "heatmap_disputed_checks",

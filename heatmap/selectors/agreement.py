@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connections
 
 from heatmap.models import CheckResult
+from heatmap.selectors.catalogs import configured_catalog_id
 from heatmap.selectors.newest import OVERVIEW_CACHE_S, newest_tasks, results_version
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import Agreement, agreement_from_tallies
@@ -23,13 +24,18 @@ class DisputedCheck:
 
 
 def heatmap_disputed_checks(
-    *, catalog: Catalog, limit: int = 5, version: tuple[int, int] | None = None
+    *,
+    catalog: Catalog,
+    limit: int = 5,
+    version: tuple[int, int] | None = None,
+    catalog_id: int | None = None,
 ) -> list[DisputedCheck]:
     """The checks models agree on least across the catalog (below 100 %), least first.
 
     A check nobody agrees on is usually a badly worded one: the page links it to its line.
+    ``catalog_id``: whose results (default: the configured catalog's).
     """
-    agreement = heatmap_agreement(version=version)
+    agreement = heatmap_agreement(version=version, catalog_id=catalog_id)
     by_id = catalog.taxonomy.by_id
     return [
         DisputedCheck(by_id.get(check_id), check_id, tally.percent, tally.groups)
@@ -39,24 +45,30 @@ def heatmap_disputed_checks(
 
 
 def heatmap_agreement(
-    *, domain: str | None = None, version: tuple[int, int] | None = None
+    *,
+    domain: str | None = None,
+    version: tuple[int, int] | None = None,
+    catalog_id: int | None = None,
 ) -> Agreement:
-    """How often models agree per skill and per check, over the newest successful results.
+    """How often models agree per skill and per check, over one catalog's newest successful
+    results (``catalog_id``; default: the configured catalog's).
 
     Counted in the database (one query, a few hundred rows back), kept per data version like
     the overview's sums (``version``: the data version the caller read already).
     """
+    if catalog_id is None:
+        catalog_id = configured_catalog_id()
     count, last = version or results_version()
-    key = f"heatmap:agreement:v2:{domain or '*'}:{count}-{last}"
+    key = f"heatmap:agreement:v3:{catalog_id}:{domain or '*'}:{count}-{last}"
     held = cache.get(key)
     if held is not None:
         return held
-    agreement = agreement_from_tallies(_agreement_tallies(domain))
+    agreement = agreement_from_tallies(_agreement_tallies(catalog_id, domain))
     cache.set(key, agreement, OVERVIEW_CACHE_S)
     return agreement
 
 
-def _agreement_tallies(domain: str | None) -> list[tuple[str, str, int, int]]:
+def _agreement_tallies(catalog_id: int, domain: str | None) -> list[tuple[str, str, int, int]]:
     """(skill, check id, groups, agreeing groups) over the newest successful tasks.
 
     ``model_agreement``'s definition in SQL: a group is one (scenario, skill, check) with two
@@ -68,7 +80,7 @@ def _agreement_tallies(domain: str | None) -> list[tuple[str, str, int, int]]:
     filters: dict[str, Any] = {"errored": False}  # in the ranking index, unlike ``error``
     if domain:
         filters["domain"] = domain
-    newest = newest_tasks(**filters).values("pk", "scenario_id", "skill")
+    newest = newest_tasks(catalog_id=catalog_id, **filters).values("pk", "scenario_id", "skill")
     newest_sql, params = newest.query.get_compiler(using=newest.db).as_sql()
     connection = connections[newest.db]
     q = connection.ops.quote_name

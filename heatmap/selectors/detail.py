@@ -61,7 +61,7 @@ def heatmap_cell_detail(
 ) -> list[CellDetail]:
     """Per model and skill of one scenario: the newest task's result for one check, models in
     the configured order, specialist first. Two queries."""
-    filters = filters or HeatmapFilter()
+    filters = (filters or HeatmapFilter()).scoped()
     scenario = catalog.scenario(scenario_id)
     task_filters: dict[str, Any] = {
         "scenario_id": scenario_id,

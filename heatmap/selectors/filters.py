@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 
 from heatmap.models import Run
+from heatmap.selectors.catalogs import configured_catalog_id
 from skillcheck.catalog import Catalog, Check
 from skillcheck.vocabulary import Severity
 
@@ -22,6 +23,10 @@ class HeatmapFilter:
 
     ``models`` empty means every model; ``severity`` is a minimum (``HIGH`` keeps CRITICAL and
     HIGH); ``run`` pins the view to one run instead of the newest result across runs.
+
+    ``catalog_id``: the catalog shown (``CatalogScope.catalog_id``); ``None``, the configured
+    one (``scoped`` looks it up). ``include_removed``: also the skills the catalog no longer
+    has (``?include=removed``), which are left out otherwise.
     """
 
     models: tuple[str, ...] = ()
@@ -31,6 +36,8 @@ class HeatmapFilter:
     query: str = ""
     run: Run | None = None
     sort: str = ""  # the overview's order: "" by skill, "pass" lowest pass % first, "fails"
+    catalog_id: int | None = None
+    include_removed: bool = False
 
     @property
     def narrows_checks(self) -> bool:
@@ -49,8 +56,19 @@ class HeatmapFilter:
             if (not self.group or c.group == self.group) and Severity.rank_of(c.severity) >= floor
         ]
 
+    def scoped(self) -> HeatmapFilter:
+        """This filter with its catalog named: the configured one when none is."""
+        if self.catalog_id is not None:
+            return self
+        return replace(self, catalog_id=configured_catalog_id())
+
     def task_filters(self) -> dict[str, Any]:
-        return {"run": self.run} if self.run is not None else {}
+        """The task rows this filter reads (of a ``scoped`` filter: one catalog's)."""
+        assert self.catalog_id is not None, "scope the filter first (HeatmapFilter.scoped)"
+        found: dict[str, Any] = {"catalog_id": self.catalog_id}
+        if self.run is not None:
+            found["run"] = self.run
+        return found
 
     def keeps_model(self, model: str) -> bool:
         return not self.models or model in self.models

@@ -174,7 +174,7 @@ def heatmap_domain_matrix(
     One query; models are those with results in the domain plus ``extra_models`` (the active
     run's), so their cells show "not run" until they fill in, in the configured order.
     """
-    filters = filters or HeatmapFilter()
+    filters = (filters or HeatmapFilter()).scoped()
     domain = catalog.domains[domain_id]
     needle = filters.query.strip().lower()
     scenarios = [s for s in domain.scenarios if _scenario_matches(s, needle)]
@@ -276,7 +276,7 @@ def heatmap_task_times(
     *, scenario_ids: list[str], filters: HeatmapFilter | None = None
 ) -> dict[tuple[str, str, str], tuple[str, datetime]]:
     """(scenario, skill, model) → (run id, finished time) of the newest tasks: the CSV's columns."""
-    filters = filters or HeatmapFilter()
+    filters = (filters or HeatmapFilter()).scoped()
     tasks = TaskResult.objects.filter(
         pk__in=newest_task_ids(scenario_id__in=scenario_ids, **filters.task_filters())
     ).values_list("scenario_id", "skill", "model", "run__run_id", "finished_at")

@@ -1,7 +1,9 @@
-"""The newest task per (scenario, skill, model), and the data version that keys the caches.
+"""The newest task per (scenario, skill, model) of one catalog, and the data version that
+keys the caches.
 
-Every heatmap read aggregates in the database over the newest task per key across all runs
-(as the JSON merge does), so a page costs the same few queries whatever the number of runs.
+Every heatmap read aggregates in the database over the newest task per key across one
+catalog's runs (as the JSON merge does), so a page costs the same few queries whatever the
+number of runs, or of catalogs.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from heatmap.models import TaskResult
 OVERVIEW_CACHE_S = 3600  # how long sums kept per data version (``results_version``) live
 
 
-def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
-    """The newest task per (scenario, skill, model) among ``filters``: the newest successful
-    one, or the newest failed one when none succeeded.
+def newest_tasks(*, catalog_id: int, **filters: Any) -> QuerySet[TaskResult]:
+    """The newest task per (scenario, skill, model) of one catalog among ``filters``: the
+    newest successful one, or the newest failed one when none succeeded.
 
     A failed task (an API error, an unparseable answer) says nothing about the skill, so it
     must not hide an older result that does; a key that only ever failed still shows its
     failure. Pinned to one run there is one task per key, so the rule changes nothing there.
-    A window function ranks each key's tasks in the order of the model's ranking index;
-    select only indexed columns to rank without reading the task rows.
+    A window function ranks each key's tasks in the order of the model's ranking index, which
+    leads with the catalog, so one catalog's tasks are one range of it; select only indexed
+    columns to rank without reading the task rows.
     """
     return (
-        TaskResult.objects.filter(**filters)
+        TaskResult.objects.filter(catalog_id=catalog_id, **filters)
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -39,9 +42,9 @@ def newest_tasks(**filters: Any) -> QuerySet[TaskResult]:
     )
 
 
-def newest_task_ids(**filters: Any) -> QuerySet[TaskResult, Any]:
+def newest_task_ids(*, catalog_id: int, **filters: Any) -> QuerySet[TaskResult, Any]:
     """Primary keys of the newest task per key, a subquery joined in the caller's statement."""
-    return newest_tasks(**filters).values("pk")
+    return newest_tasks(catalog_id=catalog_id, **filters).values("pk")
 
 
 def results_version() -> tuple[int, int]:

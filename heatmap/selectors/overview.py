@@ -140,13 +140,14 @@ def _overview_totals(
     idle pages and polls between two finished tasks cost one small query.
     """
     count, last = version or results_version()
+    task_filters = filters.task_filters()
+    catalog_id = task_filters["catalog_id"]
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
-    key = f"heatmap:overview:v3:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
+    key = f"heatmap:overview:v4:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    task_filters = filters.task_filters()
     if domain:
         task_filters["domain"] = domain
     totals: dict[str, dict[str, ModelTotals]] = defaultdict(dict)
@@ -156,7 +157,7 @@ def _overview_totals(
         prints = _summary_totals(totals, task_filters)
         if filters.run is None:
             # The newest tasks the stale marks read: their fingerprints came on the way.
-            cache.set(prints_key(domain, (count, last)), prints, OVERVIEW_CACHE_S)
+            cache.set(prints_key(catalog_id, domain, (count, last)), prints, OVERVIEW_CACHE_S)
     result = dict(totals)
     cache.set(key, result, OVERVIEW_CACHE_S)
     return result
@@ -228,10 +229,12 @@ def heatmap_overview(
     """One row per skill: counts of the newest results (per model and over the filter's models),
     top failing checks. Two queries (data version unless given, then the sums unless cached).
 
-    ``agreement``: also each skill's agreement rate (``heatmap_agreement``: after new data,
-    the dearest part by far; the overview page loads it after the table).
+    The results are those of the filter's catalog; a skill ``catalog`` no longer has is left
+    out unless the filter includes removed skills. ``agreement``: also each skill's agreement
+    rate (``heatmap_agreement``: after new data, the dearest part by far; the overview page
+    loads it after the table).
     """
-    filters = filters or HeatmapFilter(query=query)
+    filters = (filters or HeatmapFilter(query=query)).scoped()
     check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
     version = version or results_version()
     totals = _overview_totals(domain, filters, check_ids, version)
@@ -245,7 +248,7 @@ def heatmap_overview(
         kept = {m: t for m, t in per_model.items() if filters.keeps_model(m)}
         row = rows.get(name)
         if row is None:
-            if not kept:
+            if not kept or not filters.include_removed:
                 continue
             row = rows[name] = SkillRow(name, in_catalog=False)
         fails: Counter[str] = Counter()
@@ -267,10 +270,17 @@ def heatmap_overview(
             ),
         )
         row.top_failing = [(by_id.get(check_id, check_id), n) for check_id, n in ranked[:top]]
-    for _, skill_name, _ in stale_tasks(catalog=catalog, domain=domain, version=version):
+    catalog_id = filters.catalog_id
+    for _, skill_name, _ in stale_tasks(
+        catalog=catalog, domain=domain, version=version, catalog_id=catalog_id
+    ):
         if skill_name in rows:
             rows[skill_name].stale += 1
-    by_skill = heatmap_agreement(domain=domain, version=version).by_skill if agreement else {}
+    by_skill = (
+        heatmap_agreement(domain=domain, version=version, catalog_id=catalog_id).by_skill
+        if agreement
+        else {}
+    )
     for skill_name, tally in by_skill.items():
         if skill_name in rows:
             rows[skill_name].agreement = tally.percent
@@ -306,7 +316,7 @@ def heatmap_overview_table(
 ) -> OverviewTable:
     """The overview with its model columns: the filter's models, else every model with results
     (in the configured order), so each row has a cell per column."""
-    filters = filters or HeatmapFilter()
+    filters = (filters or HeatmapFilter()).scoped()
     version = results_version()
     rows = heatmap_overview(
         catalog=catalog, domain=domain, filters=filters, version=version, agreement=agreement

@@ -16,21 +16,25 @@ from skillcheck.runids import is_valid_run_id
 
 def run_active() -> Run | None:
     """The newest unfinished run whose worker is alive, if any. One query."""
-    for run in Run.objects.filter(status__in=Run.UNFINISHED)[:5]:
+    for run in Run.objects.filter(status__in=Run.UNFINISHED).select_related("catalog")[:5]:
         if run.is_active:
             return run
     return None
 
 
-def run_list(*, limit: int = 200) -> list[Run]:
-    return list(Run.objects.all()[:limit])
+def run_list(*, limit: int = 200, catalog_id: int | None = None) -> list[Run]:
+    """The newest runs with their catalogs (of one catalog with ``catalog_id``). One query."""
+    runs = Run.objects.select_related("catalog")
+    if catalog_id is not None:
+        runs = runs.filter(catalog_id=catalog_id)
+    return list(runs[:limit])
 
 
 def run_get(*, run_id: str) -> Run | None:
     """The run, or None; an id no run can have (a NUL, which PostgreSQL refuses) finds none."""
     if not is_valid_run_id(run_id):
         return None
-    return Run.objects.filter(run_id=run_id).first()
+    return Run.objects.filter(run_id=run_id).select_related("catalog").first()
 
 
 def run_progress(*, run: Run) -> dict[str, Any]:
@@ -43,6 +47,7 @@ def run_progress(*, run: Run) -> dict[str, Any]:
         eta = elapsed / done * (run.total - done)
     return {
         "run_id": run.run_id,
+        "catalog": run.catalog.name,
         "status": run.display_status,
         "active": run.is_active,
         "models": list(run.models),

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Sum
 
 from heatmap.models import CheckResult, Run, TaskResult
+from heatmap.selectors.catalogs import configured_catalog_id
 from heatmap.selectors.counts import NOT_RUN
 from heatmap.selectors.lint import lint_matrix
 from heatmap.selectors.newest import newest_task_ids
@@ -77,13 +78,16 @@ class SkillHistory:
         }
 
 
-def skill_history(*, catalog: Catalog, skill: str) -> SkillHistory:
-    """A skill's pass % per model and run, its newest checks × scenarios × models, its runs.
+def skill_history(*, catalog: Catalog, skill: str, catalog_id: int | None = None) -> SkillHistory:
+    """A skill's pass % per model and run, its newest checks × scenarios × models, its runs,
+    in the catalog ``catalog_id`` (default: the configured one), whose files are ``catalog``.
 
     Three queries: the per-run sums, the runs, the newest check rows.
     """
+    if catalog_id is None:
+        catalog_id = configured_catalog_id()
     sums = (
-        TaskResult.objects.filter(skill=skill)
+        TaskResult.objects.filter(catalog_id=catalog_id, skill=skill)
         .values("run_id", "model")
         .annotate(
             passed=Sum("pass_count"),
@@ -108,7 +112,7 @@ def skill_history(*, catalog: Catalog, skill: str) -> SkillHistory:
     ]
     found: dict[tuple[str, str, str], str] = {}
     for scenario_id, model, check_id, result in (
-        CheckResult.objects.filter(task__in=newest_task_ids(skill=skill))
+        CheckResult.objects.filter(task__in=newest_task_ids(catalog_id=catalog_id, skill=skill))
         .values_list("task__scenario_id", "task__model", "check_id", "result")
         .order_by()
     ):

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from heatmap.selectors.catalogs import configured_catalog_id
 from heatmap.selectors.newest import OVERVIEW_CACHE_S, newest_tasks, results_version
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
@@ -46,25 +47,34 @@ def stale_keys(
     return stale
 
 
-def prints_key(domain: str | None, version: tuple[int, int]) -> str:
+def prints_key(catalog_id: int, domain: str | None, version: tuple[int, int]) -> str:
     """The cache key of the newest tasks' fingerprints (``stale_tasks``)."""
-    return f"heatmap:prints:v1:{domain or '*'}:{version[0]}-{version[1]}"
+    return f"heatmap:prints:v2:{catalog_id}:{domain or '*'}:{version[0]}-{version[1]}"
 
 
 def stale_tasks(
-    *, catalog: Catalog, domain: str | None = None, version: tuple[int, int] | None = None
+    *,
+    catalog: Catalog,
+    domain: str | None = None,
+    version: tuple[int, int] | None = None,
+    catalog_id: int | None = None,
 ) -> list[tuple[str, str, str]]:
     """The (scenario, skill, model) keys whose shown result is stale: "re-run stale" runs them.
 
-    The newest tasks' fingerprints come from the ranking index (one query, or none after the
-    overview's sums, which keep them), per data version; they are compared with the catalog
-    on every call.
+    Among the newest results of the catalog ``catalog_id`` (default: the configured one),
+    whose files ``catalog`` holds. The newest tasks' fingerprints come from the ranking index
+    (one query, or none after the overview's sums, which keep them), per data version; they
+    are compared with the catalog on every call.
     """
-    key = prints_key(domain, version or results_version())
+    if catalog_id is None:
+        catalog_id = configured_catalog_id()
+    key = prints_key(catalog_id, domain, version or results_version())
     prints = cache.get(key)
     if prints is None:
         filters = {"domain": domain} if domain else {}
-        rows = newest_tasks(**filters).values_list("scenario_id", "skill", "model", "fingerprint")
+        rows = newest_tasks(catalog_id=catalog_id, **filters).values_list(
+            "scenario_id", "skill", "model", "fingerprint"
+        )
         prints = {(s, k, m): fp for s, k, m, fp in rows if fp}
         cache.set(key, prints, OVERVIEW_CACHE_S)
     return sorted(stale_keys(catalog=catalog, prints=prints))

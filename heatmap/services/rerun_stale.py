@@ -8,14 +8,19 @@ from django.conf import settings
 from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import dispatch
+from heatmap.services.catalogs import catalog_register
 from heatmap.services.plans import RunRequestError
 from heatmap.services.start import run_create
 from skillcheck.catalog import Catalog
 
 
 def run_start_stale(*, catalog: Catalog, domain: str | None = None) -> Run:
-    """Start a run of exactly the tasks whose shown result is stale: "re-run stale"."""
-    keys = selectors.stale_tasks(catalog=catalog, domain=domain)
+    """Start a run of exactly the tasks whose shown result is stale: "re-run stale".
+
+    The stale results are those of ``catalog``'s own runs (its record, registered if need be).
+    """
+    record = catalog_register(catalog=catalog)
+    keys = selectors.stale_tasks(catalog=catalog, domain=domain, catalog_id=record.pk)
     if not keys:
         raise RunRequestError("no result is stale: every shown result matches the catalog")
     scenario_domain = {s.id: s.domain for s in catalog.scenarios}

@@ -25,7 +25,8 @@ class Command(QuietBrokenPipe):
     help = (
         "Compare two runs check by check: regressions (a pass lost) first, then improvements "
         "and other changes, with counts. Only tasks in both runs are compared; the rest are "
-        "listed as added or removed. --fail-on-regression exits 1 when a pass was lost."
+        "listed as added or removed; runs of two catalogs are refused. --fail-on-regression "
+        "exits 1 when a pass was lost."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,10 +47,15 @@ class Command(QuietBrokenPipe):
                 raise CommandError(f"no run {options[which]!r}", returncode=EXIT_INVALID)
             runs[which] = run
         try:
-            catalog = selectors.catalog_current()
+            catalog = selectors.catalog_scope(run=runs["new"]).load()
         except selectors.CatalogError:
             catalog = None  # severities are only for ordering and display
-        comparison = selectors.run_comparison(base=runs["base"], new=runs["new"], catalog=catalog)
+        try:
+            comparison = selectors.run_comparison(
+                base=runs["base"], new=runs["new"], catalog=catalog
+            )
+        except selectors.RunsOfDifferentCatalogs as exc:
+            raise CommandError(str(exc), returncode=EXIT_INVALID) from None
         if options["json"]:
             self.stdout.write(json.dumps(comparison.to_dict(), indent=2))
         else:
