@@ -49,6 +49,7 @@ urlpatterns = [
     path("api/heatmap/run/<run_id:run_id>", run_api.run_status, name="api-run-status"),
     path("api/heatmap/run/<run_id:run_id>/cancel", run_api.run_cancel_view, name="api-run-cancel"),
     path("api/heatmap/compare", run_api.run_compare, name="api-compare"),
+    path("api/heatmap/catalogs", heatmap_api.catalog_list, name="api-catalogs"),
     path("api/heatmap/domains", heatmap_api.domain_list, name="api-domains"),
     path("api/heatmap/skills", heatmap_api.skill_list, name="api-skills"),
     path("api/heatmap/domain/<str:domain_id>", heatmap_api.domain_detail, name="api-domain"),

@@ -249,4 +249,4 @@ def test_dry_run_in_batch_mode_names_the_models_a_batch_cannot_take(auditors):
 
 def test_start_line_counts_one_domain_in_singular(auditors):
     out = run_command("--models", "heuristic", "--domains", DOMAIN)
-    assert "(heuristic; 1 domain; concurrency 3)" in out.splitlines()[0]
+    assert "(catalog apify-skills; heuristic; 1 domain; concurrency 3)" in out.splitlines()[0]

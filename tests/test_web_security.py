@@ -102,7 +102,8 @@ def crashing_overview(monkeypatch, settings):
     def explode(*args, **kwargs):
         raise RuntimeError(f"boom at /srv/skillcheck/db.sqlite3 via {BASE_URL_WITH_CREDENTIALS}")
 
-    monkeypatch.setattr("heatmap.selectors.catalog_current", explode)
+    # Where the pages read their catalog's files (``CatalogScope.load``).
+    monkeypatch.setattr("heatmap.selectors.catalogs.catalog_current", explode)
     settings.ANTHROPIC_BASE_URL = BASE_URL_WITH_CREDENTIALS
 
 

@@ -40,26 +40,50 @@ def run_compare(request: HttpRequest) -> JsonResponse:
         if run is None:
             return error_response(f"no run {run_id!r}", 404)
         found[which] = run
-    comparison = selectors.run_comparison(
-        base=found["base"], new=found["new"], catalog=selectors.catalog_current()
-    )
+    try:
+        comparison = selectors.run_comparison(
+            base=found["base"],
+            new=found["new"],
+            catalog=selectors.catalog_scope(run=found["new"]).load(),
+        )
+    except selectors.RunsOfDifferentCatalogs as exc:
+        return error_response(str(exc), 400)
     return JsonResponse(comparison.to_dict())
 
 
 @json_or_csrf
 @require_POST
 def run_create_view(request: HttpRequest) -> JsonResponse:
-    """Start a run from ``{"domains", "models", "concurrency"}`` or the older ``{"model"}``."""
-    catalog = selectors.catalog_current()
+    """Start a run from ``{"domains", "models", "concurrency"}`` or the older ``{"model"}``;
+    ``"catalog": NAME`` runs that catalog (default: the configured one)."""
     try:
-        form = RunStartForm.from_data(json_body(request))
+        data = json_body(request)
+        name = data.get("catalog", "") if isinstance(data, dict) else ""
+        if not isinstance(name, str):
+            raise RunRequestError("catalog must be a catalog's name")
+        try:
+            scope = selectors.catalog_scope(name=name)
+        except selectors.UnknownCatalog as exc:
+            return error_response(str(exc), 404)
+        if scope.stand_in:
+            raise RunRequestError(
+                f"catalog {scope.name} has no folder here (it is known from imported "
+                "reports): a run needs the catalog's files"
+            )
+        catalog = scope.load()
+        form = RunStartForm.from_data(data)
         run = form.start(catalog=catalog)
     except BadRequestBody as exc:
         return error_response(str(exc), exc.status)
     except RunRequestError as exc:
         return error_response(str(exc), 400)
     return JsonResponse(
-        {"run_id": run.run_id, "total": run.total, "warnings": public_catalog_warnings(catalog)},
+        {
+            "run_id": run.run_id,
+            "catalog": run.catalog.name,
+            "total": run.total,
+            "warnings": public_catalog_warnings(catalog),
+        },
         status=201,
     )
 

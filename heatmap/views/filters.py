@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, QueryDict
 
 from heatmap import selectors
@@ -10,18 +12,26 @@ from heatmap.services import auditors
 from heatmap.views.lookups import run_or_404
 from skillcheck.catalog import Catalog
 
-FILTER_KEYS = ("q", "model", "group", "severity", "failures", "run", "sort")
+FILTER_KEYS = ("catalog", "include", "q", "model", "group", "severity", "failures", "run", "sort")
+INCLUDE_REMOVED = "removed"
 
 
-def heatmap_filter(request: HttpRequest, catalog: Catalog) -> selectors.HeatmapFilter:
+def heatmap_filter(
+    request: HttpRequest, catalog: Catalog, scope: selectors.CatalogScope
+) -> selectors.HeatmapFilter:
     """The view's filters from the query string (unknown values are ignored, an unknown run
-    is a 404: a shared link to a deleted run should say so, not show something else)."""
-    run = None
-    if run_id := request.GET.get("run", ""):
+    is a 404: a shared link to a deleted run should say so, not show something else).
+
+    The results are the catalog ``scope``'s; the skills its files no longer have are left
+    out unless ``?include=removed`` (always in when the files are a stand-in's)."""
+    run = scope.run
+    if run is None and (run_id := request.GET.get("run", "")):
         run = run_or_404(run_id)
     group = request.GET.get("group", "")
     severity = request.GET.get("severity", "").upper()
     return selectors.HeatmapFilter(
+        catalog_id=scope.catalog_id,
+        include_removed=scope.stand_in or request.GET.get("include") == INCLUDE_REMOVED,
         models=tuple(m for m in request.GET.getlist("model") if m),
         group=group if group in catalog.taxonomy.groups else "",
         severity=severity if severity in selectors.SEVERITIES else "",
@@ -52,7 +62,7 @@ def filter_context(
     return {
         "filters": filters,
         "filter_qs": query_string(request),
-        "pin_qs": f"&run={filters.run.run_id}" if filters.run else "",
+        "pin_qs": query_string(request, keep=("catalog", "include", "run")).replace("?", "&", 1),
         "csv_url": query_string(request, keep=(*FILTER_KEYS, "domain"), format="csv"),
         "filter_models": selectors.model_order(
             [c.name for c in auditors.model_choices()] + list(filters.models)
@@ -68,3 +78,15 @@ def filter_context(
             for unsorted in [tuple(k for k in FILTER_KEYS if k != "sort")]
         },
     }
+
+
+def scope_context(scope: selectors.CatalogScope) -> dict:
+    """The catalog shown, for the header's switcher and the links that keep it."""
+    return {"catalog_scope": scope, "catalog_qs": catalog_query(scope)}
+
+
+def catalog_query(scope: selectors.CatalogScope) -> str:
+    """``?catalog=NAME`` for links to pages that show one catalog ("" for the default one)."""
+    if scope.record is None or scope.configured:
+        return ""
+    return "?" + urlencode({"catalog": scope.name})

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from heatmap import selectors
 from heatmap.security import public_catalog_warnings
 from heatmap.views.csv_export import csv_response, csv_rows
-from heatmap.views.filters import filter_context, heatmap_filter
+from heatmap.views.filters import filter_context, heatmap_filter, query_string, scope_context
 from heatmap.views.fragments import HtmxHttpRequest, render_fragment
-from heatmap.views.lookups import domain_or_404
+from heatmap.views.lookups import catalog_scope_or_404, domain_or_404
 from heatmap.views.redirects import redirect_back
 from heatmap.views.run_controls import run_controls_context
 from skillcheck.catalog import Catalog
@@ -50,11 +50,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def overview(request: HtmxHttpRequest) -> HttpResponse:
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     domain = request.GET.get("domain") or None
     if domain:
         domain_or_404(catalog, domain)
-    filters = heatmap_filter(request, catalog)
+    filters = heatmap_filter(request, catalog, scope)
     if request.GET.get("format") == "csv":
         domains = [domain] if domain else list(catalog.domains)
         return csv_response("skillcheck-overview.csv", csv_rows(catalog, domains, filters))
@@ -74,10 +75,11 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         "active_run": active,
         "fragment": "overview-table",
         **filter_context(request, catalog, filters),
+        **scope_context(scope),
     }
     if not request.htmx:
         context.update(run_controls_context(request, catalog))
-        context["recent_runs"] = selectors.run_list(limit=30)
+        context["recent_runs"] = selectors.run_list(limit=30, catalog_id=scope.catalog_id)
         context["catalog_notice"] = _catalog_notice(request, catalog)
         if active:
             context["progress"] = selectors.run_progress(run=active)
@@ -94,9 +96,13 @@ def _overview_agreement(
     data it is the dearest part of the overview (every newest verdict is grouped), so the
     table does not wait for it."""
     table = selectors.heatmap_overview_table(catalog=catalog, domain=domain, filters=filters)
+    disputed = selectors.heatmap_disputed_checks(
+        catalog=catalog, version=table.version, catalog_id=filters.catalog_id
+    )
     context = {
         "table": table,
-        "disputed": selectors.heatmap_disputed_checks(catalog=catalog, version=table.version),
+        "disputed": disputed,
+        "catalog_qs": query_string(request, keep=("catalog",)),
     }
     return render(request, "heatmap/overview.html#agreement", context)
 
@@ -104,7 +110,7 @@ def _overview_agreement(
 @require_POST
 def catalog_notice_dismiss(request: HtmxHttpRequest) -> HttpResponse:
     """Hide the overview's catalog notice for this browser until the warnings change."""
-    catalog = selectors.catalog_current()
+    catalog = catalog_scope_or_404(request).load()
     request.session[CATALOG_NOTICE_SESSION_KEY] = _catalog_notice_key(catalog.warnings)
     if request.htmx:
         return HttpResponse("")  # swapped in place of the notice
@@ -114,11 +120,16 @@ def catalog_notice_dismiss(request: HtmxHttpRequest) -> HttpResponse:
 # --- Domain pages: the model-check matrix, the BP matrix, and their cell details -------------
 
 
-def _matrix_context(request: HttpRequest, catalog: Catalog, domain_id: str) -> tuple[dict, bool]:
-    filters = heatmap_filter(request, catalog)
+def _matrix_context(
+    request: HttpRequest, scope: selectors.CatalogScope, catalog: Catalog, domain_id: str
+) -> tuple[dict, bool]:
+    filters = heatmap_filter(request, catalog, scope)
     active = selectors.run_active()
     covers = (
-        active is not None and filters.run in (None, active) and active.covers_domain(domain_id)
+        active is not None
+        and active.catalog_id == scope.catalog_id
+        and filters.run in (None, active)
+        and active.covers_domain(domain_id)
     )
     matrix = selectors.heatmap_domain_matrix(
         catalog=catalog,
@@ -134,12 +145,15 @@ def _matrix_context(request: HttpRequest, catalog: Catalog, domain_id: str) -> t
         "active_run": active,
         "fragment": "domain-matrix",
         **filter_context(request, catalog, filters),
+        **scope_context(scope),
     }
     return context, active is not None
 
 
-def _bp_context(request: HttpRequest, catalog: Catalog, domain_id: str) -> dict:
-    filters = heatmap_filter(request, catalog)
+def _bp_context(
+    request: HttpRequest, scope: selectors.CatalogScope, catalog: Catalog, domain_id: str
+) -> dict:
+    filters = heatmap_filter(request, catalog, scope)
     lint = selectors.lint_matrix(catalog=catalog)
     bp_checks = list(catalog.taxonomy.static_checks)
     needle = filters.query.lower()
@@ -160,6 +174,7 @@ def _bp_context(request: HttpRequest, catalog: Catalog, domain_id: str) -> dict:
         "rows": rows,
         "fragment": "domain-matrix",
         **filter_context(request, catalog, filters),
+        **scope_context(scope),
     }
 
 
@@ -167,34 +182,40 @@ def _domain_page(request: HtmxHttpRequest, context: dict, active: bool = False) 
     if active and not request.htmx:
         context["progress"] = selectors.run_progress(run=context["active_run"])
     if not request.htmx:
-        context["recent_runs"] = selectors.run_list(limit=30)
+        context["recent_runs"] = selectors.run_list(
+            limit=30, catalog_id=context["filters"].catalog_id
+        )
     return render_fragment(request, "heatmap/domain.html", context, active)
 
 
 @require_GET
 def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     domain_or_404(catalog, domain_id)
     if request.GET.get("format") == "csv":
-        filters = heatmap_filter(request, catalog)
+        filters = heatmap_filter(request, catalog, scope)
         rows = csv_rows(catalog, [domain_id], filters)
         return csv_response(f"skillcheck-{domain_id}.csv", rows)
-    context, active = _matrix_context(request, catalog, domain_id)
+    context, active = _matrix_context(request, scope, catalog, domain_id)
     return _domain_page(request, context, active)
 
 
 @require_GET
 def bp_matrix(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     """The linter's BP matrix: swapped in by htmx, or the domain page showing it when opened."""
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     domain_or_404(catalog, domain_id)
-    context = _bp_context(request, catalog, domain_id)
+    context = _bp_context(request, scope, catalog, domain_id)
     if request.htmx:
         return render(request, "heatmap/domain.html#domain-matrix", context)
     return _domain_page(request, context)
 
 
-def _cell_detail_context(request: HttpRequest, catalog: Catalog, domain_id: str) -> dict:
+def _cell_detail_context(
+    request: HttpRequest, scope: selectors.CatalogScope, catalog: Catalog, domain_id: str
+) -> dict:
     scenario_id = request.GET.get("scenario", "")
     check_id = request.GET.get("check", "")
     try:
@@ -204,7 +225,7 @@ def _cell_detail_context(request: HttpRequest, catalog: Catalog, domain_id: str)
     check = catalog.taxonomy.by_id.get(check_id)
     if check is None:
         raise Http404(f"unknown check {check_id!r}")
-    filters = heatmap_filter(request, catalog)
+    filters = heatmap_filter(request, catalog, scope)
     details = selectors.heatmap_cell_detail(
         catalog=catalog, scenario_id=scenario_id, check_id=check_id, filters=filters
     )
@@ -225,12 +246,13 @@ def _cell_detail_context(request: HttpRequest, catalog: Catalog, domain_id: str)
 def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     """Every model side by side for one (scenario, check): the panel for htmx, or the domain
     page with the panel open when the URL is opened directly."""
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     domain_or_404(catalog, domain_id)
-    detail = _cell_detail_context(request, catalog, domain_id)
+    detail = _cell_detail_context(request, scope, catalog, domain_id)
     if request.htmx:
         return render(request, "heatmap/cell-detail.html", {"domain": domain_id, **detail})
-    context, active = _matrix_context(request, catalog, domain_id)
+    context, active = _matrix_context(request, scope, catalog, domain_id)
     context["detail"] = detail
     return _domain_page(request, context, active)
 
@@ -238,7 +260,8 @@ def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
 @require_GET
 def bp_finding(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     """The linter's findings (file and line) for one skill and BP check."""
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     domain_or_404(catalog, domain_id)
     skill = request.GET.get("skill", "")
     check = catalog.taxonomy.by_id.get(request.GET.get("check", ""))
@@ -248,6 +271,6 @@ def bp_finding(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     finding = {"skill": skill, "check": check, "findings": findings}
     if request.htmx:
         return render(request, "heatmap/bp-finding.html", {"domain": domain_id, **finding})
-    context = _bp_context(request, catalog, domain_id)
+    context = _bp_context(request, scope, catalog, domain_id)
     context["finding"] = finding
     return _domain_page(request, context)

@@ -1,8 +1,8 @@
-"""What a URL names (a run, a domain), or a 404 that says which was not found."""
+"""What a URL names (a run, a domain, a catalog), or a 404 that says which was not found."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, QueryDict
 
 from heatmap import selectors
 from heatmap.models import Run
@@ -19,3 +19,19 @@ def run_or_404(run_id: str) -> Run:
 def domain_or_404(catalog: Catalog, domain_id: str) -> None:
     if domain_id not in catalog.domains:
         raise Http404(f"unknown domain {domain_id!r}")
+
+
+def catalog_scope_or_404(
+    request: HttpRequest, *, run: Run | None = None, data: QueryDict | None = None
+) -> selectors.CatalogScope:
+    """The catalog the page shows: ``?catalog=NAME``, else the pinned run's (``run``, or
+    ``?run=ID``), else the configured one. An unknown name is a 404 that lists the known ones.
+
+    ``data``: where the names are (``request.POST`` for a form's action; default the query)."""
+    data = request.GET if data is None else data
+    if run is None and (run_id := data.get("run", "")):
+        run = run_or_404(run_id)
+    try:
+        return selectors.catalog_scope(name=data.get("catalog", ""), run=run)
+    except selectors.UnknownCatalog as exc:
+        raise Http404(str(exc)) from None

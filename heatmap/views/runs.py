@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +21,7 @@ from heatmap.security import BadRequestBody, bounded_names, public_text
 from heatmap.services import auditors, cancel, plans, reports, rerun_stale, resume, retry
 from heatmap.services.plans import RunRequestError
 from heatmap.views.fragments import HtmxHttpRequest
-from heatmap.views.lookups import domain_or_404, run_or_404
+from heatmap.views.lookups import catalog_scope_or_404, domain_or_404, run_or_404
 from heatmap.views.redirects import redirect_back
 from heatmap.views.run_controls import public_preview, run_form_remember
 
@@ -36,7 +36,14 @@ def _admin_url(run: Run) -> str:
 
 @require_GET
 def run_list(request: HtmxHttpRequest) -> HttpResponse:
-    listed = selectors.run_list()
+    """Every run with its catalog, newest first; ``?catalog=NAME`` lists one catalog's."""
+    catalogs = selectors.catalog_list()
+    shown = None
+    if name := request.GET.get("catalog", ""):
+        shown = next((c for c in catalogs if c.name == name), None)
+        if shown is None:
+            raise Http404(f"no catalog {name!r}")
+    listed = selectors.run_list(catalog_id=shown.pk if shown else None)
     rows = [
         {
             "run": run,
@@ -46,7 +53,8 @@ def run_list(request: HtmxHttpRequest) -> HttpResponse:
         }
         for run in listed
     ]
-    return render(request, "heatmap/runs.html", {"rows": rows})
+    context = {"rows": rows, "catalogs": catalogs, "shown_catalog": shown}
+    return render(request, "heatmap/runs.html", context)
 
 
 @require_GET
@@ -60,13 +68,15 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
-    catalog = selectors.catalog_current()
-    filters = selectors.HeatmapFilter(run=run)
+    scope = catalog_scope_or_404(request, run=run)
+    catalog = scope.load()
+    filters = selectors.HeatmapFilter(run=run, catalog_id=scope.catalog_id, include_removed=True)
     table = selectors.heatmap_overview_table(catalog=catalog, filters=filters, agreement=False)
     table.rows = [row for row in table.rows if row.models]
     context.update(
         {
             "catalog": catalog,
+            "catalog_scope": scope,
             "table": table,
             "filters": filters,
             "filter_qs": f"?run={run.run_id}",
@@ -81,7 +91,13 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse:
     """Two runs check by check: regressions first, then improvements, other changes."""
     new, base = run_or_404(run_id), run_or_404(base_id)
-    comparison = selectors.run_comparison(base=base, new=new, catalog=selectors.catalog_current())
+    try:
+        comparison = selectors.run_comparison(
+            base=base, new=new, catalog=catalog_scope_or_404(request, run=new).load()
+        )
+    except selectors.RunsOfDifferentCatalogs as exc:
+        context: dict[str, Any] = {"base": base, "new": new, "refused": str(exc)}
+        return render(request, "heatmap/compare.html", context, status=400)
     sections = [
         (kind, title, [f for f in comparison.flips if f.kind == kind])
         for kind, title in (
@@ -108,11 +124,18 @@ def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
 # --- The run controls -------------------------------------------------------------------------
 
 
+def _no_folder(scope: selectors.CatalogScope) -> str:
+    return (
+        f"Catalog {scope.name} has no folder here (it is known from imported reports): "
+        "a run needs the catalog's files."
+    )
+
+
 @require_GET
 def run_plan(request: HtmxHttpRequest) -> HttpResponse:
     """The run controls' live plan line: "N domains × M pairs × K models = T tasks", the cost
     estimate, and the confirmation box when the estimate is above the threshold."""
-    catalog = selectors.catalog_current()
+    catalog = catalog_scope_or_404(request).load()
     domains, models = request.GET.getlist("domains"), request.GET.getlist("models")
     try:
         bounded_names(domains, "domains")
@@ -138,8 +161,14 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
 def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     """Start a run from the controls. "Run all" means every domain and every available model
     (the page ticks them all first, so the plan line shows it); a run estimated above the
-    confirmation threshold starts only with the confirmation of that estimate."""
-    catalog = selectors.catalog_current()
+    confirmation threshold starts only with the confirmation of that estimate.
+
+    The run audits the catalog the page shows (the form's ``catalog``)."""
+    scope = catalog_scope_or_404(request, data=request.POST)
+    if scope.stand_in:
+        messages.error(request, _no_folder(scope))
+        return redirect_back(request)
+    catalog = scope.load()
     available = [c.name for c in auditors.model_choices() if c.available]
     if request.POST.get("all"):
         domains, models = list(catalog.domains), available
@@ -164,7 +193,11 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
     """Start a run of exactly the tasks whose shown result is stale (of one domain, or all)."""
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request, data=request.POST)
+    if scope.stand_in:
+        messages.error(request, _no_folder(scope))
+        return redirect_back(request)
+    catalog = scope.load()
     domain = request.POST.get("domain") or None
     if domain:
         domain_or_404(catalog, domain)

@@ -7,24 +7,38 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from heatmap import selectors
+from heatmap.views.lookups import catalog_scope_or_404
 
 
 @require_GET
 def skill_view(request: HttpRequest, name: str) -> HttpResponse:
-    """One skill over time: pass % per model per run (an SVG chart), its matrix, lint, runs."""
-    catalog = selectors.catalog_current()
-    history = selectors.skill_history(catalog=catalog, skill=name)
+    """One skill over time in one catalog (``?catalog=NAME``, default the configured one):
+    pass % per model per run (an SVG chart), its matrix, lint, runs."""
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
+    history = selectors.skill_history(catalog=catalog, skill=name, catalog_id=scope.catalog_id)
     if name not in catalog.skills and not history.runs:
-        raise Http404(f"unknown skill {name!r}")
-    context = {"skill": name, "history": history, "chart": history.chart()}
+        raise Http404(f"unknown skill {name!r} in catalog {scope.name}")
+    context = {
+        "skill": name,
+        "history": history,
+        "chart": history.chart(),
+        "catalog_scope": scope,
+        "removed": name not in catalog.skills,
+    }
     return render(request, "heatmap/skill.html", context)
 
 
 @require_GET
 def checks_file(request: HttpRequest) -> HttpResponse:
     """The catalog's checks.yaml with numbered lines, so a check can be linked to its line."""
-    catalog = selectors.catalog_current()
+    scope = catalog_scope_or_404(request)
+    catalog = scope.load()
     path = catalog.taxonomy.path
     text = path.read_text(encoding="utf-8") if path and path.is_file() else ""
-    context = {"lines": text.splitlines(), "checks": catalog.taxonomy.checks}
+    context = {
+        "lines": text.splitlines(),
+        "checks": catalog.taxonomy.checks,
+        "catalog_scope": scope,
+    }
     return render(request, "heatmap/checks-file.html", context)

@@ -65,7 +65,15 @@ class Command(QuietBrokenPipe):
             help=f"tasks at once, {MIN_CONCURRENCY}-{MAX_CONCURRENCY} "
             f"(default: {settings.SKILLCHECK_DEFAULT_CONCURRENCY})",
         )
-        parser.add_argument("--catalog", help="catalog folder (default: SKILLCHECK_CATALOG)")
+        parser.add_argument(
+            "--catalog",
+            help="catalog folder (default: SKILLCHECK_CATALOG); registered on its first run",
+        )
+        parser.add_argument(
+            "--catalog-name",
+            help="the catalog's name in the app (?catalog=NAME); default: its folder's name "
+            "on its first run, kept after; given later, renames it",
+        )
         parser.add_argument(
             "--reports-dir", help="where the JSON report goes (default: SKILLCHECK_REPORTS_DIR)"
         )
@@ -172,7 +180,14 @@ class Command(QuietBrokenPipe):
         self.console.print(table)
 
     def resume(self, options: dict[str, Any]) -> Run:
-        settings_of_the_run = ("domains", "models", "concurrency", "catalog", "reports_dir")
+        settings_of_the_run = (
+            "domains",
+            "models",
+            "concurrency",
+            "catalog",
+            "catalog_name",
+            "reports_dir",
+        )
         extra = [
             f"--{name.replace('_', '-')}"
             for name in (*settings_of_the_run, "run_id")
@@ -247,6 +262,7 @@ class Command(QuietBrokenPipe):
             auditors=auditors,
             use_cache=not options["no_cache"],
             batch=options["batch"],
+            catalog_name=options["catalog_name"],
         )
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
@@ -279,7 +295,8 @@ class Command(QuietBrokenPipe):
     def run_to_end(self, run: Run) -> None:
         remaining = selectors.run_tasks_to_do(run=run)
         self._say(
-            f"Run {run.run_id}: {run.total} tasks ({', '.join(run.models)}; "
+            f"Run {run.run_id}: {run.total} tasks (catalog {run.catalog.name}; "
+            f"{', '.join(run.models)}; "
             f"{len(run.domains)} domain{'s' * (len(run.domains) != 1)}; "
             f"concurrency {run.concurrency})"
             + (f", {remaining} to do" if remaining != run.total else "")
