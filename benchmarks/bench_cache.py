@@ -15,13 +15,12 @@ import argparse
 import shutil
 import time
 
-from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
+from benchsetup import CATALOG, BenchAuditor, catalog_pairs, models_for, setup_django
 
 WORK = setup_django("bench_cache_")
 
 from heatmap.services.execution import run_execute  # noqa: E402
 from heatmap.services.start import run_create  # noqa: E402
-from skillcheck.catalog import load_catalog  # noqa: E402
 from skillcheck.reports import load_scored_report  # noqa: E402
 
 
@@ -39,7 +38,7 @@ def main() -> None:
     parser.add_argument("--call-s", type=float, default=1.0, help="seconds per model call")
     parser.add_argument("--tasks", type=int, default=1000, help="about this many tasks")
     args = parser.parse_args()
-    pairs = sum(len(s.target_skills) for s in load_catalog(CATALOG).scenarios)
+    pairs = catalog_pairs()
     models = models_for(args.tasks, pairs)
     auditors = {m: BenchAuditor(m, args.call_s) for m in models}
     first_s, first = timed_run(models, auditors)

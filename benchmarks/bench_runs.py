@@ -18,11 +18,10 @@ import statistics
 import time
 from pathlib import Path
 
-from benchsetup import CATALOG, BenchAuditor, models_for, setup_django
+from benchsetup import CATALOG, BenchAuditor, catalog_pairs, models_for, setup_django
 
 WORK = setup_django("bench_runs_")
 
-from heatmap.services import plans  # noqa: E402
 from heatmap.services.execution import _Execution, run_execute  # noqa: E402
 from heatmap.services.start import run_create  # noqa: E402
 from skillcheck import reports  # noqa: E402
@@ -138,14 +137,7 @@ def main() -> None:
 
 
 def bench(*, quick: bool) -> None:
-    pairs = len(
-        plans.run_plan(
-            catalog=plans.plan_catalog(path=CATALOG),
-            domains=None,
-            models=["x"],
-            auditors={"x": BenchAuditor("x")},
-        ).tasks
-    )
+    pairs = catalog_pairs()
     print(f"work folder {WORK}; catalog {CATALOG} ({pairs} scenario-skill pairs)")
     small = overhead(1000, pairs)
     large = overhead(2000 if quick else 10_000, pairs)

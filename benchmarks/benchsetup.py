@@ -62,6 +62,13 @@ class BenchAuditor:
         return AuditResponse(text=text, input_tokens=3000, output_tokens=1200, cost_usd=0.02)
 
 
+def catalog_pairs() -> int:
+    """The bundled catalog's (scenario, target skill) pairs: a run's tasks for each model."""
+    from skillcheck.catalog import load_catalog
+
+    return sum(len(scenario.target_skills) for scenario in load_catalog(CATALOG).scenarios)
+
+
 def models_for(tasks_wanted: int, pairs: int) -> list[str]:
     """Model names enough for about ``tasks_wanted`` tasks of ``pairs`` scenario-skill pairs."""
     return [f"m{i}" for i in range(max(1, round(tasks_wanted / pairs)))]
