@@ -9,16 +9,15 @@ the original's scenario set.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import pytest
 
 import sim_core
 from sim_core import CheckResult, RunResult, Scenario, ScoredRun
-from tests.conftest import PROJECT_DIR
 from tests.original_format import write_original_report
+from tests.processes import python
 
 
 def test_sim_core_imports_no_django():
@@ -28,9 +27,8 @@ def test_sim_core_imports_no_django():
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'django', 'channels'})\n"
         "print(','.join(loaded))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
+    out = python(code, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
 
