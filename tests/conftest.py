@@ -117,6 +117,14 @@ def example_catalog_dir() -> Path:
 
 
 @pytest.fixture
+def catalog_dir(example_catalog_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the example catalog that a test may edit."""
+    target = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, target)
+    return target
+
+
+@pytest.fixture
 def fake_claude_bin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """The fake ``claude`` (tests/fakes/fake_claude) first on PATH; returns its path."""
     from tests.fakes import install_fake_claude

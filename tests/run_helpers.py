@@ -1,11 +1,15 @@
-"""In-process auditors for run tests: instant, slow, failing, hanging; no network, no CLI."""
+"""In-process auditors for run tests (instant, slow, failing, hanging; no network, no CLI), and
+``run_scored`` called in this process."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
 from collections.abc import Callable
+
+from django.core.management import call_command
 
 from skillcheck.auditors.base import AuditRequest, AuditResponse, Availability
 
@@ -73,3 +77,10 @@ class StubAuditor:
         finally:
             with self._lock:
                 self.active -= 1
+
+
+def run_scored(*args: str) -> str:
+    """``manage.py run_scored ARGS`` in this process; returns what it printed (both streams)."""
+    out = io.StringIO()
+    call_command("run_scored", *args, stdout=out, stderr=out)
+    return out.getvalue()

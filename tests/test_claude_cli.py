@@ -18,7 +18,7 @@ from skillcheck.auditors.retry import CallFailed, RetryPolicy
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import NOT_SCORED
 from skillcheck.scoring import score_task
-from tests.fakes import audit_request
+from tests.fakes import audit_request, fake_claude_calls
 from tests.fakes.answers import token_counts
 
 MODEL_ID = "claude-sonnet-4-5"
@@ -46,14 +46,6 @@ def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_claude_bin: P
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
     return log
-
-
-def calls(log: Path, *, help: bool = False) -> list[dict]:
-    """The fake's logged audit calls (or, with ``help``, its ``--help`` calls)."""
-    if not log.exists():
-        return []
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    return [r for r in records if bool(r.get("help")) == help]
 
 
 def cli_auditor(alias: str = "sonnet", model_id: str = MODEL_ID, **overrides) -> ClaudeAuditor:
@@ -84,7 +76,7 @@ def test_cli_runs_with_the_agreed_argv_and_scores_every_check(
     assert len(run.checks) == len(catalog.taxonomy.model_checks) == 30
     assert all(c.summary != NOT_SCORED for c in run.checks)
     assert run.risk_level in ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-    [call] = calls(call_log)
+    [call] = fake_claude_calls(call_log)
     assert call["argv"] == [
         "-p",
         "--model",
@@ -136,7 +128,7 @@ def test_transient_cli_failures_are_retried_until_success(
 
     assert response.error is None
     assert response.attempts == 3
-    assert len(calls(call_log)) == 3
+    assert len(fake_claude_calls(call_log)) == 3
 
 
 def test_exhausted_retries_end_in_an_error_result(
@@ -151,7 +143,7 @@ def test_exhausted_retries_end_in_an_error_result(
     assert response.error.startswith("sonnet via cli: exit 1 after 3 attempts: ")
     assert "fake transient failure" in response.error
     assert response.text == ""
-    assert len(calls(call_log)) == 3
+    assert len(fake_claude_calls(call_log)) == 3
 
 
 def test_a_hung_cli_is_killed_with_its_children_at_the_timeout(
@@ -168,7 +160,7 @@ def test_a_hung_cli_is_killed_with_its_children_at_the_timeout(
     assert response.error == "sonnet via cli: timed out after 1 s after 2 attempts"
     assert response.attempts == 2
     assert 2.0 <= elapsed < 5.0
-    pids = [pid for call in calls(call_log) for pid in (call["pid"], call["child_pid"])]
+    pids = [pid for call in fake_claude_calls(call_log) for pid in (call["pid"], call["child_pid"])]
     assert len(pids) == 4
     deadline = time.monotonic() + 3
     while not all(process_gone(pid) for pid in pids) and time.monotonic() < deadline:
@@ -199,7 +191,7 @@ def test_an_overloaded_error_answer_is_retried(
 
     assert response.attempts == 3
     assert "overloaded_error" in (response.error or "")
-    assert len(calls(call_log)) == 3
+    assert len(fake_claude_calls(call_log)) == 3
 
 
 def test_non_json_output_is_an_error(
@@ -331,7 +323,7 @@ def test_each_call_runs_in_a_new_empty_temporary_folder(
     auditor.audit(request_)
     auditor.audit(request_)
 
-    first, second = calls(call_log)
+    first, second = fake_claude_calls(call_log)
     for call in (first, second):
         assert Path(call["cwd"]).name.startswith("skillcheck-claude-")
         assert Path(call["cwd"]).parent == Path(tempfile.gettempdir())
@@ -357,9 +349,9 @@ def test_help_is_read_once_for_every_model_and_call_of_a_registry(
         registry[name].audit(request_)
         registry[name].audit(request_)
 
-    assert len(calls(call_log, help=True)) == 1
-    assert len(calls(call_log)) == 4
-    assert calls(call_log, help=True)[0]["cwd_entries"] == []
+    assert len(fake_claude_calls(call_log, help=True)) == 1
+    assert len(fake_claude_calls(call_log)) == 4
+    assert fake_claude_calls(call_log, help=True)[0]["cwd_entries"] == []
 
 
 @pytest.mark.parametrize(
@@ -398,7 +390,7 @@ def test_an_older_cli_is_run_with_what_it_offers_and_reported_partial(
     isolation = auditor.isolation()
 
     assert response.error is None  # no flag the CLI does not know
-    [call] = calls(call_log)
+    [call] = fake_claude_calls(call_log)
     assert call["argv"][call["argv"].index("--no-session-persistence") + 1 :][: len(flags)] == flags
     assert "--max-turns" in call["argv"]
     assert isolation["level"] == ("full" if not missing else "partial")

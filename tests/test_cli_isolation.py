@@ -3,15 +3,15 @@ and in its report, and shown by ``run_scored --list-models`` and the run page.""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from heatmap.models import Run
 from skillcheck.reports import load_scored_report
+from tests.fakes import fake_claude_calls
+from tests.run_helpers import run_scored
 
 pytestmark = pytest.mark.both_databases
 
@@ -30,14 +30,7 @@ def cli_models(settings, tmp_path, corpus_dir, fake_claude_bin, monkeypatch):
 
 def logged(log: Path) -> tuple[list[dict], list[dict]]:
     """(help calls, audit calls) of the fake CLI."""
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    return [r for r in records if r.get("help")], [r for r in records if not r.get("help")]
-
-
-def run_scored(*args: str) -> str:
-    out = io.StringIO()
-    call_command("run_scored", *args, stdout=out, stderr=out)
-    return out.getvalue()
+    return fake_claude_calls(log, help=True), fake_claude_calls(log)
 
 
 def test_help_is_read_once_per_run_and_the_isolation_is_recorded(db, cli_models):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import fake_claude_calls
 from tests.processes import (
     child_env,
     manage,
@@ -52,9 +53,7 @@ def run_env(tmp_path, fake_claude_bin, corpus_dir):
 
 def calls(env) -> int:
     """Audit calls of the fake CLI (not its ``--help``, read once per run for isolation)."""
-    path = Path(env["FAKE_CLAUDE_LOG"])
-    lines = path.read_text().splitlines() if path.exists() else []
-    return sum(not json.loads(line).get("help") for line in lines)
+    return len(fake_claude_calls(Path(env["FAKE_CLAUDE_LOG"])))
 
 
 def start_run(env, run_id: str, *, models: str, concurrency: int) -> subprocess.Popen:

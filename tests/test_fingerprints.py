@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from skillcheck.cache import MemoryCache
 from skillcheck.catalog import load_catalog
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, explain_changes
 from skillcheck.results import ScoredRun
 from skillcheck.runs import build_tasks, cached_tasks, execute_tasks
 from tests.run_helpers import StubAuditor
-
-
-@pytest.fixture
-def catalog_dir(example_catalog_dir, tmp_path):
-    """A copy of the example catalog that a test may edit."""
-    target = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, target)
-    return target
 
 
 def _prints(catalog, model_ids=None):

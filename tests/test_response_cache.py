@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,11 @@ from django.core.management import call_command
 
 from heatmap.models import Run, TaskResult
 from skillcheck.reports import load_scored_report
+from tests.fakes import fake_claude_calls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 DOMAINS = "price-tracking,general-scraping"
-
-
-@pytest.fixture
-def catalog_dir(example_catalog_dir, tmp_path):
-    target = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, target)
-    return target
 
 
 @pytest.fixture
@@ -37,16 +30,8 @@ def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path
     return log
 
 
-def audit_calls(log: Path) -> list[dict]:
-    """Audit calls of the fake CLI (not its ``--help``, read once per run for isolation)."""
-    if not log.exists():
-        return []
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    return [r for r in records if not r.get("help")]
-
-
 def count(log: Path) -> int:
-    return len(audit_calls(log))
+    return len(fake_claude_calls(log))
 
 
 def run(*args: str) -> dict:
@@ -78,7 +63,7 @@ def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(calls, cat
     skill_md = catalog_dir / "skills" / "web-scraper" / "SKILL.md"
     skill_md.write_text(skill_md.read_text() + "\nAlways check robots.txt first.\n")
     run()
-    new_calls = audit_calls(calls)[first["total"] :]
+    new_calls = fake_claude_calls(calls)[first["total"] :]
     expected = TaskResult.objects.filter(run__run_id=first["run_id"], skill="web-scraper")
     assert new_calls and len(new_calls) == expected.count()
     second = Run.objects.exclude(run_id=first["run_id"]).get()

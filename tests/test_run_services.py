@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -274,9 +273,7 @@ def test_resume_refuses_unknown_and_live_runs(corpus_dir, auditors):
         run_resume(run_id=run.run_id, auditors=auditors)
 
 
-def test_resume_warns_when_a_skill_changed(example_catalog_dir, tmp_path, auditors):
-    catalog_dir = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, catalog_dir)
+def test_resume_warns_when_a_skill_changed(catalog_dir, auditors):
     run = run_create(domains=None, models=["a"], catalog_path=catalog_dir, auditors=auditors)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.INTERRUPTED)
     skill = next(iter(plans.plan_catalog(path=catalog_dir).skills.values()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from heatmap import selectors
@@ -18,12 +16,11 @@ SKILL = "web-scraper"  # the generalist audited beside price-tracking's speciali
 
 
 @pytest.fixture
-def catalog_dir(example_catalog_dir, tmp_path, settings):
-    target = tmp_path / "catalog"
-    shutil.copytree(example_catalog_dir, target)
-    settings.SKILLCHECK_CATALOG = target
+def catalog_dir(catalog_dir, tmp_path, settings):
+    """The editable copy of the example catalog (tests/conftest.py), as the app's catalog."""
+    settings.SKILLCHECK_CATALOG = catalog_dir
     settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
-    return target
+    return catalog_dir
 
 
 def run_heuristic(**options) -> Run:

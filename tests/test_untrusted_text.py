@@ -17,7 +17,9 @@ from heatmap.services.execution import run_execute
 from heatmap.services.start import run_create
 from skillcheck.reports import load_scored_report
 from skillcheck.text import REPLACEMENT
+from tests.fakes import fake_claude_calls
 from tests.fakes.anthropic_stub import AnthropicStub
+from tests.run_helpers import run_scored
 from tests.test_anthropic_api import api_auditor
 
 pytestmark = pytest.mark.both_databases
@@ -37,12 +39,6 @@ def cli_sonnet(settings, fake_claude_bin):
     """``sonnet`` through the fake ``claude`` CLI."""
     settings.SKILLCHECK_CLAUDE_BIN = str(fake_claude_bin)
     settings.ANTHROPIC_API_KEY = ""
-
-
-def run_scored(*args: str) -> str:
-    out = io.StringIO()
-    call_command("run_scored", *args, stdout=out, stderr=out)
-    return out.getvalue()
 
 
 def assert_every_task_recorded_clean(run: Run) -> None:
@@ -66,7 +62,7 @@ def test_cli_answers_with_a_lone_surrogate_and_nul_complete_every_task(
     monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
 
     def audit_calls() -> int:
-        return sum(not json.loads(line).get("help") for line in log.read_text().splitlines())
+        return len(fake_claude_calls(log))
 
     run_scored("--models", "sonnet", "--domains", DOMAIN)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -47,6 +48,15 @@ def install_fake_claude(bin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     launcher = fake_claude_executable(bin_dir)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     return launcher
+
+
+def fake_claude_calls(log: Path, *, help: bool = False) -> list[dict]:
+    """The calls the fake logged to ``log`` (``FAKE_CLAUDE_LOG``): its audit calls, or with
+    ``help`` its ``--help`` calls (read once per run for the isolation flags)."""
+    if not log.exists():
+        return []
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    return [r for r in records if bool(r.get("help")) == help]
 
 
 def fake_claude_executable(bin_dir: Path) -> Path:
