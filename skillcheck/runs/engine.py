@@ -1,7 +1,7 @@
 """The one run engine: scenarios × skills × models, audited with bounded concurrency.
 
 Framework-free. The ``run_scored`` command and the web app both drive it through
-``heatmap.runs.run_execute``; persistence comes in through the ``on_result`` hook (or
+``heatmap.services.execution.run_execute``; persistence comes in through the ``on_result`` hook (or
 ``on_results``, which saves the answers that arrived together in one go), which runs on the
 coordinating thread (the caller's) before that task's progress event goes out, so one thread
 writes and listeners only ever hear about results that are already saved.
