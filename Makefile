@@ -56,6 +56,8 @@ test: lint
 lint: $(VENV)/.deps-dev typecheck
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	# The import contracts in pyproject.toml: layers, the engine free of Django, no cycles.
+	$(VENV)/bin/lint-imports
 
 # mypy with django-stubs over the app and the engine (settings in pyproject.toml).
 typecheck: $(VENV)/.deps-dev
