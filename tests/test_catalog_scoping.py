@@ -289,5 +289,11 @@ def test_an_imported_catalog_is_shown_with_every_skill_it_has_results_for(
         {"catalog": "old-audits", "models": ["heuristic"], "next": "/heatmap/?catalog=old-audits"},
         follow=True,
     )
-    assert "has no folder here" in refused.content.decode()
+    assert "Catalog old-audits has no folder here" in refused.content.decode()
+    api = client.post(
+        "/api/heatmap/run",
+        {"catalog": "old-audits", "models": ["heuristic"]},
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and "old-audits has no folder here" in api.json()["error"]
     assert Run.objects.count() == 1

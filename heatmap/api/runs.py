@@ -65,11 +65,8 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
             scope = selectors.catalog_scope(name=name)
         except selectors.UnknownCatalog as exc:
             return error_response(str(exc), 404)
-        if scope.stand_in:
-            raise RunRequestError(
-                f"catalog {scope.name} has no folder here (it is known from imported "
-                "reports): a run needs the catalog's files"
-            )
+        if scope.cannot_run:
+            raise RunRequestError(scope.cannot_run)
         catalog = scope.load()
         form = RunStartForm.from_data(data)
         run = form.start(catalog=catalog)

@@ -57,6 +57,16 @@ class CatalogScope:
     def switchable(self) -> bool:
         return len(self.names) > 1
 
+    @property
+    def cannot_run(self) -> str:
+        """Why no run can audit this catalog here ("" when one can): its files are not here."""
+        if not self.stand_in:
+            return ""
+        return (
+            f"catalog {self.name} has no folder here (it is known from imported reports): "
+            "a run needs the catalog's files"
+        )
+
     def load(self) -> Catalog:
         """The catalog's files, read afresh only when one changed (``catalog_current``)."""
         return catalog_current(self.root)

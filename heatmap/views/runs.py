@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -124,13 +125,6 @@ def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
 # --- The run controls -------------------------------------------------------------------------
 
 
-def _no_folder(scope: selectors.CatalogScope) -> str:
-    return (
-        f"Catalog {scope.name} has no folder here (it is known from imported reports): "
-        "a run needs the catalog's files."
-    )
-
-
 @require_GET
 def run_plan(request: HtmxHttpRequest) -> HttpResponse:
     """The run controls' live plan line: "N domains × M pairs × K models = T tasks", the cost
@@ -165,8 +159,8 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
 
     The run audits the catalog the page shows (the form's ``catalog``)."""
     scope = catalog_scope_or_404(request, data=request.POST)
-    if scope.stand_in:
-        messages.error(request, _no_folder(scope))
+    if scope.cannot_run:
+        messages.error(request, f"{capfirst(scope.cannot_run)}.")
         return redirect_back(request)
     catalog = scope.load()
     available = [c.name for c in auditors.model_choices() if c.available]
@@ -194,8 +188,8 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
 def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
     """Start a run of exactly the tasks whose shown result is stale (of one domain, or all)."""
     scope = catalog_scope_or_404(request, data=request.POST)
-    if scope.stand_in:
-        messages.error(request, _no_folder(scope))
+    if scope.cannot_run:
+        messages.error(request, f"{capfirst(scope.cannot_run)}.")
         return redirect_back(request)
     catalog = scope.load()
     domain = request.POST.get("domain") or None
