@@ -1,9 +1,14 @@
 """The header's catalog switcher, as a user meets it on a phone and a desktop: it names the
-catalog shown, opens a menu of every catalog, and moves the heatmap to the one chosen."""
+catalog shown, opens a menu of every catalog, and moves the heatmap to the one chosen.
+
+The open menu is photographed at 390 and 1440 px into ``docs/img/`` (the heatmap page shows
+it) and the test-artifacts folder."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,6 +20,7 @@ from tests.heatmap_data import configured_catalog, fill_domain, make_run
 
 pytestmark = pytest.mark.browser
 
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 
@@ -59,7 +65,9 @@ def test_the_switcher_moves_the_heatmap_to_another_catalog(
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     box = menu.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
-    page.screenshot(path=screenshots / f"catalog-switcher-open-{viewport['width']}.png")
+    picture = screenshots / f"catalog-switcher-{viewport['width']}.png"
+    page.screenshot(path=picture)
+    shutil.copyfile(picture, DOCS_IMAGES / picture.name)
 
     menu.get_by_role("link", name="apify-skills").click()
     expect(page).to_have_url(re.compile(r"/heatmap/\?catalog=apify-skills$"))
