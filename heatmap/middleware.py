@@ -1,12 +1,13 @@
 """The app's middleware: a broken catalog as a page that says what to fix, not as a server
-error; a Content-Security-Policy on every response."""
+error; a Content-Security-Policy on every response; requests carrying a NUL refused."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 
 from heatmap.security import content_security_policy, public_catalog_error
@@ -50,3 +51,49 @@ class ContentSecurityPolicyMiddleware:
             "Content-Security-Policy", content_security_policy(request.path)
         )
         return response
+
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _holds_nul(data: QueryDict) -> bool:
+    return any(NUL in key or any(NUL in v for v in values) for key, values in data.lists())
+
+
+class RefuseNulMiddleware:
+    """A NUL in the path is a 404 and one in a query parameter or form field a 400, before
+    any view or database sees it.
+
+    PostgreSQL refuses NUL in text (``DataError``, a 500 wherever a name from the request
+    reaches a query) where SQLite finds nothing; no name, id or value the app uses can hold
+    one, so the request is refused as it arrives, the same on both. It is the only
+    character PostgreSQL refuses that can arrive: Django decodes paths, queries and forms
+    with replacement characters, so no lone surrogate gets through. A cookie holding a NUL
+    is dropped (as if it were never sent). JSON bodies are checked where they are read
+    (``security.json_loads_bounded``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if NUL in request.path_info or NUL in request.path:
+            return self._refuse(request, Http404("not found"))
+        if _holds_nul(request.GET) or (
+            request.method == "POST"
+            and request.content_type in FORM_TYPES
+            and _holds_nul(request.POST)
+        ):
+            return self._refuse(request, BadRequest("bad request: a NUL character (%00)"))
+        for name in [n for n, v in request.COOKIES.items() if NUL in n or NUL in v]:
+            del request.COOKIES[name]
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, error: Http404 | BadRequest) -> HttpResponse:
+        """Under ``/api/`` JSON that says why; elsewhere the styled 404 or 400 page."""
+        if request.path.startswith("/api/"):
+            status = 404 if isinstance(error, Http404) else 400
+            return JsonResponse({"error": str(error)}, status=status)
+        raise error

@@ -39,21 +39,26 @@ class BadRequestBody(ValueError):
         self.status = status
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion (the parser already bounded it)."""
-    deepest, stack = 0, [(value, 1)]
+def _depth_and_nul(value: Any) -> tuple[int, bool]:
+    """Nesting depth of parsed JSON, and whether a key or string holds a NUL, without
+    recursion (the parser already bounded it)."""
+    deepest, nul, stack = 0, False, [(value, 1)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
+            nul = nul or any("\x00" in key for key in item)
             item = list(item.values())
         if isinstance(item, list):
             deepest = max(deepest, level)
             stack.extend((child, level + 1) for child in item)
-    return deepest
+        elif isinstance(item, str):
+            nul = nul or "\x00" in item
+    return deepest, nul
 
 
 def json_loads_bounded(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` that answers a too-deep document with ``BadRequestBody``, not a crash."""
+    """``json.loads`` that answers a too-deep document, or one holding a NUL (``\\u0000``,
+    which PostgreSQL refuses and no name holds), with ``BadRequestBody``, not a crash."""
     too_deep = f"the JSON body is nested too deeply (at most {max_depth} levels)"
     try:
         data = json.loads(raw or b"null")
@@ -61,8 +66,11 @@ def json_loads_bounded(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> 
         raise BadRequestBody(too_deep) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestBody(f"invalid JSON: {exc}") from None
-    if _depth(data) > max_depth:
+    depth, nul = _depth_and_nul(data)
+    if depth > max_depth:
         raise BadRequestBody(too_deep)
+    if nul:
+        raise BadRequestBody("the JSON body holds a NUL character (\\u0000)")
     return data
 
 

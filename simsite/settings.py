@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "servestatic.middleware.ServeStaticMiddleware",
     # Content-Security-Policy: only the app's own scripts and styles (heatmap/security.py).
     "heatmap.middleware.ContentSecurityPolicyMiddleware",
+    # A NUL in the path, a query or a form (PostgreSQL refuses it): 404 or 400, on any database.
+    "heatmap.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
