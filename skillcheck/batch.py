@@ -11,6 +11,11 @@ stopped are left undone.
 
 Cancelling sends a cancel for every open batch, collects what they answered within the grace
 period, and leaves the rest of them on the run for a resume to collect.
+
+A batch the API no longer knows (404: its results expired, or the run's API key changed)
+fails the tasks it carried that are not done ("batch … not found at the API") and is closed,
+so the run ends instead of failing every resume, and a resume or ``--retry-errors`` sends
+those tasks again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+import anthropic
 
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.catalog.files import CatalogError
@@ -40,7 +47,7 @@ class BatchRecord:
 
     id: str
     tasks: list[list[str]]  # task keys (scenario id, skill, model); custom_id = f"t{index}"
-    status: str = "submitted"  # submitted | cancelling | collected
+    status: str = "submitted"  # submitted | cancelling | collected | lost
     counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,7 +64,7 @@ class BatchRecord:
 
     @property
     def open(self) -> bool:
-        return self.status != "collected"
+        return self.status not in ("collected", "lost")
 
     def keys(self) -> list[tuple[str, str, str]]:
         return [(k[0], k[1], k[2]) for k in self.tasks]
@@ -184,7 +191,12 @@ class BatchEngine(RunEngine):
         by_id = {_custom_id(i): key for i, key in enumerate(record.keys())}
         tasks = {t.key: t for t in self.tasks}
         duration = _seconds_between(getattr(batch, "created_at", None), batch.ended_at)
-        for item in self._any_client().messages.batches.results(record.id):
+        try:
+            items = list(self._any_client().messages.batches.results(record.id))
+        except anthropic.NotFoundError:
+            self._lost(record, outcome)
+            return
+        for item in items:
             key = by_id.get(item.custom_id)
             task = tasks.get(key) if key else None
             if task is None:
@@ -214,10 +226,30 @@ class BatchEngine(RunEngine):
         record.status = "collected"
         self._save_records()
 
+    def _lost(self, record: BatchRecord, outcome: RunOutcome) -> None:
+        """The API no longer knows this batch: its tasks not yet done fail, so that a resume
+        or ``--retry-errors`` sends them again, and the record is closed."""
+        error = (
+            f"batch {record.id} not found at the API (its results expired, or the API key "
+            "changed); resume or retry errors to send the task again"
+        )
+        logger.warning("run %s: batch %s not found at the API", self.run_id, record.id)
+        tasks, carried = {t.key: t for t in self.tasks}, record.keys()
+        for key in carried:
+            task = tasks.get(key)
+            if task is not None and key not in self._done:
+                self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)
+        record.status = "lost"
+        self._save_records()
+
     def _poll(self, outcome: RunOutcome) -> None:
         client = self._any_client()
         for record in [r for r in self.records if r.open]:
-            batch = client.messages.batches.retrieve(record.id)
+            try:
+                batch = client.messages.batches.retrieve(record.id)
+            except anthropic.NotFoundError:
+                self._lost(record, outcome)
+                continue
             counts = self._counts(batch)
             if counts != record.counts:
                 record.counts = counts

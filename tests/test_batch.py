@@ -143,6 +143,41 @@ def test_cancel_cancels_the_batches_and_resume_collects_them(corpus_dir, batch_s
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("again", [runs.run_resume, runs.run_retry_errors])
+def test_batches_the_api_no_longer_knows_fail_their_tasks_and_are_sent_again(
+    corpus_dir, batch_settings, again
+):
+    """Issue 21 (8): a stored batch unknown to the API (expired, or another key) failed every
+    resume with NotFoundError 404, and --retry-errors found nothing to retry."""
+    with AnthropicStub() as stub:
+        auditors = registry(stub)
+        done = runs.run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
+        # A run whose process died after submitting batches the API has since forgotten.
+        run = batch_run(corpus_dir, auditors)
+        forgotten = [
+            {"id": f"msgbatch_gone{i}", "tasks": b["tasks"], "status": "submitted"}
+            for i, b in enumerate(done.batches)
+        ]
+        Run.objects.filter(pk=run.pk).update(batches=forgotten)
+        run.refresh_from_db()
+        creates = stub.batch_creates
+
+        run = runs.run_execute(run=run, auditors=auditors)
+
+        assert run.status == "completed" and run.failed == run.total
+        errors = set(run.tasks.values_list("error", flat=True))
+        assert all("batch msgbatch_gone" in e and "not found at the API" in e for e in errors)
+        assert {b["status"] for b in run.batches} == {"lost"}
+        assert stub.batch_creates == creates  # nothing sent again unasked: the tasks failed
+
+        run = again(run_id=run.run_id, auditors=auditors)
+        run = runs.run_execute(run=run, auditors=auditors)
+
+        assert run.status == "completed" and run.failed == 0 and run.completed == run.total
+        assert stub.batch_creates > creates
+
+
+@pytest.mark.django_db
 def test_batch_mode_needs_api_models(corpus_dir, batch_settings):
     with AnthropicStub() as stub:
         auditors = registry(stub)
