@@ -40,6 +40,7 @@ from django.db import close_old_connections
 from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import execution, liveness
+from skillcheck.auditors.claude_cli import cli_calls_stop
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +191,9 @@ def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[st
 
     No run starts from now on. Queued runs are cancelled at once; executing runs stop
     launching tasks, their tasks in flight get ``grace_s`` (``SKILLCHECK_SHUTDOWN_GRACE_S``)
-    to finish and are then abandoned (resume redoes them), and the engine records the run as
-    cancelled. A run still not stopped ``timeout_s`` later is marked cancelled here.
+    to finish and are then abandoned (resume redoes them): their ``claude`` processes are
+    ended (``cli_calls_stop``), and the engine records the run as cancelled. A run still not
+    stopped ``timeout_s`` later is marked cancelled here.
     """
     if grace_s is None:
         grace_s = float(getattr(settings, "SKILLCHECK_SHUTDOWN_GRACE_S", 3.0))
@@ -206,6 +208,9 @@ def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[st
     _wait_all(held.values(), grace_s)
     for entry in held.values():
         entry.abort.set()
+    stopped = cli_calls_stop()
+    if stopped:
+        logger.warning("shutting down: ended %d claude process group(s)", stopped)
     _wait_all(held.values(), timeout_s)
     late = [run_id for run_id, entry in held.items() if not entry.done.is_set()]
     try:

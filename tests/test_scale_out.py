@@ -234,3 +234,39 @@ def test_a_signal_to_runworker_hands_its_run_back_resumable_at_once(slow_stack, 
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     row = run_row(db, run_id)
     assert (row["status"], row["completed"], row["failed"]) == ("completed", total, 0), row
+
+
+def test_sigterm_to_runworker_ends_its_claude_children(tmp_path):
+    """runworker shuts down as daphne does: its hung ``claude`` calls (their process groups)
+    end with it instead of running on, and the run is handed back at once."""
+    from skillcheck.processes import process_alive
+    from tests.test_shutdown import _cli_calls, _cli_pids
+
+    log = tmp_path / "cli-calls.jsonl"
+    hang = {
+        "SKILLCHECK_CLAUDE_BIN": str(fake_claude_executable(tmp_path / "bin")),
+        "FAKE_CLAUDE_HANG": "1",
+        "FAKE_CLAUDE_LOG": str(log),
+        "SKILLCHECK_SHUTDOWN_GRACE_S": "0.5",
+        "ANTHROPIC_API_KEY": "",
+    }
+    try:
+        with _stack(tmp_path, hang) as stack:
+            procs = stack["procs"]
+            procs.start_manage("worker", "runworker", "run-worker")
+            status, created = _http(
+                f"{stack['base']}/api/heatmap/run",
+                {"domains": ["price-tracking"], "models": ["sonnet"], "concurrency": 2},
+            )
+            assert status == 201, created
+            wait_for(lambda: len(_cli_calls(log)) >= 2, RUN_TIMEOUT_S, "claude calls in flight")
+            pids = _cli_pids(log)
+
+            procs.signal_and_wait("worker", signal.SIGTERM, within_s=10)
+
+            assert [p for p in pids if process_alive(p)] == []
+            assert run_row(stack["db"], created["run_id"])["status"] == "cancelled"
+    finally:
+        for pid in _cli_pids(log):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

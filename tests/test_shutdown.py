@@ -8,7 +8,9 @@ with a fresh heartbeat, so a restarted server refused to resume it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import urllib.request
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from skillcheck.processes import process_alive
 from tests.fakes import fake_claude_executable
 from tests.processes import Processes, child_env, free_port, manage, migrate, run_row, wait_for
 
@@ -76,3 +79,103 @@ def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_onc
     manage("run_scored", "--resume", run_id, "--json", env=quick, check=True)
     row = run_row(db, run_id)
     assert (row["status"], row["completed"], row["failed"]) == ("completed", total, 0), row
+
+
+# --- claude children and their folders (issue 21) ------------------------------------------
+
+
+def _cli_calls(log: Path) -> list[dict[str, Any]]:
+    if not log.exists():
+        return []
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return [c for c in lines if not c.get("help")]
+
+
+def _cli_pids(log: Path) -> set[int]:
+    """Every fake ``claude`` and the child each started (FAKE_CLAUDE_HANG)."""
+    return {pid for c in _cli_calls(log) for pid in (c["pid"], c.get("child_pid")) if pid}
+
+
+def _workdirs(tmp: Path) -> list[str]:
+    return sorted(p.name for p in tmp.glob("skillcheck-claude-*"))
+
+
+@pytest.fixture
+def hanging(tmp_path: Path):
+    """The environment of a server whose ``claude`` calls hang (each with a child of its own),
+    logged, with a temp folder of its own; the hung processes are killed after the test."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    log = tmp_path / "cli-calls.jsonl"
+    env = child_env(
+        tmp_path,
+        drop=("FAKE_CLAUDE_", "REDIS"),
+        SKILLCHECK_CLAUDE_BIN=str(fake_claude_executable(tmp_path / "bin")),
+        FAKE_CLAUDE_HANG="1",
+        FAKE_CLAUDE_LOG=str(log),
+        SKILLCHECK_SHUTDOWN_GRACE_S="0.5",
+        ANTHROPIC_API_KEY="",
+        TMPDIR=str(tmp),
+    )
+    yield {"env": env, "log": log, "tmp": tmp, "db": tmp_path / "db.sqlite3"}
+    for pid in _cli_pids(log):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _start_hanging_run(base: str, log: Path, calls: int = 2) -> str:
+    created = _post(
+        f"{base}/api/heatmap/run", {"domains": [DOMAIN], "models": ["sonnet"], "concurrency": 2}
+    )
+    wait_for(lambda: len(_cli_calls(log)) >= calls, 20, "claude calls in flight")
+    return created["run_id"]
+
+
+def test_sigterm_to_daphne_ends_its_claude_children_and_their_folders(tmp_path, hanging):
+    """SIGTERM to daphne left each ``claude`` (its own process group) running, for good."""
+    env, log = hanging["env"], hanging["log"]
+    migrate(env)
+    procs = Processes(tmp_path, env)
+    port = free_port()
+    procs.start_daphne("web", port)
+    try:
+        procs.wait_for_port("web", port)
+        run_id = _start_hanging_run(f"http://127.0.0.1:{port}", log)
+        pids = _cli_pids(log)
+        assert len(pids) >= 4 and all(process_alive(p) for p in pids)
+        assert len(_workdirs(hanging["tmp"])) >= 2
+
+        procs.signal_and_wait("web", signal.SIGTERM, within_s=EXIT_WITHIN_S)
+
+        assert [p for p in pids if process_alive(p)] == []
+        assert run_row(hanging["db"], run_id)["status"] == "cancelled"
+        assert "ended 2 claude process group(s)" in procs.log("web")
+    finally:
+        procs.stop_all()
+
+
+def test_the_folders_of_a_killed_server_are_removed_at_the_next_start(tmp_path, hanging):
+    """SIGKILL leaves no chance to clean up: the next process that calls ``claude`` removes
+    the folders of processes that are gone, and leaves those of live ones."""
+    env, log, tmp = hanging["env"], hanging["log"], hanging["tmp"]
+    migrate(env)
+    procs = Processes(tmp_path, env)
+    port = free_port()
+    procs.start_daphne("web", port)
+    try:
+        procs.wait_for_port("web", port)
+        run_id = _start_hanging_run(f"http://127.0.0.1:{port}", log)
+        procs.signal_and_wait("web", signal.SIGKILL, within_s=EXIT_WITHIN_S)
+    finally:
+        procs.stop_all()
+    for pid in _cli_pids(log):
+        os.kill(pid, signal.SIGKILL)
+    left = _workdirs(tmp)
+    assert len(left) >= 2
+    (tmp / f"skillcheck-claude-{os.getpid()}-in-use").mkdir()  # a live process's call
+
+    quick = {k: v for k, v in env.items() if k != "FAKE_CLAUDE_HANG"}
+    manage("run_scored", "--resume", run_id, "--json", env=quick, check=True)
+
+    assert _workdirs(tmp) == [f"skillcheck-claude-{os.getpid()}-in-use"]
+    assert run_row(hanging["db"], run_id)["status"] == "completed"

@@ -8,6 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from heatmap import worker
+from skillcheck.auditors import claude_cli
 
 pytestmark = pytest.mark.both_databases
 
@@ -60,6 +61,7 @@ def one_slot(monkeypatch, settings, example_catalog_dir, tmp_path):
     # test's semaphore (it reads ``worker._runs`` again at the end) and give a second slot.
     worker.wait_for_background(10)
     monkeypatch.setattr(worker, "_runs", worker._Runs())
+    monkeypatch.setattr(claude_cli, "_live", claude_cli._LiveCalls())  # shutdown closes it
     auditor = StubAuditor("stub", hang_on=lambda request: True)
     monkeypatch.setattr("heatmap.services.auditors.auditor_registry", lambda: {"stub": auditor})
     yield auditor

@@ -13,10 +13,17 @@ runs in a new empty temporary folder (not next to ``db.sqlite3`` and ``.env``), 
 without the user's CLAUDE.md, skills, plugins and hooks through whichever of ``--safe-mode``,
 ``--setting-sources ""`` and ``--bare`` the installed CLI offers. ``detect_isolation`` reads
 ``claude --help`` once per run to pick them and says what could not be turned off.
+
+Shutdown: every call in flight is known (``_live``), so a server that stops (SIGTERM to
+daphne or ``runworker``) ends their process groups with ``cli_calls_stop`` instead of leaving
+``claude`` processes running after it. Each call's folder is named after the process that
+made it (``skillcheck-claude-<pid>-…``); a process killed with SIGKILL cannot remove its
+folders, so the first call of a later process removes those of processes that are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,12 +31,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.auditors.retry import CallFailed
+from skillcheck.processes import process_alive
 
 TAIL_CHARS = 500
 
@@ -61,6 +71,82 @@ def resolve_binary(claude_bin: str) -> str | None:
 EMPTY_MCP_CONFIG = '{"mcpServers": {}}'
 HELP_TIMEOUT_S = 30.0
 WORKDIR_PREFIX = "skillcheck-claude-"
+# A folder of the current naming: the prefix, the id of the process that made it, a dash.
+_WORKDIR_OF_PROCESS = re.compile(re.escape(WORKDIR_PREFIX) + r"(\d+)-")
+# A folder of the earlier naming (no process id) is removed once this old: no call runs longer.
+LEGACY_WORKDIR_AGE_S = 24 * 3600
+STOP_GRACE_S = 2.0
+
+
+def _workdir_prefix() -> str:
+    return f"{WORKDIR_PREFIX}{os.getpid()}-"
+
+
+def cli_workdirs_sweep(folder: str | None = None) -> list[str]:
+    """Remove the call folders of processes that are gone (killed before they could); the
+    names removed. A folder of a live process is in use and stays."""
+    removed: list[str] = []
+    root = Path(folder or tempfile.gettempdir())
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(WORKDIR_PREFIX) or entry.is_symlink() or not entry.is_dir():
+            continue
+        match = _WORKDIR_OF_PROCESS.match(entry.name)
+        try:
+            if match:
+                gone = not process_alive(int(match.group(1)))
+            else:
+                gone = time.time() - entry.stat().st_mtime > LEGACY_WORKDIR_AGE_S
+        except (OSError, ValueError):
+            continue
+        if gone:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+class _LiveCalls:
+    """The CLI processes this process has running, and whether it still starts new ones."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.closed = False
+        self.swept = False
+
+
+_live = _LiveCalls()
+
+
+def _sweep_once() -> None:
+    with _live.lock:
+        if _live.swept:
+            return
+        _live.swept = True
+    cli_workdirs_sweep()
+
+
+def cli_calls_stop(grace_s: float = STOP_GRACE_S) -> int:
+    """End every CLI call in flight and start no new one; how many were running.
+
+    For a process that is shutting down: each call's process group gets SIGTERM, and
+    SIGKILL after ``grace_s`` if it is still there, so no ``claude`` (nor anything it
+    started) outlives the server. Their tasks are abandoned, and a resume redoes them.
+    """
+    with _live.lock:
+        _live.closed = True
+        procs = list(_live.procs)
+    for proc in procs:
+        _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        _signal_group(proc, signal.SIGKILL)
+    return len(procs)
 
 
 @dataclass(frozen=True)
@@ -133,8 +219,9 @@ def isolation_from_help(help_text: str, *, api_key_in_env: bool = False) -> Isol
 
 def detect_isolation(binary: str, timeout_s: float = HELP_TIMEOUT_S) -> Isolation:
     """Read ``claude --help`` (in an empty folder, like the calls) and pick the flags."""
+    _sweep_once()
     try:
-        with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as workdir:
+        with tempfile.TemporaryDirectory(prefix=_workdir_prefix()) as workdir:
             done = subprocess.run(
                 [binary, "--help"],
                 cwd=workdir,
@@ -174,11 +261,16 @@ def tail(text: str, limit: int = TAIL_CHARS) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signum)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    _signal_group(proc, signal.SIGKILL)
 
 
 def _reap(proc: subprocess.Popen) -> None:
@@ -199,7 +291,8 @@ def run_cli(
 ) -> AuditResponse:
     """Run the CLI once in a new empty folder; return text, tokens and cost, or raise
     ``CallFailed``."""
-    with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as workdir:
+    _sweep_once()
+    with tempfile.TemporaryDirectory(prefix=_workdir_prefix()) as workdir:
         return _run_in(workdir, binary, model_id, system_prompt, user_prompt, timeout_s, isolation)
 
 
@@ -212,17 +305,21 @@ def _run_in(
     timeout_s: float,
     isolation: Isolation | None,
 ) -> AuditResponse:
-    try:
-        proc = subprocess.Popen(
-            command(binary, model_id, system_prompt, isolation),
-            cwd=workdir,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise CallFailed("could not start the CLI", str(exc), transient=False) from None
+    with _live.lock:
+        if _live.closed:
+            raise CallFailed("not started: this process is shutting down", transient=False)
+        try:
+            proc = subprocess.Popen(
+                command(binary, model_id, system_prompt, isolation),
+                cwd=workdir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CallFailed("could not start the CLI", str(exc), transient=False) from None
+        _live.procs.add(proc)
     try:
         out, err = proc.communicate(user_prompt.encode("utf-8"), timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -233,6 +330,9 @@ def _run_in(
         _kill_group(proc)
         proc.wait()
         raise
+    finally:
+        with _live.lock:
+            _live.procs.discard(proc)
     stdout = out.decode("utf-8", errors="replace")
     stderr = err.decode("utf-8", errors="replace")
     return read_result(stdout, stderr, proc.returncode, model_id)
