@@ -446,3 +446,40 @@ def test_a_report_of_the_original_skill_checker_imports_and_shows_its_cost_as_un
     rewritten = report_services.run_report_sync(run=run)
     notes = {r.scenario_id: r.cost_note for r in load_scored_report(rewritten).results}
     assert notes == {"pt-01": "", "pt-02": "unknown (non-JSON output)", "pt-03": ""}
+
+
+# --- reports no run writes (issue 21) --------------------------------------------------------
+
+
+def test_a_report_holding_one_task_twice_is_refused_as_such(tmp_path):
+    """It was refused as "run id … was taken meanwhile; retry": no retry could help."""
+    document = report_with()
+    document["results"].append(row("s1").to_dict())
+    bad = tmp_path / "scored_run_twice.json"
+    bad.write_text(json.dumps(document))
+
+    out, _ = import_failing(bad)
+
+    assert "results[1] repeats the task of results[0] (scenario 's1', skill 'k'" in out
+    assert "one row per task" in out and "meanwhile" not in out
+    assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["results__0__finished_at", "generated"])
+def test_a_report_from_the_future_is_refused(tmp_path, field):
+    bad = tmp_path / "scored_run_future.json"
+    bad.write_text(json.dumps(report_with(**{field: "2099-01-01T00:00:00+00:00"})))
+
+    out, _ = import_failing(bad)
+
+    assert "2099-01-01" in out and "future" in out
+    assert not Run.objects.exists()
+
+
+def test_a_clock_a_few_minutes_ahead_is_no_future(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
+    path = tmp_path / "scored_run_soon.json"
+    path.write_text(json.dumps(report_with(generated=soon, results__0__finished_at=soon)))
+    assert "1 imported" in import_(path)

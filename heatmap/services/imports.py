@@ -7,7 +7,9 @@ A report file is data from outside, so an import never changes a run that exists
 - any other report claiming an existing run's id becomes a new run, ``{run_id}-import-N``;
 - a report with no run id (the oldest format) is the run ``import-{file name}``;
 - every field is type- and range-checked first (``skillcheck.report_checks``), and a bad
-  file is refused with its reason while the other files are imported.
+  file is refused with its reason while the other files are imported;
+- a report that holds one task twice, or that was written (or finished a task) in the
+  future, is refused: no run of this tool writes either (``report_check_consistent``).
 
 An imported run's report is ``scored_run_{run_id}.json`` in the reports folder, written at
 import when the file came from elsewhere, so its download and a later resume use that file.
@@ -17,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 
 from heatmap.models import Catalog, Run
 from heatmap.services.catalogs import catalog_for_path, catalog_imported
@@ -37,6 +40,8 @@ from skillcheck.runids import run_id_from_text, run_id_with_suffix
 from skillcheck.runs import DEFAULT_CONCURRENCY
 
 IMPORT_SUFFIX = "-import-"
+# A report from a machine whose clock runs this much ahead of this one's is still taken.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass
@@ -69,6 +74,34 @@ def _holder(report: ScoredReport, candidates: Iterable[Run]) -> Run | None:
         if all(held.get(key) == when for key, when in wanted.items()):
             return run
     return None
+
+
+def report_check_consistent(report: ScoredReport) -> None:
+    """``ReportError`` for a report no run writes: a task twice (a run holds one row per
+    task), or a time in the future (beyond ``CLOCK_SKEW``), which would make forged rows
+    look like the newest results."""
+    latest = timezone.now() + CLOCK_SKEW
+    if report.generated > latest:
+        raise ReportError(
+            f"{report.path}: written in the future ({report.generated.isoformat()}); "
+            "a report's time cannot be later than now"
+        )
+    first_row: dict[tuple[str, str, str], int] = {}
+    for index, result in enumerate(report.results):
+        finished = parse_timestamp(result.finished_at)
+        if finished is not None and finished > latest:
+            raise ReportError(
+                f"{report.path}: results[{index}].finished_at: {result.finished_at!r} is in "
+                "the future"
+            )
+        if result.key in first_row:
+            scenario, skill, model = result.key
+            raise ReportError(
+                f"{report.path}: results[{index}] repeats the task of "
+                f"results[{first_row[result.key]}] (scenario {scenario!r}, skill {skill!r}, "
+                f"model {model!r}); a report holds one row per task"
+            )
+        first_row[result.key] = index
 
 
 def _same_file(a: Path | str, b: Path | str) -> bool:
@@ -123,6 +156,7 @@ def report_import(*, path: Path | str) -> ImportOutcome:
     ``ReportError`` when the file is unreadable or a field is invalid (nothing is saved).
     """
     report = load_scored_report(path)
+    report_check_consistent(report)
     claimed = report.run_id or run_id_from_text(report.path.stem, prefix="import-")
     reports_dir = default_reports_dir().resolve()
     existing = Run.objects.filter(run_id=claimed).first()
