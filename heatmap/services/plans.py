@@ -21,6 +21,7 @@ from heatmap.services import auditors as auditor_services
 from skillcheck.auditors import Auditor
 from skillcheck.auditors.pricing import price_for
 from skillcheck.catalog import Catalog, CatalogError, UnknownDomains
+from skillcheck.request_size import oversized_requests
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -188,6 +189,7 @@ def run_plan(
             unavailable.setdefault(
                 model, "batch mode sends tasks through the Anthropic API, and not this model's"
             )
+    plan_check_request_sizes([t for t in tasks if t.key not in cached], catalog)
     return RunPlan(
         tasks=tasks,
         domains=ordered,
@@ -197,6 +199,17 @@ def run_plan(
         cached=cached,
         batch=batch,
     )
+
+
+def plan_check_request_sizes(tasks: Sequence[Task], catalog: Catalog) -> None:
+    """``RunRequestError`` when a request to be sent cannot fit its model's context window:
+    an oversized skill is refused before any call, in the plan line and the dry run too."""
+    oversized = oversized_requests(tasks, dict(settings.SKILLCHECK_MODELS), catalog.taxonomy)
+    if oversized:
+        raise RunRequestError(
+            "; ".join(o.describe() for o in oversized)
+            + ". Make its files smaller, or leave it out of the run"
+        )
 
 
 @dataclass(frozen=True)

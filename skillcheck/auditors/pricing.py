@@ -97,6 +97,25 @@ MIN_CACHEABLE_TOKENS: dict[str, int] = {
 }
 CHARS_PER_TOKEN = 4  # a conservative estimate: real text runs nearer 3.5 characters a token
 
+# The context window per model family, in tokens (longest prefix wins): a request's input and
+# its answer budget together must fit, or the API refuses it. Claude models take 200,000
+# (a 1M window needs a beta header this tool does not send).
+CONTEXT_WINDOW_TOKENS: dict[str, int] = {"claude-": 200_000}
+DEFAULT_CONTEXT_WINDOW_TOKENS = 200_000
+# The answer budget of an API call (``AuditorConfig.max_tokens``), kept free in the window.
+ANSWER_BUDGET_TOKENS = 8192
+
+
+def context_window_tokens(model_id: str) -> int | None:
+    """The model's context window in tokens; None for a model without one (``heuristic``)."""
+    model_id = model_id.strip().lower()
+    if not model_id:
+        return None
+    matches = [prefix for prefix in CONTEXT_WINDOW_TOKENS if model_id.startswith(prefix)]
+    if not matches:
+        return DEFAULT_CONTEXT_WINDOW_TOKENS
+    return CONTEXT_WINDOW_TOKENS[max(matches, key=len)]
+
 
 def min_cacheable_tokens(model_id: str) -> int:
     model_id = model_id.strip().lower()
