@@ -1,0 +1,60 @@
+"""Files a spreadsheet may open (CSV now; any JUnit or Markdown table meant for one later):
+text from outside never becomes a live formula there, and file names carry no raw ids.
+
+A skill, domain or scenario named ``=HYPERLINK("http://…","click")`` comes from a catalog or
+an imported report nobody here wrote. Excel, LibreOffice and Google Sheets run a cell that
+starts with ``=``, ``+``, ``-`` or ``@`` as a formula (a tab or carriage return first can
+hide it, and Excel in East Asian locales also takes the full-width ``＝＋－＠``). As OWASP's
+CSV-injection advice says, such a text cell is written with a leading ``'``, which the
+spreadsheet shows as text; numbers the app writes itself stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _Writable(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet takes it as data: a text that could start a formula, also
+    after leading spaces, gets a leading ``'``; anything else is returned as it is."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(row: Iterable[Any]) -> list[Any]:
+    return [spreadsheet_cell(value) for value in row]
+
+
+class SpreadsheetCsvWriter:
+    """``csv.writer`` whose every cell goes through ``spreadsheet_cell``: the one way this
+    app writes CSV."""
+
+    def __init__(self, stream: _Writable) -> None:
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow(spreadsheet_row(row))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def download_filename(*parts: str, suffix: str) -> str:
+    """``skillcheck-price-tracking.csv``: the parts joined by ``-``, every run of characters
+    other than ASCII letters, digits, ``.``, ``_`` and ``-`` one ``-``, at most 100
+    characters, so no id from outside (quotes, ``;``, ``/``, line breaks) shapes a header
+    or a path."""
+    stem = _UNSAFE_NAME.sub("-", "-".join(parts)).strip(".-")[:100].rstrip(".-")
+    return f"{stem or 'download'}{suffix}"
