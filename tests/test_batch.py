@@ -143,7 +143,7 @@ def test_cancel_cancels_the_batches_and_resume_collects_them(corpus_dir, batch_s
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("again", [runs.run_resume, runs.run_retry_errors])
+@pytest.mark.parametrize("again", [run_resume, run_retry_errors])
 def test_batches_the_api_no_longer_knows_fail_their_tasks_and_are_sent_again(
     corpus_dir, batch_settings, again
 ):
@@ -151,7 +151,7 @@ def test_batches_the_api_no_longer_knows_fail_their_tasks_and_are_sent_again(
     resume with NotFoundError 404, and --retry-errors found nothing to retry."""
     with AnthropicStub() as stub:
         auditors = registry(stub)
-        done = runs.run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
+        done = run_execute(run=batch_run(corpus_dir, auditors), auditors=auditors)
         # A run whose process died after submitting batches the API has since forgotten.
         run = batch_run(corpus_dir, auditors)
         forgotten = [
@@ -162,7 +162,7 @@ def test_batches_the_api_no_longer_knows_fail_their_tasks_and_are_sent_again(
         run.refresh_from_db()
         creates = stub.batch_creates
 
-        run = runs.run_execute(run=run, auditors=auditors)
+        run = run_execute(run=run, auditors=auditors)
 
         assert run.status == "completed" and run.failed == run.total
         errors = set(run.tasks.values_list("error", flat=True))
@@ -171,7 +171,7 @@ def test_batches_the_api_no_longer_knows_fail_their_tasks_and_are_sent_again(
         assert stub.batch_creates == creates  # nothing sent again unasked: the tasks failed
 
         run = again(run_id=run.run_id, auditors=auditors)
-        run = runs.run_execute(run=run, auditors=auditors)
+        run = run_execute(run=run, auditors=auditors)
 
         assert run.status == "completed" and run.failed == 0 and run.completed == run.total
         assert stub.batch_creates > creates

@@ -125,6 +125,37 @@ class _Execution:
         return str(self.snapshot.path)
 
 
+def _claim(run: Run) -> None:
+    """Make this process the one executing ``run``, or refuse with ``RunRequestError``.
+
+    One conditional UPDATE: the run becomes ``running`` under this process only if its
+    status and owner are still the ones just read. Of two processes resuming the same run at
+    once, on SQLite as on PostgreSQL, exactly one changes the row; the other is refused here,
+    before it deletes, counts or calls anything.
+    """
+    if run.status == Run.Status.RUNNING and not run.is_stale:
+        raise RunRequestError(_taken(run))
+    claimed = Run.objects.filter(
+        pk=run.pk, status=run.status, owner_host=run.owner_host, owner_pid=run.owner_pid
+    ).update(
+        status=Run.Status.RUNNING,
+        owner_host=processes.this_host(),
+        owner_pid=os.getpid(),
+        heartbeat_at=timezone.now(),
+    )
+    run.refresh_from_db()
+    if not claimed:
+        raise RunRequestError(_taken(run))
+
+
+def _taken(run: Run) -> str:
+    who = f" by process {run.owner_pid} on {run.owner_host}" if run.owner_pid else ""
+    return (
+        f"run {run.run_id} is already running{who}; "
+        "only one process executes a run at a time (this one made no calls)"
+    )
+
+
 def _fail(run: Run, error: str, listeners: Iterable[Listener]) -> Run:
     run.status = Run.Status.FAILED
     run.error = error
@@ -160,8 +191,7 @@ def run_execute(
     """
     listeners = list(listeners)
     run.refresh_from_db()
-    if run.status == Run.Status.RUNNING and not run.is_stale:
-        raise RunRequestError(f"run {run.run_id} is already running")
+    _claim(run)
     try:
         catalog = catalog or selectors.catalog_load(path=run.catalog_path or None)
         registry = auditor_services.auditors_or_registry(auditors)
@@ -182,12 +212,10 @@ def run_execute(
     remaining = [t for t in tasks if t.key not in done]
     run.total = len(done | {t.key for t in tasks})
     run_recount(run=run)
-    run.status = Run.Status.RUNNING
     run.error = ""
     run.started_at = run.started_at or timezone.now()
     run.finished_at = None
     run.heartbeat_at = timezone.now()
-    run.owner_host, run.owner_pid = processes.this_host(), os.getpid()
     run.report_path = str(run_report_path(run))
     run.isolation = auditor_services.auditors_isolation(auditors=registry, models=run.models)
     # Not a full save: a cancel requested from another process meanwhile must survive.
@@ -196,9 +224,8 @@ def run_execute(
             *("total", "completed", "failed", "input_tokens", "output_tokens", "cost_usd"),
             *("cache_write_tokens", "cache_read_tokens"),
             "cached",
-            *("status", "error", "started_at", "finished_at", "heartbeat_at", "report_path"),
+            *("error", "started_at", "finished_at", "heartbeat_at", "report_path"),
             "isolation",
-            *("owner_host", "owner_pid"),
         ]
     )
 

@@ -74,27 +74,34 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     warnings = _fingerprint_warnings(run, catalog)
     for warning in warnings:
         logger.warning("run %s: %s", run_id, warning)
-    run_make_pending(run=run, errors_only=False)
+    run_make_pending(run=run, errors_only=False, was=run.status)
     run.resume_warnings = warnings
     run.catalog_warnings = catalog.warnings
     return run
 
 
-def run_make_pending(*, run: Run, errors_only: bool) -> None:
+def run_make_pending(*, run: Run, errors_only: bool, was: str) -> None:
     """Back to ``pending`` for a worker or ``run_scored`` to execute; ``errors_only``: a
-    retry of the failed tasks only (``retry``)."""
-    run.status = Run.Status.PENDING
-    run.cancel_requested = False
-    run.error = ""
-    run.finished_at = None
-    run.heartbeat_at = timezone.now()  # waiting for a worker counts from now
-    run.errors_only = errors_only
-    run.save(
-        update_fields=[
-            *("status", "cancel_requested", "error", "finished_at", "heartbeat_at"),
-            "errors_only",
-        ]
-    )
+    retry of the failed tasks only (``retry``).
+
+    One conditional UPDATE: only if the run is still ``was``, so of two resumes at once only
+    one goes on; the other is refused, and calls nothing.
+    """
+    changes = {
+        "status": Run.Status.PENDING,
+        "cancel_requested": False,
+        "error": "",
+        "finished_at": None,
+        "heartbeat_at": timezone.now(),  # waiting for a worker counts from now
+        "errors_only": errors_only,
+    }
+    if not Run.objects.filter(pk=run.pk, status=was).update(**changes):
+        raise RunRequestError(
+            f"run {run.run_id} was already resumed by another process just now; "
+            "only one process executes a run at a time"
+        )
+    for name, value in changes.items():
+        setattr(run, name, value)
 
 
 def run_restart(*, run_id: str) -> Run:

@@ -20,7 +20,7 @@ def run_retry_errors(*, run_id: str, auditors: dict[str, Auditor] | None = None)
         raise RunRequestError(f"run {run_id} has no failed tasks to retry")
     run = run_resume(run_id=run_id, auditors=auditors)
     warnings = run.resume_warnings
-    run_make_pending(run=run, errors_only=True)
+    run_make_pending(run=run, errors_only=True, was=Run.Status.PENDING)
     run.resume_warnings = warnings
     return run
 
