@@ -108,6 +108,19 @@ class Run(models.Model):
     owner_pid = models.PositiveIntegerField(null=True, blank=True)
     # The response cache: reuse stored successful results whose fingerprint matches.
     use_cache = models.BooleanField(default=True)
+    # Whether the response cache may reuse this run's results: the project's own runs, and
+    # imports marked trusted (``import_reports --trust``); any other import never, so a
+    # forged report cannot answer a later run.
+    cache_source = models.BooleanField(default=True)
+    # Team mode: the user who started the run. Everyone sees it; only they or staff may
+    # cancel, resume, retry or delete it. Null: started from the command line.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="runs",
+    )
     cached = models.PositiveIntegerField(default=0)  # tasks taken from the cache, not called
     # A run of chosen tasks ("re-run stale"): [[scenario_id, skill, model], ...]; null: all.
     task_keys = models.JSONField(null=True, blank=True)

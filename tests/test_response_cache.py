@@ -139,3 +139,78 @@ def test_plan_line_says_how_many_tasks_are_cached(calls, client):
     assert f"{first['total']} cached, 0 to call" in line and "Estimated cost" not in line
     fresh = client.get("/run-controls/plan/", {**query, "no_cache": "on"}).content.decode()
     assert "cached" not in fresh and "Estimated cost" in fresh
+
+
+# --- only the project's own runs answer (issue 21) -------------------------------------------
+
+
+def forged_report(tmp_path: Path, source_run_id: str, run_id: str) -> Path:
+    """A copy of a real run's report (same fingerprints) claiming every check passed."""
+    document = json.loads(Path(Run.objects.get(run_id=source_run_id).report_path).read_text())
+    document["run_id"] = run_id
+    for row in document["results"]:
+        for check in row["checks"]:
+            check.update(result="pass", evidence="FORGED", summary="FORGED")
+    path = tmp_path / "elsewhere" / f"scored_run_{run_id}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def import_reports(*args: str) -> None:
+    call_command("import_reports", *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_an_imported_report_never_answers_a_later_run(calls, tmp_path):
+    """The probe: an imported report claiming every check passed made the next run's
+    calls 0, with the forged verdicts shown as its own (cached_from: evil)."""
+    first = run("--no-cache")
+    forged = forged_report(tmp_path, first["run_id"], "evil")
+    Run.objects.filter(run_id=first["run_id"]).delete()  # the import is all there is
+    import_reports(str(forged))
+    assert not Run.objects.get(run_id="evil").cache_source
+
+    second = run()
+
+    assert count(calls) == 2 * first["total"]  # every task called again
+    assert second["cached"] == 0
+    tasks = TaskResult.objects.filter(run__run_id=second["run_id"])
+    assert not tasks.filter(cached_from="evil").exists()
+    assert not tasks.filter(checks__evidence="FORGED").exists()
+
+
+def test_a_trusted_import_may_answer(calls, tmp_path):
+    first = run("--no-cache")
+    trusted = forged_report(tmp_path, first["run_id"], "colleague")
+    Run.objects.filter(run_id=first["run_id"]).delete()
+    import_reports(str(trusted), "--trust")
+
+    second = run()
+
+    assert second["cached"] == second["total"] and count(calls) == first["total"]
+    assert set(
+        TaskResult.objects.filter(run__run_id=second["run_id"]).values_list(
+            "cached_from", flat=True
+        )
+    ) == {"colleague"}
+
+
+def test_in_team_mode_only_staff_may_trust_an_import(calls, tmp_path, settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError
+
+    users = get_user_model().objects
+    users.create_user("alice", password="x")
+    users.create_user("root", password="x", is_staff=True)
+    settings.SKILLCHECK_REQUIRE_LOGIN = True
+    first = run("--no-cache")
+    path = forged_report(tmp_path, first["run_id"], "shared")
+    for refused in (["--trust"], ["--trust", "--user", "alice"]):
+        with pytest.raises(CommandError, match="staff account"):
+            import_reports(str(path), *refused)
+    assert not Run.objects.filter(run_id="shared").exists()
+
+    import_reports(str(path), "--trust", "--user", "root")
+
+    imported = Run.objects.get(run_id="shared")
+    assert imported.cache_source and imported.started_by.username == "root"

@@ -25,7 +25,8 @@ class StoredResultCache:
     """The response cache over the database: the newest successful task per fingerprint.
 
     A task matches when its key (scenario, skill, model) and its fingerprint are the same;
-    rows with an error never match. Two queries per 500 fingerprints, plus the checks.
+    rows with an error never match, nor rows of a run that is no cache source (an import not
+    marked trusted: ``Run.cache_source``). Two queries per 500 fingerprints, plus the checks.
     """
 
     def _newest(self, wanted: Mapping[tuple[str, str, str], str]) -> dict[tuple, tuple[int, str]]:
@@ -34,7 +35,9 @@ class StoredResultCache:
         for start in range(0, len(prints), CACHE_LOOKUP_CHUNK):
             rows = (
                 TaskResult.objects.filter(
-                    fingerprint__in=prints[start : start + CACHE_LOOKUP_CHUNK], error=""
+                    fingerprint__in=prints[start : start + CACHE_LOOKUP_CHUNK],
+                    error="",
+                    run__cache_source=True,
                 )
                 .values_list(*CACHE_LOOKUP_FIELDS)
                 .order_by()

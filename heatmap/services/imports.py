@@ -13,6 +13,10 @@ A report file is data from outside, so an import never changes a run that exists
 
 An imported run's report is ``scored_run_{run_id}.json`` in the reports folder, written at
 import when the file came from elsewhere, so its download and a later resume use that file.
+
+An imported run is no source for the response cache (``Run.cache_source``): a report can
+claim anything, and a result reused from it would show as the new run's own. Only an import
+marked ``trusted`` (``import_reports --trust``, by staff in team mode) may answer later runs.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -118,7 +125,9 @@ def _report_catalog(report: ScoredReport) -> Catalog:
     return catalog_imported(folder_name=Path(report.path).resolve().parent.name)
 
 
-def _new_run(report: ScoredReport, run_id: str, reports_dir: Path) -> Run:
+def _new_run(
+    report: ScoredReport, run_id: str, reports_dir: Path, *, trusted: bool, user: Any
+) -> Run:
     meta = report.metadata
     models = list(dict.fromkeys(r.model for r in report.results))
     return Run.objects.create(
@@ -136,6 +145,8 @@ def _new_run(report: ScoredReport, run_id: str, reports_dir: Path) -> Run:
         batch=meta.get("batch") is True,
         isolation=meta.get("isolation") or {},
         report_path=str(reports_dir / f"scored_run_{run_id}.json"),
+        cache_source=trusted,
+        started_by=user,
         started_at=report.generated,
         finished_at=report.generated,
     )
@@ -150,10 +161,12 @@ def _free_import_id(claimed: str) -> str:
     return candidate
 
 
-def report_import(*, path: Path | str) -> ImportOutcome:
+def report_import(*, path: Path | str, trusted: bool = False, user: Any = None) -> ImportOutcome:
     """Put one JSON report in the database, never touching a run that exists already.
 
-    ``ReportError`` when the file is unreadable or a field is invalid (nothing is saved).
+    ``trusted``: its results may answer later runs through the response cache; ``user``: the
+    account the new run is recorded as started by. ``ReportError`` when the file is
+    unreadable or a field is invalid (nothing is saved).
     """
     report = load_scored_report(path)
     report_check_consistent(report)
@@ -169,7 +182,7 @@ def report_import(*, path: Path | str) -> ImportOutcome:
     run_id = claimed if existing is None else _free_import_id(claimed)
     try:
         with transaction.atomic():
-            run = _new_run(report, run_id, reports_dir)
+            run = _new_run(report, run_id, reports_dir, trusted=trusted, user=user)
             for result in report.results:
                 task_save(run=run, result=result, finished_at=report.generated)
             run_recount(run=run)
@@ -218,12 +231,31 @@ def report_files(*, paths: Sequence[Path | str]) -> list[Path]:
     return found
 
 
-def reports_import(*, paths: Iterable[Path | str]) -> tuple[list[ImportOutcome], list[str]]:
+def import_user(*, username: str | None, trusted: bool) -> Any:
+    """The account ``--user`` names (the imported runs' owner), checked: in team mode a
+    trusted import needs a staff one, since its results answer everyone's later runs.
+    ``ValueError`` says what is wrong."""
+    user = None
+    if username:
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise ValueError(f"no active user {username!r}")
+    if trusted and settings.SKILLCHECK_REQUIRE_LOGIN and not (user and user.is_staff):
+        raise ValueError(
+            "--trust in team mode needs --user naming a staff account: trusted results "
+            "answer everyone's later runs"
+        )
+    return user
+
+
+def reports_import(
+    *, paths: Iterable[Path | str], trusted: bool = False, user: Any = None
+) -> tuple[list[ImportOutcome], list[str]]:
     """Import many reports; a bad file is reported with its reason, never fatal."""
     outcomes, problems = [], []
     for path in paths:
         try:
-            outcomes.append(report_import(path=path))
+            outcomes.append(report_import(path=path, trusted=trusted, user=user))
         except ReportError as exc:
             problems.append(str(exc))
     return outcomes, problems

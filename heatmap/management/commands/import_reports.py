@@ -14,19 +14,34 @@ class Command(QuietBrokenPipe):
         "into the database. Importing a report again adds nothing; a report claiming the id of "
         "a run that exists with other results becomes a new run <id>-import-N, and the "
         "existing run is never changed. A file with an invalid field is refused with the "
-        "reason, the others are imported, and the exit status is 1. Default: every report in "
-        "SKILLCHECK_REPORTS_DIR."
+        "reason, the others are imported, and the exit status is 1. Imported results never "
+        "answer a later run through the response cache unless --trust. Default: every report "
+        "in SKILLCHECK_REPORTS_DIR."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", help="report files or folders holding them")
+        parser.add_argument(
+            "--trust",
+            action="store_true",
+            help="let the response cache reuse these results in later runs (by default an "
+            "imported report never answers a run: it can claim anything); in team mode "
+            "only with --user naming a staff account",
+        )
+        parser.add_argument(
+            "--user",
+            help="the account the imported runs are recorded as started by",
+        )
 
     def handle(self, *args, **options):
         try:
+            user = imports.import_user(username=options["user"], trusted=options["trust"])
             paths = imports.report_files(paths=options["paths"])
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from None
-        outcomes, problems = imports.reports_import(paths=paths)
+        outcomes, problems = imports.reports_import(
+            paths=paths, trusted=options["trust"], user=user
+        )
         for outcome in outcomes:
             self.stdout.write(self._describe(outcome))
         for problem in problems:
