@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from skillcheck.compare import Comparison
+from skillcheck.spreadsheet import spreadsheet_text
 
 MAX_FLIPS_LISTED = 50
 TOP_PER_GROUP = 3
@@ -36,10 +37,7 @@ class Totals(Protocol):
 def cell(value: object) -> str:
     """Text safe in a table cell: Markdown escaped, newlines folded, not a formula."""
     text = " ".join(str(value).split())
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    if text[:1] in ("=", "-", "@", "\t", "\r"):  # spreadsheets read these as formulas
-        text = "'" + text
-    return text
+    return spreadsheet_text(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
 
 
 def _code(value: object) -> str:

@@ -24,12 +24,15 @@ class _Writable(Protocol):
     def write(self, text: str, /) -> Any: ...
 
 
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet takes it as data: one that could start a formula, also
+    after leading spaces, gets a leading ``'``."""
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
+
+
 def spreadsheet_cell(value: Any) -> Any:
-    """``value`` as a spreadsheet takes it as data: a text that could start a formula, also
-    after leading spaces, gets a leading ``'``; anything else is returned as it is."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A CSV cell: a text through ``spreadsheet_text``; numbers and the rest as they are."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def spreadsheet_row(row: Iterable[Any]) -> list[Any]:

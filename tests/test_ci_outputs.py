@@ -171,6 +171,7 @@ def test_cell_escapes_tables_markup_and_formulas():
     assert cell("a|b\nc") == "a\\|b c"
     assert cell("<script>") == "\\<script\\>"
     assert cell("=HYPERLINK(1)").startswith("'=")
+    assert cell("+1+cmd").startswith("'+") and cell("\uff1dcmd").startswith("'\uff1d")
     assert cell("@SUM(A1)").startswith("'@")
 
 
