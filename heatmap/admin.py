@@ -105,6 +105,7 @@ class RunAdmin(ReadOnlyAdmin):
         "run_id",
         "catalog",
         "shown_status",
+        "started_by",
         "model_list",
         "progress",
         "started_at",
@@ -112,14 +113,15 @@ class RunAdmin(ReadOnlyAdmin):
         "tokens",
         "cost",
     ]
-    list_filter = ["status", ModelFilter, "catalog"]
-    list_select_related = ["catalog"]
-    search_fields = ["run_id"]
+    list_filter = ["status", ModelFilter, "catalog", "started_by"]
+    list_select_related = ["catalog", "started_by"]
+    search_fields = ["run_id", "started_by__username"]
     date_hierarchy = "created_at"
     fields = readonly_fields = (
         "run_id",
         "catalog",
         "shown_status",
+        "started_by",
         "model_list",
         "domain_list",
         "concurrency",
@@ -136,6 +138,7 @@ class RunAdmin(ReadOnlyAdmin):
         "report_path",
         "catalog_path",
         "catalog_fingerprint",
+        "cache_source",
         "error",
         "cancel_requested",
     )

@@ -17,14 +17,17 @@ from heatmap.worker import run_group, run_work
 
 
 @database_sync_to_async
-def _progress_html(run_id: str) -> str:
+def _progress_html(run_id: str, user: Any) -> str:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         return ""
-    return render_to_string(
-        "heatmap/progress.html#progress-body",
-        {"run": run, "progress": selectors.run_progress(run=run), "oob": True},
-    )
+    context = {
+        "run": run,
+        "progress": selectors.run_progress(run=run),
+        "oob": True,
+        "may_change": selectors.run_may_change(run=run, user=user),
+    }
+    return render_to_string("heatmap/progress.html#progress-body", context)
 
 
 class RunProgressConsumer(AsyncWebsocketConsumer):
@@ -41,7 +44,7 @@ class RunProgressConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         if not self.as_json:
-            html = await _progress_html(self.run_id)
+            html = await _progress_html(self.run_id, self.scope.get("user"))
             if html:
                 await self.send(text_data=html)
 
@@ -55,7 +58,7 @@ class RunProgressConsumer(AsyncWebsocketConsumer):
                 event = {**event, "error": public_text(event["error"])}
             await self.send(text_data=json.dumps(event))
             return
-        html = await _progress_html(self.run_id)
+        html = await _progress_html(self.run_id, self.scope.get("user"))
         if html:
             await self.send(text_data=html)
 

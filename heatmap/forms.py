@@ -82,9 +82,10 @@ class RunStartForm:
             batch=batch,
         )
 
-    def start(self, *, catalog: Catalog) -> Run:
+    def start(self, *, catalog: Catalog, started_by: Any = None) -> Run:
         """Start the run this form asks for (``services.start.run_start``, which validates it),
-        once a run estimated above the confirmation threshold has its estimate confirmed."""
+        once a run estimated above the confirmation threshold has its estimate confirmed, as
+        ``started_by``'s (team mode: its owner)."""
         from heatmap.services import start
 
         if self.confirmation is not None:
@@ -96,6 +97,7 @@ class RunStartForm:
             concurrency=self.concurrency,
             use_cache=self.use_cache,
             batch=self.batch,
+            started_by=started_by,
         )
 
     def _check_confirmed(self, catalog: Catalog) -> None:

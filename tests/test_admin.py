@@ -117,3 +117,17 @@ def test_a_catalogs_name_is_the_one_thing_the_admin_changes(admin_client, run):
     assert (catalog.name, catalog.root_path) == ("bundled", str(catalog.root_path))
     assert catalog.root_path != "/elsewhere"
     assert admin_client.get(reverse("admin:heatmap_catalog_add")).status_code == 403
+
+
+def test_the_admin_shows_who_started_a_run(admin_client, run, django_user_model):
+    """Issue 21: team permissions hang on the run's owner, so the admin shows it."""
+    alice = django_user_model.objects.create_user("alice", password="x")
+    Run.objects.filter(pk=run.pk).update(started_by=alice)
+    page = admin_client.get(reverse("admin:heatmap_run_changelist")).content.decode()
+    assert "started by" in page.lower() and ">alice<" in page
+    page = admin_client.get(reverse("admin:heatmap_run_change", args=[run.pk])).content.decode()
+    assert "alice" in page
+    filtered = admin_client.get(
+        reverse("admin:heatmap_run_changelist"), {"started_by__id__exact": alice.pk}
+    ).content.decode()
+    assert "adm-1" in filtered and "adm-2" not in filtered

@@ -340,3 +340,81 @@ def test_local_mode_admin_signs_in_on_the_same_page(client, admin_user_team):
     assert "createsuperuser" in response.content.decode()
     client.post("/accounts/login/", {"username": "root", "password": PASSWORD, "next": "/admin/"})
     assert client.get("/admin/").status_code == 200
+
+
+# --- Whose run it is (issue 21) --------------------------------------------------------------
+
+
+@pytest.fixture
+def bob():
+    return get_user_model().objects.create_user("bob", password=PASSWORD)
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_run_belongs_to_the_user_who_started_it(team, catalog, domain_id, alice, dispatched):
+    token = new_token("alice")
+    response = Client().post(
+        "/api/heatmap/run",
+        json.dumps({"domains": [domain_id], "models": ["heuristic"]}),
+        content_type="application/json",
+        **bearer(token),
+    )
+    assert response.status_code == 201
+    assert Run.objects.get(run_id=response.json()["run_id"]).started_by == alice
+    signed_in(alice).post("/run-controls/start/", {"domains": domain_id, "models": "heuristic"})
+    assert Run.objects.filter(started_by=alice).count() == 2
+
+
+def test_others_see_a_run_but_cannot_change_it(team, catalog, alice, bob, dispatched):
+    """Any team user could cancel or resume any other user's run."""
+    active = make_run(status=Run.Status.RUNNING, total=4, started_by=alice)
+    stopped = make_run(status=Run.Status.CANCELLED, total=4, failed=1, started_by=alice)
+    other = signed_in(bob)
+    page = other.get(f"/runs/{stopped.run_id}/").content.decode()
+    assert other.get("/runs/").status_code == 200
+    assert "Started by alice" in page and "Resume</button>" not in page
+
+    assert other.post(f"/runs/{active.run_id}/cancel/").status_code == 403
+    assert other.post(f"/runs/{stopped.run_id}/resume/").status_code == 403
+    assert other.post(f"/runs/{stopped.run_id}/retry-errors/").status_code == 403
+    response = Client().post(
+        f"/api/heatmap/run/{active.run_id}/cancel",
+        content_type="application/json",
+        **bearer(new_token("bob")),
+    )
+    assert response.status_code == 403 and "started this run" in response.json()["error"]
+
+    active.refresh_from_db()
+    stopped.refresh_from_db()
+    assert not active.cancel_requested and stopped.status == "cancelled" and dispatched == []
+
+
+def test_the_owner_and_staff_may_change_it(team, catalog, alice, bob, admin_user_team):
+    first = make_run(status=Run.Status.RUNNING, total=4, started_by=alice)
+    second = make_run(status=Run.Status.RUNNING, total=4, started_by=alice)
+    assert "Cancel</button>" in signed_in(alice).get(f"/runs/{first.run_id}/").content.decode()
+    signed_in(alice).post(f"/runs/{first.run_id}/cancel/")
+    signed_in(admin_user_team).post(f"/runs/{second.run_id}/cancel/")
+    for run in (first, second):
+        run.refresh_from_db()
+        assert run.cancel_requested
+
+
+def test_a_command_line_run_is_changed_by_staff_only(team, catalog, bob, admin_user_team):
+    run = make_run(status=Run.Status.RUNNING, total=4)  # run_scored: nobody's
+    assert signed_in(bob).post(f"/runs/{run.run_id}/cancel/").status_code == 403
+    signed_in(admin_user_team).post(f"/runs/{run.run_id}/cancel/")
+    run.refresh_from_db()
+    assert run.cancel_requested
+
+
+def test_local_mode_lets_anyone_change_any_run(client, catalog, alice):
+    run = make_run(status=Run.Status.RUNNING, total=4, started_by=alice)
+    assert client.post(f"/runs/{run.run_id}/cancel/").status_code == 302
+    run.refresh_from_db()
+    assert run.cancel_requested

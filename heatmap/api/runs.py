@@ -69,7 +69,7 @@ def run_create_view(request: HttpRequest) -> JsonResponse:
             raise RunRequestError(scope.cannot_run)
         catalog = scope.load()
         form = RunStartForm.from_data(data)
-        run = form.start(catalog=catalog)
+        run = form.start(catalog=catalog, started_by=request.user)
     except BadRequestBody as exc:
         return error_response(str(exc), exc.status)
     except RunRequestError as exc:
@@ -106,6 +106,8 @@ def run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         return error_response(f"no run {run_id!r}", 404)
+    if not selectors.run_may_change(run=run, user=request.user):
+        return error_response(selectors.NOT_YOUR_RUN, 403)
     if run.is_active:
         cancel.run_cancel(run=run)
         run.refresh_from_db()

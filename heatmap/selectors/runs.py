@@ -24,7 +24,7 @@ def run_active() -> Run | None:
 
 def run_list(*, limit: int = 200, catalog_id: int | None = None) -> list[Run]:
     """The newest runs with their catalogs (of one catalog with ``catalog_id``). One query."""
-    runs = Run.objects.select_related("catalog")
+    runs = Run.objects.select_related("catalog", "started_by")
     if catalog_id is not None:
         runs = runs.filter(catalog_id=catalog_id)
     return list(runs[:limit])
@@ -35,6 +35,23 @@ def run_get(*, run_id: str) -> Run | None:
     if not is_valid_run_id(run_id):
         return None
     return Run.objects.filter(run_id=run_id).select_related("catalog").first()
+
+
+NOT_YOUR_RUN = "only the user who started this run, or staff, may change it"
+
+
+def run_may_change(*, run: Run, user: Any) -> bool:
+    """Whether ``user`` may cancel, resume, retry or delete ``run``.
+
+    Local mode: anyone (there are no accounts). Team mode: everyone signed in sees every run,
+    but only the user who started it, or staff, may change it; a run started from the
+    command line (no user) only staff.
+    """
+    if not settings.SKILLCHECK_REQUIRE_LOGIN:
+        return True
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_staff) or (run.started_by_id is not None and run.started_by_id == user.pk)
 
 
 def run_progress(*, run: Run) -> dict[str, Any]:

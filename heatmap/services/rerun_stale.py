@@ -3,6 +3,8 @@ catalog (a skill, scenario, check or model changed since it was scored)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from heatmap import selectors
@@ -14,7 +16,7 @@ from heatmap.services.start import run_create
 from skillcheck.catalog import Catalog
 
 
-def run_start_stale(*, catalog: Catalog, domain: str | None = None) -> Run:
+def run_start_stale(*, catalog: Catalog, domain: str | None = None, started_by: Any = None) -> Run:
     """Start a run of exactly the tasks whose shown result is stale: "re-run stale".
 
     The stale results are those of ``catalog``'s own runs (its record, registered if need be).
@@ -31,6 +33,7 @@ def run_start_stale(*, catalog: Catalog, domain: str | None = None) -> Run:
         catalog=catalog,
         task_keys=keys,
         concurrency=settings.SKILLCHECK_DEFAULT_CONCURRENCY,
+        started_by=started_by,
     )
     dispatch.run_dispatch(run_id=run.run_id)
     return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
@@ -50,11 +51,13 @@ def run_create(
     task_keys: Iterable[Sequence[str]] | None = None,
     batch: bool = False,
     catalog_name: str | None = None,
+    started_by: Any = None,
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
 
     The run belongs to its catalog's record, registered on the catalog's first run
     (``catalog_name`` names it, or renames it; default: the folder's name).
+    ``started_by``: the signed-in user who asked for it (team mode: its owner).
 
     ``batch``: its tasks go through the Message Batches API (``skillcheck.batch``).
 
@@ -94,6 +97,7 @@ def run_create(
         use_cache=use_cache,
         task_keys=task_keys,
         batch=batch,
+        started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
     )
 
 
@@ -105,6 +109,7 @@ def run_start(
     concurrency: int = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
     batch: bool = False,
+    started_by: Any = None,
 ) -> Run:
     """Create the run (the planner validates it) and hand it to a worker: the web's start."""
     run = run_create(
@@ -114,6 +119,7 @@ def run_start(
         catalog=catalog,
         use_cache=use_cache,
         batch=batch,
+        started_by=started_by,
     )
     dispatch.run_dispatch(run_id=run.run_id)
     return run

@@ -1,7 +1,9 @@
-"""What a URL names (a run, a domain, a catalog), or a 404 that says which was not found."""
+"""What a URL names (a run, a domain, a catalog), or a 404 that says which was not found; a
+run this user may not change, a 403."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, QueryDict
 
 from heatmap import selectors
@@ -13,6 +15,15 @@ def run_or_404(run_id: str) -> Run:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         raise Http404(f"no run {run_id!r}")
+    return run
+
+
+def run_to_change(request: HttpRequest, run_id: str) -> Run:
+    """The run, if this user may cancel, resume or retry it (team mode: its owner or staff);
+    else a 403 (404 for no such run)."""
+    run = run_or_404(run_id)
+    if not selectors.run_may_change(run=run, user=request.user):
+        raise PermissionDenied(selectors.NOT_YOUR_RUN)
     return run
 
 

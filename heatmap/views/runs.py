@@ -22,7 +22,7 @@ from heatmap.security import BadRequestBody, bounded_names, public_text
 from heatmap.services import auditors, cancel, plans, reports, rerun_stale, resume, retry
 from heatmap.services.plans import RunRequestError
 from heatmap.views.fragments import HtmxHttpRequest
-from heatmap.views.lookups import catalog_scope_or_404, domain_or_404, run_or_404
+from heatmap.views.lookups import catalog_scope_or_404, domain_or_404, run_or_404, run_to_change
 from heatmap.views.redirects import redirect_back
 from heatmap.views.run_controls import public_preview, run_form_remember
 
@@ -51,6 +51,7 @@ def run_list(request: HtmxHttpRequest) -> HttpResponse:
             "progress": selectors.run_progress(run=run),
             "admin_url": _admin_url(run),
             "previous": selectors.run_previous(run=run, runs=listed),
+            "may_change": selectors.run_may_change(run=run, user=request.user),
         }
         for run in listed
     ]
@@ -66,6 +67,7 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
         "run": run,
         "progress": selectors.run_progress(run=run),
         "admin_url": _admin_url(run),
+        "may_change": selectors.run_may_change(run=run, user=request.user),
     }
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
@@ -176,7 +178,7 @@ def run_start_view(request: HtmxHttpRequest) -> HttpResponse:
     )
     try:
         form = RunStartForm.from_post(request.POST, available_models=available)
-        run = form.start(catalog=catalog)
+        run = form.start(catalog=catalog, started_by=request.user)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, public_text(str(exc)))
         return redirect_back(request)
@@ -196,7 +198,7 @@ def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
     if domain:
         domain_or_404(catalog, domain)
     try:
-        run = rerun_stale.run_start_stale(catalog=catalog, domain=domain)
+        run = rerun_stale.run_start_stale(catalog=catalog, domain=domain, started_by=request.user)
     except RunRequestError as exc:
         messages.error(request, public_text(str(exc)))
     else:
@@ -209,11 +211,11 @@ def rerun_stale_view(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def run_cancel_view(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
-    run = run_or_404(run_id)
+    run = run_to_change(request, run_id)
     if run.is_active:
         cancel.run_cancel(run=run)
         run.refresh_from_db()
-    context = {"run": run, "progress": selectors.run_progress(run=run)}
+    context = {"run": run, "progress": selectors.run_progress(run=run), "may_change": True}
     if request.htmx:
         return render(request, "heatmap/progress.html#progress-body", context)
     return redirect_back(request)
@@ -241,7 +243,7 @@ def _restart(
     request: HtmxHttpRequest, run_id: str, start: Callable[..., Run], done: str
 ) -> HttpResponse:
     """Resume and Retry errors: start, say how it went (without server paths), go back."""
-    run = run_or_404(run_id)
+    run = run_to_change(request, run_id)
     try:
         run = start(run_id=run.run_id)
     except (RunRequestError, ValueError) as exc:
