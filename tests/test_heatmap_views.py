@@ -287,3 +287,29 @@ def test_overview_sorts_by_pass_pct_or_failures_from_its_headers(client, catalog
     assert order({}) == sorted(order({}))
     html = client.get("/heatmap/", {"model": "haiku"}).content.decode()
     assert 'href="/heatmap/?model=haiku&amp;sort=pass"' in html
+
+
+FORMULA_ID = '=HYPERLINK("evil.example","click")'
+
+
+def test_csv_export_writes_no_live_formula(client, settings, tmp_path, example_catalog_dir):
+    """Issue 21 (2): a scenario named =HYPERLINK(…) came out of ?format=csv as a formula."""
+    import shutil
+
+    from heatmap import selectors as heatmap_selectors
+
+    root = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, root)
+    scenarios = root / "scenarios" / "price-tracking.yaml"
+    scenarios.write_text(scenarios.read_text().replace("id: pt-1", f"id: '{FORMULA_ID}'"))
+    settings.SKILLCHECK_CATALOG = root
+    catalog = heatmap_selectors.catalog_current(root)
+    scenario = next(s for s in catalog.scenarios if s.id == FORMULA_ID)
+    specialist_task(make_run(), scenario, model="haiku", results={"WF-1": "fail"})
+
+    for url in ("/heatmap/price-tracking/", "/heatmap/"):
+        response = client.get(url, {"format": "csv"})
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        cells = [cell for row in rows for cell in row]
+        assert "'" + FORMULA_ID in cells, url
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], url

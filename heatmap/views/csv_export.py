@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpResponse
 
 from heatmap import selectors
 from skillcheck.catalog import Catalog
+from skillcheck.spreadsheet import SpreadsheetCsvWriter
 
 CSV_HEADER = (
     "domain",
@@ -24,10 +24,11 @@ CSV_HEADER = (
 
 
 def csv_response(filename: str, rows: Iterable[tuple]) -> HttpResponse:
-    """A CSV download: the header, then ``rows``."""
+    """A CSV download: the header, then ``rows``. Cells a spreadsheet would run as formulas
+    are escaped (``skillcheck.spreadsheet``); ``filename`` comes from ``download_filename``."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = SpreadsheetCsvWriter(response)
     writer.writerow(CSV_HEADER)
     writer.writerows(rows)
     return response

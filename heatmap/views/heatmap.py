@@ -22,6 +22,7 @@ from heatmap.views.lookups import catalog_scope_or_404, domain_or_404
 from heatmap.views.redirects import redirect_back
 from heatmap.views.run_controls import run_controls_context
 from skillcheck.catalog import Catalog
+from skillcheck.spreadsheet import download_filename
 
 CATALOG_NOTICE_SESSION_KEY = "catalog_notice_dismissed"
 
@@ -196,7 +197,7 @@ def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         filters = heatmap_filter(request, catalog, scope)
         rows = csv_rows(catalog, [domain_id], filters)
-        return csv_response(f"skillcheck-{domain_id}.csv", rows)
+        return csv_response(download_filename("skillcheck", domain_id, suffix=".csv"), rows)
     context, active = _matrix_context(request, scope, catalog, domain_id)
     return _domain_page(request, context, active)
 
