@@ -7,6 +7,7 @@ import json
 import re
 
 from django import template
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
 from heatmap.markdown import render_markdown
@@ -26,6 +27,20 @@ LABELS = {
     Result.NA: "not applicable",
     NOT_RUN: "not run",
 }
+
+
+@register.simple_tag
+def name_url(view_name: str, *names: str) -> str:
+    """The URL of the page a name opens (a domain's, a skill's), or "" when a name cannot be
+    a path segment: one with a ``/``, or ``.``/``..`` (which browsers resolve away). The
+    catalog refuses such ids; one that came in another way (an imported report) is shown
+    without a link instead of failing the page (``NoReverseMatch``, a 500)."""
+    if any(str(name) in ("", ".", "..") for name in names):
+        return ""
+    try:
+        return reverse(view_name, args=[str(name) for name in names])
+    except NoReverseMatch:
+        return ""
 
 
 @register.filter
