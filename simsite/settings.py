@@ -223,6 +223,9 @@ SKILLCHECK_CLAUDE_BIN = os.environ.get("SKILLCHECK_CLAUDE_BIN", "claude")
 SKILLCHECK_MAX_DOCUMENT_BYTES = int(
     os.environ.get("SKILLCHECK_MAX_DOCUMENT_BYTES", str(4 * 1024 * 1024))
 )
+# Largest total of one skill's files (SKILL.md and its references, all sent with every task):
+# 640 KiB, about 164,000 tokens, fits a 200,000-token context window with room to answer.
+SKILLCHECK_MAX_SKILL_BYTES = int(os.environ.get("SKILLCHECK_MAX_SKILL_BYTES", str(640 * 1024)))
 ANTHROPIC_API_KEY = os.environ.get("ANTHROPIC_API_KEY", "")
 ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL", "")
 

@@ -66,3 +66,37 @@ def test_every_page_survives_an_imported_name_that_is_no_path_segment(client, im
 def test_urls_with_such_a_name_are_a_404(client, catalog, name):
     for url in (f"/skills/{name}/", f"/heatmap/{name}/", f"/api/heatmap/domain/{name}"):
         assert client.get(url).status_code in (404, 301, 302), url
+
+
+@pytest.mark.parametrize(
+    ("where", "old", "new", "kind"),
+    [
+        ("scenarios/price-tracking.yaml", "domain: price-tracking", "domain: price/tracking",
+         "domain id 'price/tracking'"),
+        ("scenarios/price-tracking.yaml", "id: pt-1", "id: pt/1", "scenario id 'pt/1'"),
+        ("scenarios/price-tracking.yaml", "id: pt-1", "id: '..'", "scenario id '..'"),
+        ("scenarios/price-tracking.yaml", "id: pt-1", 'id: "pt\\t1"', "scenario id 'pt\\t1'"),
+        ("skills_manifest.yaml", "  web-scraper:", "  web/scraper:", "skill name 'web/scraper'"),
+    ],
+)  # fmt: skip
+def test_the_catalog_refuses_ids_that_cannot_name_a_page(
+    tmp_path, example_catalog_dir, where, old, new, kind
+):
+    import shutil
+
+    from skillcheck.catalog import CatalogError, load_catalog
+
+    root = tmp_path / "catalog"
+    shutil.copytree(example_catalog_dir, root)
+    path = root / where
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if new.strip() in row)
+
+    with pytest.raises(CatalogError) as refused:
+        load_catalog(root)
+
+    assert refused.value.path == path and kind in str(refused.value)
+    assert "URL" in str(refused.value)
+    assert refused.value.line in (line, line + 1)

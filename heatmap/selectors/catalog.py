@@ -33,6 +33,7 @@ def catalog_load(*, path: Path | str | None = None) -> Catalog:
     return load_catalog(
         path or settings.SKILLCHECK_CATALOG,
         max_document_bytes=settings.SKILLCHECK_MAX_DOCUMENT_BYTES,
+        max_skill_bytes=settings.SKILLCHECK_MAX_SKILL_BYTES,
     )
 
 

@@ -15,6 +15,10 @@ from skillcheck.text import clean_data, clean_text
 # Every file read from a catalog (SKILL.md, references, YAML) is refused above this size: a
 # document is sent whole with every task. The web app and commands pass their setting.
 DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+# And a skill's files together (SKILL.md and every reference file, all sent with each task)
+# above this: 640 KiB is about 164,000 tokens at 4 bytes a token, which leaves a 200,000-token
+# context window room for the system prompt, the scenario and the answer.
+DEFAULT_MAX_SKILL_BYTES = 640 * 1024
 # YAML limits: aliases may not expand a file beyond this many values (an "alias bomb" of a few
 # lines otherwise takes gigabytes), and nesting stops here (instead of a RecursionError).
 MAX_YAML_VALUES = 100_000

@@ -7,6 +7,8 @@ reported in ``Catalog.warnings``.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from skillcheck import bundled
 from skillcheck.catalog.files import (
     DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_SKILL_BYTES,
     CatalogError,
     load_yaml,
     read_text,
@@ -35,10 +38,37 @@ DEFAULT_CHECKS_FILE = bundled.CHECKS_FILE
 MAX_ROUTING_PROMPTS_PER_FILE = 500
 MAX_ROUTING_TAGS = 10
 MAX_ROUTING_TAG_CHARS = 64
+# A domain id, skill name or scenario id is a URL path segment (``/heatmap/<domain>/``,
+# ``/skills/<name>/``) and a database key: no "/", no control character, not "." or "..",
+# at most as long as the database columns.
+MAX_ID_CHARS = 200
+_NOT_IN_IDS = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 def _line(node: Any) -> int | None:
     return getattr(node, "line", None)
+
+
+def check_id(value: str, kind: str, path: Path, line: int | None) -> str:
+    """``value`` if it can be a URL path segment and a database key, else a ``CatalogError``
+    naming the file and line: pages link every domain, skill and scenario by its id."""
+    problem = ""
+    if not value.strip():
+        problem = "is empty"
+    elif value in (".", ".."):
+        problem = "cannot be '.' or '..'"
+    elif _NOT_IN_IDS.search(value):
+        problem = "holds a '/' or a control character"
+    elif len(value) > MAX_ID_CHARS:
+        problem = f"is longer than {MAX_ID_CHARS} characters"
+    if problem:
+        raise CatalogError(
+            path,
+            f"{kind} {value!r} {problem}: ids name pages in URLs (/heatmap/<domain>/, "
+            "/skills/<name>/); rename it",
+            line,
+        )
+    return value
 
 
 def _require(node: Any, keys: Iterable[str], path: Path, what: str) -> None:
@@ -129,6 +159,7 @@ def load_manifest(
                 path, f"skill {name!r}: SKILL.md not found at {skill_path}", _line(entry)
             )
         read_text(skill_path, max_document_bytes)
+        check_id(str(name), "skill name", path, _line(entry))
         skills[str(name)] = Skill(
             name=str(name),
             path=skill_path,
@@ -177,6 +208,7 @@ def _load_scenario_file(
         kind = "domain"
         _require(data, ["domain", "target_skill", "scenarios"], path, "domain file")
         domain_id, file_models = str(data["domain"]), ()
+    check_id(domain_id, "domain id", path, _line(data))
     if not isinstance(data["scenarios"], list):
         raise CatalogError(path, "'scenarios' must be a list", _line(data))
     scenarios: list[Scenario] = []
@@ -191,7 +223,7 @@ def _load_scenario_file(
         line = _line(raw)
         if not isinstance(raw["prompt"], str):
             raise CatalogError(path, f"{what}: 'prompt' must be text", line)
-        scenario_id = str(raw["id"])
+        scenario_id = check_id(str(raw["id"]), "scenario id", path, line)
         if scenario_id in seen_ids:
             raise CatalogError(
                 path,
@@ -313,6 +345,7 @@ def _check_documents(skill: Skill, warnings: list[str]) -> None:
             continue  # reported when the file is read
         if size > skill.max_document_bytes:
             read_text(path, skill.max_document_bytes)  # raises the CatalogError naming it
+    skill.check_total_size(paths)
 
 
 def load_catalog(
@@ -320,6 +353,7 @@ def load_catalog(
     checks_path: Path | None = None,
     *,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    max_skill_bytes: int = DEFAULT_MAX_SKILL_BYTES,
 ) -> Catalog:
     """Load ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy from ``root``.
 
@@ -327,17 +361,20 @@ def load_catalog(
     project's default one. Every file read (SKILL.md, references, YAML) must be at most
     ``max_document_bytes``; every file read must lie inside the catalog folder, links
     followed (a skill's reference file that does not is skipped with a warning; any other
-    file is an error).
+    file is an error). A skill's files together must be at most ``max_skill_bytes``, and
+    every domain id, skill name and scenario id must be able to name a page (``check_id``).
     """
     root = Path(root).resolve()
     try:
-        return _load_catalog(root, checks_path, max_document_bytes)
+        return _load_catalog(root, checks_path, max_document_bytes, max_skill_bytes)
     except CatalogError as exc:
         exc.root = root
         raise
 
 
-def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int) -> Catalog:
+def _load_catalog(
+    root: Path, checks_path: Path | None, max_document_bytes: int, max_skill_bytes: int
+) -> Catalog:
     if not root.is_dir():
         raise CatalogError(root, "catalog folder not found")
     manifest = root / "skills_manifest.yaml"
@@ -348,7 +385,10 @@ def _load_catalog(root: Path, checks_path: Path | None, max_document_bytes: int)
         own = root / "checks.yaml"
         checks_path = require_inside(own, root) if own.is_file() else DEFAULT_CHECKS_FILE
     taxonomy = load_taxonomy(checks_path)
-    skills = load_manifest(manifest, root, max_document_bytes)
+    skills = {
+        name: dataclasses.replace(skill, max_skill_bytes=max_skill_bytes)
+        for name, skill in load_manifest(manifest, root, max_document_bytes).items()
+    }
     warnings: list[str] = []
     for skill in skills.values():
         _check_documents(skill, warnings)

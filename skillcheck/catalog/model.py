@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from skillcheck.catalog.files import DEFAULT_MAX_DOCUMENT_BYTES, is_inside, read_text
+from skillcheck.catalog.files import (
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_SKILL_BYTES,
+    CatalogError,
+    is_inside,
+    read_text,
+)
 from skillcheck.vocabulary import Severity
 
 GROUP_ORDER = ("WF", "DK", "BP", "APF", "SEC")
@@ -66,6 +72,7 @@ class Skill:
     category: str = ""
     generalist: bool = False
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    max_skill_bytes: int = DEFAULT_MAX_SKILL_BYTES
 
     @property
     def root(self) -> Path:
@@ -97,9 +104,30 @@ class Skill:
         return [self.path, *sorted(found)], sorted(skipped)
 
     def documents(self) -> list[tuple[Path, str]]:
-        """SKILL.md first, then every other Markdown file in the skill's folder, sorted."""
+        """SKILL.md first, then every other Markdown file in the skill's folder, sorted;
+        ``CatalogError`` when one is over ``max_document_bytes`` or all together are over
+        ``max_skill_bytes`` (a file that grew since the catalog was loaded)."""
         paths, _ = self.document_paths()
+        self.check_total_size(paths)
         return [(p, read_text(p, self.max_document_bytes)) for p in paths]
+
+    def check_total_size(self, paths: list[Path]) -> None:
+        """``CatalogError`` naming SKILL.md when the files together exceed
+        ``max_skill_bytes``: every one of them is sent with every task."""
+        total = 0
+        for path in paths:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue  # reported when the file is read
+        if total > self.max_skill_bytes:
+            raise CatalogError(
+                self.path,
+                f"skill {self.name!r}: its {len(paths)} files total {total:,} bytes, over the "
+                f"limit of {self.max_skill_bytes:,} bytes for one skill "
+                "(SKILLCHECK_MAX_SKILL_BYTES): all of them are sent with every task, and a "
+                "model's context window holds about 200,000 tokens",
+            )
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
