@@ -123,25 +123,30 @@ def hanging(tmp_path: Path):
             os.kill(pid, signal.SIGKILL)
 
 
-def _start_hanging_run(base: str, log: Path, calls: int = 2) -> str:
-    created = _post(
-        f"{base}/api/heatmap/run", {"domains": [DOMAIN], "models": ["sonnet"], "concurrency": 2}
-    )
-    wait_for(lambda: len(_cli_calls(log)) >= calls, 20, "claude calls in flight")
-    return created["run_id"]
-
-
-def test_sigterm_to_daphne_ends_its_claude_children_and_their_folders(tmp_path, hanging):
-    """SIGTERM to daphne left each ``claude`` (its own process group) running, for good."""
-    env, log = hanging["env"], hanging["log"]
-    migrate(env)
-    procs = Processes(tmp_path, env)
+@contextlib.contextmanager
+def _daphne_with_a_hanging_run(tmp_path: Path, hanging: dict[str, Any]):
+    """daphne serving ``hanging``'s environment, with a run whose two calls hang: (the
+    processes, the run id); stopped afterwards."""
+    migrate(hanging["env"])
+    procs = Processes(tmp_path, hanging["env"])
     port = free_port()
     procs.start_daphne("web", port)
     try:
         procs.wait_for_port("web", port)
-        run_id = _start_hanging_run(f"http://127.0.0.1:{port}", log)
-        pids = _cli_pids(log)
+        created = _post(
+            f"http://127.0.0.1:{port}/api/heatmap/run",
+            {"domains": [DOMAIN], "models": ["sonnet"], "concurrency": 2},
+        )
+        wait_for(lambda: len(_cli_calls(hanging["log"])) >= 2, 20, "claude calls in flight")
+        yield procs, created["run_id"]
+    finally:
+        procs.stop_all()
+
+
+def test_sigterm_to_daphne_ends_its_claude_children_and_their_folders(tmp_path, hanging):
+    """SIGTERM to daphne left each ``claude`` (its own process group) running, for good."""
+    with _daphne_with_a_hanging_run(tmp_path, hanging) as (procs, run_id):
+        pids = _cli_pids(hanging["log"])
         assert len(pids) >= 4 and all(process_alive(p) for p in pids)
         assert len(_workdirs(hanging["tmp"])) >= 2
 
@@ -150,24 +155,14 @@ def test_sigterm_to_daphne_ends_its_claude_children_and_their_folders(tmp_path, 
         assert [p for p in pids if process_alive(p)] == []
         assert run_row(hanging["db"], run_id)["status"] == "cancelled"
         assert "ended 2 claude process group(s)" in procs.log("web")
-    finally:
-        procs.stop_all()
 
 
 def test_the_folders_of_a_killed_server_are_removed_at_the_next_start(tmp_path, hanging):
     """SIGKILL leaves no chance to clean up: the next process that calls ``claude`` removes
     the folders of processes that are gone, and leaves those of live ones."""
     env, log, tmp = hanging["env"], hanging["log"], hanging["tmp"]
-    migrate(env)
-    procs = Processes(tmp_path, env)
-    port = free_port()
-    procs.start_daphne("web", port)
-    try:
-        procs.wait_for_port("web", port)
-        run_id = _start_hanging_run(f"http://127.0.0.1:{port}", log)
+    with _daphne_with_a_hanging_run(tmp_path, hanging) as (procs, run_id):
         procs.signal_and_wait("web", signal.SIGKILL, within_s=EXIT_WITHIN_S)
-    finally:
-        procs.stop_all()
     for pid in _cli_pids(log):
         os.kill(pid, signal.SIGKILL)
     left = _workdirs(tmp)
