@@ -297,3 +297,36 @@ def test_an_imported_catalog_is_shown_with_every_skill_it_has_results_for(
     )
     assert api.status_code == 400 and "old-audits has no folder here" in api.json()["error"]
     assert Run.objects.count() == 1
+
+
+def test_page_queries_do_not_grow_with_the_number_of_catalogs(client, catalog, domain_id):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from heatmap.services.catalogs import catalog_for_path
+    from tests.heatmap_data import fill_domain
+
+    def page_queries() -> list[int]:
+        counts = []
+        for url, headers in (
+            ("/heatmap/", {}),
+            ("/heatmap/", HTMX),
+            (f"/heatmap/{domain_id}/", {}),
+            ("/runs/", {}),
+        ):
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, **headers).status_code in (200, 286)  # 286: stop polling
+            counts.append(len(queries))
+        return counts
+
+    fill_domain(make_run(), catalog, domain_id, model="haiku")
+    one_catalog = page_queries()
+    for n in range(3):
+        other = catalog_for_path(root=f"/srv/team-{n}/skills", loaded=False)
+        for model in ("haiku", "sonnet"):
+            fill_domain(make_run(catalog=other), catalog, domain_id, model=model)
+    page = client.get("/heatmap/").content.decode()
+    assert page.count('<li><a href="/heatmap/?catalog=') == 4  # the switcher lists all four
+    assert page_queries() == one_catalog
