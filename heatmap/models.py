@@ -307,3 +307,77 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_id}: {self.result}"
+
+
+class RoutingRun(models.Model):
+    """A routing run of one catalog: which skill each model picks for each case, K times.
+
+    The rows (``RoutingCaseResult``) are the source of truth while the run goes on; the JSON
+    report ``routing_run_{id}.json`` is rewritten from them after every answer.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        FAILED = "failed"
+
+    run_id = models.CharField(max_length=64, unique=True)
+    catalog = models.ForeignKey(Catalog, on_delete=models.PROTECT, related_name="routing_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    runs = models.PositiveSmallIntegerField(default=3)  # K samples per case and model
+    # Every description's fingerprint when the run was planned (skill -> hash), and the hash
+    # over all of them: an edit to any one makes every pick of the run stale.
+    catalog_fingerprint = models.CharField(max_length=64, blank=True)
+    descriptions = models.JSONField(default=dict, blank=True)
+    estimate = models.JSONField(default=dict, blank=True)
+    use_cache = models.BooleanField(default=True)
+    report_path = models.CharField(max_length=1024, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last: the name shadows the models module in the class body.
+    models = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+class RoutingCaseResult(models.Model):
+    """One case as one model answered it: the K picks so far and their majority."""
+
+    run = models.ForeignKey(RoutingRun, on_delete=models.CASCADE, related_name="cases")
+    case_id = models.CharField(max_length=200)
+    model = models.CharField(max_length=100)
+    prompt = models.TextField()
+    expected = models.CharField(max_length=200)
+    tags = models.JSONField(default=list, blank=True)
+    picks = models.JSONField(default=list, blank=True)  # null for an errored call
+    pick = models.CharField(max_length=200, blank=True)  # the majority; blank: none answered
+    errors = models.JSONField(default=list, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    cached_from = models.CharField(max_length=64, blank=True)
+    input_tokens = models.IntegerField(default=0)
+    output_tokens = models.IntegerField(default=0)
+    cache_write_tokens = models.IntegerField(default=0)
+    cache_read_tokens = models.IntegerField(default=0)
+    cost_usd = models.FloatField(default=0.0)
+    position = models.PositiveIntegerField(default=0)  # the case's place in the report
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "case_id", "model"], name="unique_routing_case_per_run"
+            )
+        ]
+        indexes = [models.Index(fields=["fingerprint"], name="routing_case_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.model}"

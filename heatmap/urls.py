@@ -4,6 +4,7 @@ from django.urls import path
 
 from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap.api import heatmap as heatmap_api
+from heatmap.api import routing as routing_api
 from heatmap.api import runs as run_api
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import runs as run_views
@@ -50,6 +51,17 @@ urlpatterns = [
     path("api/heatmap/run/<run_id:run_id>/cancel", run_api.run_cancel_view, name="api-run-cancel"),
     path("api/heatmap/compare", run_api.run_compare, name="api-compare"),
     path("api/heatmap/catalogs", heatmap_api.catalog_list, name="api-catalogs"),
+    path("api/routing/run", routing_api.routing_run_create_view, name="api-routing-run"),
+    path(
+        "api/routing/run/<run_id:run_id>",
+        routing_api.routing_run_status,
+        name="api-routing-run-status",
+    ),
+    path(
+        "api/routing/run/<run_id:run_id>/cancel",
+        routing_api.routing_run_cancel_view,
+        name="api-routing-run-cancel",
+    ),
     path("api/heatmap/domains", heatmap_api.domain_list, name="api-domains"),
     path("api/heatmap/skills", heatmap_api.skill_list, name="api-skills"),
     path("api/heatmap/domain/<str:domain_id>", heatmap_api.domain_detail, name="api-domain"),

@@ -316,6 +316,30 @@ def run_dispatch(run_id: str) -> None:
         async_to_sync(layer.send)(RUN_WORKER_CHANNEL, {"type": "run.execute", "run_id": run_id})
 
 
+def routing_work(run_id: str) -> None:
+    """Execute a routing run in this thread; its outcome is in its record and report."""
+    from heatmap.selectors.routing import routing_run_get
+    from heatmap.services.routing_execution import routing_run_execute
+
+    try:
+        run = routing_run_get(run_id)
+        if run is not None and run.status == run.Status.PENDING:
+            routing_run_execute(run=run)
+    except Exception:
+        logger.warning("routing run %s ended with an error", run_id, exc_info=True)
+    finally:
+        close_old_connections()
+
+
+def routing_dispatch(run_id: str) -> None:
+    """The default ``SKILLCHECK_ROUTING_DISPATCHER``: a thread of this process."""
+    thread = threading.Thread(
+        target=routing_work, args=(run_id,), name=f"routing-{run_id}", daemon=True
+    )
+    thread.start()
+    _keep_thread(thread)
+
+
 def wait_for_background(timeout: float = 30.0) -> None:
     """Wait for in-process runs to finish (tests, and shutting down cleanly)."""
     for item in list(_background):

@@ -257,6 +257,11 @@ SKILLCHECK_MAX_RUNS_PER_PROCESS = int(os.environ.get("SKILLCHECK_MAX_RUNS_PER_PR
 # Who executes a run the web starts: a function of the run id. The default runs it in this
 # process on the in-memory channel layer, and hands it to `runworker run-worker` on Redis.
 SKILLCHECK_RUN_DISPATCHER = "heatmap.worker.run_dispatch"
+# Who executes a routing run the web starts: the default runs it in a thread of this process
+# (on every channel layer: routing runs are not yet handed to `runworker`).
+SKILLCHECK_ROUTING_DISPATCHER = "heatmap.worker.routing_dispatch"
+# The lexical routing baseline picks "none" below this BM25 score.
+SKILLCHECK_LEXICAL_THRESHOLD = float(os.environ.get("SKILLCHECK_LEXICAL_THRESHOLD", "1.0"))
 # On SIGTERM/SIGINT, tasks in flight get this long to finish before the runs stop.
 SKILLCHECK_SHUTDOWN_GRACE_S = float(os.environ.get("SKILLCHECK_SHUTDOWN_GRACE_S", "3"))
 # How often the pages poll while a run is active (browser tests shorten it).

@@ -117,7 +117,10 @@ def test_a_run_saves_every_pick_and_its_metrics_recount_from_them(
     anthropic_stub.router = lambda m, p, c: (
         next(answers) if "mention price" in p else truthful(m, p, c)
     )
-    runner, report = run(catalog, anthropic_stub, tmp_path / "reports", models=("haiku", "lexical"))
+    # One call at a time, so the scripted answers arrive in order.
+    runner, report = run(
+        catalog, anthropic_stub, tmp_path / "reports", models=("haiku", "lexical"), concurrency=1
+    )
 
     assert report.status == "completed"
     assert runner.calls_made == 6 * 3 + 6  # haiku asks K times, lexical once per case

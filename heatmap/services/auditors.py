@@ -11,19 +11,22 @@ from django.conf import settings
 from skillcheck.auditors import Auditor, AuditorConfig, build_registry
 
 
+def auditor_config() -> AuditorConfig:
+    """The model providers' settings (audits and routing share them)."""
+    return AuditorConfig(
+        models=dict(settings.SKILLCHECK_MODELS),
+        claude_bin=settings.SKILLCHECK_CLAUDE_BIN,
+        anthropic_api_key=settings.ANTHROPIC_API_KEY,
+        anthropic_base_url=settings.ANTHROPIC_BASE_URL,
+        timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
+        max_retries=settings.SKILLCHECK_MAX_RETRIES,
+        prompt_caching=settings.SKILLCHECK_PROMPT_CACHING,
+    )
+
+
 def auditor_registry() -> dict[str, Auditor]:
     """Every configured auditor by name, built from settings (nothing is called yet)."""
-    return build_registry(
-        AuditorConfig(
-            models=dict(settings.SKILLCHECK_MODELS),
-            claude_bin=settings.SKILLCHECK_CLAUDE_BIN,
-            anthropic_api_key=settings.ANTHROPIC_API_KEY,
-            anthropic_base_url=settings.ANTHROPIC_BASE_URL,
-            timeout_s=settings.SKILLCHECK_CALL_TIMEOUT_S,
-            max_retries=settings.SKILLCHECK_MAX_RETRIES,
-            prompt_caching=settings.SKILLCHECK_PROMPT_CACHING,
-        )
-    )
+    return build_registry(auditor_config())
 
 
 def auditors_or_registry(auditors: dict[str, Auditor] | None) -> dict[str, Auditor]:

@@ -17,3 +17,8 @@ from django.utils.module_loading import import_string
 def run_dispatch(*, run_id: str) -> None:
     """Hand the run to the configured executor; it returns once the run is handed over."""
     import_string(settings.SKILLCHECK_RUN_DISPATCHER)(run_id)
+
+
+def routing_dispatch(*, run_id: str) -> None:
+    """Hand a created routing run to ``SKILLCHECK_ROUTING_DISPATCHER``."""
+    import_string(settings.SKILLCHECK_ROUTING_DISPATCHER)(run_id)

@@ -112,21 +112,29 @@ def estimate_routing_cost(
     return estimate
 
 
-class PickCache:
-    """Picks of earlier reports, by answer fingerprint: a full set of K answered picks is
-    reused instead of asking again (errored picks never are)."""
+CacheEntry = tuple[str, list[str | None], str]  # (answer fingerprint, picks, run id)
 
-    def __init__(self, reports: Iterable[RoutingReport] = ()):
+
+class PickCache:
+    """Earlier picks by answer fingerprint: a full set of K answered picks is reused instead
+    of asking again (a set with an errored call never is). Entries come oldest first, so the
+    newest answer wins; a reused set keeps pointing at the run that paid for it."""
+
+    def __init__(self, entries: Iterable[CacheEntry] = ()):
         self._held: dict[str, tuple[list[str], str]] = {}
-        for report in reports:  # oldest first: the newest answer wins
-            for row in report.cases:
-                answered = [p for p in row.picks if p is not None]
-                if row.fingerprint and answered and None not in row.picks:
-                    self._held[row.fingerprint] = (answered, row.cached_from or report.run_id)
+        for fingerprint, picks, run_id in entries:
+            answered = [p for p in picks if p is not None]
+            if fingerprint and answered and len(answered) == len(picks):
+                self._held[fingerprint] = (answered, run_id)
 
     @classmethod
     def from_reports_dir(cls, reports_dir: Path | str, *, exclude: str = "") -> PickCache:
-        return cls(r for r in load_routing_reports(reports_dir) if r.run_id != exclude)
+        return cls(
+            (row.fingerprint, row.picks, row.cached_from or report.run_id)
+            for report in load_routing_reports(reports_dir)
+            if report.run_id != exclude
+            for row in report.cases
+        )
 
     def lookup(self, fingerprint: str, runs: int) -> tuple[list[str], str] | None:
         held = self._held.get(fingerprint)
@@ -193,6 +201,9 @@ class RoutingRunner:
     cache: PickCache | None = None
     concurrency: int = 4
     on_progress: Callable[[RoutingProgress], None] | None = None
+    # Called with each row as it changes (an answer, a reuse from the cache), before the
+    # report is saved: the web app writes the row to its database here.
+    on_record: Callable[[CaseRow], None] | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     calls_made: int = 0
 
@@ -208,6 +219,8 @@ class RoutingRunner:
             found = self.cache.lookup(row.fingerprint, self.report.runs)
             if found is not None:
                 row.picks, row.cached_from = list(found[0]), found[1]
+                if self.on_record:
+                    self.on_record(row)
 
     def _pending(self) -> list[tuple[CaseRow, int]]:
         """(row, how many samples to ask) for every row short of K picks."""
@@ -255,6 +268,8 @@ class RoutingRunner:
                     row = running.pop(future)
                     with lock:
                         self._record(row, future.result())
+                        if self.on_record:
+                            self.on_record(row)
                         save_routing_report(self.report, self.path)
                     done += 1
                     if self.on_progress:

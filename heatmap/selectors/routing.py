@@ -1,0 +1,101 @@
+"""Reads of routing runs: a run's report rebuilt from its rows, the cache of earlier picks,
+and which descriptions changed since a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from heatmap.models import Catalog, RoutingCaseResult, RoutingRun
+from skillcheck.routing.compare import RoutingComparison, compare_routing
+from skillcheck.routing.metrics import mean_f1
+from skillcheck.routing.report import CaseRow, RoutingReport
+from skillcheck.routing.routers import LEXICAL
+from skillcheck.routing.runs import DEFAULT_RUNS, RoutingProgress
+
+__all__ = [
+    "DEFAULT_RUNS",
+    "LEXICAL",
+    "RoutingComparison",
+    "RoutingProgress",
+    "RoutingReport",
+    "mean_f1",
+]
+
+
+def case_row(result: RoutingCaseResult) -> CaseRow:
+    return CaseRow(
+        case_id=result.case_id,
+        prompt=result.prompt,
+        expected=result.expected,
+        model=result.model,
+        tags=list(result.tags or []),
+        picks=list(result.picks or []),
+        errors=list(result.errors or []),
+        fingerprint=result.fingerprint,
+        cached_from=result.cached_from or None,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cache_write_tokens=result.cache_write_tokens,
+        cache_read_tokens=result.cache_read_tokens,
+        cost_usd=result.cost_usd,
+    )
+
+
+def routing_report(run: RoutingRun) -> RoutingReport:
+    """The run as the engine's report: its rows in case order, its saved settings."""
+    skills = list(run.descriptions)
+    return RoutingReport(
+        run_id=run.run_id,
+        catalog=run.catalog.root_path or run.catalog.name,
+        models=list(run.models),
+        runs=run.runs,
+        skills=skills,
+        catalog_fingerprint=run.catalog_fingerprint,
+        descriptions=dict(run.descriptions),
+        cases=[case_row(r) for r in run.cases.all()],
+        status=run.status,
+        extra={"estimate": run.estimate} if run.estimate else {},
+    )
+
+
+def routing_cache_entries(*, exclude_run: RoutingRun) -> Iterator[tuple[str, list, str]]:
+    """(fingerprint, picks, paying run id) of every other run's rows, oldest run first."""
+    rows = (
+        RoutingCaseResult.objects.exclude(run=exclude_run)
+        .exclude(fingerprint="")
+        .order_by("run__created_at", "position")
+        .values_list("fingerprint", "picks", "cached_from", "run__run_id")
+    )
+    for fingerprint, picks, cached_from, run_id in rows.iterator():
+        yield fingerprint, list(picks or []), cached_from or run_id
+
+
+def routing_run_get(run_id: str) -> RoutingRun | None:
+    return RoutingRun.objects.select_related("catalog").filter(run_id=run_id).first()
+
+
+def routing_runs(*, catalog: Catalog | None = None) -> list[RoutingRun]:
+    runs = RoutingRun.objects.select_related("catalog")
+    if catalog is not None:
+        runs = runs.filter(catalog=catalog)
+    return list(runs)
+
+
+def routing_run_previous(run: RoutingRun) -> RoutingRun | None:
+    """The newest completed routing run of the same catalog before ``run``: the default base
+    of a regression gate."""
+    return (
+        RoutingRun.objects.filter(
+            catalog=run.catalog,
+            status=RoutingRun.Status.COMPLETED,
+            created_at__lt=run.created_at,
+        )
+        .exclude(pk=run.pk)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def routing_comparison(*, base: RoutingRun, new: RoutingReport) -> RoutingComparison:
+    """``base`` against ``new`` (``ValueError`` when they route different catalogs)."""
+    return compare_routing(routing_report(base), new)

@@ -1,0 +1,104 @@
+"""Start a routing run: plan it from the catalog, save its rows, estimate its cost.
+
+The rows are every case × model, with no picks yet; ``routing_execution`` asks the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.db import transaction
+
+from heatmap.models import RoutingCaseResult, RoutingRun
+from heatmap.services import dispatch
+from heatmap.services.catalogs import catalog_register
+from heatmap.services.plans import RunRequestError, plan_catalog
+from heatmap.services.reports import default_reports_dir
+from heatmap.services.routing_routers import routing_routers
+from heatmap.services.start import valid_run_id
+from skillcheck.catalog import Catalog
+from skillcheck.routing.cases import RoutingError
+from skillcheck.routing.prompt import build_router_system
+from skillcheck.routing.report import routing_report_path
+from skillcheck.routing.runs import (
+    DEFAULT_RUNS,
+    RoutingPlan,
+    estimate_routing_cost,
+    new_routing_run_id,
+)
+
+MAX_RUNS = 20  # K: a majority of more samples buys little and costs linearly
+
+
+def routing_plan(catalog: Catalog) -> RoutingPlan:
+    try:
+        return RoutingPlan.of(catalog)
+    except RoutingError as exc:
+        raise RunRequestError(str(exc)) from None
+
+
+def routing_run_create(
+    *,
+    models: Sequence[str],
+    runs: int = DEFAULT_RUNS,
+    catalog: Catalog | None = None,
+    catalog_path: Path | str | None = None,
+    run_id: str | None = None,
+    reports_dir: Path | str | None = None,
+    use_cache: bool = True,
+) -> RoutingRun:
+    """A pending routing run with a row per case and model; ``RunRequestError`` when it
+    cannot run as asked (an unknown model, K out of range, a catalog that cannot route)."""
+    if not 1 <= runs <= MAX_RUNS:
+        raise RunRequestError(f"runs (K) must be between 1 and {MAX_RUNS}")
+    if not models:
+        raise RunRequestError("name at least one model (lexical, or a Claude model)")
+    catalog = catalog or plan_catalog(path=catalog_path)
+    plan = routing_plan(catalog)
+    system = build_router_system(plan.descriptions)
+    routers = routing_routers(models=models, descriptions=plan.descriptions, system=system)
+    run_id = valid_run_id(run_id or new_routing_run_id())
+    if RoutingRun.objects.filter(run_id=run_id).exists():
+        raise RunRequestError(f"routing run {run_id} exists already")
+    report = plan.new_report(run_id, routers, runs)
+    folder = Path(reports_dir) if reports_dir else default_reports_dir()
+    api_models = {a: r.model_id for a, r in routers.items() if r.model_id != a}
+    estimate = estimate_routing_cost(
+        system, [c.prompt for c in plan.cases], api_models, runs, list(plan.descriptions)
+    )
+    with transaction.atomic():
+        run = RoutingRun.objects.create(
+            run_id=run_id,
+            catalog=catalog_register(catalog=catalog),
+            models=list(routers),
+            runs=runs,
+            catalog_fingerprint=plan.catalog_fingerprint,
+            descriptions=report.descriptions,
+            estimate=estimate,
+            use_cache=use_cache,
+            report_path=str(routing_report_path(run_id, folder.resolve())),
+        )
+        RoutingCaseResult.objects.bulk_create(
+            RoutingCaseResult(
+                run=run,
+                case_id=row.case_id,
+                model=row.model,
+                prompt=row.prompt,
+                expected=row.expected,
+                tags=row.tags,
+                fingerprint=row.fingerprint,
+                position=position,
+            )
+            for position, row in enumerate(report.cases)
+        )
+    return run
+
+
+def routing_run_start(
+    *, catalog: Catalog, models: Sequence[str], runs: int = DEFAULT_RUNS, use_cache: bool = True
+) -> RoutingRun:
+    """Create a routing run and hand it to ``SKILLCHECK_ROUTING_DISPATCHER``: the web's start."""
+    run = routing_run_create(catalog=catalog, models=models, runs=runs, use_cache=use_cache)
+    dispatch.routing_dispatch(run_id=run.run_id)
+    return run

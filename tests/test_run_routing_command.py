@@ -1,0 +1,175 @@
+"""``manage.py run_routing`` end to end: lexical on the real corpus, haiku through the real SDK
+against the stub; the report recounts, the gates' exit codes, stale picks after a description
+edit, resume and the cache through the database."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from heatmap.models import RoutingCaseResult, RoutingRun
+from skillcheck.catalog import NO_SKILL
+from skillcheck.routing.report import load_routing_report
+from tests.fakes import API_MODELS
+from tests.routing_helpers import write_routing_catalog, write_skill
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def isolated(settings, tmp_path):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+
+
+@pytest.fixture
+def stub_models(settings, anthropic_stub):
+    settings.SKILLCHECK_MODELS = dict(API_MODELS)
+    settings.ANTHROPIC_API_KEY = "sk-test-key"
+    settings.ANTHROPIC_BASE_URL = anthropic_stub.base_url
+    settings.SKILLCHECK_MAX_RETRIES = 0
+    settings.SKILLCHECK_CLAUDE_BIN = "no-such-claude-binary"
+    return anthropic_stub
+
+
+def routing(*args: str) -> tuple[int, dict | str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("run_routing", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    text = out.getvalue()
+    try:
+        return code, json.loads(text), err.getvalue()
+    except ValueError:
+        return code, text, err.getvalue()
+
+
+def truthful(model: str, prompt: str, choices: list[str]) -> str:
+    lowered = prompt.lower()
+    pairs = (("price", "price-watch"), ("cost", "price-watch"), ("review", "review-digest"))
+    for word, skill in (*pairs, ("job", "job-board")):
+        if word in lowered:
+            return skill
+    return NO_SKILL
+
+
+def test_lexical_on_the_corpus_writes_a_report_that_recounts(corpus_dir):
+    code, saved, _ = routing("--catalog", str(corpus_dir), "--json", "--runs", "3")
+    assert code == 0
+    assert saved["type"] == "routing" and saved["models"] == ["lexical"] and saved["runs"] == 3
+    run = RoutingRun.objects.get(run_id=saved["run_id"])
+    on_disk = load_routing_report(run.report_path)
+    assert on_disk.recount() == saved["metrics"]
+    assert json.loads(Path(run.report_path).read_text())["metrics"] == saved["metrics"]
+    rows = RoutingCaseResult.objects.filter(run=run)
+    assert rows.count() == len(saved["cases"])
+    assert all(len(r.picks) == 3 and r.pick for r in rows)
+    lexical = saved["metrics"]["lexical"]
+    assert 0 < lexical["routed_right"] < 1
+    assert set(lexical["skills"]) == set(saved["skills"])
+
+
+def test_haiku_against_the_stub_recounts_and_gates(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(
+        tmp_path / "catalog",
+        routing=[{"id": "r-none", "prompt": "Bake me a cake", "expected": "none"}],
+    )
+    args = ["--catalog", str(catalog.root), "--models", "haiku", "--json"]
+    code, saved, _ = routing(*args, "--fail-under", "0.8")
+    assert code == 0
+    assert saved["metrics"]["haiku"]["routed_right"] == 1.0
+    assert len(stub_models.requests) == 5 * 3
+    assert load_routing_report(RoutingRun.objects.get().report_path).recount() == saved["metrics"]
+
+    # The same catalog again: every pick comes from the cache, and nothing regressed.
+    stub_models.reset_counters()
+    code, again, _ = routing(*args, "--fail-on-regression")
+    assert code == 0 and stub_models.requests == []
+    assert all(row["cached_from"] == saved["run_id"] for row in again["cases"])
+    assert again["comparison"]["regressions"] == []
+
+    # A model that now routes every prompt to job-board: under the F1 floor, and regressed.
+    stub_models.router = lambda m, p, c: "job-board"
+    code, worse, err = routing(*args, "--no-cache", "--fail-on-regression", saved["run_id"])
+    assert code == 1 and "routed wrong now" in err
+    assert {r["case_id"] for r in worse["comparison"]["regressions"]} >= {"price-watch-1"}
+    code, _, err = routing(*args, "--no-cache", "--fail-under", "0.8")
+    assert code == 1 and "mean F1" in err
+
+
+def test_editing_one_description_makes_every_pick_stale(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    args = ["--catalog", str(catalog.root), "--models", "haiku", "--json"]
+    assert routing(*args)[0] == 0
+    stub_models.reset_counters()
+    assert routing(*args)[0] == 0 and stub_models.requests == []
+
+    write_skill(catalog.root, "job-board", "Finds open positions. Use when asked for vacancies.")
+    stub_models.reset_counters()
+    code, fresh, _ = routing(*args)
+    assert code == 0
+    assert len(stub_models.requests) == 4 * 3  # every case, every sample, asked again
+    assert not any(row["cached_from"] for row in fresh["cases"])
+    assert (
+        fresh["descriptions"]["job-board"]["fingerprint"]
+        != (
+            RoutingRun.objects.order_by("created_at")
+            .first()
+            .descriptions["job-board"]["fingerprint"]
+        )
+    )
+
+
+def test_resume_finishes_a_stopped_run_and_refuses_a_stale_one(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    from heatmap.services.routing_start import routing_run_create
+
+    run = routing_run_create(models=["haiku"], runs=3, catalog_path=catalog.root)
+    first = run.cases.first()
+    first.picks = ["price-watch"] * 3
+    first.save()
+    code, saved, _ = routing("--resume", run.run_id, "--json")
+    assert code == 0 and len(stub_models.requests) == 3 * 3
+    assert RoutingRun.objects.get(pk=run.pk).status == "completed"
+    assert all(len(row["picks"]) == 3 for row in saved["cases"])
+
+    other = routing_run_create(models=["haiku"], runs=3, catalog_path=catalog.root)
+    write_skill(catalog.root, "price-watch", "Something else.")
+    code, _, err = routing("--resume", other.run_id)
+    assert code == 2 and "price-watch" in err and "descriptions changed" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "gpt-17"], "unknown router"),
+        (["--runs", "0"], "runs (K)"),
+        (["--fail-under", "80"], "between 0 and 1"),
+        (["--resume", "nope"], "no routing run"),
+    ],
+)
+def test_bad_requests_exit_2(args, message):
+    code, _, err = routing(*args)
+    assert code == 2 and message in err
+
+
+def test_routing_a_claude_model_without_an_api_key_says_it_needs_the_api(settings, tmp_path):
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    code, saved, _ = routing("--catalog", str(catalog.root), "--models", "haiku", "--json")
+    assert code == 0  # every call errored: counted apart, nothing routed
+    metrics = saved["metrics"]["haiku"]
+    assert metrics["errored_cases"] == 4 and metrics["cases"] == 0
+    assert "routing needs the Anthropic API" in saved["cases"][0]["errors"][0]
