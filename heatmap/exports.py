@@ -14,8 +14,9 @@ from heatmap.models import Run
 from heatmap.selectors.results import scored_from_task
 from heatmap.services.plans import plan_only
 from skillcheck.catalog import Catalog, CatalogError
-from skillcheck.junit import run_junit
-from skillcheck.markdown_summary import run_markdown
+from skillcheck.compare import Comparison
+from skillcheck.junit import comparison_junit, run_junit
+from skillcheck.markdown_summary import comparison_markdown, run_markdown
 from skillcheck.results import ScoredRun, pass_percent
 from skillcheck.runs import build_tasks
 
@@ -74,3 +75,12 @@ def run_pass_pct(*, run: Run) -> float | None:
         sum(s.failed_checks for s in skills),
         sum(s.unclear for s in skills),
     )
+
+
+def comparison_junit_document(*, comparison: Comparison, new: Run) -> JUnitXml:
+    """Every check of the new run's tasks; the regressions fail (``comparison_junit``)."""
+    return comparison_junit(comparison, selectors._run_task_checks(new))
+
+
+def comparison_markdown_text(*, comparison: Comparison) -> str:
+    return comparison_markdown(comparison)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from junitparser import JUnitXml
 
 from tests.processes import free_port
 from tests.test_ci_outputs import SARIF_SCHEMA
@@ -103,6 +104,57 @@ def test_lint_sarif_in_a_skill_repository(skillcheck_bin, skill_repo):
     done = _run(skillcheck_bin, "lint", "--format", "sarif", "--fail-on", "never", cwd=skill_repo)
     assert done.returncode == 0 and json.loads(done.stdout)["runs"][0]["results"] == results
     assert not (skill_repo / "db.sqlite3").exists()
+
+
+def test_run_writes_junit_that_counts_the_failed_checks(skillcheck_bin, skill_repo):
+    done = _run(
+        skillcheck_bin,
+        "run",
+        "--models",
+        "heuristic",
+        "--junit-xml",
+        "out.xml",
+        "--markdown",
+        "summary.md",
+        "--json",
+        cwd=skill_repo,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    failed_checks = sum(s["fails"] for s in summary["skills"])
+    assert failed_checks > 0
+    document = JUnitXml.fromfile(str(skill_repo / "out.xml"))
+    assert document.failures == failed_checks
+    assert document.errors == 0
+    assert "| skill |" in (skill_repo / "summary.md").read_text()
+    data = skill_repo.parent / "home" / ".local" / "share" / "skillcheck"
+    assert (data / "skillcheck.sqlite3").is_file()  # the per-user data folder
+    assert (data / "reports" / f"scored_run_{summary['run_id']}.json").is_file()
+
+    done = _run(
+        skillcheck_bin,
+        "run",
+        "--models",
+        "heuristic",
+        "--domains",
+        "ecommerce",
+        "--fail-under",
+        "100",
+        cwd=skill_repo,
+    )
+    assert done.returncode == 1  # the heuristic auditor fails some checks of the corpus
+    done = _run(
+        skillcheck_bin,
+        "run",
+        "--models",
+        "heuristic",
+        "--domains",
+        "ecommerce",
+        "--fail-under",
+        "0",
+        cwd=skill_repo,
+    )
+    assert done.returncode == 0
 
 
 def test_serve_shows_the_app_with_its_templates_and_static_files(skillcheck_bin, skill_repo):

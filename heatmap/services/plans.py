@@ -377,3 +377,41 @@ def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> l
         return tasks
     wanted = {tuple(key) for key in task_keys}
     return [t for t in tasks if t.key in wanted]
+
+
+def plan_task_keys(
+    *,
+    catalog: Catalog,
+    models: Sequence[str],
+    scenarios: Sequence[str] = (),
+    skills: Sequence[str] = (),
+) -> list[tuple[str, str, str]] | None:
+    """The tasks of the named scenarios and skills (the original CLI's ``-s`` and
+    ``--skill``) for ``models``, or None when neither is named (every task).
+
+    An unknown scenario or skill is a ``RunRequestError`` that lists the valid ones; so is a
+    choice that leaves no task (a skill that none of the chosen scenarios audits).
+    """
+    if not scenarios and not skills:
+        return None
+    known_scenarios = {s.id: s for s in catalog.scenarios}
+    for wanted, known, what in (
+        (scenarios, list(known_scenarios), "scenario"),
+        (skills, list(catalog.skills), "skill"),
+    ):
+        unknown = [name for name in dict.fromkeys(wanted) if name not in known]
+        if unknown:
+            raise RunRequestError(
+                f"unknown {what}(s): {', '.join(unknown)}; valid: {', '.join(known)}"
+            )
+    chosen = [known_scenarios[s] for s in dict.fromkeys(scenarios)] or catalog.scenarios
+    keys = [
+        (scenario.id, skill, model)
+        for scenario in chosen
+        for skill in scenario.target_skills
+        if not skills or skill in skills
+        for model in models
+    ]
+    if not keys:
+        raise RunRequestError("none of the chosen scenarios audits the chosen skills")
+    return keys

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from heatmap import selectors
+from heatmap import exports, selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.selectors import Comparison, Flip
+from skillcheck.gates import ExitCode
+from skillcheck.junit import write_junit
 
-EXIT_REGRESSION = 1
-EXIT_INVALID = 2
+EXIT_REGRESSION = ExitCode.GATE_FAILED
+EXIT_INVALID = ExitCode.INVALID
 SECTIONS = (
     ("regression", "Regressions (a pass became fail or unclear)"),
     ("improvement", "Improvements (became pass)"),
@@ -38,6 +41,16 @@ class Command(QuietBrokenPipe):
             action="store_true",
             help="exit with status 1 when any check went from pass to fail or unclear",
         )
+        parser.add_argument(
+            "--junit-xml",
+            metavar="PATH",
+            help="write JUnit XML: each check of the new run's tasks, failing where it regressed",
+        )
+        parser.add_argument(
+            "--markdown",
+            metavar="PATH",
+            help="write a Markdown summary with the per-skill changes",
+        )
 
     def handle(self, *args, **options) -> None:
         runs = {}
@@ -60,6 +73,13 @@ class Command(QuietBrokenPipe):
             self.stdout.write(json.dumps(comparison.to_dict(), indent=2))
         else:
             self.print_comparison(comparison)
+        if options["junit_xml"]:
+            document = exports.comparison_junit_document(comparison=comparison, new=runs["new"])
+            write_junit(document, options["junit_xml"])
+        if options["markdown"]:
+            path = Path(options["markdown"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(exports.comparison_markdown_text(comparison=comparison), "utf-8")
         if options["fail_on_regression"] and comparison.regressions:
             raise SystemExit(EXIT_REGRESSION)
 

@@ -7,13 +7,14 @@ import json
 import signal
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from rich.console import Console
 
-from heatmap import selectors
+from heatmap import exports, selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.management.commands._progress import PlainProgress, RichProgress
 from heatmap.models import Run
@@ -26,10 +27,16 @@ from heatmap.services.plans import MAX_CONCURRENCY, MIN_CONCURRENCY, RunPlan, Ru
 from heatmap.services.resume import run_resume
 from heatmap.services.retry import run_retry_errors
 from heatmap.services.start import run_create
+from skillcheck.gates import ExitCode, fail_under_failed
+from skillcheck.junit import write_junit
 
-EXIT_INVALID = 2
-EXIT_CANCELLED = 130
+EXIT_INVALID = ExitCode.INVALID
 BRIEF_WARNINGS = 3
+
+
+def _repeated(values: list[str]) -> list[str]:
+    """A repeatable option's values, each possibly comma-separated."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
 def _names(value: str | None, option: str) -> list[str] | None:
@@ -75,7 +82,47 @@ class Command(QuietBrokenPipe):
             "on its first run, kept after; given later, renames it",
         )
         parser.add_argument(
-            "--reports-dir", help="where the JSON report goes (default: SKILLCHECK_REPORTS_DIR)"
+            "--reports-dir",
+            "-o",
+            "--output",
+            dest="reports_dir",
+            help="where the JSON report goes (default: SKILLCHECK_REPORTS_DIR)",
+        )
+        parser.add_argument(
+            "-s",
+            "--scenario",
+            action="append",
+            default=[],
+            metavar="ID",
+            help="only this scenario (repeatable, or comma-separated)",
+        )
+        parser.add_argument(
+            "--skill",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="only this skill (repeatable, or comma-separated)",
+        )
+        parser.add_argument(
+            "--list",
+            action="store_true",
+            help="list the domains, their scenarios and target skills; run nothing",
+        )
+        parser.add_argument(
+            "--junit-xml",
+            metavar="PATH",
+            help="write JUnit XML: a test case per scenario x skill x model x check",
+        )
+        parser.add_argument(
+            "--markdown",
+            metavar="PATH",
+            help="write a Markdown summary (for a pull request or $GITHUB_STEP_SUMMARY)",
+        )
+        parser.add_argument(
+            "--fail-under",
+            type=float,
+            metavar="PCT",
+            help="exit 1 when the run's pass rate (n/a not counted) is under PCT percent",
         )
         parser.add_argument("--run-id", help="id for the new run (default: date, time, random)")
         parser.add_argument(
@@ -114,6 +161,7 @@ class Command(QuietBrokenPipe):
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
+        self.outputs = {k: options[k] for k in ("junit_xml", "markdown", "fail_under")}
         self.catalog_warnings: list[str] = []
         self.catalog = None  # loaded once: create() plans with it, run_execute reuses it
         self.console = Console(
@@ -124,6 +172,8 @@ class Command(QuietBrokenPipe):
         try:
             if options["list_models"]:
                 return self.list_models()
+            if options["list"]:
+                return self.list_catalog(options)
             run_mark_stale_interrupted()
             if options["resume"] and options["retry_errors"]:
                 raise RunRequestError("choose --resume or --retry-errors, not both")
@@ -235,10 +285,17 @@ class Command(QuietBrokenPipe):
         models = _names(options["models"], "models") or auditor_services.default_models(
             auditors=auditors
         )
+        task_keys = plans.plan_task_keys(
+            catalog=catalog,
+            models=models,
+            scenarios=_repeated(options["scenario"]),
+            skills=_repeated(options["skill"]),
+        )
         plan = plans.run_plan(
             catalog=catalog,
             domains=_names(options["domains"], "domains"),
             models=models,
+            task_keys=task_keys,
             concurrency=(
                 settings.SKILLCHECK_DEFAULT_CONCURRENCY
                 if options["concurrency"] is None
@@ -263,7 +320,31 @@ class Command(QuietBrokenPipe):
             use_cache=not options["no_cache"],
             batch=options["batch"],
             catalog_name=options["catalog_name"],
+            task_keys=task_keys,
         )
+
+    def list_catalog(self, options: dict[str, Any]) -> None:
+        """The original CLI's ``--list``: domains, their scenarios and target skills."""
+        catalog = plans.plan_catalog(path=options["catalog"])
+        if self.as_json:
+            domains = [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "scenarios": [
+                        {"id": s.id, "name": s.name, "skills": list(s.target_skills)}
+                        for s in d.scenarios
+                    ],
+                }
+                for d in catalog.domains.values()
+            ]
+            self.stdout.write(json.dumps({"domains": domains}, indent=2))
+            return
+        for domain in catalog.domains.values():
+            self._say(f"[bold]{domain.id}[/] ({len(domain.scenarios)} scenarios)")
+            for scenario in domain.scenarios:
+                skills = ", ".join(scenario.target_skills)
+                self._say(f"  {scenario.id:<28} {skills}  [dim]{scenario.name}[/]")
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
         from rich.table import Table
@@ -344,9 +425,30 @@ class Command(QuietBrokenPipe):
             self._say(f"Report: {run.report_path}")
         if run.status == Run.Status.CANCELLED:
             self._say(f"Cancelled. To finish it: {resume}")
-            raise SystemExit(EXIT_CANCELLED)
+        self.write_outputs(run)
+        if run.status == Run.Status.CANCELLED:
+            raise SystemExit(ExitCode.CANCELLED)
         if run.status != Run.Status.COMPLETED:
-            raise CommandError(f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}")
+            raise CommandError(
+                f"run {run.run_id} {run.status}: {run.error}. Retry: {resume}",
+                returncode=ExitCode.RUN_INCOMPLETE,
+            )
+        fail_under = self.outputs.get("fail_under")
+        if fail_under is not None:
+            pct = exports.run_pass_pct(run=run)
+            if fail_under_failed(pct, fail_under):
+                shown = "no scored checks" if pct is None else f"{pct:.1f} %"
+                self.stderr.write(f"pass rate {shown} is under --fail-under {fail_under:g} %")
+                raise SystemExit(ExitCode.GATE_FAILED)
+
+    def write_outputs(self, run: Run) -> None:
+        """The CI files asked for, whatever the run's status (a cancelled run's too)."""
+        if self.outputs.get("junit_xml"):
+            write_junit(exports.run_junit_document(run=run), self.outputs["junit_xml"])
+        if self.outputs.get("markdown"):
+            path = Path(self.outputs["markdown"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(exports.run_markdown_text(run=run), encoding="utf-8")
 
     def print_tables(self, tables: dict[str, list[GroupTotals]]) -> None:
         from rich.table import Table
