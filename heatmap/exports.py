@@ -79,7 +79,7 @@ def run_pass_pct(*, run: Run) -> float | None:
 
 def comparison_junit_document(*, comparison: Comparison, new: Run) -> JUnitXml:
     """Every check of the new run's tasks; the regressions fail (``comparison_junit``)."""
-    return comparison_junit(comparison, selectors._run_task_checks(new))
+    return comparison_junit(comparison, selectors.run_task_checks(new))
 
 
 def comparison_markdown_text(*, comparison: Comparison) -> str:

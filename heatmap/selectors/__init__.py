@@ -25,6 +25,7 @@ from heatmap.selectors.compare import (
     RunsOfDifferentCatalogs,
     run_comparison,
     run_previous,
+    run_task_checks,
 )
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER
 from heatmap.selectors.detail import CellDetail, heatmap_cell_detail, stale_reason
@@ -144,6 +145,7 @@ __all__ = [
     "run_progress",
     "run_result_tables",
     "run_summary",
+    "run_task_checks",
     "run_tasks_to_do",
     "skill_history",
     "skill_labels",

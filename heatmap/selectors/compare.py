@@ -12,7 +12,7 @@ from skillcheck.compare import Comparison, Flip, TaskChecks, compare_runs
 __all__ = ["Comparison", "Flip", "run_comparison", "run_previous"]
 
 
-def _run_task_checks(run: Run) -> list[TaskChecks]:
+def run_task_checks(run: Run) -> list[TaskChecks]:
     """Every task of ``run`` with its verdicts per check. Two queries."""
     tasks = {
         pk: (scenario_id, skill, model, bool(error))
@@ -50,8 +50,8 @@ def run_comparison(*, base: Run, new: Run, catalog: Catalog | None = None) -> Co
         raise RunsOfDifferentCatalogs(base, new)
     severities = {c.id: c.severity for c in catalog.taxonomy.checks} if catalog else {}
     return compare_runs(
-        _run_task_checks(base),
-        _run_task_checks(new),
+        run_task_checks(base),
+        run_task_checks(new),
         severities=severities,
         base_id=base.run_id,
         new_id=new.run_id,
