@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
+from heatmap import (
+    api_original,
+    converters,  # noqa: F401  (registers the <run_id:…> converter)
+)
 from heatmap.api import heatmap as heatmap_api
 from heatmap.api import routing as routing_api
 from heatmap.api import runs as run_api
@@ -66,4 +69,15 @@ urlpatterns = [
     path("api/heatmap/skills", heatmap_api.skill_list, name="api-skills"),
     path("api/heatmap/domain/<str:domain_id>", heatmap_api.domain_detail, name="api-domain"),
     path("api/heatmap/models", heatmap_api.model_list, name="api-models"),
+    # The original skill-checker's endpoints (heatmap/api_original.py).
+    path("api/heatmap/bp", api_original.bp_matrix, name="api-bp"),
+    path(
+        "api/heatmap/detail/<str:scenario_id>/<str:check_id>",
+        api_original.cell_detail,
+        name="api-detail",
+    ),
+    path("api/skills", api_original.skill_list, name="api-skill-manifest"),
+    path("api/reports", api_original.report_list, name="api-reports"),
+    path("api/reports/<str:filename>", api_original.report_detail, name="api-report"),
+    path("api/health", api_original.health, name="api-health"),
 ]

@@ -50,6 +50,7 @@ class SkillRow:
     skill: str
     domains: list[str] = field(default_factory=list)
     generalist: bool = False
+    is_dev: bool = False  # its skill has ``category: dev`` (dev-excluded checks are n/a)
     in_catalog: bool = True
     counts: dict[str, int] = field(default_factory=empty_counts)
     models: set[str] = field(default_factory=set)
@@ -83,12 +84,25 @@ class SkillRow:
         """The domain whose matrix shows this skill first (its own, or the first it serves)."""
         return self.domains[0] if self.domains else ""
 
+    @property
+    def pass_pct_exact(self) -> float | None:
+        """The pass rate to one decimal, as the original tool's API gave it."""
+        counts = self.counts
+        pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
+        return None if pct is None else round(pct, 1)
+
     def as_dict(self) -> dict[str, Any]:
+        """The API's skill row: today's fields plus the original tool's (``pass_pct`` to one
+        decimal, ``top_gaps``, ``domain``, ``is_dev`` and the four counts)."""
         return {
             "skill": self.skill,
+            "domain": self.home,
             "domains": self.domains,
+            "is_dev": self.is_dev,
             "generalist": self.generalist,
-            "pass_pct": self.pass_pct,
+            "pass_pct": self.pass_pct_exact,
+            "pass_pct_rounded": self.pass_pct,
+            **{f"{result}_count": self.counts[result] for result in RESULT_ORDER},
             "counts": self.counts,
             "models": self.sorted_models,
             "stale": self.stale,
@@ -97,6 +111,15 @@ class SkillRow:
                 m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
                 for m in model_order(self.per_model)
             },
+            "top_gaps": [
+                {
+                    "check_id": getattr(c, "id", c),
+                    "name": getattr(c, "name", str(c)),
+                    "severity": getattr(c, "severity", ""),
+                    "count": n,
+                }
+                for c, n in self.top_failing
+            ],
             "top_failing": [
                 {
                     "check_id": getattr(c, "id", c),
@@ -243,7 +266,9 @@ def heatmap_overview(
     for name, skill in catalog.skills.items():
         if domain and domain not in homes.get(name, []) and not skill.generalist:
             continue
-        rows[name] = SkillRow(name, domains=homes.get(name, []), generalist=skill.generalist)
+        rows[name] = SkillRow(
+            name, domains=homes.get(name, []), generalist=skill.generalist, is_dev=skill.is_dev
+        )
     for name, per_model in totals.items():
         kept = {m: t for m, t in per_model.items() if filters.keeps_model(m)}
         row = rows.get(name)
