@@ -2,13 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from heatmap import (
-    api_original,
-    converters,  # noqa: F401  (registers the <run_id:…> converter)
-)
-from heatmap.api import heatmap as heatmap_api
-from heatmap.api import routing as routing_api
-from heatmap.api import runs as run_api
+from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import runs as run_views
 from heatmap.views import skills as skill_views
@@ -49,35 +43,5 @@ urlpatterns = [
         name="run-compare",
     ),
     path("runs/<run_id:run_id>/report.json", run_views.run_report, name="run-report"),
-    path("api/heatmap/run", run_api.run_create_view, name="api-run"),
-    path("api/heatmap/run/<run_id:run_id>", run_api.run_status, name="api-run-status"),
-    path("api/heatmap/run/<run_id:run_id>/cancel", run_api.run_cancel_view, name="api-run-cancel"),
-    path("api/heatmap/compare", run_api.run_compare, name="api-compare"),
-    path("api/heatmap/catalogs", heatmap_api.catalog_list, name="api-catalogs"),
-    path("api/routing/run", routing_api.routing_run_create_view, name="api-routing-run"),
-    path(
-        "api/routing/run/<run_id:run_id>",
-        routing_api.routing_run_status,
-        name="api-routing-run-status",
-    ),
-    path(
-        "api/routing/run/<run_id:run_id>/cancel",
-        routing_api.routing_run_cancel_view,
-        name="api-routing-run-cancel",
-    ),
-    path("api/heatmap/domains", heatmap_api.domain_list, name="api-domains"),
-    path("api/heatmap/skills", heatmap_api.skill_list, name="api-skills"),
-    path("api/heatmap/domain/<str:domain_id>", heatmap_api.domain_detail, name="api-domain"),
-    path("api/heatmap/models", heatmap_api.model_list, name="api-models"),
-    # The original skill-checker's endpoints (heatmap/api_original.py).
-    path("api/heatmap/bp", api_original.bp_matrix, name="api-bp"),
-    path(
-        "api/heatmap/detail/<str:scenario_id>/<str:check_id>",
-        api_original.cell_detail,
-        name="api-detail",
-    ),
-    path("api/skills", api_original.skill_list, name="api-skill-manifest"),
-    path("api/reports", api_original.report_list, name="api-reports"),
-    path("api/reports/<str:filename>", api_original.report_detail, name="api-report"),
-    path("api/health", api_original.health, name="api-health"),
+    # The JSON API is heatmap/openapi.py's, under /api/ (simsite/urls.py).
 ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "servestatic",
     "django_htmx",
     "template_partials",
+    "ninja",  # the API docs' own static files (Swagger UI), served from here, not a CDN
     # Before channels: its `runworker` command is heatmap's (runs stop cleanly on SIGTERM).
     "heatmap",
     "channels",

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.views import ThrottledLoginView
+from heatmap import openapi
 
 urlpatterns = [
     # One sign-in page for the app and the admin, so both share its limit on failed attempts.
@@ -22,6 +23,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The JSON API, its OpenAPI schema (/api/schema/) and docs (/api/docs/): heatmap/openapi.py.
+    path("api/", openapi.urls),
     path("", include("heatmap.urls")),
 ]
 
