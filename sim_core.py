@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from skillcheck import reports as _reports
-from skillcheck.bundled import EXAMPLE_CATALOG_DIR
+from skillcheck.bundled import EXAMPLE_CATALOG_DIR, default_reports_dir
 from skillcheck.catalog import Catalog, load_catalog
 from skillcheck.parser import parse_response
 from skillcheck.results import ScoredRun as _EngineRun
@@ -33,7 +33,7 @@ from skillcheck.vocabulary import UNKNOWN_RISK
 
 ROOT = Path(__file__).resolve().parent
 CATALOG_DIR = Path(os.environ.get("SKILLCHECK_CATALOG") or EXAMPLE_CATALOG_DIR)
-REPORTS_DIR = Path(os.environ.get("SKILLCHECK_REPORTS_DIR") or ROOT / "reports")
+REPORTS_DIR = Path(os.environ.get("SKILLCHECK_REPORTS_DIR") or default_reports_dir())
 
 DEFAULT_MODELS = ["sonnet", "opus", "haiku"]
 DEFAULT_CONCURRENCY = 3

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from skillcheck.bundled import user_data_dir
+
 PROG = "skillcheck"
 # subcommand -> (management command, arguments put first, one-line help)
 COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -72,9 +74,7 @@ def data_dir(given: Path | None) -> Path:
         return given.expanduser().resolve()
     if os.environ.get("SKILLCHECK_DATA_DIR"):
         return Path(os.environ["SKILLCHECK_DATA_DIR"]).expanduser().resolve()
-    from platformdirs import user_data_path
-
-    return user_data_path(PROG, appauthor=False)
+    return user_data_dir()
 
 
 def catalog_here(folder: Path) -> bool:

@@ -14,3 +14,15 @@ CLONE_DIR = _PACKAGE.parent if (_PACKAGE.parent / "manage.py").is_file() else No
 DATA_DIR = CLONE_DIR or _PACKAGE / "data"
 CHECKS_FILE = DATA_DIR / "checks.yaml"
 EXAMPLE_CATALOG_DIR = DATA_DIR / "catalog"
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder of an installed copy (``~/.local/share/skillcheck``)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("skillcheck", appauthor=False)
+
+
+def default_reports_dir() -> Path:
+    """Where reports go when nothing says: the clone's ``reports/``, else the user's folder."""
+    return CLONE_DIR / "reports" if CLONE_DIR else user_data_dir() / "reports"
