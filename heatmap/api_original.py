@@ -23,7 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from heatmap import selectors
 from heatmap.security import json_or_csrf, public_catalog_warnings, public_text
+from heatmap.services.auditors import default_models
 from heatmap.services.reports import default_reports_dir
+from skillcheck.catalog import Domain, Scenario
 from skillcheck.linter import FM
 from skillcheck.reports import REPORT_GLOB
 from skillcheck.vocabulary import Result
@@ -126,6 +128,87 @@ def skill_list(request: HttpRequest) -> JsonResponse:
     )
 
 
+@require_GET
+def skill_content(request: HttpRequest, name: str) -> JsonResponse:
+    """A skill's SKILL.md: ``{name, path (in the catalog), content, lines}``."""
+    catalog = selectors.catalog_current()
+    skill = catalog.skills.get(name)
+    if skill is None:
+        return _error(f"Skill '{name}' not found in manifest", 404)
+    text = skill.documents()[0][1]
+    return JsonResponse(
+        {
+            "name": name,
+            "path": skill.path.relative_to(catalog.root).as_posix(),
+            "content": text,
+            "lines": len(text.splitlines()),
+        }
+    )
+
+
+def _scenario_row(domain: Domain, scenario: Scenario) -> dict[str, Any]:
+    category = domain.kind == "category"
+    return {
+        "id": scenario.id,
+        "name": scenario.name,
+        "prompt": scenario.prompt,
+        "target_skill": scenario.specialist,
+        "target_skills": list(scenario.target_skills),
+        "source_file": scenario.source.name if scenario.source else "",
+        "category": domain.id.upper() if category else "",
+        "domain": "" if category else domain.id,
+    }
+
+
+@require_GET
+def scenario_list(request: HttpRequest) -> JsonResponse:
+    """Every scenario of the catalog, as the original listed them (a bare list)."""
+    catalog = selectors.catalog_current()
+    rows = [_scenario_row(d, s) for d in catalog.domains.values() for s in d.scenarios]
+    return JsonResponse(rows, safe=False)
+
+
+@require_GET
+def scenario_detail(request: HttpRequest, scenario_id: str) -> JsonResponse:
+    catalog = selectors.catalog_current()
+    for domain in catalog.domains.values():
+        for scenario in domain.scenarios:
+            if scenario.id == scenario_id:
+                return JsonResponse(_scenario_row(domain, scenario))
+    return _error(f"Scenario '{scenario_id}' not found", 404)
+
+
+@require_GET
+def category_list(request: HttpRequest) -> JsonResponse:
+    """The taxonomy by group: ``{groups: {wf: {name, default_models, categories}}, total}``.
+
+    ``default_models`` is the linter for the static group and today's default model for the
+    others (checks.yaml names no models per group).
+    """
+    taxonomy = selectors.catalog_current().taxonomy
+    models = default_models()
+    static = {c.group for c in taxonomy.static_checks}
+    groups = {
+        code.lower(): {
+            "name": name,
+            "default_models": ["bp-linter"] if code in static else models,
+            "categories": {
+                c.id: {
+                    "id": c.id,
+                    "type": code,
+                    "name": c.name,
+                    "severity": c.severity,
+                    "description": c.description,
+                }
+                for c in taxonomy.checks
+                if c.group == code
+            },
+        }
+        for code, name in taxonomy.groups.items()
+    }
+    return JsonResponse({"groups": groups, "total": len(taxonomy.checks)})
+
+
 def _report_summary(path: Path) -> dict[str, Any]:
     stat = path.stat()
     summary: dict[str, Any] = {"filename": path.name, "size": stat.st_size}
@@ -223,9 +306,13 @@ def health(request: HttpRequest) -> JsonResponse:
 
 __all__ = [
     "bp_matrix",
+    "category_list",
     "cell_detail",
     "health",
     "report_detail",
     "report_list",
+    "scenario_detail",
+    "scenario_list",
+    "skill_content",
     "skill_list",
 ]

@@ -214,6 +214,50 @@ def skill_manifest(request: HttpRequest) -> HttpResponseBase:
 
 
 @api.get(
+    "/skills/{name}/content",
+    response={200: dict[str, Any], 404: Error},
+    url_name="api-skill-content",
+    tags=["catalog"],
+    summary="A skill's SKILL.md",
+)
+def skill_content(request: HttpRequest, name: str) -> HttpResponseBase:
+    return api_original.skill_content(request, name)
+
+
+@api.get(
+    "/scenarios",
+    response=list[dict[str, Any]],
+    url_name="api-scenarios",
+    tags=["catalog"],
+    summary="Every scenario of the catalog",
+)
+def scenario_list(request: HttpRequest) -> HttpResponseBase:
+    return api_original.scenario_list(request)
+
+
+@api.get(
+    "/scenarios/{scenario_id}",
+    response={200: dict[str, Any], 404: Error},
+    url_name="api-scenario",
+    tags=["catalog"],
+    summary="One scenario",
+)
+def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponseBase:
+    return api_original.scenario_detail(request, scenario_id)
+
+
+@api.get(
+    "/categories",
+    response=dict[str, Any],
+    url_name="api-categories",
+    tags=["catalog"],
+    summary="The check taxonomy by group",
+)
+def category_list(request: HttpRequest) -> HttpResponseBase:
+    return api_original.category_list(request)
+
+
+@api.get(
     "/reports",
     response=dict[str, Any],
     url_name="api-reports",

@@ -141,3 +141,19 @@ def test_health_is_503_when_the_channel_layer_is_down(client, settings):
     assert data["status"] == "error" and data["database"] == "ok"
     assert data["channel_layer"].startswith("unreachable")
     assert Run.objects.count() == 0
+
+
+def test_skill_content_scenarios_and_categories(client, catalog):
+    name = next(iter(catalog.skills))
+    content = client.get(f"/api/skills/{name}/content").json()
+    assert content["content"].startswith("---") and content["lines"] > 3
+    assert client.get("/api/skills/nope/content").status_code == 404
+    scenarios = client.get("/api/scenarios").json()
+    assert [s["id"] for s in scenarios] == [s.id for s in catalog.scenarios]
+    first = scenarios[0]
+    assert client.get(f"/api/scenarios/{first['id']}").json() == first
+    assert client.get("/api/scenarios/nope").status_code == 404
+    categories = client.get("/api/categories").json()
+    assert categories["total"] == len(catalog.taxonomy.checks)
+    assert set(categories["groups"]) == {g.lower() for g in catalog.taxonomy.groups}
+    assert categories["groups"]["bp"]["default_models"] == ["bp-linter"]
