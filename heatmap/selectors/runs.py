@@ -216,7 +216,9 @@ class RunSummary:
 
     @property
     def resume_command(self) -> str:
-        return f"python manage.py run_scored --resume {self.run.run_id}"
+        """As the user typed the command: the installed ``skillcheck`` or the clone's."""
+        command = "skillcheck run" if settings.MANAGE_COMMAND == "run" else None
+        return f"{command or 'python manage.py run_scored'} --resume {self.run.run_id}"
 
     def as_dict(self, *, warnings: list[str]) -> dict[str, Any]:
         """The summary for ``--json``; ``warnings``: what the catalog skipped."""
