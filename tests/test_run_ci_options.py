@@ -116,3 +116,22 @@ def test_compare_writes_junit_failing_the_regressions_and_markdown(tmp_path):
     text = markdown.read_text()
     assert "**2 regressions**, 1 improvements" in text
     assert "| web-price-tracker | 2 | 1 | 0 |" in text
+
+
+def test_tasks_a_stopped_run_never_ran_are_skipped_cases(corpus_dir):
+    from heatmap import exports
+    from skillcheck.catalog import load_catalog
+
+    catalog = load_catalog(corpus_dir)
+    run = Run.objects.create(
+        run_id="stopped-1",
+        status=Run.Status.CANCELLED,
+        models=["heuristic"],
+        domains=[DOMAIN],
+        catalog_path=str(corpus_dir),
+    )
+    document = exports.run_junit_document(run=run)
+    tasks = sum(len(s.target_skills) for s in catalog.domains[DOMAIN].scenarios)
+    checks = len(catalog.taxonomy.model_checks)
+    assert document.tests == document.skipped == tasks * checks
+    assert document.failures == document.errors == 0
