@@ -2,10 +2,11 @@
 browsable docs at ``/api/docs/``.
 
 Every ``/api/`` route is declared here, once, with its parameters and answer shapes for the
-schema; each operation hands the request to the plain Django view that has always served it
-(``heatmap.api``, ``heatmap.api_original``), so limits, error shapes (``{"error": "..."}``),
-CSRF rules and team-mode login behave as before. Request bodies stay validated by the
-views' forms (the run form's limits and messages); the schema only describes them.
+schema; each operation hands the request to the plain Django view that serves it
+(``heatmap.api.runs``, ``.heatmap``, ``.original``), so limits, error shapes
+(``{"error": "..."}``), CSRF rules and team-mode login behave as before. Request bodies
+stay validated by the views' forms (the run form's limits and messages); the schema only
+describes them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from django.http.response import HttpResponseBase
 from ninja import NinjaAPI, Schema
 
 from heatmap import (
-    api_original,
     converters,  # noqa: F401  (registers the <run_id:…> converter)
 )
 from heatmap.api import heatmap as heatmap_api
+from heatmap.api import original as original_api
 from heatmap.api import runs as run_api
 
 
@@ -188,7 +189,7 @@ def model_list(request: HttpRequest) -> HttpResponseBase:
     summary="Skills × static best-practice checks (the original's BP matrix)",
 )
 def bp_matrix(request: HttpRequest) -> HttpResponseBase:
-    return api_original.bp_matrix(request)
+    return original_api.bp_matrix(request)
 
 
 @api.get(
@@ -199,7 +200,7 @@ def bp_matrix(request: HttpRequest) -> HttpResponseBase:
     summary="One scenario's result for one check, per model and skill",
 )
 def cell_detail(request: HttpRequest, scenario_id: str, check_id: str) -> HttpResponseBase:
-    return api_original.cell_detail(request, scenario_id, check_id)
+    return original_api.cell_detail(request, scenario_id, check_id)
 
 
 @api.get(
@@ -210,7 +211,7 @@ def cell_detail(request: HttpRequest, scenario_id: str, check_id: str) -> HttpRe
     summary="The manifest's skills",
 )
 def skill_manifest(request: HttpRequest) -> HttpResponseBase:
-    return api_original.skill_list(request)
+    return original_api.skill_list(request)
 
 
 @api.get(
@@ -221,7 +222,7 @@ def skill_manifest(request: HttpRequest) -> HttpResponseBase:
     summary="A skill's SKILL.md",
 )
 def skill_content(request: HttpRequest, name: str) -> HttpResponseBase:
-    return api_original.skill_content(request, name)
+    return original_api.skill_content(request, name)
 
 
 @api.get(
@@ -232,7 +233,7 @@ def skill_content(request: HttpRequest, name: str) -> HttpResponseBase:
     summary="Every scenario of the catalog",
 )
 def scenario_list(request: HttpRequest) -> HttpResponseBase:
-    return api_original.scenario_list(request)
+    return original_api.scenario_list(request)
 
 
 @api.get(
@@ -243,7 +244,7 @@ def scenario_list(request: HttpRequest) -> HttpResponseBase:
     summary="One scenario",
 )
 def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponseBase:
-    return api_original.scenario_detail(request, scenario_id)
+    return original_api.scenario_detail(request, scenario_id)
 
 
 @api.get(
@@ -254,7 +255,7 @@ def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponseBase:
     summary="The check taxonomy by group",
 )
 def category_list(request: HttpRequest) -> HttpResponseBase:
-    return api_original.category_list(request)
+    return original_api.category_list(request)
 
 
 @api.get(
@@ -265,7 +266,7 @@ def category_list(request: HttpRequest) -> HttpResponseBase:
     summary="The scored report files, newest first",
 )
 def report_list(request: HttpRequest) -> HttpResponseBase:
-    return api_original.report_list(request)
+    return original_api.report_list(request)
 
 
 @api.api_operation(
@@ -277,7 +278,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     summary="GET a report as stored; DELETE it (local mode, or a staff user; send JSON)",
 )
 def report_detail(request: HttpRequest, filename: str) -> HttpResponseBase:
-    return api_original.report_detail(request, filename)
+    return original_api.report_detail(request, filename)
 
 
 @api.get(
@@ -288,7 +289,7 @@ def report_detail(request: HttpRequest, filename: str) -> HttpResponseBase:
     summary="Database and channel layer reachable (no login needed)",
 )
 def health(request: HttpRequest) -> HttpResponseBase:
-    return api_original.health(request)
+    return original_api.health(request)
 
 
 def _urls() -> tuple[list[Any], str, str]:

@@ -43,5 +43,6 @@ urlpatterns = [
         name="run-compare",
     ),
     path("runs/<run_id:run_id>/report.json", run_views.run_report, name="run-report"),
+    path("runs/<run_id:run_id>/summary.md", run_views.run_report_markdown, name="run-markdown"),
     # The JSON API is heatmap/openapi.py's, under /api/ (simsite/urls.py).
 ]

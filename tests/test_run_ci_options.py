@@ -135,3 +135,17 @@ def test_tasks_a_stopped_run_never_ran_are_skipped_cases(corpus_dir):
     checks = len(catalog.taxonomy.model_checks)
     assert document.tests == document.skipped == tasks * checks
     assert document.failures == document.errors == 0
+
+
+def test_the_run_page_offers_the_markdown_summary(client, auditors):  # noqa: F811
+    run_command("--models", "heuristic,sonnet", "--domains", DOMAIN)
+    run = Run.objects.get()
+    page = client.get(f"/runs/{run.run_id}/").content.decode()
+    assert f"/runs/{run.run_id}/summary.md" in page
+    response = client.get(f"/runs/{run.run_id}/summary.md")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/markdown")
+    assert f'filename="skillcheck-{run.run_id}.md"' in response["Content-Disposition"]
+    text = response.content.decode()
+    assert f"`{run.run_id}`" in text and "| sonnet |" in text
+    assert client.get("/runs/nope-1/summary.md").status_code == 404

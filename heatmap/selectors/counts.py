@@ -15,6 +15,12 @@ def empty_counts() -> dict[str, int]:
     return dict.fromkeys(RESULT_ORDER, 0)
 
 
+def exact_pass_pct(counts: Mapping[str, int]) -> float | None:
+    """The pass % of counts to one decimal (the API's, as the original tool gave it)."""
+    pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
+    return None if pct is None else round(pct, 1)
+
+
 def whole_pass_pct(counts: Mapping[str, int]) -> int | None:
     """The pass % of a cell's or row's counts, rounded to a whole number; None: none scored."""
     pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])

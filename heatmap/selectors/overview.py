@@ -16,7 +16,12 @@ from heatmap.models import (
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
-from heatmap.selectors.counts import RESULT_ORDER, empty_counts, whole_pass_pct
+from heatmap.selectors.counts import (
+    RESULT_ORDER,
+    empty_counts,
+    exact_pass_pct,
+    whole_pass_pct,
+)
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import (
     OVERVIEW_CACHE_S,
@@ -87,9 +92,7 @@ class SkillRow:
     @property
     def pass_pct_exact(self) -> float | None:
         """The pass rate to one decimal, as the original tool's API gave it."""
-        counts = self.counts
-        pct = pass_percent(counts[Result.PASS], counts[Result.FAIL], counts[Result.UNCLEAR])
-        return None if pct is None else round(pct, 1)
+        return exact_pass_pct(self.counts)
 
     def as_dict(self) -> dict[str, Any]:
         """The API's skill row: today's fields plus the original tool's (``pass_pct`` to one

@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from heatmap import selectors
+from heatmap import exports, selectors
 from heatmap.forms import RunStartForm, concurrency_value
 from heatmap.models import Run
 from heatmap.security import BadRequestBody, bounded_names, public_text
@@ -122,6 +122,17 @@ def run_report(request: HttpRequest, run_id: str) -> HttpResponseBase:
         path = reports.run_report_sync(run=run)
     filename = f"skillcheck-{run.run_id}.json"
     return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
+
+
+@require_GET
+def run_report_markdown(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The run's Markdown summary (``run_scored --markdown``), for a pull request or a note."""
+    run = run_or_404(run_id)
+    response = HttpResponse(
+        exports.run_markdown_text(run=run), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="skillcheck-{run.run_id}.md"'
+    return response
 
 
 # --- The run controls -------------------------------------------------------------------------

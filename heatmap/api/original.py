@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from heatmap import selectors
+from heatmap.api.responses import error_response
 from heatmap.security import json_or_csrf, public_catalog_warnings, public_text
 from heatmap.services.auditors import default_models
 from heatmap.services.reports import default_reports_dir
@@ -34,10 +35,6 @@ REPORT_NAME = re.compile(r"scored_[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.json")
 # A report's metadata is read for the list only up to this size (the rest is counted).
 MAX_LISTED_REPORT_BYTES = 5 * 1024 * 1024
 HEALTH_TIMEOUT_S = 3.0  # a channel layer slower than this to echo a message is down
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": public_text(message)}, status=status)
 
 
 @require_GET
@@ -90,11 +87,11 @@ def cell_detail(request: HttpRequest, scenario_id: str, check_id: str) -> JsonRe
     """
     catalog = selectors.catalog_current()
     if check_id not in catalog.taxonomy.by_id:
-        return _error(f"Check '{check_id}' not found", 404)
+        return error_response(f"Check '{check_id}' not found", 404)
     try:
         catalog.scenario(scenario_id)
     except KeyError:
-        return _error(f"Scenario '{scenario_id}' not found", 404)
+        return error_response(f"Scenario '{scenario_id}' not found", 404)
     models: dict[str, dict[str, Any]] = {}
     for cell in selectors.heatmap_cell_detail(
         catalog=catalog, scenario_id=scenario_id, check_id=check_id
@@ -134,7 +131,7 @@ def skill_content(request: HttpRequest, name: str) -> JsonResponse:
     catalog = selectors.catalog_current()
     skill = catalog.skills.get(name)
     if skill is None:
-        return _error(f"Skill '{name}' not found in manifest", 404)
+        return error_response(f"Skill '{name}' not found in manifest", 404)
     text = skill.documents()[0][1]
     return JsonResponse(
         {
@@ -175,7 +172,7 @@ def scenario_detail(request: HttpRequest, scenario_id: str) -> JsonResponse:
         for scenario in domain.scenarios:
             if scenario.id == scenario_id:
                 return JsonResponse(_scenario_row(domain, scenario))
-    return _error(f"Scenario '{scenario_id}' not found", 404)
+    return error_response(f"Scenario '{scenario_id}' not found", 404)
 
 
 @require_GET
@@ -250,7 +247,7 @@ def report_list(request: HttpRequest) -> JsonResponse:
 @json_or_csrf
 def _report_delete(request: HttpRequest, path: Path) -> JsonResponse:
     if settings.SKILLCHECK_REQUIRE_LOGIN and not request.user.is_staff:
-        return _error("only staff users may delete reports in team mode", 403)
+        return error_response("only staff users may delete reports in team mode", 403)
     path.unlink(missing_ok=True)
     return JsonResponse({"status": "deleted", "filename": path.name})
 
@@ -261,7 +258,7 @@ def report_detail(request: HttpRequest, filename: str) -> HttpResponseBase:
     """GET: the report as it is on disk. DELETE: remove it (local mode, or a staff user)."""
     path = _report_path(filename)
     if path is None:
-        return _error(f"Report '{filename}' not found", 404)
+        return error_response(f"Report '{filename}' not found", 404)
     if request.method == "DELETE":
         return _report_delete(request, path)
     return FileResponse(path.open("rb"), content_type="application/json")
