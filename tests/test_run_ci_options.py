@@ -120,6 +120,7 @@ def test_compare_writes_junit_failing_the_regressions_and_markdown(tmp_path):
 
 def test_tasks_a_stopped_run_never_ran_are_skipped_cases(corpus_dir):
     from heatmap import exports
+    from heatmap.services.catalogs import catalog_for_path
     from skillcheck.catalog import load_catalog
 
     catalog = load_catalog(corpus_dir)
@@ -128,6 +129,7 @@ def test_tasks_a_stopped_run_never_ran_are_skipped_cases(corpus_dir):
         status=Run.Status.CANCELLED,
         models=["heuristic"],
         domains=[DOMAIN],
+        catalog=catalog_for_path(root=corpus_dir, loaded=False),
         catalog_path=str(corpus_dir),
     )
     document = exports.run_junit_document(run=run)
