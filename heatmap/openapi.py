@@ -66,9 +66,11 @@ class SkillRow(Schema):
     counts: dict[str, int]
     models: list[str]
     top_gaps: list[TopGap]
+    removed: bool
 
 
 class SkillRows(Schema):
+    catalog: str
     skills: list[SkillRow]
     warnings: list[str]
 
@@ -138,24 +140,41 @@ def run_compare(request: HttpRequest, base: str = "", new: str = "") -> HttpResp
 
 
 @api.get(
+    "/heatmap/catalogs",
+    response=dict[str, Any],
+    url_name="api-catalogs",
+    tags=["heatmap"],
+    summary="The catalogs (what ?catalog=NAME takes) and which is the default",
+)
+def catalog_list(request: HttpRequest) -> HttpResponseBase:
+    return heatmap_api.catalog_list(request)
+
+
+@api.get(
     "/heatmap/domains",
     response=dict[str, Any],
     url_name="api-domains",
     tags=["heatmap"],
     summary="The catalog's domains",
 )
-def domain_list(request: HttpRequest) -> HttpResponseBase:
+def domain_list(request: HttpRequest, catalog: str = "") -> HttpResponseBase:
     return heatmap_api.domain_list(request)
 
 
 @api.get(
     "/heatmap/skills",
-    response=SkillRows,
+    response={200: SkillRows, 404: Error},
     url_name="api-skills",
     tags=["heatmap"],
     summary="One row per skill: pass rate, counts, top gaps (the original's fields too)",
 )
-def skill_rows(request: HttpRequest, domain: str | None = None, q: str = "") -> HttpResponseBase:
+def skill_rows(
+    request: HttpRequest,
+    catalog: str = "",
+    domain: str | None = None,
+    q: str = "",
+    include: str = "",
+) -> HttpResponseBase:
     return heatmap_api.skill_list(request)
 
 
@@ -166,7 +185,7 @@ def skill_rows(request: HttpRequest, domain: str | None = None, q: str = "") -> 
     tags=["heatmap"],
     summary="A domain's matrix: scenarios × checks × models",
 )
-def domain_detail(request: HttpRequest, domain_id: str) -> HttpResponseBase:
+def domain_detail(request: HttpRequest, domain_id: str, catalog: str = "") -> HttpResponseBase:
     return heatmap_api.domain_detail(request, domain_id)
 
 
