@@ -23,6 +23,7 @@ from heatmap import (
 )
 from heatmap.api import heatmap as heatmap_api
 from heatmap.api import original as original_api
+from heatmap.api import routing as routing_api
 from heatmap.api import runs as run_api
 
 
@@ -137,6 +138,40 @@ def run_cancel(request: HttpRequest, run_id: str) -> HttpResponseBase:
 )
 def run_compare(request: HttpRequest, base: str = "", new: str = "") -> HttpResponseBase:
     return run_api.run_compare(request)
+
+
+@api.post(
+    "/routing/run",
+    response={201: dict[str, Any], 400: Error, 403: Error, 415: Error},
+    url_name="api-routing-run",
+    tags=["routing"],
+    summary="Start a routing run of the current catalog",
+    openapi_extra=JSON_BODY,
+)
+def routing_run_create(request: HttpRequest) -> HttpResponseBase:
+    return routing_api.routing_run_create_view(request)
+
+
+@api.get(
+    "/routing/run/{run_id:run_id}",
+    response={200: dict[str, Any], 404: Error},
+    url_name="api-routing-run-status",
+    tags=["routing"],
+    summary="A routing run's progress and report",
+)
+def routing_run_status(request: HttpRequest, run_id: str) -> HttpResponseBase:
+    return routing_api.routing_run_status(request, run_id)
+
+
+@api.post(
+    "/routing/run/{run_id:run_id}/cancel",
+    response={200: dict[str, Any], 404: Error, 415: Error},
+    url_name="api-routing-run-cancel",
+    tags=["routing"],
+    summary="Ask a routing run to stop",
+)
+def routing_run_cancel(request: HttpRequest, run_id: str) -> HttpResponseBase:
+    return routing_api.routing_run_cancel_view(request, run_id)
 
 
 @api.get(

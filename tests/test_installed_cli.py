@@ -163,7 +163,11 @@ def test_serve_shows_the_app_with_its_templates_and_static_files(skillcheck_bin,
         assert (skill_repo.parent / "data" / "skillcheck.sqlite3").is_file()
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            process.kill()
+            process.wait(timeout=15)
 
 
 def _get_when_up(url: str, timeout: float = 30) -> str:
