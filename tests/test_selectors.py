@@ -208,6 +208,30 @@ def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
     assert set(first) >= set(catalog.skills)
 
 
+def test_two_catalogs_keep_their_lint_and_fingerprints_side_by_side(
+    catalog, corpus_dir, monkeypatch
+):
+    """Pages of two catalogs in turn: neither catalog is linted or hashed again."""
+    from heatmap.selectors import lint, stale
+    from skillcheck import linter
+
+    calls = []
+    monkeypatch.setattr(lint, "lint_catalog", lambda c: calls.append(1) or linter.lint_catalog(c))
+    lint._lint_cache.clear()
+    corpus = selectors.catalog_current(corpus_dir)
+    for _ in range(2):
+        bundled_lint = selectors.lint_matrix(catalog=catalog)
+        corpus_lint = selectors.lint_matrix(catalog=corpus)
+        prints = (
+            stale.catalog_fingerprinter(catalog=catalog),
+            stale.catalog_fingerprinter(catalog=corpus),
+        )
+    assert len(calls) == 2 and set(bundled_lint) >= set(catalog.skills)
+    assert set(corpus_lint) >= set(corpus.skills)
+    assert prints[0] is stale.catalog_fingerprinter(catalog=catalog)
+    assert prints[1] is stale.catalog_fingerprinter(catalog=corpus)
+
+
 def test_overview_cache_follows_new_results(
     catalog, domain_id, django_assert_max_num_queries, scenario
 ):

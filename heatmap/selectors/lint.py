@@ -26,20 +26,20 @@ __all__ = [
     "lint_table",
 ]
 
-_lint_cache: dict[str, Any] = {}
+_lint_cache: dict[Path | None, tuple[Catalog, dict[str, SkillLint]]] = {}
 
 
 def lint_matrix(*, catalog: Catalog) -> dict[str, SkillLint]:
     """Skills × BP checks from the static linter, computed once per catalog fingerprint.
 
     The catalog object itself is cached per content change, so its identity stands in for the
-    fingerprint without re-reading every skill file on each request.
+    fingerprint without re-reading every skill file on each request. One entry per catalog
+    folder: pages of two catalogs in turn do not lint each other's skills again.
     """
-    if _lint_cache.get("catalog") is not catalog:
-        _lint_cache.clear()
-        _lint_cache["result"] = lint_catalog(catalog)
-        _lint_cache["catalog"] = catalog
-    return _lint_cache["result"]
+    held = _lint_cache.get(catalog.root)
+    if held is None or held[0] is not catalog:
+        held = _lint_cache[catalog.root] = (catalog, lint_catalog(catalog))
+    return held[1]
 
 
 def lint_findings(*, catalog: Catalog, skill: str, check_id: str) -> list[Finding]:

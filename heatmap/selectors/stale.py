@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,18 +13,19 @@ from heatmap.selectors.newest import OVERVIEW_CACHE_S, newest_tasks, results_ver
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
 
-_fingerprinters: dict[str, Any] = {}
+_fingerprinters: dict[Path | None, Fingerprinter] = {}
 
 
 def catalog_fingerprinter(*, catalog: Catalog) -> Fingerprinter:
     """Current fingerprints of ``catalog``'s tasks, each file hashed once per catalog load.
 
-    Model names stand for the configured ids (``SKILLCHECK_MODELS``), as in a run.
+    Model names stand for the configured ids (``SKILLCHECK_MODELS``), as in a run. One per
+    catalog folder, so pages of two catalogs in turn do not hash each other's files again.
     """
     ids = model_ids(dict(settings.SKILLCHECK_MODELS))
-    held = _fingerprinters.get("value")
+    held = _fingerprinters.get(catalog.root)
     if held is None or held.catalog is not catalog or held.model_ids != ids:
-        held = _fingerprinters["value"] = Fingerprinter(catalog, catalog.taxonomy, ids)
+        held = _fingerprinters[catalog.root] = Fingerprinter(catalog, catalog.taxonomy, ids)
     return held
 
 
