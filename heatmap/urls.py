@@ -4,6 +4,7 @@ from django.urls import path
 
 from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap.views import heatmap as heatmap_views
+from heatmap.views import routing as routing_views
 from heatmap.views import runs as run_views
 from heatmap.views import skills as skill_views
 
@@ -25,6 +26,8 @@ urlpatterns = [
         name="catalog-notice-dismiss",
     ),
     path("runs/", run_views.run_list, name="runs"),
+    path("routing/", routing_views.routing, name="routing"),
+    path("routing/run/", routing_views.routing_start, name="routing-start"),
     # Every path under runs/ is a run's: any valid run id ("plan", "start") opens its run.
     path("run-controls/plan/", run_views.run_plan, name="run-plan"),
     path("run-controls/start/", run_views.run_start_view, name="run-start"),

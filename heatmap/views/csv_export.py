@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import HttpResponse
 
@@ -23,13 +23,15 @@ CSV_HEADER = (
 )
 
 
-def csv_response(filename: str, rows: Iterable[tuple]) -> HttpResponse:
+def csv_response(
+    filename: str, rows: Iterable[Sequence], header: Sequence[str] = CSV_HEADER
+) -> HttpResponse:
     """A CSV download: the header, then ``rows``. Cells a spreadsheet would run as formulas
     are escaped (``skillcheck.spreadsheet``); ``filename`` comes from ``download_filename``."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = SpreadsheetCsvWriter(response)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(header)
     writer.writerows(rows)
     return response
 

@@ -1,0 +1,102 @@
+"""The Routing tab: the per-skill table, the confusion matrix, the case list and its filters,
+the CSV export, the Run button and the stale notice after a description edit."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+
+from heatmap.models import RoutingRun
+from tests.routing_helpers import write_routing_catalog, write_skill
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def routing_catalog(settings, tmp_path):
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    catalog = write_routing_catalog(
+        tmp_path / "catalog",
+        routing=[
+            {"id": "r-none", "prompt": "Bake me a cake", "expected": "none", "tags": ["no-skill"]},
+            {"id": "r-near", "prompt": "Reviews and ratings about prices", "tags": ["near-miss"],
+             "expected": "price-watch"},
+        ],
+    )  # fmt: skip
+    settings.SKILLCHECK_CATALOG = catalog.root
+    call_command("run_routing", "--runs", "1", "--json", stdout=io.StringIO())
+    return catalog
+
+
+def test_the_page_shows_the_table_the_matrix_and_the_cases(client, routing_catalog):
+    page = client.get("/routing/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="routing-skills"' in html and 'id="routing-confusion"' in html
+    # Rows: 3 skills and none (a case expects it); columns: 3 skills and none.
+    assert html.count('<td class="conf-cell') == 4 * 4
+    assert html.count('<td class="conf-cell conf-') == 16 and html.count(' diag"') == 4
+    assert 'id="case-r-near"' in html and "Reviews and ratings about prices" in html
+    run = RoutingRun.objects.get()
+    assert run.run_id in html and "Routed right" in html
+    # The near miss went to review-digest: its "stolen by" names the thief and the case.
+    row = html.split('data-skill="price-watch"')[1].split("</tr>")[0]
+    assert "review-digest" in row and "r-near" in row
+
+
+def test_filters_live_in_the_query_string(client, routing_catalog):
+    html = client.get("/routing/?tag=near-miss&outcome=wrong").content.decode()
+    assert 'id="case-r-near"' in html and 'id="case-r-none"' not in html
+    html = client.get("/routing/?skill=job-board").content.decode()
+    assert 'id="case-job-board-1"' in html and 'id="case-r-none"' not in html
+    fragment = client.get("/routing/?tag=no-skill", HTTP_HX_REQUEST="true",
+                          HTTP_HX_TARGET="routing-cases").content.decode()  # fmt: skip
+    assert fragment.lstrip().startswith("{#") is False and 'id="routing-cases"' in fragment
+    assert "<html" not in fragment and 'id="case-r-none"' in fragment
+
+
+def test_sorting_by_f1_and_its_lower_bound(client, routing_catalog):
+    def f1s(query: str) -> list[float]:
+        html = client.get(f"/routing/?{query}").content.decode()
+        values = [part.split('"')[0] for part in html.split('data-f1="')[1:]]
+        return [float(v) for v in values if v != "None"]
+
+    assert f1s("sort=f1") == sorted(f1s(""))
+    assert f1s("sort=-f1") == sorted(f1s(""), reverse=True)
+    html = client.get("/routing/?sort=f1_low").content.decode()
+    lows = [float(p.split("–")[0]) for p in html.split('class="num f1-ci">')[1:]]
+    assert lows == sorted(lows) and lows
+
+
+def test_csv_export_is_the_case_list_as_shown(client, routing_catalog):
+    response = client.get("/routing/?format=csv&tag=near-miss")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["case_id", "prompt", "expected"]
+    assert [r[0] for r in rows[1:]] == ["r-near"]
+
+
+def test_run_button_starts_a_routing_run(client, routing_catalog, settings):
+    settings.SKILLCHECK_ROUTING_DISPATCHER = "tests.test_routing_web_api.execute_now"
+    response = client.post("/routing/run/", {"models": ["lexical"], "runs": "2"})
+    assert response.status_code == 302
+    newest = RoutingRun.objects.order_by("-created_at").first()
+    assert newest.runs == 2 and newest.status == "completed"
+    assert f"run={newest.run_id}" in response["Location"]
+    response = client.post("/routing/run/", {"models": ["gpt-17"]}, follow=True)
+    assert "did not start" in response.content.decode()
+
+
+def test_editing_a_description_shows_the_stale_notice(client, routing_catalog):
+    assert "Stale:" not in client.get("/routing/").content.decode()
+    write_skill(routing_catalog.root, "review-digest", "Now about reviews of hotels only.")
+    html = client.get("/routing/").content.decode()
+    assert "Stale:" in html and "<code>review-digest</code>" in html
+
+
+def test_no_run_yet_says_what_to_do(client, settings, tmp_path):
+    settings.SKILLCHECK_CATALOG = write_routing_catalog(tmp_path / "c").root
+    html = client.get("/routing/").content.decode()
+    assert "No routing run of this catalog yet" in html and 'name="models"' in html
