@@ -70,12 +70,6 @@ class SkillRow(Schema):
     removed: bool
 
 
-class SkillRows(Schema):
-    catalog: str
-    skills: list[SkillRow]
-    warnings: list[str]
-
-
 class Health(Schema):
     status: str
     database: str
@@ -198,7 +192,7 @@ def domain_list(request: HttpRequest, catalog: str = "") -> HttpResponseBase:
 
 @api.get(
     "/heatmap/skills",
-    response={200: SkillRows, 404: Error},
+    response={200: list[SkillRow], 404: Error},
     url_name="api-skills",
     tags=["heatmap"],
     summary="One row per skill: pass rate, counts, top gaps (the original's fields too)",

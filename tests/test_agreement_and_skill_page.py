@@ -33,7 +33,7 @@ def test_disagreement_is_marked_and_rated(client, catalog, domain_id, scenario):
         if cell["disagree"]
     }
     assert disputed == {("WF-2", "haiku"), ("WF-2", "sonnet")}
-    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
     assert skills[scenario.specialist]["agreement_pct"] == 75
     # The page asks for its agreement section once the table is in (HX-Target: agreement).
     page = client.get("/heatmap/").content.decode()
@@ -52,7 +52,7 @@ def test_disagreement_is_marked_and_rated(client, catalog, domain_id, scenario):
 def test_a_skill_run_on_one_model_has_no_agreement_rate(client, scenario):
     run = make_run(models=["haiku"])
     specialist_task(run, scenario, model="haiku", results={"WF-1": "pass"})
-    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
     assert skills[scenario.specialist]["agreement_pct"] is None
     section = client.get("/heatmap/", headers={"HX-Request": "true", "HX-Target": "agreement"})
     assert section.status_code == 200 and not section.content.strip()
@@ -96,5 +96,5 @@ def test_a_failed_call_is_no_verdict_in_the_matrix_either(client, domain_id, sce
     assert shown[("WF-1", "sonnet")]["results"][scenario.specialist] == "unclear"
     assert shown[("WF-1", "haiku")]["results"][scenario.specialist] == "pass"
     assert [key for key, cell in shown.items() if cell["disagree"]] == []
-    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
     assert skills[scenario.specialist]["agreement_pct"] is None

@@ -106,10 +106,10 @@ def test_run_status_and_cancel(client, catalog):
 def test_domains_skills_domain_and_models(client, catalog, domain_id):
     fill_domain(make_run(), catalog, domain_id, model="heuristic", result="fail")
 
-    domains = client.get("/api/heatmap/domains").json()["domains"]
+    domains = client.get("/api/heatmap/domains").json()
     assert [d["id"] for d in domains] == list(catalog.domains)
 
-    skills = {s["skill"]: s for s in client.get("/api/heatmap/skills").json()["skills"]}
+    skills = {s["skill"]: s for s in client.get("/api/heatmap/skills").json()}
     specialist = catalog.domains[domain_id].scenarios[0].specialist
     assert skills[specialist]["pass_pct"] == 0 and skills[specialist]["models"] == ["heuristic"]
 

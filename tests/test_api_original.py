@@ -25,7 +25,7 @@ def test_skill_rows_have_the_original_fields_and_keep_todays(client, catalog, do
         model="heuristic",
         results={checks[0]: "pass", checks[1]: "fail", checks[2]: "unclear"},
     )
-    rows = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    rows = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
     row = rows[scenario.specialist]
     # One decimal, as the original: 1 pass of 3 scored checks.
     assert row["pass_pct"] == 33.3 and row["pass_pct_rounded"] == 33

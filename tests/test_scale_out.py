@@ -158,7 +158,7 @@ async def test_runworker_executes_the_web_process_run_and_the_socket_sees_its_pr
     base = stack["base"]
     status, listing = await asyncio.to_thread(_http, f"{base}/api/heatmap/domains")
     assert status == 200
-    domains = [d["id"] for d in listing["domains"]][:2]
+    domains = [d["id"] for d in listing][:2]
     status, created = await asyncio.to_thread(
         _http, f"{base}/api/heatmap/run", {"domains": domains, "models": ["heuristic"]}
     )

@@ -75,7 +75,7 @@ def test_overview_counts_stale_results_and_rerun_stale_runs_exactly_those(
     first = run_heuristic()
     edit_skill(catalog_dir)
     expected = set(first.tasks.filter(skill=SKILL).values_list("scenario_id", "skill", "model"))
-    rows = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()["skills"]}
+    rows = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
     assert rows[SKILL]["stale"] == len(expected) and sum(r["stale"] for r in rows.values()) == len(
         expected
     )

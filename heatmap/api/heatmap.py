@@ -54,16 +54,15 @@ def domain_list(request: HttpRequest) -> JsonResponse:
             "scenarios": len(d.scenarios),
             "skills": list(d.skills),
             "pairs": sum(len(s.target_skills) for s in d.scenarios),
+            # The original's names for the same facts.
+            "scenario_count": len(d.scenarios),
+            "is_dev": d.specialist in catalog.skills and catalog.skills[d.specialist].is_dev,
         }
         for d in catalog.domains.values()
     ]
-    return JsonResponse(
-        {
-            "catalog": scope.name,
-            "domains": domains,
-            "warnings": public_catalog_warnings(catalog),
-        }
-    )
+    # A bare list, as the original skill-checker answered (its clients read it unchanged); the
+    # catalog's warnings are in the answers of domain/<id>, bp and a run's start.
+    return JsonResponse(domains, safe=False)
 
 
 @require_GET
@@ -82,12 +81,9 @@ def skill_list(request: HttpRequest) -> JsonResponse:
     rows = selectors.heatmap_overview(
         catalog=catalog, domain=request.GET.get("domain") or None, filters=filters
     )
+    # A bare list, as the original skill-checker answered (see domain_list).
     return JsonResponse(
-        {
-            "catalog": scope.name,
-            "skills": [{**row.as_dict(), "removed": not row.in_catalog} for row in rows],
-            "warnings": public_catalog_warnings(catalog),
-        }
+        [{**row.as_dict(), "removed": not row.in_catalog} for row in rows], safe=False
     )
 
 
