@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from skillcheck.processes import process_alive
-from tests.fakes import fake_claude_executable
+from tests.fakes import fake_claude_calls, fake_claude_executable
 from tests.processes import Processes, child_env, free_port, manage, migrate, run_row, wait_for
 
 DOMAIN = "price-tracking"
@@ -85,10 +85,7 @@ def test_a_signal_to_daphne_cancels_its_run_and_exits_and_the_run_resumes_at_onc
 
 
 def _cli_calls(log: Path) -> list[dict[str, Any]]:
-    if not log.exists():
-        return []
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return [c for c in lines if not c.get("help")]
+    return fake_claude_calls(log)
 
 
 def _cli_pids(log: Path) -> set[int]:

@@ -55,7 +55,10 @@ def fake_claude_calls(log: Path, *, help: bool = False) -> list[dict]:
     ``help`` its ``--help`` calls (read once per run for the isolation flags)."""
     if not log.exists():
         return []
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    # Only whole lines: a fake still writing its line (a test polling while calls start)
+    # leaves a last line without its newline.
+    lines = log.read_text().split("\n")[:-1]
+    records = [json.loads(line) for line in lines if line.strip()]
     return [r for r in records if bool(r.get("help")) == help]
 
 
