@@ -173,3 +173,28 @@ def test_routing_a_claude_model_without_an_api_key_says_it_needs_the_api(setting
     metrics = saved["metrics"]["haiku"]
     assert metrics["errored_cases"] == 4 and metrics["cases"] == 0
     assert "routing needs the Anthropic API" in saved["cases"][0]["errors"][0]
+
+
+def test_compare_routing_pairs_two_runs_and_gates(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    args = ["--catalog", str(catalog.root), "--models", "haiku", "--json", "--no-cache"]
+    _, good, _ = routing(*args)
+    stub_models.router = lambda m, p, c: "job-board"
+    _, bad, _ = routing(*args)
+    out = io.StringIO()
+    call_command("compare_routing", good["run_id"], bad["run_id"], "--json", stdout=out)
+    compared = json.loads(out.getvalue())
+    assert {r["case_id"] for r in compared["regressions"]} == {
+        "price-watch-1", "price-watch-2", "review-digest-1"
+    }  # fmt: skip
+    assert {c["skill"] for c in compared["skills"]} == {"job-board", "price-watch", "review-digest"}
+    assert all(isinstance(c["significant"], bool) for c in compared["skills"])
+    with pytest.raises(SystemExit) as stopped:
+        call_command("compare_routing", good["run_id"], bad["run_id"], "--fail-on-regression",
+                     stdout=io.StringIO())  # fmt: skip
+    assert stopped.value.code == 1
+    call_command("compare_routing", bad["run_id"], good["run_id"], "--fail-on-regression",
+                 stdout=io.StringIO())  # fmt: skip
+    with pytest.raises(CommandError):
+        call_command("compare_routing", "nope", good["run_id"], stdout=io.StringIO())

@@ -19,6 +19,7 @@ __all__ = [
     "RoutingProgress",
     "RoutingReport",
     "mean_f1",
+    "routing_report",
 ]
 
 

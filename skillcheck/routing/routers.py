@@ -153,6 +153,10 @@ class ApiRouter:
             return Availability(False, f"{self.name}: {CLI_UNSUPPORTED}", via=found.via)
         return found
 
+    def prepare(self, *, concurrency: int) -> None:
+        """Before a run's calls: create the client and size the account's adaptive limit."""
+        self.auditor.prepare(concurrency=concurrency)
+
     def params(self, prompt: str) -> dict[str, Any]:
         return router_params(
             self.model_id,

@@ -248,6 +248,10 @@ class RoutingRunner:
 
     def run(self) -> RoutingReport:
         self._reuse_cached()
+        for router in self.routers.values():
+            prepare = getattr(router, "prepare", None)
+            if prepare is not None:  # API routers: the client, the adaptive limit's ceiling
+                prepare(concurrency=self.concurrency)
         self.report.status = "running"
         save_routing_report(self.report, self.path)
         work = [(row, n) for row, n in self._pending() for _ in range(n)]
