@@ -25,6 +25,7 @@ from heatmap.api import heatmap as heatmap_api
 from heatmap.api import original as original_api
 from heatmap.api import routing as routing_api
 from heatmap.api import runs as run_api
+from heatmap.api import skill_files as skill_file_api
 
 
 class Error(Schema):
@@ -271,6 +272,17 @@ def skill_manifest(request: HttpRequest) -> HttpResponseBase:
 )
 def skill_content(request: HttpRequest, name: str) -> HttpResponseBase:
     return original_api.skill_content(request, name)
+
+
+@api.get(
+    "/skills/{name}/files/{path:path}",
+    response={200: dict[str, Any], 404: Error, 422: Error},
+    url_name="api-skill-file",
+    tags=["catalog"],
+    summary="One of the files the auditor reads for a skill, its lines' pinned notes",
+)
+def skill_file(request: HttpRequest, name: str, path: str, catalog: str = "") -> HttpResponseBase:
+    return skill_file_api.skill_file(request, name, path)
 
 
 @api.get(

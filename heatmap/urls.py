@@ -6,6 +6,7 @@ from heatmap import converters  # noqa: F401  (registers the <run_id:…> conver
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import routing as routing_views
 from heatmap.views import runs as run_views
+from heatmap.views import skill_files as skill_file_views
 from heatmap.views import skills as skill_views
 
 app_name = "heatmap"
@@ -15,6 +16,11 @@ urlpatterns = [
     path("heatmap/", heatmap_views.overview, name="overview"),
     # Every path under heatmap/ is a domain's: any domain id ("skill", "rerun-stale") opens it.
     path("skills/<str:name>/", skill_views.skill_view, name="skill"),
+    path(
+        "skills/<str:name>/files/<path:path>",
+        skill_file_views.skill_file_view,
+        name="skill-file",
+    ),
     path("checks/", skill_views.checks_file, name="checks-file"),
     path("heatmap/<str:domain_id>/", heatmap_views.domain_view, name="domain"),
     path("heatmap/<str:domain_id>/bp/", heatmap_views.bp_matrix, name="bp-matrix"),

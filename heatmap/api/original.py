@@ -139,6 +139,8 @@ def skill_content(request: HttpRequest, name: str) -> JsonResponse:
             "path": skill.path.relative_to(catalog.root).as_posix(),
             "content": text,
             "lines": len(text.splitlines()),
+            # The files the auditor reads, for /api/skills/NAME/files/PATH (the skill viewer).
+            "files": selectors.skill_file_names(catalog=catalog, skill=name),
         }
     )
 

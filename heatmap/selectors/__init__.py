@@ -76,6 +76,13 @@ from heatmap.selectors.runs import (
     run_tasks_to_do,
 )
 from heatmap.selectors.skill import SkillHistory, SkillRunPoint, skill_history
+from heatmap.selectors.skill_files import (
+    SKILL_FILE,
+    SkillFile,
+    SkillFileNotFound,
+    skill_file,
+    skill_file_names,
+)
 from heatmap.selectors.stale import catalog_fingerprinter, stale_keys, stale_tasks
 
 __all__ = [
@@ -87,6 +94,7 @@ __all__ = [
     "OVERVIEW_CACHE_S",
     "RESULT_ORDER",
     "SEVERITIES",
+    "SKILL_FILE",
     "SORTS",
     "CatalogError",
     "CatalogScope",
@@ -107,6 +115,8 @@ __all__ = [
     "RunSummary",
     "RunsOfDifferentCatalogs",
     "ScenarioHead",
+    "SkillFile",
+    "SkillFileNotFound",
     "SkillHistory",
     "SkillResult",
     "SkillRow",
@@ -147,6 +157,8 @@ __all__ = [
     "run_summary",
     "run_task_checks",
     "run_tasks_to_do",
+    "skill_file",
+    "skill_file_names",
     "skill_history",
     "skill_labels",
     "stale_keys",

@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from heatmap.markdown import render_markdown
 from heatmap.security import public_text
 from heatmap.selectors import NOT_RUN
+from skillcheck.citations import find_citations
 from skillcheck.results import cost_text
 from skillcheck.vocabulary import Result
 
@@ -119,3 +122,30 @@ def duration(seconds: float | None) -> str:
 def usd(cost_usd: float, input_tokens: int = 0) -> str:
     """``{{ run.cost_usd|usd:run.input_tokens }}``: "$0.0123", or "not recorded"."""
     return cost_text(cost_usd, input_tokens)
+
+
+@register.simple_tag
+def cite_links(text: str, skill: str, catalog: str = "", run: str = "") -> SafeString:
+    """Untrusted evidence, escaped, with each ``FILE:LINE`` citation a link to that line of
+    ``skill``'s file in the skill viewer (``?catalog=`` and ``?run=`` kept)."""
+    text = text or ""
+    if not skill:
+        return conditional_escape(text)
+    query = urlencode({k: v for k, v in (("catalog", catalog), ("run", run)) if v})
+    parts: list[str] = []
+    done = 0
+    for citation in find_citations(text):
+        try:
+            url = reverse("heatmap:skill-file", args=[skill, citation.file])
+        except NoReverseMatch:  # a skill name no URL can hold: the citation stays text
+            continue
+        url += (f"?{query}" if query else "") + f"#{citation.anchor}"
+        parts.append(str(conditional_escape(text[done : citation.start])))
+        parts.append(
+            format_html(
+                '<a class="cite" href="{}">{}</a>', url, text[citation.start : citation.end]
+            )
+        )
+        done = citation.end
+    parts.append(str(conditional_escape(text[done:])))
+    return mark_safe("".join(parts))  # every piece escaped above

@@ -252,7 +252,8 @@ def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     domain_or_404(catalog, domain_id)
     detail = _cell_detail_context(request, scope, catalog, domain_id)
     if request.htmx:
-        return render(request, "heatmap/cell-detail.html", {"domain": domain_id, **detail})
+        context = {"domain": domain_id, "catalog_scope": scope, **detail}
+        return render(request, "heatmap/cell-detail.html", context)
     context, active = _matrix_context(request, scope, catalog, domain_id)
     context["detail"] = detail
     return _domain_page(request, context, active)
@@ -271,7 +272,8 @@ def bp_finding(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     findings = selectors.lint_findings(catalog=catalog, skill=skill, check_id=check.id)
     finding = {"skill": skill, "check": check, "findings": findings}
     if request.htmx:
-        return render(request, "heatmap/bp-finding.html", {"domain": domain_id, **finding})
+        context = {"domain": domain_id, "catalog_scope": scope, **finding}
+        return render(request, "heatmap/bp-finding.html", context)
     context = _bp_context(request, scope, catalog, domain_id)
     context["finding"] = finding
     return _domain_page(request, context)

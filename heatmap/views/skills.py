@@ -25,6 +25,11 @@ def skill_view(request: HttpRequest, name: str) -> HttpResponse:
         "chart": history.chart(),
         "catalog_scope": scope,
         "removed": name not in catalog.skills,
+        "files": (
+            selectors.skill_file_names(catalog=catalog, skill=name)
+            if name in catalog.skills
+            else []
+        ),
     }
     return render(request, "heatmap/skill.html", context)
 
