@@ -90,7 +90,7 @@ def test_viewer_shows_lines_frontmatter_and_pinned_evidence(client, editable):
     lines = (skill.path).read_text().splitlines()
     assert f'<tr id="L{len(lines)}"' in text and 'href="#L3"' in text
     assert '<table class="frontmatter">' in text and '<th scope="row">name</th>' in text
-    row = re.search(r'<tr id="L3" class="line pinned">.*?</tr>', text, re.S)
+    row = re.search(r'<tr id="L3" class="line has-pins">.*?</tr>', text, re.S)
     assert row and "WF-1" in row[0] and "&lt;b&gt;" in row[0] and "<b>" not in row[0]
     # No fingerprint on the hand-made task: nothing recorded about the files yet.
     assert "No results record this skill" in text
@@ -172,5 +172,49 @@ def test_cell_detail_and_bp_finding_link_to_the_cited_line(client, catalog, doma
     ).content.decode()
     assert f"/skills/{skill}/files/{finding.file}?catalog=" in bp and f"#L{finding.line}" in bp
     viewer = client.get(f"/skills/{skill}/files/{finding.file}").content.decode()
-    row = re.search(rf'<tr id="L{finding.line}" class="line pinned">.*?</tr>', viewer, re.S)
+    row = re.search(rf'<tr id="L{finding.line}" class="line has-pins">.*?</tr>', viewer, re.S)
     assert row and finding.check_id in row[0]
+
+
+# --- links from the overview, the skill page and the compare page ------------------------------
+
+
+@pytest.mark.django_db
+def test_a_failing_check_chip_opens_the_matrix_of_that_check(client, catalog, domain_id, scenario):
+    run = make_run()
+    specialist_task(run, scenario, results={"WF-1": "fail", "WF-2": "pass"}, domain=domain_id)
+    page = client.get("/heatmap/").content.decode()
+    skill = scenario.specialist
+    assert f'<a href="/skills/{skill}/" title=' in page
+    chip = re.search(r'<a class="chip[^"]*" href="([^"]+)"', page)
+    assert chip and "check=WF-1" in chip[1] and "failures=1" in chip[1]
+    matrix = client.get(html.unescape(chip[1])).content.decode()
+    rows = re.findall(r'<span class="cid">([^<]+)</span>', matrix)
+    assert rows == ["WF-1"]
+    assert 'name="check" value="WF-1" checked' in matrix  # the filter can be taken off
+
+
+@pytest.mark.django_db
+def test_skill_page_cells_open_the_cell_detail(client, catalog, domain_id, scenario):
+    run = make_run()
+    specialist_task(run, scenario, results={"WF-1": "fail"}, domain=domain_id)
+    page = client.get(f"/skills/{scenario.specialist}/").content.decode()
+    href = (
+        f"/heatmap/{scenario.domain}/cell/?scenario={scenario.id}&amp;check=WF-1"
+        f"&amp;clicked=heuristic&amp;catalog="
+    )
+    assert href in page
+    assert f'href="/skills/{scenario.specialist}/files/SKILL.md?catalog=' in page
+
+
+@pytest.mark.django_db
+def test_compare_rows_open_the_cell_detail_in_the_new_run(client, catalog, domain_id, scenario):
+    base, new = make_run(), make_run()
+    specialist_task(base, scenario, results={"WF-1": "pass"}, domain=domain_id)
+    specialist_task(new, scenario, results={"WF-1": "fail"}, domain=domain_id)
+    page = client.get(f"/runs/{new.run_id}/compare/{base.run_id}/").content.decode()
+    href = (
+        f'href="/heatmap/{scenario.domain}/cell/?scenario={scenario.id}&amp;check=WF-1'
+        f'&amp;clicked=heuristic&amp;run={new.run_id}"'
+    )
+    assert href in page

@@ -38,10 +38,11 @@ class HeatmapFilter:
     sort: str = ""  # the overview's order: "" by skill, "pass" lowest pass % first, "fails"
     catalog_id: int | None = None
     include_removed: bool = False
+    check: str = ""  # one check only (the overview's failing-check chips link to it)
 
     @property
     def narrows_checks(self) -> bool:
-        return bool(self.group or self.severity)
+        return bool(self.group or self.severity or self.check)
 
     @property
     def active(self) -> bool:
@@ -53,7 +54,9 @@ class HeatmapFilter:
         return [
             c
             for c in catalog.taxonomy.model_checks
-            if (not self.group or c.group == self.group) and Severity.rank_of(c.severity) >= floor
+            if (not self.group or c.group == self.group)
+            and (not self.check or c.id == self.check)
+            and Severity.rank_of(c.severity) >= floor
         ]
 
     def scoped(self) -> HeatmapFilter:

@@ -12,7 +12,18 @@ from heatmap.services import auditors
 from heatmap.views.lookups import run_or_404
 from skillcheck.catalog import Catalog
 
-FILTER_KEYS = ("catalog", "include", "q", "model", "group", "severity", "failures", "run", "sort")
+FILTER_KEYS = (
+    "catalog",
+    "include",
+    "q",
+    "model",
+    "group",
+    "severity",
+    "check",
+    "failures",
+    "run",
+    "sort",
+)
 INCLUDE_REMOVED = "removed"
 
 
@@ -39,6 +50,7 @@ def heatmap_filter(
         query=request.GET.get("q", "").strip(),
         run=run,
         sort=sort if (sort := request.GET.get("sort", "")) in selectors.SORTS else "",
+        check=check if (check := request.GET.get("check", "")) in catalog.taxonomy.by_id else "",
     )
 
 

@@ -94,10 +94,9 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
 def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse:
     """Two runs check by check: regressions first, then improvements, other changes."""
     new, base = run_or_404(run_id), run_or_404(base_id)
+    catalog = catalog_scope_or_404(request, run=new).load()
     try:
-        comparison = selectors.run_comparison(
-            base=base, new=new, catalog=catalog_scope_or_404(request, run=new).load()
-        )
+        comparison = selectors.run_comparison(base=base, new=new, catalog=catalog)
     except selectors.RunsOfDifferentCatalogs as exc:
         context: dict[str, Any] = {"base": base, "new": new, "refused": str(exc)}
         return render(request, "heatmap/compare.html", context, status=400)
@@ -109,7 +108,14 @@ def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse
             ("change", "Other changes"),
         )
     ]
-    context = {"base": base, "new": new, "comparison": comparison, "sections": sections}
+    context = {
+        "base": base,
+        "new": new,
+        "comparison": comparison,
+        "sections": sections,
+        # A row's check links to its cell detail (pinned to the new run) in its domain.
+        "domains": {s.id: s.domain for s in catalog.scenarios},
+    }
     return render(request, "heatmap/compare.html", context)
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from heatmap import selectors
 from heatmap.views.lookups import catalog_scope_or_404
+from skillcheck.catalog import Catalog
 
 
 @require_GET
@@ -25,6 +26,7 @@ def skill_view(request: HttpRequest, name: str) -> HttpResponse:
         "chart": history.chart(),
         "catalog_scope": scope,
         "removed": name not in catalog.skills,
+        "matrix_rows": _matrix_cells(history, catalog),
         "files": (
             selectors.skill_file_names(catalog=catalog, skill=name)
             if name in catalog.skills
@@ -32,6 +34,17 @@ def skill_view(request: HttpRequest, name: str) -> HttpResponse:
         ),
     }
     return render(request, "heatmap/skill.html", context)
+
+
+def _matrix_cells(history: selectors.SkillHistory, catalog: Catalog) -> list:
+    """The matrix rows with each cell's (result, scenario, model, domain): a cell links to
+    its detail in the scenario's domain (none for a scenario the catalog no longer has)."""
+    domains = {s.id: s.domain for s in catalog.scenarios}
+    columns = history.matrix_columns
+    return [
+        (check, [(r, s, m, domains.get(s, "")) for r, (s, m) in zip(results, columns, strict=True)])
+        for check, results in history.matrix_rows
+    ]
 
 
 @require_GET
