@@ -8,7 +8,7 @@ document.addEventListener("click", (event) => {
   const checked = button.dataset.value === "all";
   form.querySelectorAll(`input[type=checkbox][name="${button.dataset.check}"]:not(:disabled)`)
     .forEach((box) => { box.checked = checked; });
-  form.dispatchEvent(new Event("change", { bubbles: true }));
+  button.dispatchEvent(new Event("change", { bubbles: true }));  // bubbles to the plan request
 });
 
 // Run all: tick every domain and available model where the user can see it, refresh the plan
@@ -21,7 +21,8 @@ document.addEventListener("click", (event) => {
   const form = button.closest("form");
   form.querySelectorAll("input[type=checkbox][name=domains]:not(:disabled), input[type=checkbox][name=models]:not(:disabled)")
     .forEach((box) => { box.checked = true; });
-  htmx.ajax("GET", form.getAttribute("hx-get"), { source: form, target: "#run-plan", swap: "outerHTML" })
+  const body = form.querySelector("[hx-get]");
+  htmx.ajax("GET", body.getAttribute("hx-get"), { source: body, target: "#run-plan", swap: "outerHTML" })
     .then(() => form.requestSubmit(button));
 });
 
