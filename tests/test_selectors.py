@@ -195,6 +195,21 @@ def test_run_summary_estimates_time_left():
     assert 45 <= summary["eta_s"] <= 55
 
 
+def test_the_time_left_counts_only_the_called_tasks():
+    """90 of 100 tasks reused from the cache at the start, 5 called in 50 s: 5 more to call
+    take about 50 s (not the 5 s that 95 done in 50 s would suggest)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    started = timezone.now() - timedelta(seconds=50)
+    live = {"status": Run.Status.RUNNING, "started_at": started, "heartbeat_at": timezone.now()}
+    run = make_run(total=100, completed=95, cached=90, **live)
+    assert 45 <= selectors.run_progress(run=run)["eta_s"] <= 55
+    only_cached = make_run(total=100, completed=90, cached=90, **live)
+    assert selectors.run_progress(run=only_cached)["eta_s"] is None  # no pace known yet
+
+
 def test_lint_matrix_is_computed_once_per_catalog(catalog, monkeypatch):
     from heatmap.selectors import lint
     from skillcheck import linter

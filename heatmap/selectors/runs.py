@@ -59,9 +59,12 @@ def run_progress(*, run: Run) -> dict[str, Any]:
     done = run.completed  # counts every finished task, failed ones included
     duration = run.duration
     elapsed = duration.total_seconds() if duration else 0.0
+    # The pace is that of the called tasks: the cached ones are saved at once, at the start, and
+    # counting them as work made a run that reused most results look nearly done.
+    called = done - run.cached
     eta = None
-    if run.is_active and done and run.total > done:
-        eta = elapsed / done * (run.total - done)
+    if run.is_active and called > 0 and run.total > done:
+        eta = elapsed / called * (run.total - done)
     return {
         "run_id": run.run_id,
         "catalog": run.catalog.name,
