@@ -108,6 +108,19 @@ def test_the_runs_table_fits_a_desktop_with_its_actions(page: Page, live_url: st
     assert _page_scroll_width(page)[0] <= DESKTOP["width"]
 
 
+def test_the_runs_are_cards_on_a_phone(page: Page, live_url: str, results, screenshots):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_url}/runs/")
+    row = page.locator(f"tr[data-run='{results['stopped']}']")
+    box = row.bounding_box()
+    # A card the width of the screen, each value under its column's name, not a 615 px row.
+    assert box["width"] >= 0.85 * PHONE["width"] and box["height"] < 500, box
+    expect(row.locator("td[data-label=Cost]")).to_be_visible()
+    expect(row.get_by_role("button", name="Resume")).to_be_visible()
+    assert _page_scroll_width(page)[0] <= PHONE["width"]
+    page.screenshot(path=screenshots / "runs-cards-390.png", full_page=False)
+
+
 def test_run_buttons_come_back_and_the_table_fills_when_a_run_ends(page: Page, live_url: str):
     _, small = _domains()
     page.goto(f"{live_url}/heatmap/")
