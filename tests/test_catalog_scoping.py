@@ -179,7 +179,7 @@ def test_runs_page_says_which_run_audited_which_catalog(client, runs):
     for run, name in ((bundled, BUNDLED), (corpus, CORPUS)):
         row = page[page.index(f'data-run="{run.run_id}"') :]
         row = row[: row.index("</tr>")]
-        assert f'<td class="catalog"><a href="/heatmap/?catalog={name}"' in row
+        assert f'<td class="catalog" data-label="Catalog"><a href="/heatmap/?catalog={name}"' in row
     run_page = client.get(f"/runs/{corpus.run_id}/").content.decode()
     assert f'<dt>Catalog</dt><dd><a href="/heatmap/?catalog={CORPUS}">{CORPUS}</a></dd>' in run_page
     only = client.get("/runs/", {"catalog": CORPUS}).content.decode()
