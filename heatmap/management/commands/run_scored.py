@@ -17,6 +17,7 @@ from rich.console import Console
 from heatmap import exports, selectors
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.management.commands._progress import PlainProgress, RichProgress
+from heatmap.management.commands._tables import catalog_lines, catalog_listing, result_tables
 from heatmap.models import Run
 from heatmap.selectors import GroupTotals
 from heatmap.services import auditors as auditor_services
@@ -325,26 +326,12 @@ class Command(QuietBrokenPipe):
 
     def list_catalog(self, options: dict[str, Any]) -> None:
         """The original CLI's ``--list``: domains, their scenarios and target skills."""
-        catalog = plans.plan_catalog(path=options["catalog"])
+        listing = catalog_listing(plans.plan_catalog(path=options["catalog"]))
         if self.as_json:
-            domains = [
-                {
-                    "id": d.id,
-                    "kind": d.kind,
-                    "scenarios": [
-                        {"id": s.id, "name": s.name, "skills": list(s.target_skills)}
-                        for s in d.scenarios
-                    ],
-                }
-                for d in catalog.domains.values()
-            ]
-            self.stdout.write(json.dumps({"domains": domains}, indent=2))
+            self.stdout.write(json.dumps(listing, indent=2))
             return
-        for domain in catalog.domains.values():
-            self._say(f"[bold]{domain.id}[/] ({len(domain.scenarios)} scenarios)")
-            for scenario in domain.scenarios:
-                skills = ", ".join(scenario.target_skills)
-                self._say(f"  {scenario.id:<28} {skills}  [dim]{scenario.name}[/]")
+        for line in catalog_lines(listing):
+            self._say(line)
 
     def dry_run(self, plan: RunPlan, catalog) -> None:
         from rich.table import Table
@@ -451,35 +438,8 @@ class Command(QuietBrokenPipe):
             path.write_text(exports.run_markdown_text(run=run), encoding="utf-8")
 
     def print_tables(self, tables: dict[str, list[GroupTotals]]) -> None:
-        from rich.table import Table
-
-        # One unit per column, named in the header: a percentage, then counts of checks, tasks.
-        def pct(value: float | None) -> str:
-            return "—" if value is None else f"{value:.0f}"
-
-        skills = Table(
-            "skill", "tasks", "pass %", "failed checks", "failed tasks", "top failing checks"
-        )
-        for s in tables["skills"]:
-            top = ", ".join(f"{c} ({n})" for c, n in s.top_failing)
-            skills.add_row(
-                s.name, str(s.tasks), pct(s.pass_pct), str(s.failed_checks), str(s.errors), top
-            )
-        models = Table(
-            "model", "tasks", "pass %", "failed checks", "failed tasks", "tokens in/out", "cost"
-        )
-        for s in tables["models"]:
-            models.add_row(
-                s.name,
-                str(s.tasks),
-                pct(s.pass_pct),
-                str(s.failed_checks),
-                str(s.errors),
-                f"{s.input_tokens:,}/{s.output_tokens:,}",
-                s.cost_text,
-            )
-        self.console.print(skills)
-        self.console.print(models)
+        for table in result_tables(tables):
+            self.console.print(table)
 
 
 @contextmanager
