@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "lint": ("lint_skills", ("--fail-on", "low"), "static best-practice checks of skills"),
     "run": ("run_scored", (), "audit skills against scenarios with one or more models"),
     "compare": ("compare_runs", (), "the checks that changed between two runs"),
+    "routing": ("run_routing", (), "whether each prompt picks the right skill of the catalog"),
     "import": ("import_reports", (), "load JSON reports into the database"),
     "models": ("run_scored", ("--list-models",), "the models and whether they can run here"),
     "serve": ("", (), "the web app with the live heatmap, on 127.0.0.1"),

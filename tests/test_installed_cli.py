@@ -84,7 +84,7 @@ def test_version_and_help(skillcheck_bin, tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == "skillcheck 0.1.0"
     done = _run(skillcheck_bin, "--help", cwd=tmp_path)
     assert done.returncode == 0
-    for command in ("lint", "run", "compare", "serve", "import", "models"):
+    for command in ("lint", "run", "compare", "routing", "serve", "import", "models"):
         assert f"\n  {command} " in done.stdout
     done = _run(skillcheck_bin, "run", "--help", cwd=tmp_path)
     assert done.returncode == 0 and "usage: skillcheck run" in done.stdout
@@ -182,3 +182,16 @@ def _get_when_up(url: str, timeout: float = 30) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_routing_with_the_offline_router_and_its_gate(skillcheck_bin, skill_repo):
+    args = ("routing", "--models", "lexical", "--runs", "1", "--json")
+    done = _run(skillcheck_bin, *args, cwd=skill_repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["type"] == "routing" and report["models"] == ["lexical"]
+    assert set(report["skills"]) == {p.parent.name for p in skill_repo.glob("skills/*/SKILL.md")}
+    # The lexical baseline routes some of the corpus's prompts wrong: F1 1.0 is not met.
+    for fail_under, code in (("1.0", 1), ("0", 0)):
+        done = _run(skillcheck_bin, *args, "--fail-under", fail_under, cwd=skill_repo)
+        assert done.returncode == code, done.stderr
