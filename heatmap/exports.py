@@ -17,7 +17,7 @@ from skillcheck.catalog import Catalog, CatalogError
 from skillcheck.compare import Comparison
 from skillcheck.junit import comparison_junit, run_junit
 from skillcheck.markdown_summary import comparison_markdown, run_markdown
-from skillcheck.results import ScoredRun, pass_percent
+from skillcheck.results import ScoredRun, TaskKey, pass_percent
 from skillcheck.runs import build_tasks
 
 # Enough for every failing check of a skill: the Markdown sums them for its top list.
@@ -40,12 +40,14 @@ def run_junit_document(*, run: Run) -> JUnitXml:
     """One case per scenario × skill × model × check; tasks planned but not run are skipped."""
     results = run_results(run=run)
     catalog = _catalog(run)
-    planned: list[tuple[str, str, str]] = []
+    planned: list[TaskKey] = []
     if catalog is not None:
         check_ids = [c.id for c in catalog.taxonomy.model_checks]
         if run.status != Run.Status.COMPLETED:
             try:
-                tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
+                tasks = build_tasks(
+                    catalog, domains=run.domains or None, models=run.models, epochs=run.epochs
+                )
             except KeyError:  # a domain that left the catalog: the plan cannot be rebuilt
                 tasks = []
             planned = [t.key for t in plan_only(tasks, run.task_keys)]

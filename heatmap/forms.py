@@ -33,7 +33,13 @@ def _str_list(value: Any, what: str) -> list[str]:
 def concurrency_value(raw: str | None) -> int | str:
     """The concurrency box's value: a number when it reads as one; anything else goes on to
     the planner as it is, which refuses it naming the valid range."""
-    raw = (raw or "").strip() or str(settings.SKILLCHECK_DEFAULT_CONCURRENCY)
+    return number_value(raw, settings.SKILLCHECK_DEFAULT_CONCURRENCY)
+
+
+def number_value(raw: str | None, default: int) -> int | str:
+    """A number box's value (blank: ``default``): a number when it reads as one, else the
+    text, which the planner refuses naming the valid range."""
+    raw = (raw or "").strip() or str(default)
     try:
         return int(raw)
     except ValueError:
@@ -49,6 +55,7 @@ class RunStartForm:
     concurrency: Any  # validated by the planner, which names the valid range
     use_cache: bool = True  # reuse stored results with the same fingerprint (the cache)
     batch: bool = False  # through the Message Batches API: half price, results within hours
+    epochs: Any = 1  # samples per task, validated by the planner (1 to 10)
     confirmation: str | None = None
     """The run controls' cost confirmation (the estimate's ``confirm_token``, or ""); None
     when none is asked for (the API: a script that posts a run has chosen its cost)."""
@@ -74,12 +81,14 @@ class RunStartForm:
         batch = data.get("batch", False)
         if not isinstance(batch, bool):
             raise RunRequestError("batch must be true or false")
+        epochs = data.get("epochs", 1)
         return cls(
             domains=domains,
             models=models,
             concurrency=concurrency,
             use_cache=use_cache,
             batch=batch,
+            epochs=epochs,
         )
 
     def start(self, *, catalog: Catalog, started_by: Any = None) -> Run:
@@ -98,6 +107,7 @@ class RunStartForm:
             use_cache=self.use_cache,
             batch=self.batch,
             started_by=started_by,
+            epochs=self.epochs,
         )
 
     def _check_confirmed(self, catalog: Catalog) -> None:
@@ -110,6 +120,7 @@ class RunStartForm:
             concurrency=self.concurrency,
             use_cache=self.use_cache,
             batch=self.batch,
+            epochs=self.epochs,
         )
         if preview.needs_confirm and self.confirmation != preview.confirm_token:
             raise RunRequestError(
@@ -134,4 +145,5 @@ class RunStartForm:
         data["concurrency"] = concurrency_value(post.get("concurrency"))
         data["cache"] = not post.get("no_cache")
         data["batch"] = bool(post.get("batch"))
+        data["epochs"] = number_value(post.get("epochs"), 1)
         return replace(cls.from_data(data), confirmation=post.get("confirm_cost", ""))

@@ -122,8 +122,11 @@ class Run(models.Model):
         related_name="runs",
     )
     cached = models.PositiveIntegerField(default=0)  # tasks taken from the cache, not called
-    # A run of chosen tasks ("re-run stale"): [[scenario_id, skill, model], ...]; null: all.
+    # A run of chosen tasks ("re-run stale"): [[scenario_id, skill, model], ...] (every
+    # sample of each), or with an epoch, that sample; null: all.
     task_keys = models.JSONField(null=True, blank=True)
+    # Samples per (scenario, skill, model): each is its own task, numbered by its epoch.
+    epochs = models.PositiveSmallIntegerField(default=1)
     # "Retry errors": the next execution runs only the run's failed tasks.
     errors_only = models.BooleanField(default=False)
     # Declared last: from here on, `models` in this class body names the field.
@@ -197,6 +200,8 @@ class TaskResult(models.Model):
     domain = models.CharField(max_length=200, blank=True)
     skill = models.CharField(max_length=200)
     model = models.CharField(max_length=100)
+    # Which sample of (scenario, skill, model) in its run, from 1 (``Run.epochs``).
+    epoch = models.PositiveSmallIntegerField(default=1)
     risk_level = models.CharField(max_length=16, default="UNKNOWN")
     duration_s = models.FloatField(default=0.0)
     input_tokens = models.IntegerField(default=0)
@@ -232,7 +237,8 @@ class TaskResult(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "scenario_id", "skill", "model"], name="unique_task_per_run"
+                fields=["run", "scenario_id", "skill", "model", "epoch"],
+                name="unique_task_per_run",
             )
         ]
         indexes = [
@@ -259,7 +265,8 @@ class TaskResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scenario_id} × {self.skill} × {self.model}"
+        sample = f" #{self.epoch}" if self.epoch != 1 else ""
+        return f"{self.scenario_id} × {self.skill} × {self.model}{sample}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep ``errored`` in step with ``error``, and the catalog with the run's, for every

@@ -30,6 +30,7 @@ import anthropic
 
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.catalog.files import CatalogError
+from skillcheck.results import TaskKey, task_key
 from skillcheck.runs.engine import RunEngine, RunOutcome
 from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import score_response
@@ -46,8 +47,15 @@ class BatchRecord:
     """One submitted batch as the run remembers it (a JSON-ready dict via ``to_dict``)."""
 
     id: str
+<<<<<<< HEAD
     tasks: list[list[str]]  # task keys (scenario id, skill, model); custom_id = f"t{index}"
     status: str = "submitted"  # submitted | cancelling | collected | lost
+=======
+    # Task keys (scenario id, skill, model, epoch; older records lack the epoch: 1);
+    # custom_id = f"t{index}".
+    tasks: list[list[Any]]
+    status: str = "submitted"  # submitted | cancelling | collected
+>>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
     counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,8 +74,8 @@ class BatchRecord:
     def open(self) -> bool:
         return self.status not in ("collected", "lost")
 
-    def keys(self) -> list[tuple[str, str, str]]:
-        return [(k[0], k[1], k[2]) for k in self.tasks]
+    def task_keys(self) -> list[TaskKey]:
+        return [task_key(k) for k in self.tasks]
 
 
 def _custom_id(index: int) -> str:
@@ -137,7 +145,7 @@ class BatchEngine(RunEngine):
     def _submit(self, tasks: list[Task], outcome: RunOutcome) -> None:
         """Submit ``tasks`` in batches; each batch's record is saved before the next step."""
         requests: list[dict[str, Any]] = []
-        keys: list[list[str]] = []
+        keys: list[list[Any]] = []
         prompts = self.prompts
         assert prompts is not None, "prompts are prepared before submitting"
         for task in tasks:
@@ -157,7 +165,7 @@ class BatchEngine(RunEngine):
         if keys:
             self._create(requests, keys)
 
-    def _create(self, requests: list[dict[str, Any]], keys: list[list[str]]) -> None:
+    def _create(self, requests: list[dict[str, Any]], keys: list[list[Any]]) -> None:
         batch = self._any_client().messages.batches.create(requests=requests)
         self.records.append(BatchRecord(batch.id, keys, counts=self._counts(batch)))
         self.submitted += 1
@@ -188,7 +196,7 @@ class BatchEngine(RunEngine):
         """Record every result of an ended batch (canceled requests stay undone)."""
         from skillcheck.auditors.anthropic_api import read_message
 
-        by_id = {_custom_id(i): key for i, key in enumerate(record.keys())}
+        by_id = {_custom_id(i): key for i, key in enumerate(record.task_keys())}
         tasks = {t.key: t for t in self.tasks}
         duration = _seconds_between(getattr(batch, "created_at", None), batch.ended_at)
         try:
@@ -222,6 +230,7 @@ class BatchEngine(RunEngine):
                 response, task.scenario, task.skill, self.taxonomy, model=task.model
             )
             scored.batch = True
+            scored.epoch = task.epoch
             self._record(task, scored, outcome)
         record.status = "collected"
         self._save_records()
@@ -292,8 +301,8 @@ class BatchEngine(RunEngine):
         Requests a cancel stopped in a batch of an earlier process are sent again (once);
         those of this process's own batches are left for a resume.
         """
-        self._done: set[tuple[str, str, str]] = set()
-        sent_here: set[tuple[str, str, str]] = set()
+        self._done: set[TaskKey] = set()
+        sent_here: set[TaskKey] = set()
         cancel_deadline: float | None = None
         while True:
             if cancel_deadline is None and self._cancelled():
@@ -301,7 +310,7 @@ class BatchEngine(RunEngine):
                 self._cancel_open()
                 cancel_deadline = time.monotonic() + self.cancel_grace_s
             if cancel_deadline is None:
-                covered = {tuple(k) for r in self.records if r.open for k in r.tasks}
+                covered = {k for r in self.records if r.open for k in r.task_keys()}
                 fresh = [
                     t
                     for t in self.tasks

@@ -13,9 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from skillcheck.fingerprints import Fingerprint
-from skillcheck.results import ScoredRun, utc_now_iso
-
-TaskKey = tuple[str, str, str]
+from skillcheck.results import ScoredRun, TaskKey, utc_now_iso
 
 
 class ResultCache(Protocol):

@@ -22,11 +22,39 @@ TaskKey = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class TaskChecks:
-    """One task's verdicts, the minimum a comparison needs."""
+    """One task's verdicts (one sample of its cell), the minimum a comparison needs."""
 
     key: TaskKey
     checks: Mapping[str, str]  # check id -> pass | fail | unclear | na
     error: bool = False
+    epoch: int = 1
+
+
+def cell_verdicts(samples: Iterable[TaskChecks]) -> dict[str, str] | None:
+    """A cell's verdict per check from its samples that did not error (``stats``' majority
+    rule); None when every sample errored."""
+    from skillcheck.stats import sampled_verdict
+
+    ok = [s for s in samples if not s.error]
+    if not ok:
+        return None
+    if len(ok) == 1:
+        return dict(ok[0].checks)
+    check_ids = dict.fromkeys(c for s in ok for c in s.checks)
+    return {
+        check_id: str(
+            sampled_verdict(s.checks[check_id] for s in ok if check_id in s.checks).verdict
+        )
+        for check_id in check_ids
+    }
+
+
+def group_samples(tasks: Iterable[TaskChecks]) -> dict[TaskKey, list[TaskChecks]]:
+    """A run's samples per cell (scenario, skill, model)."""
+    cells: dict[TaskKey, list[TaskChecks]] = defaultdict(list)
+    for task in tasks:
+        cells[task.key].append(task)
+    return dict(cells)
 
 
 @dataclass(frozen=True)
@@ -116,23 +144,25 @@ def compare_runs(
 ) -> Comparison:
     """The flips from ``base`` to ``new``: regressions first (most severe first), then the rest.
 
-    ``severities`` maps check ids to their severity (from the taxonomy), for ordering and
-    display; a check missing from either task is not a flip.
+    A cell with several samples is compared on its majority verdicts (``cell_verdicts``); a
+    cell whose samples all errored on either side is listed as errored. ``severities`` maps
+    check ids to their severity (from the taxonomy), for ordering and display; a check
+    missing from either side is not a flip.
     """
     severities = severities or {}
-    before = {t.key: t for t in base}
-    after = {t.key: t for t in new}
+    before = group_samples(base)
+    after = group_samples(new)
     comparison = Comparison(base=base_id, new=new_id)
     comparison.added = sorted(k for k in after if k not in before)
     comparison.removed = sorted(k for k in before if k not in after)
     for key in sorted(k for k in after if k in before):
-        old, current = before[key], after[key]
-        if old.error or current.error:
+        old, current = cell_verdicts(before[key]), cell_verdicts(after[key])
+        if old is None or current is None:
             comparison.errored.append(key)
             continue
         comparison.compared += 1
-        for check_id, result in current.checks.items():
-            previous = old.checks.get(check_id)
+        for check_id, result in current.items():
+            previous = old.get(check_id)
             if previous is None or previous == result:
                 continue
             comparison.flips.append(

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from skillcheck.compare import Comparison, TaskChecks, TaskKey
+from skillcheck.compare import Comparison, TaskChecks
 from skillcheck.results import ScoredRun
 from skillcheck.vocabulary import Result
+
+# (scenario, skill, model) of a comparison's cell, or with the sample's epoch of a run's task.
+TaskKey = tuple[str, str, str] | tuple[str, str, str, int]
 
 NOT_RUN = "not run: the task was planned but has no result"
 # Characters XML 1.0 cannot hold at all (not even escaped); answers and names can contain them.
@@ -30,21 +33,23 @@ def _xml(text: str) -> str:
 
 
 def _case(key: TaskKey, check_id: str, duration_s: float = 0.0) -> TestCase:
-    scenario_id, skill, model = key
-    name, classname = _xml(f"{scenario_id} {check_id}"), _xml(f"{skill}.{model}")
+    scenario_id, skill, model = key[:3]
+    sample = f" #{key[3]}" if len(key) > 3 and key[3] != 1 else ""
+    name, classname = _xml(f"{scenario_id} {check_id}{sample}"), _xml(f"{skill}.{model}")
     return TestCase(name=name, classname=classname, time=duration_s)
 
 
 def _suites(cases: Iterable[tuple[TaskKey, TestCase]], name: str) -> JUnitXml:
     by_group: dict[tuple[str, str], TestSuite] = {}
-    for (_scenario, skill, model), case in cases:
+    for key, case in cases:
+        skill, model = key[1], key[2]
         suite = by_group.get((skill, model))
         if suite is None:
             suite = by_group[(skill, model)] = TestSuite(_xml(f"{skill} × {model}"))
         suite.add_testcase(case)
     document = JUnitXml(name)
-    for key in sorted(by_group):
-        suite = by_group[key]
+    for group in sorted(by_group):
+        suite = by_group[group]
         suite.update_statistics()
         document.add_testsuite(suite)
     document.update_statistics()
@@ -89,7 +94,7 @@ def run_junit(
                 (run.key, _verdict_case(run.key, verdict.check_id, verdict.result, detail, share))
             )
     for key in planned:
-        if key in seen:
+        if (key if len(key) > 3 else (*key, 1)) in seen:
             continue
         for check_id in check_ids:
             case = _case(key, check_id)

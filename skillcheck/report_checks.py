@@ -17,6 +17,7 @@ from skillcheck.runids import RunIdError, validate_run_id
 
 MAX_INT32 = 2**31 - 1
 MAX_CONCURRENCY = 64  # as skillcheck.runs.engine.MAX_CONCURRENCY (not imported: no engine cycle)
+MAX_EPOCHS = 10  # as skillcheck.results.MAX_EPOCHS
 MAX_DURATION_S = 10.0**7
 MAX_COST_USD = 10.0**6
 MAX_LIST = 10_000
@@ -107,6 +108,7 @@ def check_metadata(metadata: Mapping[str, Any]) -> None:
     _string_list(metadata, "models", MAX_LENGTH["model"])
     _string_list(metadata, "domains", MAX_LENGTH["domain"])
     _integer(metadata, "concurrency", "", 1, MAX_CONCURRENCY)
+    _integer(metadata, "epochs", "", 1, MAX_EPOCHS)
     for name in ("total", "result_count", "completed", "failed"):
         _integer(metadata, name, "", 0, MAX_INT32)
     for name in ("model", "catalog_path", "catalog_fingerprint", "status", "error"):
@@ -130,6 +132,7 @@ def check_row(row: Mapping[str, Any], where: str) -> None:
     error = row.get("error")
     if error is not None and not isinstance(error, str | dict | list | bool):
         raise _fail(f"{where}error", error, "is not text")
+    _integer(row, "epoch", where, 1, MAX_EPOCHS)
     _number(row, "duration_s", where, MAX_DURATION_S)
     _run_id(row, "cached_from", where)
     fingerprint = row.get("fingerprint")

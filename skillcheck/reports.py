@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skillcheck.report_checks import ReportFieldError, check_metadata, check_row
-from skillcheck.results import ScoredRun, cost_from_text, parse_timestamp
+from skillcheck.results import ScoredRun, TaskKey, cost_from_text, parse_timestamp, task_key
 from skillcheck.text import clean_data
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class ReportSnapshot:
         self.max_write_share = max_write_share
         self.interval_s = interval_s
         self.max_write_rate = max_write_rate
-        self._rows: dict[tuple[str, str, str], bytes] = {}
+        self._rows: dict[TaskKey, bytes] = {}
         self._lock = threading.Lock()
         self._dirty = False
         self._last_write_at = 0.0
@@ -182,9 +182,9 @@ class ReportSnapshot:
         return len(self._rows)
 
     def add(self, result: ScoredRun | Mapping[str, Any]) -> None:
-        """Add or replace the row of this result's (scenario, skill, model)."""
+        """Add or replace the row of this result's (scenario, skill, model, epoch)."""
         row = _row(result)
-        key = (str(row["scenario_id"]), str(row["skill"]), str(row.get("model") or ""))
+        key = task_key([row["scenario_id"], row["skill"], row.get("model") or "", row.get("epoch")])
         encoded = _encode(row)
         with self._lock:
             self._rows.pop(key, None)  # a replaced row moves to the end, as it finished last
@@ -195,7 +195,7 @@ class ReportSnapshot:
         for result in results:
             self.add(result)
 
-    def discard(self, key: tuple[str, str, str]) -> None:
+    def discard(self, key: TaskKey) -> None:
         with self._lock:
             if self._rows.pop(key, None) is not None:
                 self._dirty = True
@@ -340,7 +340,7 @@ def load_all_scored_reports(reports_dir: Path | str | None = None) -> list[Score
 
 
 def merge_scored_runs(reports: Iterable[ScoredReport] | None = None) -> list[ScoredRun]:
-    """The newest result per (scenario, skill, model) across reports: the newest successful
+    """The newest result per (scenario, skill, model, epoch) across reports: the newest successful
     one, or the newest failed one when none succeeded (the heatmap's rule: a failed task says
     nothing about the skill, so it does not hide an older result that does).
 
@@ -349,7 +349,7 @@ def merge_scored_runs(reports: Iterable[ScoredReport] | None = None) -> list[Sco
     """
     if reports is None:
         reports = load_all_scored_reports()
-    merged: dict[tuple[str, str, str], tuple[tuple[bool, datetime], ScoredRun]] = {}
+    merged: dict[TaskKey, tuple[tuple[bool, datetime], ScoredRun]] = {}
     for report in sorted(reports, key=lambda r: (r.generated, r.path.name)):
         written = report.generated
         for result in report.results:

@@ -40,6 +40,31 @@ def cost_text(cost_usd: float, input_tokens: int) -> str:
     return f"${cost_usd:.4f}"
 
 
+TaskKey = tuple[str, str, str, int]
+"""A task: scenario id, skill, model and epoch (the sample's number, from 1)."""
+
+MAX_EPOCHS = 10
+
+
+def task_key(values: Any) -> TaskKey:
+    """A task key from stored values; a key of three (written before epochs) is epoch 1."""
+    items = list(values)
+    return (
+        str(items[0]),
+        str(items[1]),
+        str(items[2]),
+        read_epoch(items[3] if len(items) > 3 else 1),
+    )
+
+
+def read_epoch(value: Any) -> int:
+    """An epoch as stored (``report_checks`` vetted a report's): an integer from 1; a
+    missing one (a report from before epochs) is 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return 1
+    return value
+
+
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -74,7 +99,11 @@ class CheckVerdict:
 
 @dataclass
 class ScoredRun:
-    """One task's outcome: a (scenario, skill, model) audit and its check verdicts."""
+    """One task's outcome: a (scenario, skill, model) audit and its check verdicts.
+
+    ``epoch`` numbers the samples of one (scenario, skill, model) in a run, from 1: a run
+    with K samples asks K times, and each answer is its own result.
+    """
 
     scenario_id: str
     skill: str
@@ -102,10 +131,11 @@ class ScoredRun:
     # What a report said about cost when it gave no figures we can count (the original
     # skill-checker wrote ``"unknown (non-JSON output)"``); kept so the text survives.
     cost_note: str = ""
+    epoch: int = 1
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.scenario_id, self.skill, self.model)
+    def key(self) -> TaskKey:
+        return (self.scenario_id, self.skill, self.model, self.epoch)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +162,7 @@ class ScoredRun:
             "scenario_id": self.scenario_id,
             "skill": self.skill,
             "model": self.model,
+            "epoch": self.epoch,
             "domain": self.domain,
             "risk_level": self.risk_level,
             "duration_s": round(self.duration_s, 3),
@@ -168,6 +199,7 @@ class ScoredRun:
             fingerprint=Fingerprint.from_dict(data.get("fingerprint")),
             cached_from=str(data["cached_from"]) if data.get("cached_from") else None,
             cost_note=str(cost.get("note") or ""),
+            epoch=read_epoch(data.get("epoch", 1)),
         )
 
 

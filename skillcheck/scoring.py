@@ -18,7 +18,7 @@ from skillcheck.prompt import (
     new_boundary,
     skill_documents,
 )
-from skillcheck.results import CheckVerdict, ScoredRun
+from skillcheck.results import CheckVerdict, ScoredRun, TaskKey
 from skillcheck.text import clean_text
 from skillcheck.vocabulary import Result
 
@@ -29,18 +29,18 @@ class PromptBook:
     """A run's prompts, each part built once: the system prompt at construction, each skill's
     documents (read, wrapped in one boundary for the whole run) on first use.
 
-    Workers of one run share a book. ``tasks`` ((scenario, skill, model) keys) tells which
+    Workers of one run share a book. ``tasks`` ((scenario, skill, model, epoch) keys) tells which
     prefixes the run sends to a model more than once, where a cache breakpoint pays off.
     """
 
-    def __init__(self, taxonomy: Taxonomy, tasks: Iterable[tuple[str, str, str]] = ()):
+    def __init__(self, taxonomy: Taxonomy, tasks: Iterable[TaskKey] = ()):
         self.taxonomy = taxonomy
         self.system_prompt = build_system_prompt(taxonomy)
         self._skills: dict[str, tuple[str, str]] = {}  # name -> (boundary, skill block)
         self._lock = threading.Lock()
         per_model: Counter[str] = Counter()
         per_skill: Counter[tuple[str, str]] = Counter()
-        for _, skill, model in tasks:
+        for _, skill, model, _epoch in tasks:
             per_model[model] += 1
             per_skill[(model, skill)] += 1
         self._per_model = per_model

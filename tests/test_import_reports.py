@@ -268,7 +268,7 @@ def test_every_imported_run_writes_its_own_report_in_the_reports_folder(tmp_path
     run = Run.objects.get(run_id="far")
     assert run.report_path == str((reports_dir / "scored_run_far.json").resolve())
     assert f"report {run.report_path}" in out
-    assert [r.key for r in load_scored_report(run.report_path).results] == [("s1", "k", "haiku")]
+    assert [r.key for r in load_scored_report(run.report_path).results] == [("s1", "k", "haiku", 1)]
 
 
 # --- run ids ---------------------------------------------------------------------------------

@@ -316,8 +316,8 @@ def test_merge_keeps_the_newest_result_per_task(tmp_path):
         "new", [result("s1", "k", "sonnet", risk="LOW")], reports_dir=tmp_path
     )
     merged = {r.key: r for r in merge_scored_runs(load_all_scored_reports(tmp_path))}
-    assert merged[("s1", "k", "sonnet")].risk_level == "LOW"
-    assert merged[("s2", "k", "sonnet")].checks[0].result == "pass"
+    assert merged[("s1", "k", "sonnet", 1)].risk_level == "LOW"
+    assert merged[("s2", "k", "sonnet", 1)].checks[0].result == "pass"
     assert len(merged) == 2
 
 
@@ -376,8 +376,8 @@ def test_merge_ranks_rows_by_when_they_finished_not_when_their_file_was_written(
     save_scored_report_incremental("older", [old_row, resumed], reports_dir=tmp_path)
 
     merged = {r.key: r for r in merge_scored_runs(load_all_scored_reports(tmp_path))}
-    assert merged[("s1", "k", "sonnet")].risk_level == "LOW"
-    assert ("s2", "k", "sonnet") in merged
+    assert merged[("s1", "k", "sonnet", 1)].risk_level == "LOW"
+    assert ("s2", "k", "sonnet", 1) in merged
 
 
 def test_rows_carry_their_finish_time_through_a_run(tmp_path, corpus_dir):
@@ -447,5 +447,5 @@ def test_merge_prefers_an_older_success_to_a_newer_failure(tmp_path):
     save_scored_report_incremental("broken", [failed, only_failed], reports_dir=tmp_path)
 
     merged = {r.key: r for r in merge_scored_runs(load_all_scored_reports(tmp_path))}
-    assert merged[("s1", "k", "sonnet")].risk_level == "LOW"
-    assert merged[("s2", "k", "sonnet")].error == "timeout"
+    assert merged[("s1", "k", "sonnet", 1)].risk_level == "LOW"
+    assert merged[("s2", "k", "sonnet", 1)].error == "timeout"

@@ -57,7 +57,7 @@ def create(corpus_dir, auditors, models=("a", "b"), domains=(DOMAIN,), **kw):
 
 
 def db_keys(run):
-    return sorted(run.tasks.values_list("scenario_id", "skill", "model"))
+    return sorted(run.tasks.values_list("scenario_id", "skill", "model", "epoch"))
 
 
 def json_keys(run):

@@ -35,7 +35,9 @@ class SavedBeforeEvent:
 
     def __call__(self, event: dict) -> None:
         if event["type"] == "progress" and event["status"] == "ok":
-            self.seen.append((event["scenario_id"], event["skill"], event["model"]) in self.saved)
+            self.seen.append(
+                (event["scenario_id"], event["skill"], event["model"], event["epoch"]) in self.saved
+            )
 
 
 def test_tasks_are_the_cross_product_with_model_innermost(corpus):

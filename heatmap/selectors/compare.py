@@ -13,11 +13,11 @@ __all__ = ["Comparison", "Flip", "run_comparison", "run_previous"]
 
 
 def run_task_checks(run: Run) -> list[TaskChecks]:
-    """Every task of ``run`` with its verdicts per check. Two queries."""
+    """Every task (each sample) of ``run`` with its verdicts per check. Two queries."""
     tasks = {
-        pk: (scenario_id, skill, model, bool(error))
-        for pk, scenario_id, skill, model, error in run.tasks.values_list(
-            "pk", "scenario_id", "skill", "model", "error"
+        pk: (scenario_id, skill, model, bool(error), epoch)
+        for pk, scenario_id, skill, model, error, epoch in run.tasks.values_list(
+            "pk", "scenario_id", "skill", "model", "error", "epoch"
         )
     }
     checks: dict[int, dict[str, str]] = defaultdict(dict)
@@ -25,8 +25,8 @@ def run_task_checks(run: Run) -> list[TaskChecks]:
     for task_id, check_id, result in rows.order_by():
         checks[task_id][check_id] = result
     return [
-        TaskChecks((scenario_id, skill, model), checks.get(pk, {}), error)
-        for pk, (scenario_id, skill, model, error) in tasks.items()
+        TaskChecks((scenario_id, skill, model), checks.get(pk, {}), error, epoch)
+        for pk, (scenario_id, skill, model, error, epoch) in tasks.items()
     ]
 
 

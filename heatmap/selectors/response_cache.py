@@ -7,7 +7,7 @@ from typing import Any
 
 from heatmap.models import TaskResult
 from heatmap.selectors.results import scored_from_task
-from skillcheck.results import ScoredRun
+from skillcheck.results import ScoredRun, TaskKey
 
 CACHE_LOOKUP_CHUNK = 500
 CACHE_LOOKUP_FIELDS = (
@@ -15,6 +15,7 @@ CACHE_LOOKUP_FIELDS = (
     "scenario_id",
     "skill",
     "model",
+    "epoch",
     "fingerprint",
     "finished_at",
     "run__run_id",
@@ -24,12 +25,13 @@ CACHE_LOOKUP_FIELDS = (
 class StoredResultCache:
     """The response cache over the database: the newest successful task per fingerprint.
 
-    A task matches when its key (scenario, skill, model) and its fingerprint are the same;
-    rows with an error never match, nor rows of a run that is no cache source (an import not
-    marked trusted: ``Run.cache_source``). Two queries per 500 fingerprints, plus the checks.
+    A task matches when its key (scenario, skill, model, epoch) and its fingerprint are the
+    same, so a run of K samples reuses K stored samples; rows with an error never match, nor
+    rows of a run that is no cache source (an import not marked trusted: ``Run.cache_source``).
+    Two queries per 500 fingerprints, plus the checks.
     """
 
-    def _newest(self, wanted: Mapping[tuple[str, str, str], str]) -> dict[tuple, tuple[int, str]]:
+    def _newest(self, wanted: Mapping[TaskKey, str]) -> dict[TaskKey, tuple[int, str]]:
         found: dict[tuple, tuple[Any, int, str]] = {}
         prints = sorted(set(wanted.values()))
         for start in range(0, len(prints), CACHE_LOOKUP_CHUNK):
@@ -42,8 +44,8 @@ class StoredResultCache:
                 .values_list(*CACHE_LOOKUP_FIELDS)
                 .order_by()
             )
-            for pk, scenario_id, skill, model, fingerprint, finished_at, run_id in rows:
-                key = (scenario_id, skill, model)
+            for pk, scenario_id, skill, model, epoch, fingerprint, finished_at, run_id in rows:
+                key = (scenario_id, skill, model, epoch)
                 if wanted.get(key) != fingerprint:
                     continue
                 held = found.get(key)
@@ -51,12 +53,10 @@ class StoredResultCache:
                     found[key] = (finished_at, pk, run_id)
         return {key: (pk, run_id) for key, (_, pk, run_id) in found.items()}
 
-    def hits(self, wanted: Mapping[tuple[str, str, str], str]) -> set[tuple[str, str, str]]:
+    def hits(self, wanted: Mapping[TaskKey, str]) -> set[TaskKey]:
         return set(self._newest(wanted))
 
-    def lookup(
-        self, wanted: Mapping[tuple[str, str, str], str]
-    ) -> dict[tuple[str, str, str], tuple[ScoredRun, str]]:
+    def lookup(self, wanted: Mapping[TaskKey, str]) -> dict[TaskKey, tuple[ScoredRun, str]]:
         newest = self._newest(wanted)
         pks = [pk for pk, _ in newest.values()]
         tasks: dict[int, TaskResult] = {}

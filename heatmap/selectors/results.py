@@ -17,6 +17,7 @@ def scored_from_task(task: TaskResult) -> ScoredRun:
         scenario_id=task.scenario_id,
         skill=task.skill,
         model=task.model,
+        epoch=task.epoch,
         domain=task.domain,
         checks=[
             CheckVerdict(c.check_id, Result.parse(c.result), c.evidence, c.summary)

@@ -238,6 +238,7 @@ class RunSummary:
             "cost_usd": round(run.cost_usd, 6),
             "cached": run.cached,
             "batch": run.batch,
+            "epochs": run.epochs,
             **self.caching,
             "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
             "skills": [s.as_dict() for s in self.tables["skills"]],

@@ -196,7 +196,9 @@ def run_execute(
         catalog = catalog or selectors.catalog_load(path=run.catalog_path or None)
         registry = auditor_services.auditors_or_registry(auditors)
         plan_check_models(run.models, registry)
-        tasks = build_tasks(catalog, domains=run.domains or None, models=run.models)
+        tasks = build_tasks(
+            catalog, domains=run.domains or None, models=run.models, epochs=run.epochs
+        )
         tasks = plan_only(tasks, run.task_keys)
     except (CatalogError, RunRequestError, KeyError) as exc:  # UnknownDomains is a KeyError
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
@@ -205,10 +207,10 @@ def run_execute(
     failed = run.tasks.filter(errored=True)
     if run.errors_only:
         # Retry errors: only the failed tasks run again; missing ones stay for a resume.
-        retry = set(failed.values_list("scenario_id", "skill", "model"))
+        retry = set(failed.values_list("scenario_id", "skill", "model", "epoch"))
         tasks = [t for t in tasks if t.key in retry]
     failed.delete()
-    done = set(run.tasks.values_list("scenario_id", "skill", "model"))
+    done = set(run.tasks.values_list("scenario_id", "skill", "model", "epoch"))
     remaining = [t for t in tasks if t.key not in done]
     run.total = len(done | {t.key for t in tasks})
     run_recount(run=run)

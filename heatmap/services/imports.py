@@ -42,7 +42,7 @@ from heatmap.services.reports import (
     task_save,
 )
 from skillcheck.reports import REPORT_GLOB, ReportError, ScoredReport, load_scored_report
-from skillcheck.results import parse_timestamp
+from skillcheck.results import TaskKey, parse_timestamp
 from skillcheck.runids import run_id_from_text, run_id_with_suffix
 from skillcheck.runs import DEFAULT_CONCURRENCY
 
@@ -63,7 +63,7 @@ class ImportOutcome:
     """The run id the report claimed, when that run existed and the report became a new run."""
 
 
-def _row_times(report: ScoredReport) -> dict[tuple[str, str, str], datetime]:
+def _row_times(report: ScoredReport) -> dict[TaskKey, datetime]:
     written = report.generated
     return {r.key: parse_timestamp(r.finished_at) or written for r in report.results}
 
@@ -73,9 +73,9 @@ def _holder(report: ScoredReport, candidates: Iterable[Run]) -> Run | None:
     wanted = _row_times(report)
     for run in candidates:
         held = {
-            (scenario, skill, model): finished
-            for scenario, skill, model, finished in run.tasks.values_list(
-                "scenario_id", "skill", "model", "finished_at"
+            (scenario, skill, model, epoch): finished
+            for scenario, skill, model, epoch, finished in run.tasks.values_list(
+                "scenario_id", "skill", "model", "epoch", "finished_at"
             )
         }
         if all(held.get(key) == when for key, when in wanted.items()):
@@ -137,6 +137,7 @@ def _new_run(
         models=meta.get("models") or models,
         domains=meta.get("domains") or sorted({r.domain for r in report.results if r.domain}),
         concurrency=meta.get("concurrency") or DEFAULT_CONCURRENCY,
+        epochs=meta.get("epochs") or max((r.epoch for r in report.results), default=1),
         total=max(meta.get("total") or 0, len(report.results)),
         catalog_path=meta.get("catalog_path") or "",
         catalog_fingerprint=meta.get("catalog_fingerprint") or "",

@@ -22,6 +22,7 @@ from skillcheck.auditors import Auditor
 from skillcheck.auditors.pricing import price_for
 from skillcheck.catalog import Catalog, CatalogError, UnknownDomains
 from skillcheck.request_size import oversized_requests
+from skillcheck.results import MAX_EPOCHS, TaskKey, task_key
 from skillcheck.runs import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -30,6 +31,7 @@ from skillcheck.runs import (
     Task,
     build_tasks,
     cached_tasks,
+    check_epochs,
     estimate_costs,
 )
 
@@ -58,10 +60,12 @@ class RunPlan:
     concurrency: int
     unavailable: dict[str, str] = field(default_factory=dict)
     """Models planned although they cannot run here (a dry run), with the reason."""
-    cached: frozenset[tuple[str, str, str]] = frozenset()
+    cached: frozenset[TaskKey] = frozenset()
     """Tasks the response cache would answer (planned with ``use_cache``): not called."""
     batch: bool = False
     """Batch mode: through the Message Batches API, at half price."""
+    epochs: int = 1
+    """Samples of each (scenario, skill, model); a deterministic model is sampled once."""
 
     @property
     def to_call(self) -> list[Task]:
@@ -82,12 +86,15 @@ class RunPlan:
         return len({(t.scenario.id, t.skill.name) for t in self.tasks})
 
     def describe(self) -> str:
-        """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks": the plan in a line."""
+        """ "13 domains × 67 scenario-skill pairs × 3 models = 201 tasks": the plan in a line
+        (with "× 5 samples" before the total when the run asks for more than one)."""
         parts = [
             _count(len(self.domains), "domain"),
             _count(self.pairs, "scenario-skill pair"),
             _count(len(self.models), "model"),
         ]
+        if self.epochs > 1:
+            parts.append(_count(self.epochs, "sample"))
         return " × ".join(parts) + f" = {_count(self.total, 'task')}"
 
     def describe_cache(self, estimate_usd: float | None = None) -> str:
@@ -146,6 +153,7 @@ def run_plan(
     use_cache: bool = False,
     task_keys: Iterable[Sequence[str]] | None = None,
     batch: bool = False,
+    epochs: int | str = 1,
 ) -> RunPlan:
     """Validate a run request and list its tasks; nothing is called or saved.
 
@@ -154,6 +162,7 @@ def run_plan(
     ``require_available=False`` plans with models that cannot run here (a dry run's estimate).
     ``use_cache`` also finds the tasks the response cache would answer (``RunPlan.cached``);
     ``task_keys`` keeps only those tasks (a run of chosen tasks, such as the stale ones).
+    ``epochs``: samples of each task (1 to 10), each its own call.
     """
     auditors = auditor_services.auditors_or_registry(auditors)
     models = plan_check_models(models, auditors, require_available=require_available)
@@ -169,10 +178,16 @@ def run_plan(
         raise RunRequestError(
             f"concurrency must be an integer from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
         )
-    tasks = plan_only(build_tasks(catalog, domains=ordered, models=models), task_keys)
+    try:
+        epochs = check_epochs(epochs)  # type: ignore[arg-type]
+    except ValueError:
+        raise RunRequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}") from None
+    tasks = plan_only(
+        build_tasks(catalog, domains=ordered, models=models, epochs=epochs), task_keys
+    )
     if task_keys is not None and not tasks:
         raise RunRequestError("none of the chosen tasks is in the catalog any more")
-    cached: frozenset[tuple[str, str, str]] = frozenset()
+    cached: frozenset[TaskKey] = frozenset()
     if use_cache:
         fingerprinter = selectors.catalog_fingerprinter(catalog=catalog)
         cached = frozenset(cached_tasks(tasks, selectors.StoredResultCache(), fingerprinter))
@@ -198,6 +213,7 @@ def run_plan(
         unavailable=unavailable,
         cached=cached,
         batch=batch,
+        epochs=epochs,
     )
 
 
@@ -255,6 +271,7 @@ def run_plan_preview(
     concurrency: int | str = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
     batch: bool = False,
+    epochs: int | str = 1,
 ) -> PlanPreview:
     """The plan line and cost estimate for a selection, or the reason it cannot run.
 
@@ -276,6 +293,7 @@ def run_plan_preview(
             concurrency=concurrency,
             use_cache=use_cache,
             batch=batch,
+            epochs=epochs,
         )
     except RunRequestError as exc:
         return PlanPreview(str(exc), error=True, threshold_usd=threshold)
@@ -340,7 +358,7 @@ class DryRun:
 
     @property
     def cached_per_model(self) -> dict[str, int]:
-        cached = Counter(model for _, _, model in self.plan.cached)
+        cached = Counter(key[2] for key in self.plan.cached)
         return {model: cached[model] for model in self.plan.models}
 
     def as_dict(self, *, warnings: list[str]) -> dict[str, Any]:
@@ -356,6 +374,7 @@ class DryRun:
             "domains": plan.domains,
             "models": plan.models,
             "concurrency": plan.concurrency,
+            "epochs": plan.epochs,
             "batch": plan.batch,
             "per_model": plan.per_model,
             "estimated_cost_usd": {m: round(c, 4) for m, c in self.cost_usd.items()},
@@ -372,11 +391,15 @@ def plan_dry_run(*, plan: RunPlan, catalog: Catalog) -> DryRun:
     return DryRun(plan=plan, estimates=plan_cost_estimate(plan=plan, catalog=catalog))
 
 
-def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[str]] | None) -> list[Task]:
+def plan_only(tasks: list[Task], task_keys: Iterable[Sequence[Any]] | None) -> list[Task]:
+    """The tasks ``task_keys`` choose: a key with an epoch is that sample; one of three
+    (scenario, skill, model) is every sample of it."""
     if task_keys is None:
         return tasks
-    wanted = {tuple(key) for key in task_keys}
-    return [t for t in tasks if t.key in wanted]
+    keys = [list(key) for key in task_keys]
+    samples = {task_key(key) for key in keys if len(key) > 3}
+    cells = {tuple(key) for key in keys if len(key) == 3}
+    return [t for t in tasks if t.key in samples or t.key[:3] in cells]
 
 
 def plan_task_keys(

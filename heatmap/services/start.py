@@ -51,7 +51,11 @@ def run_create(
     task_keys: Iterable[Sequence[str]] | None = None,
     batch: bool = False,
     catalog_name: str | None = None,
+<<<<<<< HEAD
     started_by: Any = None,
+=======
+    epochs: int = 1,
+>>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
 
@@ -62,7 +66,7 @@ def run_create(
     ``batch``: its tasks go through the Message Batches API (``skillcheck.batch``).
 
     ``use_cache=False`` calls every task even when a stored result matches; ``task_keys``
-    makes a run of exactly those (scenario, skill, model) tasks.
+    makes a run of exactly those (scenario, skill, model) tasks; ``epochs`` samples each.
 
     A caller that has the catalog loaded already (the command, the web app's cached copy)
     passes it, so it is not read from disk a second time.
@@ -77,6 +81,7 @@ def run_create(
         auditors=auditors,
         task_keys=task_keys,
         batch=batch,
+        epochs=epochs,
     )
     run_id = valid_run_id(run_id or new_run_id())
     if Run.objects.filter(run_id=run_id).exists():
@@ -97,7 +102,11 @@ def run_create(
         use_cache=use_cache,
         task_keys=task_keys,
         batch=batch,
+<<<<<<< HEAD
         started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
+=======
+        epochs=plan.epochs,
+>>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
     )
 
 
@@ -109,7 +118,11 @@ def run_start(
     concurrency: int = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
     batch: bool = False,
+<<<<<<< HEAD
     started_by: Any = None,
+=======
+    epochs: int = 1,
+>>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
 ) -> Run:
     """Create the run (the planner validates it) and hand it to a worker: the web's start."""
     run = run_create(
@@ -119,7 +132,11 @@ def run_start(
         catalog=catalog,
         use_cache=use_cache,
         batch=batch,
+<<<<<<< HEAD
         started_by=started_by,
+=======
+        epochs=epochs,
+>>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
     )
     dispatch.run_dispatch(run_id=run.run_id)
     return run

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from heatmap import exports, selectors
-from heatmap.forms import RunStartForm, concurrency_value
+from heatmap.forms import RunStartForm, concurrency_value, number_value
 from heatmap.models import Run
 from heatmap.security import BadRequestBody, bounded_names, public_text
 from heatmap.services import auditors, cancel, plans, reports, rerun_stale, resume, retry
@@ -164,6 +164,7 @@ def run_plan(request: HtmxHttpRequest) -> HttpResponse:
             concurrency=concurrency_value(request.GET.get("concurrency")),
             use_cache=not request.GET.get("no_cache"),
             batch=bool(request.GET.get("batch")),
+            epochs=number_value(request.GET.get("epochs"), 1),
         )
     )
     context = {"plan": preview, "confirmed": request.GET.get("confirm_cost")}

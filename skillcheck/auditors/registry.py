@@ -5,6 +5,10 @@ from __future__ import annotations
 from skillcheck.auditors.base import Auditor
 from skillcheck.auditors.config import AuditorConfig
 
+# Deterministic auditors: the same answer every time, so a run samples them once whatever its
+# number of samples (epochs), and a comparison takes their flips as real changes.
+SAMPLED_ONCE = frozenset({"heuristic"})
+
 
 def build_registry(config: AuditorConfig) -> dict[str, Auditor]:
     from skillcheck.auditors.claude import ApiAccount, ClaudeAuditor

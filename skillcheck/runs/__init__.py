@@ -20,7 +20,7 @@ from skillcheck.runs.estimates import (
     estimate_cost,
     estimate_costs,
 )
-from skillcheck.runs.tasks import Task, build_tasks, error_result
+from skillcheck.runs.tasks import Task, build_tasks, check_epochs, error_result, model_epochs
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -35,8 +35,10 @@ __all__ = [
     "Task",
     "build_tasks",
     "cached_tasks",
+    "check_epochs",
     "error_result",
     "estimate_cost",
     "estimate_costs",
     "execute_tasks",
+    "model_epochs",
 ]

@@ -25,7 +25,7 @@ from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog.model import Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
-from skillcheck.results import ScoredRun, utc_now_iso
+from skillcheck.results import ScoredRun, TaskKey, utc_now_iso
 from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import PromptBook, score_task
 
@@ -137,7 +137,7 @@ class RunEngine:
         # the end), those started and not recorded, and those started but not yet announced.
         self._lock = threading.Lock()
         self._pending: list[Task] = []
-        self._in_flight: dict[tuple[str, str, str], _InFlight] = {}
+        self._in_flight: dict[TaskKey, _InFlight] = {}
         self._started: list[Task] = []
         self._finished: queue.SimpleQueue = queue.SimpleQueue()
 
@@ -180,6 +180,7 @@ class RunEngine:
             )
             if result.model != task.model:
                 result.model = task.model
+            result.epoch = task.epoch
         except Exception as exc:
             logger.warning("run %s: task %s raised", self.run_id, task.key, exc_info=True)
             error = f"{type(exc).__name__}: {exc}"
@@ -193,6 +194,7 @@ class RunEngine:
             "scenario_id": task.scenario.id,
             "skill": task.skill.name,
             "model": task.model,
+            "epoch": task.epoch,
             "status": status,
             "duration_s": round(result.duration_s, 3) if result else None,
             "error": result.error if result else None,

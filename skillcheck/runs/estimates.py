@@ -10,13 +10,14 @@ from skillcheck.cache import ResultCache
 from skillcheck.catalog.files import CatalogError
 from skillcheck.catalog.model import Taxonomy
 from skillcheck.fingerprints import Fingerprinter
+from skillcheck.results import TaskKey
 from skillcheck.runs.tasks import Task
 from skillcheck.scoring import PromptBook
 
 
 def cached_tasks(
     tasks: Sequence[Task], cache: ResultCache, fingerprinter: Fingerprinter
-) -> set[tuple[str, str, str]]:
+) -> set[TaskKey]:
     """The keys of the tasks a run would take from ``cache`` instead of sending them."""
     wanted = {}
     for task in tasks:

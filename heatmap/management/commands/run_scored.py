@@ -24,7 +24,13 @@ from heatmap.services import auditors as auditor_services
 from heatmap.services import plans
 from heatmap.services.execution import run_execute
 from heatmap.services.liveness import run_mark_stale_interrupted
-from heatmap.services.plans import MAX_CONCURRENCY, MIN_CONCURRENCY, RunPlan, RunRequestError
+from heatmap.services.plans import (
+    MAX_CONCURRENCY,
+    MAX_EPOCHS,
+    MIN_CONCURRENCY,
+    RunPlan,
+    RunRequestError,
+)
 from heatmap.services.resume import run_resume
 from heatmap.services.retry import run_retry_errors
 from heatmap.services.start import run_create
@@ -72,6 +78,13 @@ class Command(QuietBrokenPipe):
             type=int,
             help=f"tasks at once, {MIN_CONCURRENCY}-{MAX_CONCURRENCY} "
             f"(default: {settings.SKILLCHECK_DEFAULT_CONCURRENCY})",
+        )
+        parser.add_argument(
+            "--epochs",
+            type=int,
+            metavar="K",
+            help=f"samples of each task, 1-{MAX_EPOCHS} (default: 1); each is its own call, "
+            "and a cell's verdict is their majority (the heuristic auditor is sampled once)",
         )
         parser.add_argument(
             "--catalog",
@@ -235,6 +248,7 @@ class Command(QuietBrokenPipe):
             "domains",
             "models",
             "concurrency",
+            "epochs",
             "catalog",
             "catalog_name",
             "reports_dir",
@@ -306,6 +320,7 @@ class Command(QuietBrokenPipe):
             require_available=not options["dry_run"],
             use_cache=options["dry_run"] and not options["no_cache"],
             batch=options["batch"],
+            epochs=1 if options["epochs"] is None else options["epochs"],
         )
         if options["dry_run"]:
             self.dry_run(plan, catalog)
@@ -322,6 +337,7 @@ class Command(QuietBrokenPipe):
             batch=options["batch"],
             catalog_name=options["catalog_name"],
             task_keys=task_keys,
+            epochs=plan.epochs,
         )
 
     def list_catalog(self, options: dict[str, Any]) -> None:
@@ -366,7 +382,9 @@ class Command(QuietBrokenPipe):
             f"Run {run.run_id}: {run.total} tasks (catalog {run.catalog.name}; "
             f"{', '.join(run.models)}; "
             f"{len(run.domains)} domain{'s' * (len(run.domains) != 1)}; "
-            f"concurrency {run.concurrency})"
+            f"concurrency {run.concurrency}"
+            + (f"; {run.epochs} samples each" if run.epochs > 1 else "")
+            + ")"
             + (f", {remaining} to do" if remaining != run.total else "")
         )
         self._say(f"Report: {run.report_path}")
