@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillcheck.auditors.registry import SAMPLED_ONCE
 from skillcheck.vocabulary import LOST, Result, Severity
 
 TaskKey = tuple[str, str, str]
@@ -57,8 +58,13 @@ def group_samples(tasks: Iterable[TaskChecks]) -> dict[TaskKey, list[TaskChecks]
     return dict(cells)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Flip:
+    """A check whose (majority) verdict changed. ``significant``: True when the change is
+    more than noise (Fisher exact on the samples' pass counts, Benjamini–Hochberg ``q`` below
+    0.05; always for a deterministic auditor), False when within noise, None when one side has
+    a single sample ("unknown noise")."""
+
     scenario_id: str
     skill: str
     model: str
@@ -66,6 +72,9 @@ class Flip:
     before: str
     after: str
     severity: str = ""
+    significant: bool | None = None
+    p: float | None = None
+    q: float | None = None
 
     @property
     def kind(self) -> str:
@@ -75,7 +84,7 @@ class Flip:
             return "improvement"
         return "change"
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "scenario_id": self.scenario_id,
             "skill": self.skill,
@@ -85,6 +94,58 @@ class Flip:
             "after": self.after,
             "severity": self.severity,
             "kind": self.kind,
+            "significant": self.significant,
+            "p": self.p,
+            "q": self.q,
+        }
+
+
+@dataclass
+class SkillChange:
+    """One skill on one model: the paired difference of pass shares (new − base), over the
+    scenarios both runs scored. ``p`` is Holm-adjusted across the skills compared;
+    ``significant`` as for ``Flip``."""
+
+    skill: str
+    model: str
+    base_pass: float
+    new_pass: float
+    difference: float
+    low: float | None = None
+    high: float | None = None
+    p: float | None = None
+    significant: bool | None = None
+    scenarios: int = 0
+
+    @property
+    def kind(self) -> str:
+        if self.difference < 0:
+            return "regression"
+        return "improvement" if self.difference > 0 else "unchanged"
+
+    @property
+    def verdict(self) -> str:
+        """What a person reads: changed significantly, within noise, or unknown noise."""
+        if self.significant is None:
+            return "unknown noise (one sample)"
+        if self.significant:
+            return f"significant {self.kind}"
+        return "within noise"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "skill": self.skill,
+            "model": self.model,
+            "base_pass_pct": round(100 * self.base_pass, 1),
+            "new_pass_pct": round(100 * self.new_pass, 1),
+            "difference_pct": round(100 * self.difference, 1),
+            "ci_pct": None
+            if self.low is None or self.high is None
+            else [round(100 * self.low, 1), round(100 * self.high, 1)],
+            "kind": self.kind,
+            "significant": self.significant,
+            "p": self.p,
+            "scenarios": self.scenarios,
         }
 
 
@@ -97,6 +158,28 @@ class Comparison:
     added: list[TaskKey] = field(default_factory=list)
     removed: list[TaskKey] = field(default_factory=list)
     errored: list[TaskKey] = field(default_factory=list)
+    skills: list[SkillChange] = field(default_factory=list)
+    base_samples: int = 1
+    new_samples: int = 1
+
+    @property
+    def knows_noise(self) -> bool:
+        """Both runs have two or more samples per cell: changes can be told from noise."""
+        return min(self.base_samples, self.new_samples) >= 2
+
+    def failing_regressions(self, *, any_flip: bool = False) -> list[str]:
+        """What ``--fail-on-regression`` fails on, named: significant skill regressions and
+        significant check regressions; with ``any_flip`` (or with unknown noise) every
+        regression flip, as before samples existed."""
+        if any_flip:
+            return [_flip_name(f) for f in self.regressions]
+        named = [
+            f"{c.skill} × {c.model}: {100 * c.difference:+.1f} pass % ({c.verdict})"
+            for c in self.skills
+            if c.kind == "regression" and c.significant
+        ]
+        named += [_flip_name(f) for f in self.regressions if f.significant is not False]
+        return named
 
     @property
     def regressions(self) -> list[Flip]:
@@ -125,7 +208,15 @@ class Comparison:
             "added": keys(self.added),
             "removed": keys(self.removed),
             "errored": keys(self.errored),
+            "skills": [c.to_dict() for c in self.skills],
+            "samples": {"base": self.base_samples, "new": self.new_samples},
+            "noise": "known" if self.knows_noise else "unknown",
         }
+
+
+def _flip_name(flip: Flip) -> str:
+    where = f"{flip.skill} × {flip.model} × {flip.scenario_id}"
+    return f"{where}: {flip.check_id} {flip.before} → {flip.after}"
 
 
 def _flip_order(flip: Flip) -> tuple:
@@ -141,6 +232,7 @@ def compare_runs(
     severities: Mapping[str, str] | None = None,
     base_id: str = "",
     new_id: str = "",
+    deterministic: Iterable[str] = SAMPLED_ONCE,
 ) -> Comparison:
     """The flips from ``base`` to ``new``: regressions first (most severe first), then the rest.
 
@@ -148,6 +240,11 @@ def compare_runs(
     cell whose samples all errored on either side is listed as errored. ``severities`` maps
     check ids to their severity (from the taxonomy), for ordering and display; a check
     missing from either side is not a flip.
+
+    With two or more samples per cell on both sides, every flip and every skill (per model)
+    is tested against noise (``stats``): Fisher exact per check with Benjamini–Hochberg across
+    all the checks compared, a paired difference per skill with Holm across the skills. The
+    flips of a ``deterministic`` model (the same answer every time) are real changes.
     """
     severities = severities or {}
     before = group_samples(base)
@@ -168,8 +265,101 @@ def compare_runs(
             comparison.flips.append(
                 Flip(*key, check_id, previous, result, severities.get(check_id, ""))
             )
+    comparison.base_samples = _samples_per_cell(before)
+    comparison.new_samples = _samples_per_cell(after)
+    _test_changes(comparison, before, after, set(deterministic))
     comparison.flips.sort(key=_flip_order)
     return comparison
+
+
+def _samples_per_cell(cells: Mapping[TaskKey, list[TaskChecks]]) -> int:
+    """The fewest samples a cell of a run has (1 for a run without repeats)."""
+    return min((len(samples) for samples in cells.values()), default=1)
+
+
+def _pass_counts(samples: Iterable[TaskChecks]) -> dict[str, tuple[int, int]]:
+    """Per check, (passed, scored) over the samples that did not error; n/a is not scored."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sample in samples:
+        if sample.error:
+            continue
+        for check_id, result in sample.checks.items():
+            if result == Result.NA:
+                continue
+            counts[check_id][1] += 1
+            counts[check_id][0] += result == Result.PASS
+    return {check_id: (p, n) for check_id, (p, n) in counts.items()}
+
+
+def _test_changes(
+    comparison: Comparison,
+    before: Mapping[TaskKey, list[TaskChecks]],
+    after: Mapping[TaskKey, list[TaskChecks]],
+    deterministic: set[str],
+) -> None:
+    """Mark each flip and each skill as significant, within noise, or unknown noise."""
+    from skillcheck.stats import ALPHA, FDR_Q, benjamini_hochberg, fisher_p, holm, paired_difference
+
+    errored = set(comparison.errored)
+    keys = sorted(k for k in after if k in before and k not in errored)
+    # Per check: every compared (cell, check) gets a p; BH over all of them.
+    tested: list[tuple[TaskKey, str]] = []
+    p_values: list[float] = []
+    # Per skill and model: clusters (scenarios) of (passed, scored) on each side.
+    clusters: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+    for key in keys:
+        old, new = _pass_counts(before[key]), _pass_counts(after[key])
+        scenario_id, skill, model = key
+        totals = [[0, 0], [0, 0]]
+        for check_id in old.keys() & new.keys():
+            (pa, na), (pb, nb) = old[check_id], new[check_id]
+            totals[0][0] += pa
+            totals[0][1] += na
+            totals[1][0] += pb
+            totals[1][1] += nb
+            if model not in deterministic and min(len(before[key]), len(after[key])) >= 2:
+                tested.append((key, check_id))
+                p_values.append(fisher_p(pa, na, pb, nb))
+        clusters[(skill, model)][scenario_id] = [tuple(totals[0]), tuple(totals[1])]  # type: ignore[list-item]
+    q_values = dict(
+        zip(tested, zip(p_values, benjamini_hochberg(p_values), strict=True), strict=True)
+    )
+    for flip in comparison.flips:
+        key = (flip.scenario_id, flip.skill, flip.model)
+        if flip.model in deterministic:
+            flip.significant = True
+        elif (key, flip.check_id) in q_values:
+            flip.p, flip.q = q_values[(key, flip.check_id)]
+            flip.significant = flip.q < FDR_Q
+    changes: list[SkillChange] = []
+    for (skill, model), by_scenario in sorted(clusters.items()):
+        pairs = {s: (a, b) for s, (a, b) in by_scenario.items()}
+        result = paired_difference(pairs)
+        if result is None:
+            continue
+        scored_a = sum(a[1] for a, _ in pairs.values())
+        scored_b = sum(b[1] for _, b in pairs.values())
+        change = SkillChange(
+            skill,
+            model,
+            sum(a[0] for a, _ in pairs.values()) / scored_a if scored_a else 0.0,
+            sum(b[0] for _, b in pairs.values()) / scored_b if scored_b else 0.0,
+            result.difference,
+            result.low,
+            result.high,
+            result.p,
+            scenarios=result.clusters,
+        )
+        if model in deterministic:
+            change.significant = change.difference != 0
+        elif not comparison.knows_noise or result.p is None:
+            change.p = None
+        changes.append(change)
+    testable = [c for c in changes if c.model not in deterministic and c.p is not None]
+    for change, adjusted in zip(testable, holm([c.p or 0.0 for c in testable]), strict=True):
+        change.p = adjusted
+        change.significant = adjusted < ALPHA
+    comparison.skills = changes
 
 
 # --- Agreement between models ---------------------------------------------------------------

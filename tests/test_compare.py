@@ -26,7 +26,12 @@ def test_regressions_come_first_most_severe_first_then_improvements():
     assert data["flips"][0] == {
         "scenario_id": "s1", "skill": "k", "model": "m", "check_id": "SEC-1",
         "before": "pass", "after": "unclear", "severity": "CRITICAL", "kind": "regression",
+        # One sample a side: the noise is unknown.
+        "significant": None, "p": None, "q": None,
     }  # fmt: skip
+    assert data["noise"] == "unknown" and result.failing_regressions() == [
+        "k × m × s1: SEC-1 pass → unclear", "k × m × s1: WF-1 pass → fail",
+    ]  # fmt: skip
 
 
 def test_only_tasks_in_both_runs_are_compared():

@@ -45,13 +45,21 @@ def verdicts(model: str, system_prompt: str, user_prompt: str) -> dict[str, str]
 HOSTILE = "\ud800 and \x00"
 
 
-def answer(model: str, system_prompt: str, user_prompt: str, hostile: bool = False) -> str:
+def answer(
+    model: str,
+    system_prompt: str,
+    user_prompt: str,
+    hostile: bool = False,
+    results: dict[str, str] | None = None,
+) -> str:
     """A Markdown audit with the four sections and a JSON block scoring every asked check.
 
-    ``hostile`` puts ``HOSTILE`` into the prose and into every check's evidence.
+    ``hostile`` puts ``HOSTILE`` into the prose and into every check's evidence; ``results``
+    gives the verdicts (default: ``verdicts``, the same for the same prompt).
     """
     digest = seed(model, user_prompt)
-    results = verdicts(model, system_prompt, user_prompt)
+    if results is None:
+        results = verdicts(model, system_prompt, user_prompt)
     risk = _pick(digest, "risk", RISKS)
     skill = re.search(r"^# Skill: (.+)$", user_prompt, re.MULTILINE)
     skill_name = skill.group(1).strip() if skill else "the skill"

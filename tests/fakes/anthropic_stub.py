@@ -18,6 +18,9 @@ Modes a test or benchmark switches on:
   ``{"skill": router(model, user_prompt, choices)}`` where ``choices`` is the enum of the
   tool's ``skill`` property; the default router picks one choice from a hash of model and
   prompt, so a test can set ``stub.router`` to a known truth.
+- Noisy mode (``noise``, a ``tests.fakes.noisy.NoisyTruth``): every verdict is drawn per
+  call from a truth fixed in advance (coin-flip checks, stable ones with a small flip rate,
+  degraded skills), for the statistics of repeated samples.
 - Message Batches: create, retrieve (``request_counts``), results as JSONL via
   ``results_url``, cancel. A batch ends after ``batch_polls_to_end`` retrieves, or when
   ``end_batches()`` is called; ``batch_outcome(custom_id, params)`` may turn a request into
@@ -41,6 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes.answers import answer, token_counts
+from tests.fakes.noisy import NoisyTruth
 
 ERROR_MESSAGES = {
     400: ("invalid_request_error", "Invalid request"),
@@ -146,6 +150,8 @@ class AnthropicStub:
     ) -> None:
         self.requests: list[RecordedRequest] = []
         self.hostile = False  # unscripted answers carry a lone surrogate and NUL
+        # Noisy mode: unscripted answers draw every verdict afresh from this truth.
+        self.noise: NoisyTruth | None = None
         self.latency_s = latency_s
         self.max_concurrent = max_concurrent
         self.retry_after_s = retry_after_s
@@ -306,7 +312,10 @@ class AnthropicStub:
         else:
             text = reply.text
             if text is None:
-                text = answer(model, system, str(content), reply.hostile)
+                results = None
+                if self.noise is not None:
+                    results = self.noise.verdicts(model, system, str(content))
+                text = answer(model, system, str(content), reply.hostile, results)
             blocks = [{"type": "text", "text": text}]
         input_tokens, output_tokens = token_counts(system, str(content), text)
         usage = reply.usage or {**self._usage(body, input_tokens), "output_tokens": output_tokens}

@@ -28,8 +28,10 @@ class Command(QuietBrokenPipe):
     help = (
         "Compare two runs check by check: regressions (a pass lost) first, then improvements "
         "and other changes, with counts. Only tasks in both runs are compared; the rest are "
-        "listed as added or removed; runs of two catalogs are refused. --fail-on-regression "
-        "exits 1 when a pass was lost."
+        "listed as added or removed; runs of two catalogs are refused. With two or more "
+        "samples per task on both sides, each skill and check is tested against noise. "
+        "--fail-on-regression exits 1 on a significant regression (any lost pass with one "
+        "sample on either side)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,7 +41,13 @@ class Command(QuietBrokenPipe):
         parser.add_argument(
             "--fail-on-regression",
             action="store_true",
-            help="exit with status 1 when any check went from pass to fail or unclear",
+            help="exit with status 1 on a significant regression of a skill or a check (with "
+            "one sample on either side: when any check went from pass to fail or unclear)",
+        )
+        parser.add_argument(
+            "--fail-on-any-flip",
+            action="store_true",
+            help="with --fail-on-regression: fail on any regression flip, significant or not",
         )
         parser.add_argument(
             "--junit-xml",
@@ -80,8 +88,13 @@ class Command(QuietBrokenPipe):
             path = Path(options["markdown"])
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(exports.comparison_markdown_text(comparison=comparison), "utf-8")
-        if options["fail_on_regression"] and comparison.regressions:
-            raise SystemExit(EXIT_REGRESSION)
+        if options["fail_on_regression"]:
+            failing = comparison.failing_regressions(any_flip=options["fail_on_any_flip"])
+            if failing:
+                self.stderr.write(f"{len(failing)} regression(s):")
+                for name in failing[:20]:
+                    self.stderr.write(f"  {name}")
+                raise SystemExit(EXIT_REGRESSION)
 
     def print_comparison(self, comparison: Comparison) -> None:
         console = Console(file=raw_stream(self.stdout), width=160, highlight=False, soft_wrap=True)
@@ -90,6 +103,15 @@ class Command(QuietBrokenPipe):
             f"{len(comparison.regressions)} regressions, {len(comparison.improvements)} "
             f"improvements, {len(comparison.changes)} other changes"
         )
+        if comparison.skills:
+            console.print(self.skill_table(comparison))
+        if not comparison.knows_noise:
+            console.print(
+                "Unknown noise: one sample per task on "
+                + ("both sides" if max(comparison.base_samples, comparison.new_samples) < 2
+                   else "one side")
+                + "; every flip is listed (run with --epochs 3 or more to tell change from noise)."
+            )  # fmt: skip
         for kind, title in SECTIONS:
             flips = [f for f in comparison.flips if f.kind == kind]
             if flips:
@@ -105,11 +127,44 @@ class Command(QuietBrokenPipe):
                     console.print(f"  {scenario_id} × {skill} × {model}")
 
     @staticmethod
+    def skill_table(comparison: Comparison) -> Table:
+        """The summary that leads: per skill and model, changed significantly or not."""
+        table = Table("skill", "model", "base pass %", "new pass %", "change (95 % CI)", "p", "")
+        table.title = (
+            f"Per skill ({comparison.base_samples} vs {comparison.new_samples} samples a task)"
+        )
+        for c in comparison.skills:
+            ci = (
+                ""
+                if c.low is None or c.high is None
+                else f" [{100 * c.low:+.1f}, {100 * c.high:+.1f}]"
+            )
+            table.add_row(
+                c.skill,
+                c.model,
+                f"{100 * c.base_pass:.1f}",
+                f"{100 * c.new_pass:.1f}",
+                f"{100 * c.difference:+.1f}{ci}",
+                "" if c.p is None else f"{c.p:.3g}",
+                c.verdict,
+            )
+        return table
+
+    @staticmethod
     def table(title: str, flips: list[Flip]) -> Table:
-        table = Table("skill", "model", "scenario", "check", "severity", "before → after")
+        table = Table("skill", "model", "scenario", "check", "severity", "before → after", "noise")
         table.title = f"{title}: {len(flips)}"
         for f in flips:
+            noise = {None: "unknown", True: "significant", False: "within noise"}[f.significant]
+            if f.q is not None:
+                noise += f" (q={f.q:.2g})"
             table.add_row(
-                f.skill, f.model, f.scenario_id, f.check_id, f.severity, f"{f.before} → {f.after}"
+                f.skill,
+                f.model,
+                f.scenario_id,
+                f.check_id,
+                f.severity,
+                f"{f.before} → {f.after}",
+                noise,
             )
         return table
