@@ -178,7 +178,7 @@ def test_an_unparseable_answer_is_a_failed_task_that_resume_redoes(
     [row] = [
         r
         for r in load_scored_report(run.report_path).results
-        if r.key == (task.scenario_id, task.skill, task.model)
+        if r.key == (task.scenario_id, task.skill, task.model, task.epoch)
     ]
     assert row.error == task.error and row.markdown_response == answer.read_text()
 
