@@ -52,6 +52,7 @@ def add_task(
     markdown: str = "",
     evidence: str = "SKILL.md:1",
     error: str = "",
+    epoch: int = 1,
 ) -> TaskResult:
     """One task; ``results`` is one result for every id in ``check_ids``, or a mapping.
 
@@ -63,6 +64,7 @@ def add_task(
         scenario_id=scenario_id,
         skill=skill,
         model=model,
+        epoch=epoch,
         domain=domain,
         markdown_response=markdown,
         error=error,

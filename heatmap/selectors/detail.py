@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,18 @@ from heatmap.selectors.results import task_fingerprint
 from heatmap.selectors.stale import catalog_fingerprinter
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import explain_changes
+from skillcheck.stats import sampled_verdict
+
+
+@dataclass
+class SampleDetail:
+    """One sample of a cell (a run with several): its verdict and evidence."""
+
+    epoch: int
+    result: str
+    evidence: str = ""
+    summary: str = ""
+    errored: bool = False
 
 
 @dataclass
@@ -33,6 +46,9 @@ class CellDetail:
     label: str = ""
     stale: str = ""  # why the result is stale: "SKILL.md changed since this result, 2026-11-20"
     cached_from: str = ""  # the run whose result this one reuses (the response cache)
+    samples: list[SampleDetail] = field(default_factory=list)  # every sample, when several
+    agreement: float = 1.0  # share of the samples that gave ``result`` (their majority)
+    flaky: bool = False
 
 
 def stale_reason(*, catalog: Catalog, task: TaskResult) -> str:
@@ -82,6 +98,7 @@ def heatmap_cell_detail(
             "risk_level",
             "finished_at",
             "run__run_id",
+            "run__epochs",
             *("scenario_id", "cached_from", "fingerprint", "skill_fingerprint"),
             *("scenario_fingerprint", "prompt_fingerprint", "model_id"),
         )
@@ -91,12 +108,15 @@ def heatmap_cell_detail(
         c.task_id: c
         for c in CheckResult.objects.filter(task__in=[t.pk for t in tasks], check_id=check_id)
     }
+    samples = _samples(tasks, scenario_id=scenario_id, check_id=check_id)
     labels = {skill: label for label, skill, _ in skill_labels(scenario)}
     order = {skill: i for i, skill in enumerate(scenario.target_skills)}
     models = model_order(t.model for t in tasks)
     details = []
     for task in sorted(tasks, key=lambda t: (models.index(t.model), order.get(t.skill, 99))):
         check = checks.get(task.pk)
+        sampled = samples.get((task.run_id, task.skill, task.model), [])
+        majority = sampled_verdict(s.result for s in sampled if not s.errored)
         details.append(
             CellDetail(
                 skill=task.skill,
@@ -113,6 +133,35 @@ def heatmap_cell_detail(
                 label=labels.get(task.skill, ""),
                 stale=stale_reason(catalog=catalog, task=task),
                 cached_from=task.cached_from,
+                samples=sampled,
+                agreement=majority.agreement if majority.samples else 1.0,
+                flaky=majority.flaky,
             )
         )
+        if majority.samples > 1:
+            details[-1].result = majority.verdict
     return details
+
+
+def _samples(
+    tasks: list[TaskResult], *, scenario_id: str, check_id: str
+) -> dict[tuple[int, str, str], list[SampleDetail]]:
+    """Every sample of the cells whose task comes from a run of several, by (run, skill,
+    model), in epoch order. One query, none when no run has more than one sample."""
+    runs = {t.run_id for t in tasks if t.run.epochs > 1}
+    found: dict[tuple[int, str, str], list[SampleDetail]] = defaultdict(list)
+    if not runs:
+        return found
+    rows = CheckResult.objects.filter(
+        task__run_id__in=runs, task__scenario_id=scenario_id, check_id=check_id
+    ).values_list(
+        *("task__run_id", "task__skill", "task__model", "task__epoch"),
+        *("result", "evidence", "summary", "task__errored"),
+    )
+    for run_pk, skill, model, epoch, result, evidence, summary, errored in rows.order_by(
+        "task__epoch"
+    ):
+        found[(run_pk, skill, model)].append(
+            SampleDetail(epoch, result, evidence, summary, errored)
+        )
+    return found

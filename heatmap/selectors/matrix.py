@@ -11,6 +11,7 @@ from heatmap.models import CheckResult, TaskResult
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts, whole_pass_pct
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import newest_task_ids
+from heatmap.selectors.samples import cell_samples
 from heatmap.selectors.stale import stale_keys
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import verdicts_agree
@@ -24,6 +25,9 @@ class SkillResult:
     label: str = ""  # "S" for the specialist, the generalist's initials otherwise
     stale: bool = False  # produced from another SKILL.md, scenario, prompt or model than now
     disagree: bool = False  # other models gave this (scenario, skill, check) another verdict
+    samples: int = 1  # the run's samples of this cell that did not error
+    agreement: float = 1.0  # share of the samples that gave ``result`` (their majority)
+    flaky: bool = False  # the samples disagree more than a stable check would (stats)
 
 
 @dataclass
@@ -55,6 +59,11 @@ class MatrixCell:
     def disagree(self) -> list[str]:
         """The skills on whose result for this check the models disagree."""
         return [r.skill for r in self.results if r.disagree]
+
+    @property
+    def flaky(self) -> list[str]:
+        """The skills whose samples disagree more than a stable check would."""
+        return [r.skill for r in self.results if r.flaky]
 
     @property
     def has_fail(self) -> bool:
@@ -146,6 +155,9 @@ class DomainMatrix:
                             "results": {r.skill: r.result for r in cell.results},
                             "stale": cell.stale,
                             "disagree": cell.disagree,
+                            "samples": {r.skill: r.samples for r in cell.results},
+                            "agreement": {r.skill: round(r.agreement, 3) for r in cell.results},
+                            "flaky": cell.flaky,
                         }
                         for cell in row.cells
                     ],
@@ -191,6 +203,7 @@ def heatmap_domain_matrix(
     # Each model's verdict per (scenario, skill, check), from successful tasks only, as the
     # agreement rates count them (a failed call's "unclear" is no verdict).
     verdicts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    succeeded: set[tuple[str, str, str]] = set()
     models: set[str] = set(extra_models)
     check_rows = results_qs.values_list(
         "task__scenario_id",
@@ -200,13 +213,30 @@ def heatmap_domain_matrix(
         "result",
         "task__fingerprint",
         "task__errored",
+        "task__run_id",
+        "task__run__epochs",
     )
-    for scenario_id, skill, model, check_id, result, fingerprint, errored in check_rows.order_by():
+    # Cells whose newest result comes from a run of several samples: their samples' majority.
+    sampled_runs: dict[tuple[str, str, str], int] = {}
+    for row in check_rows.order_by():
+        scenario_id, skill, model, check_id, result, fingerprint, errored, run_pk, epochs = row
         found[(scenario_id, skill, model, check_id)] = result
         prints[(scenario_id, skill, model)] = fingerprint
+        if epochs > 1 and not errored:
+            sampled_runs[(scenario_id, skill, model)] = run_pk
         if not errored:
-            verdicts[(scenario_id, skill, check_id)].append(result)
+            succeeded.add((scenario_id, skill, model))
         models.add(model)
+    samples = cell_samples(
+        newest_runs=sampled_runs,
+        check_ids=[c.id for c in checks] if filters.narrows_checks else None,
+    )
+    for key, majority in samples.items():
+        if key in found:
+            found[key] = majority.verdict
+    for (scenario_id, skill, model, check_id), result in found.items():
+        if (scenario_id, skill, model) in succeeded:
+            verdicts[(scenario_id, skill, check_id)].append(result)
     stale = stale_keys(catalog=catalog, prints=prints)
     model_list = [m for m in model_order(models) if filters.keeps_model(m)]
     labels = {s.id: skill_labels(s) for s in scenarios}
@@ -237,6 +267,7 @@ def heatmap_domain_matrix(
             for label, skill, role in labels[col.scenario_id]:
                 result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
                 shown = result != NOT_RUN
+                sampled = samples.get((col.scenario_id, skill, col.model, check.id))
                 results.append(
                     SkillResult(
                         skill,
@@ -246,6 +277,9 @@ def heatmap_domain_matrix(
                         stale=shown and (col.scenario_id, skill, col.model) in stale,
                         disagree=shown
                         and not verdicts_agree(verdicts[(col.scenario_id, skill, check.id)]),
+                        samples=sampled.samples if sampled else int(shown),
+                        agreement=sampled.agreement if sampled else 1.0,
+                        flaky=bool(sampled and sampled.flaky),
                     )
                 )
                 total += 1

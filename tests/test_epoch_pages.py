@@ -1,0 +1,63 @@
+"""Repeated samples on the pages and the API: one verdict per cell, flaky marks, every sample."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.heatmap_data import add_task, make_run
+
+pytestmark = [pytest.mark.django_db]
+
+SAMPLES = {
+    "WF-1": ["pass"] * 5,  # stable
+    "WF-2": ["pass", "fail", "pass", "fail", "pass"],  # flaky, majority pass (60 %)
+    "DK-1": ["fail", "fail", "fail", "fail", "pass"],  # one dissent of five: flaky too
+}
+
+
+@pytest.fixture
+def sampled(catalog, scenario):
+    run = make_run(models=["sonnet"], epochs=5)
+    for epoch in range(1, 6):
+        add_task(
+            run,
+            scenario_id=scenario.id,
+            skill=scenario.specialist,
+            model="sonnet",
+            epoch=epoch,
+            results={c: results[epoch - 1] for c, results in SAMPLES.items()},
+            evidence=f"SKILL.md:{epoch}",
+        )
+    return run
+
+
+def cell_of(matrix: dict, check_id: str, scenario_id: str) -> dict:
+    row = next(r for r in matrix["checks"] if r["check_id"] == check_id)
+    return next(c for c in row["cells"] if c["scenario_id"] == scenario_id)
+
+
+def test_domain_api_cells_carry_samples_agreement_and_flaky(client, sampled, domain_id, scenario):
+    matrix = client.get(f"/api/heatmap/domain/{domain_id}").json()
+    skill = scenario.specialist
+    stable = cell_of(matrix, "WF-1", scenario.id)
+    assert stable["results"][skill] == "pass" and stable["flaky"] == []
+    assert stable["samples"][skill] == 5 and stable["agreement"][skill] == 1.0
+    flaky = cell_of(matrix, "WF-2", scenario.id)
+    assert flaky["results"][skill] == "pass"  # the majority, not the newest sample
+    assert flaky["flaky"] == [skill] and flaky["agreement"][skill] == 0.6
+    assert cell_of(matrix, "DK-1", scenario.id)["results"][skill] == "fail"
+
+
+def test_matrix_marks_flaky_cells_with_a_glyph_and_a_legend_entry(client, sampled, domain_id):
+    page = client.get(f"/heatmap/{domain_id}/").content.decode()
+    assert 'class="flaky-mark"' in page and "flaky: the model" in page
+    assert "majority of 5 samples, 60% agree; flaky" in page
+
+
+def test_detail_panel_lists_every_sample(client, sampled, domain_id, scenario):
+    page = client.get(
+        f"/heatmap/{domain_id}/cell/", {"scenario": scenario.id, "check": "WF-2"}
+    ).content.decode()
+    assert "5 samples: 60% agree" in page
+    for epoch in range(1, 6):
+        assert f"SKILL.md:{epoch}" in page
