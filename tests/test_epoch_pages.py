@@ -61,3 +61,30 @@ def test_detail_panel_lists_every_sample(client, sampled, domain_id, scenario):
     assert "5 samples: 60% agree" in page
     for epoch in range(1, 6):
         assert f"SKILL.md:{epoch}" in page
+
+
+def test_overview_gives_pass_intervals_and_sorts_surely_worst_first(client, catalog):
+    run = make_run(models=["sonnet"])
+    checks = [c.id for c in catalog.taxonomy.model_checks]
+    # "wide": one task at 50 %; "narrow": many tasks at 40 %. By pass %, narrow is worse; by
+    # the interval's lower bound, wide is (one task says little).
+    domains = list(catalog.domains.values())
+    wide, narrow = domains[0].scenarios[0], domains[1].scenarios
+    half = {c: ("pass" if i % 2 else "fail") for i, c in enumerate(checks)}
+    add_task(run, scenario_id=wide.id, skill=wide.specialist, model="sonnet", results=half)
+    forty = {c: ("pass" if i % 5 < 2 else "fail") for i, c in enumerate(checks)}
+    for scenario in narrow:
+        add_task(
+            run, scenario_id=scenario.id, skill=scenario.specialist, model="sonnet", results=forty
+        )
+    skills = {row["skill"]: row for row in client.get("/api/heatmap/skills").json()["skills"]}
+    lo, hi = skills[wide.specialist]["pass_ci"]
+    assert lo < skills[wide.specialist]["pass_pct"] < hi and hi - lo > 40
+    nlo, nhi = skills[narrow[0].specialist]["pass_ci"]
+    assert nlo < 40 < nhi and nhi - nlo < hi - lo
+    assert skills[wide.specialist]["per_model"]["sonnet"]["pass_ci"] == [lo, hi]
+    page = client.get("/heatmap/", {"sort": "surely"}).content.decode()
+    assert "95 % interval" in page
+    assert page.index(f">{wide.specialist}<") < page.index(f">{narrow[0].specialist}<")
+    by_pass = client.get("/heatmap/", {"sort": "pass"}).content.decode()
+    assert by_pass.index(f">{narrow[0].specialist}<") < by_pass.index(f">{wide.specialist}<")

@@ -34,7 +34,9 @@ def test_overview_has_a_pass_pct_cell_per_model_in_the_configured_order(client, 
     fill_domain(run, catalog, domain_id, model="haiku", result="pass")
     fill_domain(run, catalog, domain_id, model="heuristic", result="pass")
     html = client.get("/heatmap/").content.decode()
-    header = re.search(r"all models(?:</a>)?</th>(.*?)</tr>", html, re.S).group(1)
+    header = re.search(
+        r"all models(?:</a>)?(?: <a [^>]*>\(surely worst\)</a>)?</th>(.*?)</tr>", html, re.S
+    ).group(1)
     assert re.findall(r'<th scope="col">(\w+)</th>', header) == ["heuristic", "haiku", "sonnet"]
     # all models, then heuristic, haiku, sonnet; a legend and the footnote defining pass %.
     assert _pct_cells(html, skill) == ["67%", "100%", "100%", "0%"]

@@ -13,7 +13,7 @@ from heatmap.selectors.catalogs import configured_catalog_id
 from skillcheck.catalog import Catalog, Check
 from skillcheck.vocabulary import Severity
 
-SORTS = ("pass", "fails")
+SORTS = ("pass", "fails", "surely")
 SEVERITIES = tuple(reversed(Severity))  # most severe first, as the filter lists them
 
 
@@ -35,7 +35,9 @@ class HeatmapFilter:
     failures: bool = False
     query: str = ""
     run: Run | None = None
-    sort: str = ""  # the overview's order: "" by skill, "pass" lowest pass % first, "fails"
+    # The overview's order: "" by skill, "pass" lowest pass % first, "surely" lowest lower bound
+    # of the pass %'s 95 % interval first (surely worst first), "fails"
+    sort: str = ""
     catalog_id: int | None = None
     include_removed: bool = False
     check: str = ""  # one check only (the overview's failing-check chips link to it)

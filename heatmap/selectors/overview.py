@@ -31,7 +31,19 @@ from heatmap.selectors.newest import (
 )
 from heatmap.selectors.stale import prints_key, stale_tasks
 from skillcheck.catalog import Catalog, Check
+from skillcheck.stats import pass_interval
 from skillcheck.vocabulary import Result, Severity
+
+Clusters = list[tuple[int, int]]  # per task: (passed, scored), the interval's clusters
+
+
+def percent_interval(clusters: Clusters) -> tuple[float, float] | None:
+    """The 95 % interval of a pass % (``stats.pass_interval``: Wilson on the effective sample
+    size of the tasks as clusters), in percent to one decimal; None when nothing was scored."""
+    interval = pass_interval(clusters)
+    if interval is None:
+        return None
+    return (round(100 * interval.low, 1), round(100 * interval.high, 1))
 
 
 @dataclass
@@ -40,10 +52,15 @@ class ModelCell:
 
     model: str
     counts: dict[str, int] = field(default_factory=empty_counts)
+    clusters: Clusters = field(default_factory=list)
 
     @property
     def scored(self) -> int:
         return self.counts["pass"] + self.counts["fail"] + self.counts["unclear"]
+
+    @property
+    def pass_ci(self) -> tuple[float, float] | None:
+        return percent_interval(self.clusters)
 
     @property
     def pass_pct(self) -> int | None:
@@ -66,10 +83,16 @@ class SkillRow:
     per_model: dict[str, ModelCell] = field(default_factory=dict)
     cells: list[ModelCell] = field(default_factory=list)
     """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
+    clusters: Clusters = field(default_factory=list)
 
     @property
     def scored(self) -> int:
         return sum(n for result, n in self.counts.items() if result != Result.NA)
+
+    @property
+    def pass_ci(self) -> tuple[float, float] | None:
+        """The 95 % interval of ``pass_pct`` (tasks as clusters)."""
+        return percent_interval(self.clusters)
 
     @property
     def pass_pct(self) -> int | None:
@@ -106,12 +129,17 @@ class SkillRow:
             "pass_pct": self.pass_pct_exact,
             "pass_pct_rounded": self.pass_pct,
             **{f"{result}_count": self.counts[result] for result in RESULT_ORDER},
+            "pass_ci": list(ci) if (ci := self.pass_ci) else None,
             "counts": self.counts,
             "models": self.sorted_models,
             "stale": self.stale,
             "agreement_pct": self.agreement,
             "per_model": {
-                m: {"pass_pct": self.per_model[m].pass_pct, "counts": self.per_model[m].counts}
+                m: {
+                    "pass_pct": self.per_model[m].pass_pct,
+                    "pass_ci": list(ci) if (ci := self.per_model[m].pass_ci) else None,
+                    "counts": self.per_model[m].counts,
+                }
                 for m in model_order(self.per_model)
             },
             "top_gaps": [
@@ -149,6 +177,7 @@ class ModelTotals:
 
     counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # RESULT_ORDER
     fails: dict[str, int] = field(default_factory=dict)
+    clusters: Clusters = field(default_factory=list)  # per task: (passed, scored)
 
 
 def _overview_totals(
@@ -170,7 +199,7 @@ def _overview_totals(
     catalog_id = task_filters["catalog_id"]
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
-    key = f"heatmap:overview:v4:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
+    key = f"heatmap:overview:v5:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -200,6 +229,7 @@ def _summary_totals(
     )
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
+    clusters: dict[tuple[str, str], Clusters] = defaultdict(list)
     failing: dict[tuple[str, str], list[str]] = defaultdict(list)
     prints: dict[tuple[str, str, str], str] = {}
     for skill, model, failed_checks, passed, failed, unclear, na, scenario_id, print_ in tasks:
@@ -210,6 +240,7 @@ def _summary_totals(
         pair[1] += failed
         pair[2] += unclear
         pair[3] += na
+        clusters[(skill, model)].append((passed, passed + failed + unclear))
         if failed_checks:
             failing[(skill, model)].append(failed_checks)
         if print_:
@@ -220,7 +251,7 @@ def _summary_totals(
         texts = failing.get((skill, model))
         # One split and count per skill and model rather than per task.
         fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
-        totals[skill][model] = ModelTotals(numbers, dict(fails))
+        totals[skill][model] = ModelTotals(numbers, dict(fails), clusters[(skill, model)])
     return prints
 
 
@@ -229,17 +260,24 @@ def _check_totals(
 ) -> None:
     rows = (
         CheckResult.objects.filter(task__in=newest_task_ids(**task_filters), check_id__in=check_ids)
-        .values_list("task__skill", "task__model", "check_id", "result")
+        .values_list("task__skill", "task__model", "check_id", "result", "task_id")
         .annotate(n=Count("id"))
         .order_by()
     )
     index = {result: i for i, result in enumerate(RESULT_ORDER)}
-    for skill, model, check_id, result, n in rows:
+    per_task: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
+    for skill, model, check_id, result, task_id, n in rows:
         model_totals = totals[skill].setdefault(model, ModelTotals())
         if result in index:
             model_totals.counts[index[result]] += n
         if result == "fail":
             model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
+        if result in (Result.PASS, Result.FAIL, Result.UNCLEAR):
+            cluster = per_task[(skill, model)].setdefault(task_id, [0, 0])
+            cluster[0] += n if result == Result.PASS else 0
+            cluster[1] += n
+    for (skill, model), tasks in per_task.items():
+        totals[skill][model].clusters = [(p, n) for p, n in tasks.values()]
 
 
 def heatmap_overview(
@@ -281,8 +319,13 @@ def heatmap_overview(
             row = rows[name] = SkillRow(name, in_catalog=False)
         fails: Counter[str] = Counter()
         for model, model_totals in kept.items():
-            cell = ModelCell(model, dict(zip(RESULT_ORDER, model_totals.counts, strict=True)))
+            cell = ModelCell(
+                model,
+                dict(zip(RESULT_ORDER, model_totals.counts, strict=True)),
+                model_totals.clusters,
+            )
             row.per_model[model] = cell
+            row.clusters.extend(model_totals.clusters)
             row.models.add(model)
             for result in RESULT_ORDER:
                 row.counts[result] += cell.counts[result]
@@ -356,4 +399,7 @@ def heatmap_overview_table(
         rows.sort(key=lambda r: (r.pass_pct is None, r.pass_pct or 0, r.skill))
     elif filters.sort == "fails":
         rows.sort(key=lambda r: (-r.counts["fail"], r.skill))
+    elif filters.sort == "surely":  # surely worst first: the interval's lower bound
+        lows = {r.skill: (ci[0] if (ci := r.pass_ci) else None) for r in rows}
+        rows.sort(key=lambda r: (lows[r.skill] is None, lows[r.skill] or 0.0, r.skill))
     return OverviewTable(models=models, rows=rows, version=version)
