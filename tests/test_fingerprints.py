@@ -32,7 +32,7 @@ def test_a_skill_edit_changes_only_that_skills_tasks(catalog_dir):
     _edit_skill(catalog_dir)
     after = _prints(load_catalog(catalog_dir))
     changed = {key for key in before if before[key].key != after[key].key}
-    assert changed and {skill for _, skill, _ in changed} == {"web-scraper"}
+    assert changed and {key[1] for key in changed} == {"web-scraper"}
     key = next(iter(changed))
     assert before[key].changes_from(after[key]) == ["skill"]
     assert explain_changes(["skill"]) == "SKILL.md changed since this result"
