@@ -231,6 +231,17 @@ def model_list(request: HttpRequest) -> HttpResponseBase:
 
 
 @api.get(
+    "/heatmap/checks",
+    response={200: dict[str, Any], 404: Error},
+    url_name="api-checks",
+    tags=["heatmap"],
+    summary="The taxonomy's checks, least telling first: flaky, disputed, not discriminating",
+)
+def check_list(request: HttpRequest, catalog: str = "") -> HttpResponseBase:
+    return heatmap_api.check_list(request)
+
+
+@api.get(
     "/heatmap/bp",
     response=dict[str, Any],
     url_name="api-bp",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
+from heatmap.views import checks as check_views
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import routing as routing_views
 from heatmap.views import runs as run_views
@@ -22,6 +23,7 @@ urlpatterns = [
         name="skill-file",
     ),
     path("checks/", skill_views.checks_file, name="checks-file"),
+    path("checks/quality/", check_views.check_quality, name="check-quality"),
     path("heatmap/<str:domain_id>/", heatmap_views.domain_view, name="domain"),
     path("heatmap/<str:domain_id>/bp/", heatmap_views.bp_matrix, name="bp-matrix"),
     path("heatmap/<str:domain_id>/bp/cell/", heatmap_views.bp_finding, name="bp-finding"),

@@ -88,3 +88,29 @@ def test_overview_gives_pass_intervals_and_sorts_surely_worst_first(client, cata
     assert page.index(f">{wide.specialist}<") < page.index(f">{narrow[0].specialist}<")
     by_pass = client.get("/heatmap/", {"sort": "pass"}).content.decode()
     assert by_pass.index(f">{narrow[0].specialist}<") < by_pass.index(f">{wide.specialist}<")
+
+
+def test_checks_page_ranks_flaky_disputed_and_silent_checks(client, catalog, scenario):
+    run = make_run(models=["sonnet", "haiku"], epochs=5)
+    checks = [c.id for c in catalog.taxonomy.model_checks]
+    for model in ("sonnet", "haiku"):
+        for epoch in range(1, 6):
+            results = dict.fromkeys(checks, "pass")
+            results["WF-2"] = "pass" if epoch % 2 else "fail"  # a coin flip on both models
+            results["DK-1"] = "pass" if model == "sonnet" else "fail"  # the models disagree
+            add_task(
+                run,
+                scenario_id=scenario.id,
+                skill=scenario.specialist,
+                model=model,
+                epoch=epoch,
+                results=results,
+            )
+    data = client.get("/api/heatmap/checks").json()["checks"]
+    assert data[0]["check_id"] == "WF-2" and data[0]["flaky_share"] == 1.0
+    by_id = {row["check_id"]: row for row in data}
+    assert by_id["DK-1"]["raw_agreement"] == 0.0 and by_id["DK-1"]["flaky_cells"] == 0
+    assert by_id["WF-1"]["discriminates"] is False and by_id["WF-1"]["verdicts"] == {"pass": 2}
+    page = client.get("/checks/quality/").content.decode()
+    assert "WF-2" in page and "Fleiss" in page
+    assert page.index("WF-2") < page.index("WF-1")

@@ -111,3 +111,15 @@ def model_list(request: HttpRequest) -> JsonResponse:
         for c in public_model_choices()
     ]
     return JsonResponse({"models": models})
+
+
+@require_GET
+def check_list(request: HttpRequest) -> JsonResponse:
+    """The taxonomy's model checks, least telling first (the Checks page's numbers)."""
+    scope = _scope(request)
+    if isinstance(scope, JsonResponse):
+        return scope
+    catalog = scope.load()
+    filters = selectors.HeatmapFilter(catalog_id=scope.catalog_id)
+    rows = selectors.heatmap_check_quality(catalog=catalog, filters=filters)
+    return JsonResponse({"catalog": scope.name, "checks": [row.as_dict() for row in rows]})

@@ -19,6 +19,7 @@ from heatmap.selectors.catalogs import (
     catalog_scope,
     configured_catalog_id,
 )
+from heatmap.selectors.check_quality import CheckQuality, heatmap_check_quality
 from heatmap.selectors.compare import (
     Comparison,
     Flip,
@@ -99,6 +100,7 @@ __all__ = [
     "CatalogError",
     "CatalogScope",
     "CellDetail",
+    "CheckQuality",
     "Comparison",
     "DisputedCheck",
     "DomainMatrix",
@@ -132,6 +134,7 @@ __all__ = [
     "configured_catalog_id",
     "heatmap_agreement",
     "heatmap_cell_detail",
+    "heatmap_check_quality",
     "heatmap_disputed_checks",
     "heatmap_domain_matrix",
     "heatmap_overview",
