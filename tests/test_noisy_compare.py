@@ -55,7 +55,7 @@ def compare(base: str, new: str, *flags: str) -> tuple[int, dict, str]:
     return code, json.loads(out.getvalue()), err.getvalue()
 
 
-def test_compare_ignores_noise_and_finds_the_degraded_skill(noisy):
+def test_compare_ignores_noise_and_finds_the_degraded_skill(noisy, client):
     base = scored_run()
     same = scored_run()
     code, data, _ = compare(base, same, "--fail-on-regression")
@@ -77,6 +77,10 @@ def test_compare_ignores_noise_and_finds_the_degraded_skill(noisy):
     assert by_skill["web-scraper"]["significant"] is True
     assert by_skill["web-scraper"]["difference_pct"] < 0
     assert [s for s, c in by_skill.items() if c["significant"]] == ["web-scraper"]
+    # The compare page leads with the same per-skill verdicts.
+    page = client.get(f"/runs/{worse}/compare/{base}/").content.decode()
+    assert page.index("Per skill") < page.index("Regressions")
+    assert "significant regression" in page and "within noise" in page
 
 
 def test_flaky_marks_find_the_coin_flip_checks(noisy):
