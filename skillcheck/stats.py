@@ -8,7 +8,8 @@ written down once here and in the docs:
   the verdict.
 - **Flaky**: the samples disagree more than a stable check would. A stable check flips at
   most ``FLIP_RATE`` (1 %) of the time; the cell is flaky when a one-sided binomial test
-  rejects that (``binomtest(minority, K, FLIP_RATE, "greater")``, p < ``ALPHA``). For K ≤ 5
+  rejects that (``binomtest(minority, K, FLIP_RATE, "greater")``, p < ``ALPHA``; computed in
+  closed form, see ``binomial_tail``). For K ≤ 5
   this is "any disagreement"; at K = 10 it takes two dissenting samples. One sample is never
   flaky.
 - **95 % interval of a pass %**: the checks of one answer are not independent, so the
@@ -39,6 +40,35 @@ FLIP_RATE = 0.01
 ALPHA = 0.05
 FDR_Q = 0.05
 CONFIDENCE = 0.95
+Z_95 = 1.959963984540054  # the standard normal's 97.5 % quantile: a 95 % two-sided interval
+
+# The pages' two rules (the flaky test and the Wilson interval) are computed here in closed
+# form: importing scipy.stats costs 7 s and statsmodels 11 s of CPU on a busy machine, which a
+# page cannot wait for. tests/test_stats.py holds both to the libraries' own results
+# (scipy.stats.binomtest, statsmodels' proportion_confint); the comparison's tests, which run
+# from the command line, use the libraries directly.
+
+
+def binomial_tail(successes: int, trials: int, rate: float) -> float:
+    """P(X ≥ ``successes``) for X ~ Binomial(``trials``, ``rate``): binomtest's one-sided
+    "greater" p value, exactly."""
+    return min(
+        1.0,
+        sum(
+            math.comb(trials, i) * rate**i * (1 - rate) ** (trials - i)
+            for i in range(successes, trials + 1)
+        ),
+    )
+
+
+def wilson_interval(count: float, nobs: float, z: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval for ``count`` successes of ``nobs`` (both may be fractional,
+    as an effective sample size is), as statsmodels' ``proportion_confint(method="wilson")``."""
+    share = count / nobs
+    denominator = 1 + z * z / nobs
+    centre = (share + z * z / (2 * nobs)) / denominator
+    margin = z * math.sqrt(share * (1 - share) / nobs + z * z / (4 * nobs * nobs)) / denominator
+    return (max(0.0, centre - margin), min(1.0, centre + margin))
 
 
 @dataclass(frozen=True)
@@ -53,12 +83,10 @@ class SampledVerdict:
 
 def flaky_p(minority: int, samples: int, flip_rate: float = FLIP_RATE) -> float:
     """How likely ``minority`` or more dissenting samples of ``samples`` are for a stable
-    check (one that flips ``flip_rate`` of the time)."""
-    from scipy.stats import binomtest
-
+    check (one that flips ``flip_rate`` of the time): a one-sided binomial test."""
     if samples < 2 or minority <= 0:
         return 1.0
-    return float(binomtest(minority, samples, flip_rate, alternative="greater").pvalue)
+    return binomial_tail(minority, samples, flip_rate)
 
 
 def sampled_verdict(results: Iterable[str]) -> SampledVerdict:
@@ -100,8 +128,6 @@ def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
     Wilson on the effective sample size: the cluster-robust variance of the ratio estimator
     turned into how many independent checks it is worth. None when nothing was scored.
     """
-    from statsmodels.stats.proportion import proportion_confint
-
     rows = [(p, n) for p, n in clusters if n > 0]
     scored = sum(n for _, n in rows)
     if not scored:
@@ -116,8 +142,8 @@ def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
         variance = sum((p - share * n) ** 2 for p, n in rows) / (k * (k - 1) * mean_n**2)
         n_eff = float(scored) if variance <= 0 else min(scored, share * (1 - share) / variance)
         n_eff = max(n_eff, 1.0)
-    low, high = proportion_confint(share * n_eff, n_eff, alpha=1 - CONFIDENCE, method="wilson")
-    return PassInterval(share, float(low), float(high), n_eff, k, scored)
+    low, high = wilson_interval(share * n_eff, n_eff)
+    return PassInterval(share, low, high, n_eff, k, scored)
 
 
 # --- Comparing two runs ------------------------------------------------------------------

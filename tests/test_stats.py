@@ -148,3 +148,19 @@ def test_fleiss_kappa_across_models():
     )
     assert noise.kappa is not None and abs(noise.kappa) < 0.1
     assert stats.fleiss_agreement([["pass"]]).kappa is None
+
+
+def test_closed_forms_match_the_libraries():
+    """The pages compute the binomial test and the Wilson interval without importing scipy or
+    statsmodels (seconds of import): the same numbers as the libraries."""
+    from scipy.stats import binomtest
+    from statsmodels.stats.proportion import proportion_confint
+
+    for trials in (2, 3, 5, 10):
+        for successes in range(1, trials + 1):
+            for rate in (0.01, 0.1, 0.5):
+                expected = binomtest(successes, trials, rate, alternative="greater").pvalue
+                assert stats.binomial_tail(successes, trials, rate) == pytest.approx(expected)
+    for count, nobs in [(0, 1), (1, 1), (3.5, 7.2), (40, 50), (0, 30), (29.9, 30), (1, 400)]:
+        low, high = proportion_confint(count, nobs, alpha=0.05, method="wilson")
+        assert stats.wilson_interval(count, nobs) == pytest.approx((low, high), abs=1e-12)
