@@ -33,6 +33,7 @@ from skillcheck.runs import (
     cached_tasks,
     check_epochs,
     estimate_costs,
+    model_epochs,
 )
 
 
@@ -94,7 +95,10 @@ class RunPlan:
             _count(len(self.models), "model"),
         ]
         if self.epochs > 1:
-            parts.append(_count(self.epochs, "sample"))
+            once = [m for m in self.models if model_epochs(m, self.epochs) == 1]
+            parts.append(
+                _count(self.epochs, "sample") + (f" ({', '.join(once)} once)" if once else "")
+            )
         return " × ".join(parts) + f" = {_count(self.total, 'task')}"
 
     def describe_cache(self, estimate_usd: float | None = None) -> str:
