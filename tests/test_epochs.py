@@ -16,11 +16,27 @@ from skillcheck.report_checks import ReportFieldError, check_row
 from skillcheck.reports import load_scored_report
 from skillcheck.results import ScoredRun
 from skillcheck.runs import build_tasks
-from tests.test_response_cache import audit_calls, calls, catalog_dir, count  # noqa: F401
+from tests.fakes import fake_claude_calls
 
 pytestmark = [pytest.mark.django_db]
 
 DOMAIN = "price-tracking"
+
+
+@pytest.fixture
+def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path:
+    """The fake ``claude`` as the haiku auditor; returns its call log (one line per call)."""
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "claude"
+    settings.SKILLCHECK_CATALOG = catalog_dir
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    return log
+
+
+def count(log: Path) -> int:
+    return len(fake_claude_calls(log))
 
 
 def run(*args: str, models: str = "haiku") -> dict:
@@ -44,7 +60,7 @@ def test_build_tasks_samples_each_model_k_times_and_the_heuristic_once(catalog):
         build_tasks(catalog, domains=[DOMAIN], models=["haiku"], epochs=11)
 
 
-def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(calls):  # noqa: F811
+def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(calls):
     first = run("--epochs", "3")
     pairs = first["total"] // 3
     assert first["epochs"] == 3 and count(calls) == first["total"] > 0
@@ -61,7 +77,7 @@ def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(calls
     assert count(calls) == first["total"] + pairs and more["cached"] == 3 * pairs
 
 
-def test_dry_run_counts_samples_and_the_heuristic_once(calls):  # noqa: F811
+def test_dry_run_counts_samples_and_the_heuristic_once(calls):
     dry = run("--epochs", "5", "--dry-run", models="haiku,heuristic")
     one = run("--dry-run", models="haiku,heuristic")
     assert dry["epochs"] == 5
@@ -70,7 +86,7 @@ def test_dry_run_counts_samples_and_the_heuristic_once(calls):  # noqa: F811
     assert dry["estimated_cost_usd"]["haiku"] > one["estimated_cost_usd"]["haiku"]
 
 
-def test_resume_runs_the_missing_samples_only(calls):  # noqa: F811
+def test_resume_runs_the_missing_samples_only(calls):
     first = run("--epochs", "2")
     run_row = Run.objects.get(run_id=first["run_id"])
     run_row.tasks.filter(epoch=2).delete()  # as if killed before the second samples
