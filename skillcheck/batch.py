@@ -47,15 +47,10 @@ class BatchRecord:
     """One submitted batch as the run remembers it (a JSON-ready dict via ``to_dict``)."""
 
     id: str
-<<<<<<< HEAD
-    tasks: list[list[str]]  # task keys (scenario id, skill, model); custom_id = f"t{index}"
-    status: str = "submitted"  # submitted | cancelling | collected | lost
-=======
     # Task keys (scenario id, skill, model, epoch; older records lack the epoch: 1);
     # custom_id = f"t{index}".
     tasks: list[list[Any]]
-    status: str = "submitted"  # submitted | cancelling | collected
->>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
+    status: str = "submitted"  # submitted | cancelling | collected | lost
     counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -243,7 +238,7 @@ class BatchEngine(RunEngine):
             "changed); resume or retry errors to send the task again"
         )
         logger.warning("run %s: batch %s not found at the API", self.run_id, record.id)
-        tasks, carried = {t.key: t for t in self.tasks}, record.keys()
+        tasks, carried = {t.key: t for t in self.tasks}, record.task_keys()
         for key in carried:
             task = tasks.get(key)
             if task is not None and key not in self._done:

@@ -93,7 +93,7 @@ def report_check_consistent(report: ScoredReport) -> None:
             f"{report.path}: written in the future ({report.generated.isoformat()}); "
             "a report's time cannot be later than now"
         )
-    first_row: dict[tuple[str, str, str], int] = {}
+    first_row: dict[TaskKey, int] = {}
     for index, result in enumerate(report.results):
         finished = parse_timestamp(result.finished_at)
         if finished is not None and finished > latest:
@@ -102,11 +102,11 @@ def report_check_consistent(report: ScoredReport) -> None:
                 "the future"
             )
         if result.key in first_row:
-            scenario, skill, model = result.key
+            scenario, skill, model, epoch = result.key
             raise ReportError(
                 f"{report.path}: results[{index}] repeats the task of "
                 f"results[{first_row[result.key]}] (scenario {scenario!r}, skill {skill!r}, "
-                f"model {model!r}); a report holds one row per task"
+                f"model {model!r}, epoch {epoch}); a report holds one row per task"
             )
         first_row[result.key] = index
 

@@ -51,11 +51,8 @@ def run_create(
     task_keys: Iterable[Sequence[str]] | None = None,
     batch: bool = False,
     catalog_name: str | None = None,
-<<<<<<< HEAD
     started_by: Any = None,
-=======
     epochs: int = 1,
->>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
 ) -> Run:
     """A pending run that remembers everything a later ``--resume`` needs.
 
@@ -102,11 +99,8 @@ def run_create(
         use_cache=use_cache,
         task_keys=task_keys,
         batch=batch,
-<<<<<<< HEAD
         started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
-=======
         epochs=plan.epochs,
->>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
     )
 
 
@@ -118,11 +112,8 @@ def run_start(
     concurrency: int = DEFAULT_CONCURRENCY,
     use_cache: bool = True,
     batch: bool = False,
-<<<<<<< HEAD
     started_by: Any = None,
-=======
     epochs: int = 1,
->>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
 ) -> Run:
     """Create the run (the planner validates it) and hand it to a worker: the web's start."""
     run = run_create(
@@ -132,11 +123,8 @@ def run_start(
         catalog=catalog,
         use_cache=use_cache,
         batch=batch,
-<<<<<<< HEAD
         started_by=started_by,
-=======
         epochs=epochs,
->>>>>>> fea1056 (Repeated samples (epochs) through the engine and storage: run_scored --epochs K (1-10), "epochs" in POST /api/heatmap/run and a Samples box in the run controls; the task key is scenario x skill x model x epoch in the engine, the report ("epoch", absent = 1, range-checked), the database (TaskResult.epoch, Run.epochs, migration 0012), the response cache, resume, retry-errors, re-run stale, batch records and the dry-run estimate; heuristic sampled once; compare_runs compares majority verdicts)
     )
     dispatch.run_dispatch(run_id=run.run_id)
     return run
