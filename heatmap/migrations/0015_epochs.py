@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('heatmap', '0013_run_cache_source_started_by'),
+        ('heatmap', '0014_routing'),
     ]
 
     operations = [
