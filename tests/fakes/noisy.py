@@ -43,7 +43,7 @@ class NoisyTruth:
     calls: int = 0
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+        self._asked: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -69,9 +69,15 @@ class NoisyTruth:
 
     def verdicts(self, model: str, system_prompt: str, user_prompt: str) -> dict[str, str]:
         """One call's verdicts: each check drawn with its true probability of passing."""
+        # The n-th call of a task draws from its own seeded stream, so concurrent calls give
+        # the same samples whatever order they are served in: a run's draws are reproducible.
+        task = hashlib.sha256(f"{model}\0{stable(user_prompt)}".encode()).hexdigest()
         with self._lock:
             self.calls += 1
-            draws = {c: self._random.random() for c in check_ids(system_prompt)}
+            asked = self._asked.get(task, 0)
+            self._asked[task] = asked + 1
+        stream = random.Random(f"{self.seed}:{task}:{asked}")
+        draws = {c: stream.random() for c in check_ids(system_prompt)}
         return {
             check_id: "pass"
             if draw < self.pass_probability(model, user_prompt, check_id)
