@@ -133,6 +133,19 @@ def fake_claude_bin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 @pytest.fixture
+def fake_haiku_log(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path:
+    """The fake ``claude`` as the haiku auditor over an editable copy of the example catalog;
+    returns its call log (one line per call, see ``tests.fakes.fake_claude_count``)."""
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "claude"
+    settings.SKILLCHECK_CATALOG = catalog_dir
+    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
+    return log
+
+
+@pytest.fixture
 def anthropic_stub():
     """A running Messages API stub on 127.0.0.1 (tests/fakes/anthropic_stub.py)."""
     from tests.fakes.anthropic_stub import AnthropicStub

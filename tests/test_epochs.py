@@ -16,27 +16,11 @@ from skillcheck.report_checks import ReportFieldError, check_row
 from skillcheck.reports import load_scored_report
 from skillcheck.results import ScoredRun
 from skillcheck.runs import build_tasks
-from tests.fakes import fake_claude_calls
+from tests.fakes import fake_claude_count
 
 pytestmark = [pytest.mark.django_db]
 
 DOMAIN = "price-tracking"
-
-
-@pytest.fixture
-def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path:
-    """The fake ``claude`` as the haiku auditor; returns its call log (one line per call)."""
-    log = tmp_path / "calls.jsonl"
-    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
-    settings.ANTHROPIC_API_KEY = ""
-    settings.SKILLCHECK_CLAUDE_BIN = "claude"
-    settings.SKILLCHECK_CATALOG = catalog_dir
-    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
-    return log
-
-
-def count(log: Path) -> int:
-    return len(fake_claude_calls(log))
 
 
 def run(*args: str, models: str = "haiku") -> dict:
@@ -60,10 +44,10 @@ def test_build_tasks_samples_each_model_k_times_and_the_heuristic_once(catalog):
         build_tasks(catalog, domains=[DOMAIN], models=["haiku"], epochs=11)
 
 
-def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(calls):
+def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(fake_haiku_log):
     first = run("--epochs", "3")
     pairs = first["total"] // 3
-    assert first["epochs"] == 3 and count(calls) == first["total"] > 0
+    assert first["epochs"] == 3 and fake_claude_count(fake_haiku_log) == first["total"] > 0
     rows = TaskResult.objects.filter(run__run_id=first["run_id"])
     assert sorted(set(rows.values_list("epoch", flat=True))) == [1, 2, 3]
     report = load_scored_report(Run.objects.get(run_id=first["run_id"]).report_path)
@@ -72,12 +56,15 @@ def test_k_samples_are_k_calls_and_a_rerun_with_the_same_k_reuses_them_all(calls
     assert {row["epoch"] for row in raw["results"]} == {1, 2, 3}
 
     again = run("--epochs", "3")
-    assert count(calls) == first["total"] and again["cached"] == again["total"]
+    assert fake_claude_count(fake_haiku_log) == first["total"]
+    assert again["cached"] == again["total"]
     more = run("--epochs", "4")  # the fourth sample is new: one call per pair
-    assert count(calls) == first["total"] + pairs and more["cached"] == 3 * pairs
+    assert (
+        fake_claude_count(fake_haiku_log) == first["total"] + pairs and more["cached"] == 3 * pairs
+    )
 
 
-def test_dry_run_counts_samples_and_the_heuristic_once(calls):
+def test_dry_run_counts_samples_and_the_heuristic_once(fake_haiku_log):
     dry = run("--epochs", "5", "--dry-run", models="haiku,heuristic")
     one = run("--dry-run", models="haiku,heuristic")
     assert dry["epochs"] == 5
@@ -86,16 +73,18 @@ def test_dry_run_counts_samples_and_the_heuristic_once(calls):
     assert dry["estimated_cost_usd"]["haiku"] > one["estimated_cost_usd"]["haiku"]
 
 
-def test_resume_runs_the_missing_samples_only(calls):
+def test_resume_runs_the_missing_samples_only(fake_haiku_log):
     first = run("--epochs", "2")
     run_row = Run.objects.get(run_id=first["run_id"])
     run_row.tasks.filter(epoch=2).delete()  # as if killed before the second samples
     Run.objects.filter(pk=run_row.pk).update(status=Run.Status.INTERRUPTED)
-    before = count(calls)
+    before = fake_claude_count(fake_haiku_log)
     finished = run_execute(run=run_resume(run_id=first["run_id"]))
     assert finished.status == Run.Status.COMPLETED and finished.completed == first["total"]
     assert finished.tasks.filter(epoch=2).count() == first["total"] // 2
-    assert count(calls) == before + first["total"] // 2  # only the missing samples
+    assert (
+        fake_claude_count(fake_haiku_log) == before + first["total"] // 2
+    )  # only the missing samples
 
 
 def test_report_rows_without_epoch_are_epoch_1_and_bad_epochs_are_refused():

@@ -11,27 +11,11 @@ from django.core.management import call_command
 
 from heatmap.models import Run, TaskResult
 from skillcheck.reports import load_scored_report
-from tests.fakes import fake_claude_calls
+from tests.fakes import fake_claude_calls, fake_claude_count
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 DOMAINS = "price-tracking,general-scraping"
-
-
-@pytest.fixture
-def calls(fake_claude_bin, settings, tmp_path, monkeypatch, catalog_dir) -> Path:
-    """The fake ``claude`` as the haiku auditor; returns its call log (one line per call)."""
-    log = tmp_path / "calls.jsonl"
-    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
-    settings.ANTHROPIC_API_KEY = ""
-    settings.SKILLCHECK_CLAUDE_BIN = "claude"
-    settings.SKILLCHECK_CATALOG = catalog_dir
-    settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
-    return log
-
-
-def count(log: Path) -> int:
-    return len(fake_claude_calls(log))
 
 
 def run(*args: str) -> dict:
@@ -43,11 +27,11 @@ def run(*args: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def test_identical_rerun_makes_no_call_and_its_report_holds_every_result(calls):
+def test_identical_rerun_makes_no_call_and_its_report_holds_every_result(fake_haiku_log):
     first = run()
-    assert count(calls) == first["total"] > 0
+    assert fake_claude_count(fake_haiku_log) == first["total"] > 0
     second = run()
-    assert count(calls) == first["total"]  # not one more call
+    assert fake_claude_count(fake_haiku_log) == first["total"]  # not one more call
     assert second["status"] == "completed" and second["completed"] == second["total"]
     assert second["cached"] == second["total"] and second["cost_usd"] == 0
     report = load_scored_report(Run.objects.get(run_id=second["run_id"]).report_path)
@@ -58,12 +42,12 @@ def test_identical_rerun_makes_no_call_and_its_report_holds_every_result(calls):
     assert {r.key: [c.result for c in r.checks] for r in report.results} == before
 
 
-def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(calls, catalog_dir):
+def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(fake_haiku_log, catalog_dir):
     first = run()
     skill_md = catalog_dir / "skills" / "web-scraper" / "SKILL.md"
     skill_md.write_text(skill_md.read_text() + "\nAlways check robots.txt first.\n")
     run()
-    new_calls = fake_claude_calls(calls)[first["total"] :]
+    new_calls = fake_claude_calls(fake_haiku_log)[first["total"] :]
     expected = TaskResult.objects.filter(run__run_id=first["run_id"], skill="web-scraper")
     assert new_calls and len(new_calls) == expected.count()
     second = Run.objects.exclude(run_id=first["run_id"]).get()
@@ -72,25 +56,25 @@ def test_after_one_skill_md_changes_only_that_skills_tasks_are_called(calls, cat
     assert second.cached == second.total - len(new_calls)
 
 
-def test_no_cache_calls_every_task(calls):
+def test_no_cache_calls_every_task(fake_haiku_log):
     first = run()
     second = run("--no-cache")
-    assert count(calls) == 2 * first["total"] and second["cached"] == 0
+    assert fake_claude_count(fake_haiku_log) == 2 * first["total"] and second["cached"] == 0
     assert Run.objects.get(run_id=second["run_id"]).use_cache is False
 
 
-def test_failed_results_are_never_reused(calls, monkeypatch, settings):
+def test_failed_results_are_never_reused(fake_haiku_log, monkeypatch, settings):
     settings.SKILLCHECK_MAX_RETRIES = 0  # each failure is final at once (no backoff to wait)
     monkeypatch.setenv("FAKE_CLAUDE_IS_ERROR", "overloaded")
     first = run()  # a run whose tasks fail still completes
     assert first["failed"] == first["total"]
     monkeypatch.delenv("FAKE_CLAUDE_IS_ERROR")
-    before = count(calls)
+    before = fake_claude_count(fake_haiku_log)
     second = run()
-    assert second["cached"] == 0 and count(calls) - before == second["total"]
+    assert second["cached"] == 0 and fake_claude_count(fake_haiku_log) - before == second["total"]
 
 
-def test_dry_run_counts_cached_tasks_and_prices_only_the_rest(calls, catalog_dir):
+def test_dry_run_counts_cached_tasks_and_prices_only_the_rest(fake_haiku_log, catalog_dir):
     plan = run("--dry-run")
     assert plan["cached"] == 0 and plan["to_call"] == plan["total"]
     full_estimate = plan["estimated_cost_usd"]["haiku"]
@@ -131,7 +115,7 @@ def test_run_controls_checkbox_asks_for_fresh_calls(client, catalog, domain_id, 
     assert 'name="no_cache"' in page
 
 
-def test_plan_line_says_how_many_tasks_are_cached(calls, client):
+def test_plan_line_says_how_many_tasks_are_cached(fake_haiku_log, client):
     query = {"domains": DOMAINS.split(","), "models": ["haiku"]}
     assert "cached" not in client.get("/run-controls/plan/", query).content.decode()
     first = run()
@@ -161,7 +145,7 @@ def import_reports(*args: str) -> None:
     call_command("import_reports", *args, stdout=io.StringIO(), stderr=io.StringIO())
 
 
-def test_an_imported_report_never_answers_a_later_run(calls, tmp_path):
+def test_an_imported_report_never_answers_a_later_run(fake_haiku_log, tmp_path):
     """The probe: an imported report claiming every check passed made the next run's
     calls 0, with the forged verdicts shown as its own (cached_from: evil)."""
     first = run("--no-cache")
@@ -172,14 +156,14 @@ def test_an_imported_report_never_answers_a_later_run(calls, tmp_path):
 
     second = run()
 
-    assert count(calls) == 2 * first["total"]  # every task called again
+    assert fake_claude_count(fake_haiku_log) == 2 * first["total"]  # every task called again
     assert second["cached"] == 0
     tasks = TaskResult.objects.filter(run__run_id=second["run_id"])
     assert not tasks.filter(cached_from="evil").exists()
     assert not tasks.filter(checks__evidence="FORGED").exists()
 
 
-def test_a_trusted_import_may_answer(calls, tmp_path):
+def test_a_trusted_import_may_answer(fake_haiku_log, tmp_path):
     first = run("--no-cache")
     trusted = forged_report(tmp_path, first["run_id"], "colleague")
     Run.objects.filter(run_id=first["run_id"]).delete()
@@ -187,7 +171,9 @@ def test_a_trusted_import_may_answer(calls, tmp_path):
 
     second = run()
 
-    assert second["cached"] == second["total"] and count(calls) == first["total"]
+    assert (
+        second["cached"] == second["total"] and fake_claude_count(fake_haiku_log) == first["total"]
+    )
     assert set(
         TaskResult.objects.filter(run__run_id=second["run_id"]).values_list(
             "cached_from", flat=True
@@ -195,7 +181,7 @@ def test_a_trusted_import_may_answer(calls, tmp_path):
     ) == {"colleague"}
 
 
-def test_in_team_mode_only_staff_may_trust_an_import(calls, tmp_path, settings):
+def test_in_team_mode_only_staff_may_trust_an_import(fake_haiku_log, tmp_path, settings):
     from django.contrib.auth import get_user_model
     from django.core.management import CommandError
 

@@ -62,6 +62,11 @@ def fake_claude_calls(log: Path, *, help: bool = False) -> list[dict]:
     return [r for r in records if bool(r.get("help")) == help]
 
 
+def fake_claude_count(log: Path) -> int:
+    """How many audit calls the fake logged to ``log``."""
+    return len(fake_claude_calls(log))
+
+
 def fake_claude_executable(bin_dir: Path) -> Path:
     """``bin_dir/claude``: a launcher that runs the fake with this interpreter.
 
