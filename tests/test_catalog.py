@@ -128,7 +128,7 @@ def test_real_corpus_loads_and_skips_apify_mcpc(corpus_dir):
                 "  - id: x-1\n    name: Empty\n    prompt: '   '\n"
             },
             "scenario 'x-1' has an empty prompt",
-            4,
+            6,
             id="empty-prompt",
         ),
         pytest.param(
@@ -158,7 +158,7 @@ def test_real_corpus_loads_and_skips_apify_mcpc(corpus_dir):
                 "  - id: x-1\n    name: Listed\n    prompt: [a, b]\n"
             },
             "scenario 'x-1': 'prompt' must be text",
-            4,
+            6,
             id="prompt-not-text",
         ),
         pytest.param(
@@ -167,7 +167,7 @@ def test_real_corpus_loads_and_skips_apify_mcpc(corpus_dir):
                 "  - id: x-1\n    name: N\n    prompt: p\n    models: {sonnet: 1}\n"
             },
             "scenario 'x-1': 'models' must be a list of model names",
-            4,
+            7,
             id="models-not-a-list",
         ),
     ],
@@ -180,7 +180,7 @@ def test_bad_scenario_files_name_file_line_and_problem(tmp_path, files, expected
     assert expected in message
     assert excinfo.value.line == line
     assert excinfo.value.path.parent == tmp_path / "scenarios"
-    assert f":{line}: " in message
+    assert f":{line}: " in message or f":{line}:{excinfo.value.column}: " in message
 
 
 def test_non_utf8_scenario_file_is_named(tmp_path):

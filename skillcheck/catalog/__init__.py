@@ -20,7 +20,9 @@ from skillcheck.catalog.load import (
     DEFAULT_CHECKS_FILE,
     load_catalog,
     load_manifest,
+    load_scenario_file,
     load_taxonomy,
+    scenario_file_paths,
     target_skills_for,
 )
 from skillcheck.catalog.model import (
@@ -56,9 +58,11 @@ __all__ = [
     "YAMLLimitError",
     "load_catalog",
     "load_manifest",
+    "load_scenario_file",
     "load_taxonomy",
     "load_yaml",
     "read_text",
     "safe_yaml_load",
+    "scenario_file_paths",
     "target_skills_for",
 ]

@@ -28,14 +28,19 @@ MAX_YAML_DEPTH = 64
 class CatalogError(Exception):
     """A catalog file is unusable; the message names the file and what is wrong."""
 
-    def __init__(self, path: Path | str, problem: str, line: int | None = None):
+    def __init__(
+        self, path: Path | str, problem: str, line: int | None = None, column: int | None = None
+    ):
         self.path = Path(path)
         self.problem = problem
         self.line = line
+        # 1-based, where known (YAML syntax errors): the scenario editor puts the caret there.
+        self.column = column if line else None
         # The catalog folder being loaded (set by ``load_catalog``), so a page can name the
         # file relative to it instead of showing the server's layout.
         self.root: Path | None = None
         where = f"{self.path}:{line}" if line else str(self.path)
+        where += f":{self.column}" if self.column else ""
         super().__init__(f"{where}: {problem}")
 
 
@@ -74,6 +79,13 @@ class YAMLLimitError(yaml.YAMLError):
 
 class _LineDict(dict):
     line: int | None = None
+    # The line of each key, so a message about one value points at it (``key_line``).
+    key_lines: dict[Any, int] = {}  # replaced per instance, never mutated
+
+
+def key_line(mapping: Any, key: str) -> int | None:
+    """The line of ``key`` in a mapping read from a catalog file, else the mapping's line."""
+    return getattr(mapping, "key_lines", {}).get(key) or getattr(mapping, "line", None)
 
 
 class _Limits:
@@ -146,6 +158,11 @@ class _LineMappings(yaml.constructor.SafeConstructor):
     def construct_mapping(self, node: Any, deep: bool = False) -> _LineDict:
         mapping = _LineDict(super().construct_mapping(node, deep=deep))
         mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {
+            key.value: key.start_mark.line + 1
+            for key, _ in node.value
+            if isinstance(key, yaml.ScalarNode)
+        }
         return mapping
 
 
@@ -221,13 +238,30 @@ def _parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_LineLoader)
 
 
-def load_yaml(path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
-    text = read_text(path, max_bytes)
+def check_text_size(path: Path, text: str, max_bytes: int | None) -> str:
+    """``text`` (not yet on disk) cleaned as ``read_text`` cleans a file's, or the
+    ``CatalogError`` ``read_text`` would raise for it once written."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if max_bytes is not None and size > max_bytes:
+        raise CatalogError(
+            path,
+            f"file is larger than the limit of {max_bytes:,} bytes for a catalog document "
+            "(SKILLCHECK_MAX_DOCUMENT_BYTES)",
+        )
+    return clean_text(text)
+
+
+def load_yaml(
+    path: Path, max_bytes: int | None = DEFAULT_MAX_DOCUMENT_BYTES, text: str | None = None
+) -> Any:
+    """The YAML of ``path``, or of ``text`` as if ``path`` held it (a file about to be
+    written: the scenario editor checks it before saving)."""
+    text = read_text(path, max_bytes) if text is None else check_text_size(path, text, max_bytes)
     try:
         # YAML escapes ("\0", "\ud800") make what the file's bytes could not hold.
         return clean_data(_parse_yaml(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogError(path, f"invalid YAML: {problem}", line) from None
+        raise CatalogError(path, f"invalid YAML: {problem}", line, column) from None

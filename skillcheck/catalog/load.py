@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from skillcheck.catalog.files import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_SKILL_BYTES,
     CatalogError,
+    key_line,
     load_yaml,
     read_text,
     require_inside,
@@ -189,28 +190,41 @@ def _models(value: Any, path: Path, what: str, line: int | None) -> tuple[str, .
     return tuple(value)
 
 
+SeenIds = dict[str, tuple[Path, int | None]]
+"""Every scenario and routing id read so far in the catalog: id -> (file, line)."""
+
+
+def _seen_at(seen_ids: SeenIds, value: str) -> str:
+    path, line = seen_ids[value]
+    return f"{path}:{line}" if line else str(path)
+
+
 def _load_scenario_file(
     path: Path,
     skills: dict[str, Skill],
     warnings: list[str],
-    seen_ids: dict[str, Path],
+    seen_ids: SeenIds,
     max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    text: str | None = None,
 ) -> Domain:
-    """One domain or category file; ``seen_ids`` (id -> file) spans the whole catalog."""
-    data = load_yaml(path, max_bytes)
+    """One domain or category file (``text``: what it would hold, if not what it holds);
+    ``seen_ids`` spans the whole catalog."""
+    data = load_yaml(path, max_bytes, text)
     if not isinstance(data, dict):
         raise CatalogError(path, "a scenario file must be a mapping with 'scenarios'")
     if "category" in data:
         kind, domain_id = "category", str(data["category"]).lower()
         _require(data, ["category", "scenarios"], path, "category file")
-        file_models = _models(data.get("default_models"), path, "category file", _line(data))
+        file_models = _models(
+            data.get("default_models"), path, "category file", key_line(data, "default_models")
+        )
     else:
         kind = "domain"
         _require(data, ["domain", "target_skill", "scenarios"], path, "domain file")
         domain_id, file_models = str(data["domain"]), ()
-    check_id(domain_id, "domain id", path, _line(data))
+    check_id(domain_id, "domain id", path, key_line(data, kind))
     if not isinstance(data["scenarios"], list):
-        raise CatalogError(path, "'scenarios' must be a list", _line(data))
+        raise CatalogError(path, "'scenarios' must be a list", key_line(data, "scenarios"))
     scenarios: list[Scenario] = []
     for index, raw in enumerate(data["scenarios"], start=1):
         what = f"scenario #{index}"
@@ -218,20 +232,22 @@ def _load_scenario_file(
         if isinstance(raw, dict) and raw.get("id"):
             what = f"scenario {raw['id']!r}"
         if isinstance(raw, dict) and "prompt" in raw and not str(raw["prompt"] or "").strip():
-            raise CatalogError(path, f"{what} has an empty prompt", _line(raw))
+            raise CatalogError(path, f"{what} has an empty prompt", key_line(raw, "prompt"))
         _require(raw, required, path, what)
         line = _line(raw)
         if not isinstance(raw["prompt"], str):
-            raise CatalogError(path, f"{what}: 'prompt' must be text", line)
-        scenario_id = check_id(str(raw["id"]), "scenario id", path, line)
+            raise CatalogError(path, f"{what}: 'prompt' must be text", key_line(raw, "prompt"))
+        id_line = key_line(raw, "id")
+        scenario_id = check_id(str(raw["id"]), "scenario id", path, id_line)
         if scenario_id in seen_ids:
             raise CatalogError(
                 path,
-                f"duplicate scenario id {scenario_id!r} (also in {seen_ids[scenario_id]})",
-                line,
+                f"duplicate scenario id {scenario_id!r} (also in "
+                f"{_seen_at(seen_ids, scenario_id)})",
+                id_line,
             )
-        seen_ids[scenario_id] = path
-        models = _models(raw.get("models"), path, what, line) or file_models
+        seen_ids[scenario_id] = (path, id_line)
+        models = _models(raw.get("models"), path, what, key_line(raw, "models")) or file_models
         specialist_name = str(raw.get("target_skill") or data.get("target_skill"))
         if specialist_name not in skills:
             warnings.append(
@@ -261,11 +277,12 @@ def _load_scenario_file(
         scenarios=tuple(scenarios),
         specialist=str(data.get("target_skill") or ""),
         routing=_routing_prompts(data, path, skills, seen_ids),
+        line=key_line(data, kind),
     )
 
 
 def _routing_prompts(
-    data: dict, path: Path, skills: dict[str, Skill], seen_ids: dict[str, Path]
+    data: dict, path: Path, skills: dict[str, Skill], seen_ids: SeenIds
 ) -> tuple[RoutingPrompt, ...]:
     """The file's ``routing:`` list, validated: each entry an id (unique in the catalog, as
     scenario ids are), a prompt, ``expected`` (a skill of the manifest or ``none``) and
@@ -274,13 +291,15 @@ def _routing_prompts(
     if raw_list is None:
         return ()
     if not isinstance(raw_list, list):
-        raise CatalogError(path, "'routing' must be a list of {id, prompt, expected}", _line(data))
+        raise CatalogError(
+            path, "'routing' must be a list of {id, prompt, expected}", key_line(data, "routing")
+        )
     if len(raw_list) > MAX_ROUTING_PROMPTS_PER_FILE:
         raise CatalogError(
             path,
             f"'routing' holds {len(raw_list)} prompts; at most "
             f"{MAX_ROUTING_PROMPTS_PER_FILE} a file",
-            _line(data),
+            key_line(data, "routing"),
         )
     prompts: list[RoutingPrompt] = []
     for index, raw in enumerate(raw_list, start=1):
@@ -290,26 +309,32 @@ def _routing_prompts(
         _require(raw, ["id", "prompt", "expected"], path, what)
         line = _line(raw)
         if not isinstance(raw["prompt"], str) or not raw["prompt"].strip():
-            raise CatalogError(path, f"{what}: 'prompt' must be non-empty text", line)
+            raise CatalogError(
+                path, f"{what}: 'prompt' must be non-empty text", key_line(raw, "prompt")
+            )
         case_id = str(raw["id"])
         if case_id in seen_ids:
             raise CatalogError(
-                path, f"duplicate scenario id {case_id!r} (also in {seen_ids[case_id]})", line
+                path,
+                f"duplicate scenario id {case_id!r} (also in {_seen_at(seen_ids, case_id)})",
+                key_line(raw, "id"),
             )
-        seen_ids[case_id] = path
+        seen_ids[case_id] = (path, key_line(raw, "id"))
         expected = raw["expected"]
         if not isinstance(expected, str) or (expected != NO_SKILL and expected not in skills):
             raise CatalogError(
                 path,
                 f"{what}: 'expected' is {expected!r}; expected a skill of the manifest "
                 f"({', '.join(skills)}) or {NO_SKILL!r}",
-                line,
+                key_line(raw, "expected"),
             )
         tags = raw.get("tags") or []
         if isinstance(tags, str):
             tags = [tags]
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-            raise CatalogError(path, f"{what}: 'tags' must be a list of words", line)
+            raise CatalogError(
+                path, f"{what}: 'tags' must be a list of words", key_line(raw, "tags")
+            )
         if len(tags) > MAX_ROUTING_TAGS or any(len(t) > MAX_ROUTING_TAG_CHARS for t in tags):
             raise CatalogError(
                 path,
@@ -354,8 +379,13 @@ def load_catalog(
     *,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     max_skill_bytes: int = DEFAULT_MAX_SKILL_BYTES,
+    scenario_texts: Mapping[str, str | None] | None = None,
 ) -> Catalog:
     """Load ``skills_manifest.yaml``, ``scenarios/*.yaml`` and the taxonomy from ``root``.
+
+    ``scenario_texts``: file name in ``scenarios/`` -> the text it would hold (``None``: as
+    if deleted), read instead of the disk: the catalog as it would be after an edit, which
+    the scenario editor saves only if this loads.
 
     The taxonomy is ``checks_path``, else the catalog's own ``checks.yaml``, else the
     project's default one. Every file read (SKILL.md, references, YAML) must be at most
@@ -366,14 +396,52 @@ def load_catalog(
     """
     root = Path(root).resolve()
     try:
-        return _load_catalog(root, checks_path, max_document_bytes, max_skill_bytes)
+        return _load_catalog(
+            root, checks_path, max_document_bytes, max_skill_bytes, scenario_texts or {}
+        )
     except CatalogError as exc:
         exc.root = root
         raise
 
 
+def load_scenario_file(
+    root: Path | str,
+    name: str,
+    text: str | None = None,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Domain:
+    """``scenarios/NAME`` of the catalog at ``root`` (or ``text`` as if it held it), checked
+    on its own against the manifest: the rules of one file, without the other files' (a
+    catalog broken by another file still lets this one be checked)."""
+    root = Path(root).resolve()
+    try:
+        skills = load_manifest(root / "skills_manifest.yaml", root, max_document_bytes)
+        path = require_inside(root / "scenarios" / name, root)
+        return _load_scenario_file(path, skills, [], {}, max_document_bytes, text)
+    except CatalogError as exc:
+        exc.root = root
+        raise
+
+
+def scenario_file_paths(
+    root: Path, scenario_texts: Mapping[str, str | None] | None = None
+) -> list[Path]:
+    """The catalog's scenario files in load order (``*.yaml`` then ``*.yml``, each sorted),
+    with ``scenario_texts``' new files added and its ``None`` ones left out."""
+    folder = root / "scenarios"
+    names = {p.name for pattern in ("*.yaml", "*.yml") for p in folder.glob(pattern)}
+    for name, text in (scenario_texts or {}).items():
+        (names.add if text is not None else names.discard)(name)
+    return [folder / n for n in sorted(names, key=lambda n: (n.endswith(".yml"), n))]
+
+
 def _load_catalog(
-    root: Path, checks_path: Path | None, max_document_bytes: int, max_skill_bytes: int
+    root: Path,
+    checks_path: Path | None,
+    max_document_bytes: int,
+    max_skill_bytes: int,
+    scenario_texts: Mapping[str, str | None],
 ) -> Catalog:
     if not root.is_dir():
         raise CatalogError(root, "catalog folder not found")
@@ -393,17 +461,22 @@ def _load_catalog(
     for skill in skills.values():
         _check_documents(skill, warnings)
     domains: dict[str, Domain] = {}
-    seen_ids: dict[str, Path] = {}
+    seen_ids: SeenIds = {}
     routing: list[RoutingPrompt] = []
-    files = sorted((root / "scenarios").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yml"))
+    files = scenario_file_paths(root, scenario_texts)
     if not files:
         raise CatalogError(root / "scenarios", "no scenario files (*.yaml) found")
     for path in files:
         require_inside(path, root)
-        domain = _load_scenario_file(path, skills, warnings, seen_ids, max_document_bytes)
+        domain = _load_scenario_file(
+            path, skills, warnings, seen_ids, max_document_bytes, scenario_texts.get(path.name)
+        )
         if domain.id in domains:
+            first = domains[domain.id]
             raise CatalogError(
-                path, f"duplicate domain {domain.id!r} (also in {domains[domain.id].source})"
+                path,
+                f"duplicate domain {domain.id!r} (also in {first.source}:{first.line})",
+                domain.line,
             )
         if domain.scenarios:
             domains[domain.id] = domain

@@ -176,6 +176,7 @@ class Domain:
     scenarios: tuple[Scenario, ...]
     specialist: str = ""
     routing: tuple[RoutingPrompt, ...] = ()
+    line: int | None = None  # where its ``domain:`` or ``category:`` key is
 
     @property
     def skills(self) -> tuple[str, ...]:
