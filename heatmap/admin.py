@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from heatmap.models import Catalog, CheckResult, Run, TaskResult
+from heatmap.models import Catalog, CheckResult, Run, ScenarioEdit, TaskResult
 from heatmap.services.catalogs import catalog_name_check
 from heatmap.services.plans import RunRequestError
 
@@ -235,3 +235,13 @@ class TaskResultAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description="ok")
     def ok(self, task: TaskResult) -> bool:
         return not task.error
+
+
+@admin.register(ScenarioEdit)
+class ScenarioEditAdmin(ReadOnlyAdmin):
+    """The scenario editor's log: who changed which file of which catalog, and when."""
+
+    list_display = ("created_at", "catalog", "file", "action", "username", "pairs")
+    list_filter = ("action", "catalog")
+    search_fields = ("file", "username")
+    date_hierarchy = "created_at"

@@ -388,3 +388,33 @@ class RoutingCaseResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.model}"
+
+
+class ScenarioEdit(models.Model):
+    """One change the scenario editor made to a catalog's ``scenarios/`` file: who, when,
+    and the file's SHA-256 before and after (``.bak`` holds the text before)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="scenario_edits")
+    file = models.CharField(max_length=255)  # its name in scenarios/
+    action = models.CharField(max_length=8, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Kept when the account is deleted; "" in local mode (no login).
+    username = models.CharField(max_length=150, blank=True)
+    sha256_before = models.CharField(max_length=64, blank=True)  # blank: created
+    sha256_after = models.CharField(max_length=64, blank=True)  # blank: deleted
+    # The catalog's scenario-skill pairs after it (tasks per model); null: it does not load.
+    pairs = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} scenarios/{self.file}"

@@ -25,6 +25,7 @@ from heatmap.api import heatmap as heatmap_api
 from heatmap.api import original as original_api
 from heatmap.api import routing as routing_api
 from heatmap.api import runs as run_api
+from heatmap.api import scenario_files as scenario_file_api
 from heatmap.api import skill_files as skill_file_api
 
 
@@ -69,6 +70,13 @@ class SkillRow(Schema):
     models: list[str]
     top_gaps: list[TopGap]
     removed: bool
+
+
+class ScenarioRefusal(Schema):
+    error: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
 
 
 class Health(Schema):
@@ -308,14 +316,61 @@ def scenario_list(request: HttpRequest) -> HttpResponseBase:
 
 
 @api.get(
-    "/scenarios/{scenario_id}",
-    response={200: dict[str, Any], 404: Error},
-    url_name="api-scenario",
-    tags=["catalog"],
-    summary="One scenario",
+    "/scenarios/templates",
+    response=dict[str, Any],
+    url_name="api-scenario-templates",
+    tags=["scenario editor"],
+    summary="Templates for a new scenario file (domain and category), filled from the catalog",
 )
-def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponseBase:
-    return original_api.scenario_detail(request, scenario_id)
+def scenario_templates(
+    request: HttpRequest, catalog: str = "", domain: str = ""
+) -> HttpResponseBase:
+    return scenario_file_api.scenario_templates(request)
+
+
+SCENARIO_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["content"],
+                    "properties": {
+                        "content": {"type": "string", "description": "the file's YAML"},
+                        "version": {
+                            "type": "string",
+                            "description": "the version GET answered; a file changed since "
+                            "is refused (409) instead of overwritten",
+                        },
+                    },
+                }
+            }
+        }
+    }
+}
+
+
+@api.api_operation(
+    ["GET", "PUT", "POST", "DELETE"],
+    "/scenarios/{domain}",
+    response={
+        200: dict[str, Any],
+        201: dict[str, Any],
+        400: ScenarioRefusal,
+        403: Error,
+        404: Error,
+        409: Error,
+        415: Error,
+    },
+    url_name="api-scenario",
+    tags=["scenario editor"],
+    summary="A scenario file (scenarios/DOMAIN.yaml) as {content}: GET it (or, when no file "
+    "has that name, the scenario of that id), PUT to save, POST to create, DELETE (each "
+    "keeps FILE.bak); a refused change writes nothing",
+    openapi_extra=SCENARIO_BODY,
+)
+def scenario_file(request: HttpRequest, domain: str, catalog: str = "") -> HttpResponseBase:
+    return scenario_file_api.scenario_file(request, domain)
 
 
 @api.get(

@@ -7,6 +7,7 @@ from heatmap.views import checks as check_views
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import routing as routing_views
 from heatmap.views import runs as run_views
+from heatmap.views import scenarios as scenario_views
 from heatmap.views import skill_files as skill_file_views
 from heatmap.views import skills as skill_views
 
@@ -34,6 +35,16 @@ urlpatterns = [
         name="catalog-notice-dismiss",
     ),
     path("runs/", run_views.run_list, name="runs"),
+    # The scenario editor; "new" and "templates" are reserved: no scenario file has them.
+    path("scenarios/", scenario_views.scenario_list, name="scenarios"),
+    path("scenarios/new/", scenario_views.scenario_new, name="scenario-new"),
+    path("scenarios/<str:domain>/", scenario_views.scenario_edit, name="scenario-edit"),
+    path("scenarios/<str:domain>/check/", scenario_views.scenario_check, name="scenario-check"),
+    path(
+        "scenarios/<str:domain>/delete/",
+        scenario_views.scenario_delete_view,
+        name="scenario-delete",
+    ),
     path("routing/", routing_views.routing, name="routing"),
     path("routing/run/", routing_views.routing_start, name="routing-start"),
     # Every path under runs/ is a run's: any valid run id ("plan", "start") opens its run.

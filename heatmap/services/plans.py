@@ -313,6 +313,21 @@ def run_plan_preview(
     )
 
 
+def first_models(available: Sequence[str]) -> list[str]:
+    """The models the run controls start with: the heuristic (offline, free) if it can run,
+    else the first model that can."""
+    return ["heuristic"] if "heuristic" in available else list(available[:1])
+
+
+def catalog_plan_preview(*, catalog: Catalog, models: Sequence[str] | None) -> PlanPreview:
+    """The plan line of every domain of ``catalog`` with ``models`` (those that can run;
+    none: ``first_models``): how many tasks the catalog holds. The scenario editor shows it
+    after each change."""
+    available = [c.name for c in auditor_services.model_choices() if c.available]
+    chosen = [m for m in models or () if m in available] or first_models(available)
+    return run_plan_preview(catalog=catalog, domains=None, models=chosen, use_cache=False)
+
+
 def plan_cost_estimate(*, plan: RunPlan, catalog: Catalog) -> dict[str, CostEstimate]:
     """Estimated cost per model (in plan order) of the tasks the plan would call (cached ones
     cost nothing), with prompt caching as the run's requests would use it

@@ -32,6 +32,15 @@ def run_form_remember(
     }
 
 
+def catalog_plan_preview(request: HttpRequest, catalog: Catalog) -> plans.PlanPreview:
+    """The whole catalog's plan line with the models last chosen in the run controls: how
+    many tasks it holds now (the scenario editor shows it after each change)."""
+    remembered = request.session.get(RUN_FORM_SESSION_KEY) or {}
+    return public_preview(
+        plans.catalog_plan_preview(catalog=catalog, models=remembered.get("models"))
+    )
+
+
 def run_controls_context(request: HttpRequest, catalog: Catalog) -> dict:
     """The controls as last used in this session (first time: every domain, the heuristic)."""
     choices = public_model_choices()
@@ -41,7 +50,7 @@ def run_controls_context(request: HttpRequest, catalog: Catalog) -> dict:
     selected_models = [m for m in remembered.get("models", []) if m in available]
     if not remembered:
         selected_domains = list(catalog.domains)
-        selected_models = ["heuristic"] if "heuristic" in available else available[:1]
+        selected_models = plans.first_models(available)
     concurrency = concurrency_value(remembered.get("concurrency"))
     preview = public_preview(
         plans.run_plan_preview(

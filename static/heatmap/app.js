@@ -137,3 +137,30 @@ document.addEventListener("htmx:afterSwap", (event) => {
     restoreSelection();
   }
 });
+
+// Scenario editor: a refused save or check answers 400/409 with the fragment that says why;
+// htmx swaps only 2xx answers unless told.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (target && target.id === "scenario-result" && [400, 409].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// Scenario editor: "Go to line N" puts the caret on that line and column of the YAML, in view.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-goto-line]");
+  const area = button && document.getElementById("scenario-text");
+  if (!area || area.tagName !== "TEXTAREA") return;
+  const lines = area.value.split("\n");
+  const line = Math.max(1, Math.min(Number(button.dataset.gotoLine) || 1, lines.length));
+  const column = Math.max(1, Number(button.dataset.gotoColumn) || 1);
+  let offset = 0;
+  for (let i = 0; i < line - 1; i += 1) offset += lines[i].length + 1;
+  offset += Math.min(column - 1, lines[line - 1].length);
+  area.focus();
+  area.setSelectionRange(offset, offset);
+  const lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 19;
+  area.scrollTop = Math.max(0, (line - 3) * lineHeight);
+});
