@@ -12,22 +12,27 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from heatmap import selectors
+from heatmap.render_cache import run_state, shared_text
 from heatmap.security import public_text
 from heatmap.worker import run_group, run_work
 
 
 @database_sync_to_async
 def _progress_html(run_id: str, user: Any) -> str:
+    """The progress panel as pushed: rendered once per state of the run and shared by every
+    socket watching it (each finished task is an event to every one of them)."""
     run = selectors.run_get(run_id=run_id)
     if run is None:
         return ""
-    context = {
-        "run": run,
-        "progress": selectors.run_progress(run=run),
-        "oob": True,
-        "may_change": selectors.run_may_change(run=run, user=user),
-    }
-    return render_to_string("heatmap/progress.html#progress-body", context)
+    may_change = selectors.run_may_change(run=run, user=user)
+    context = {"run": run, "oob": True, "may_change": may_change}
+    return shared_text(
+        ("ws", *run_state(run, may_change=may_change)),
+        lambda: render_to_string(
+            "heatmap/progress.html#progress-body",
+            {**context, "progress": selectors.run_progress(run=run)},
+        ),
+    )
 
 
 class RunProgressConsumer(AsyncWebsocketConsumer):

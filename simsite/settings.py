@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -152,6 +153,28 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Django's cache holds the heatmap's sums per data version and its shared renders (one per
+# change, served to every viewer: heatmap/render_cache.py), and counts failed sign-ins. In
+# memory, per process, by default; on Redis when there is one, so every server process
+# (two daphnes, say) shares one render and one count.
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "skillcheck",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Renders of large matrices come and go with the data version: room for many.
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
@@ -267,5 +290,8 @@ SKILLCHECK_LEXICAL_THRESHOLD = float(os.environ.get("SKILLCHECK_LEXICAL_THRESHOL
 SKILLCHECK_SHUTDOWN_GRACE_S = float(os.environ.get("SKILLCHECK_SHUTDOWN_GRACE_S", "3"))
 # How often the pages poll while a run is active (browser tests shorten it).
 HEATMAP_POLL_S = int(os.environ.get("HEATMAP_POLL_S", "5"))
+# While a run is on, the heatmap's data version (and so every cached sum, render and ETag)
+# moves at most once per this many seconds, not once per finished task; 0: at every task.
+SKILLCHECK_LIVE_REFRESH_S = float(os.environ.get("SKILLCHECK_LIVE_REFRESH_S", "5"))
 # The web asks for a confirmation before starting a run estimated above this many US dollars.
 SKILLCHECK_CONFIRM_COST_USD = float(os.environ.get("SKILLCHECK_CONFIRM_COST_USD", "1"))

@@ -39,6 +39,16 @@ def free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
+def redis_server_bin() -> str:
+    """The ``redis-server`` executable; the test is skipped without it, except in CI."""
+    path = shutil.which("redis-server")
+    if path:
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail("redis-server is required in CI (.ci/run installs it with apt-get)")
+    pytest.skip("redis-server is not installed (apt-get install redis-server); required in CI")
+
+
 def free_port() -> int:
     return free_ports(1)[0]
 
@@ -211,6 +221,15 @@ class Processes:
         """The project's ASGI app under daphne on 127.0.0.1:``port``, as ``make run`` serves it."""
         daphne = (sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port))
         return self.start(name, *daphne, "simsite.asgi:application")
+
+    def start_redis(self, name: str, port: int) -> subprocess.Popen:
+        """redis-server on 127.0.0.1:``port``, keeping nothing on disk."""
+        return self.start(
+            name,
+            redis_server_bin(),
+            *("--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
+        )
 
     def process(self, name: str) -> subprocess.Popen:
         return self.started[name][0]

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import time
 import urllib.error
@@ -43,15 +42,6 @@ RUN_TIMEOUT_S = 20.0
 IDLE_S = 6.0
 
 
-def _redis_server() -> str:
-    path = shutil.which("redis-server")
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail("redis-server is required in CI (.ci/run installs it with apt-get)")
-    pytest.skip("redis-server is not installed (apt-get install redis-server); required in CI")
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """redis-server, a migrated file database and a daphne web process; no worker yet."""
@@ -74,7 +64,6 @@ def slow_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 @contextlib.contextmanager
 def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    redis_bin = _redis_server()
     redis_port, web_port = free_ports(2)
     reports = tmp_path / "reports"
     env = child_env(
@@ -85,12 +74,7 @@ def _stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[
     )
     procs = Processes(tmp_path, env)
     try:
-        procs.start(
-            "redis",
-            redis_bin,
-            *("--port", str(redis_port), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
-        )
+        procs.start_redis("redis", redis_port)
         # daphne needs the tables only when requests arrive: start it while migrating.
         procs.start_daphne("web", web_port)
         migrate(env)

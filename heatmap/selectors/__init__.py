@@ -9,7 +9,7 @@ module that owns it: patching it here does not reach the modules that call it.
 """
 
 from heatmap.selectors.agreement import DisputedCheck, heatmap_agreement, heatmap_disputed_checks
-from heatmap.selectors.catalog import CatalogError, catalog_current, catalog_load
+from heatmap.selectors.catalog import CatalogError, catalog_current, catalog_digest, catalog_load
 from heatmap.selectors.catalogs import (
     NO_CATALOG,
     CatalogScope,
@@ -148,6 +148,7 @@ __all__ = [
     "StoredResultCache",
     "UnknownCatalog",
     "catalog_current",
+    "catalog_digest",
     "catalog_fingerprinter",
     "catalog_list",
     "catalog_list_with_counts",

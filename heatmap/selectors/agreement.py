@@ -58,7 +58,7 @@ def heatmap_agreement(
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
-    count, last = version or results_version()
+    count, last = version or results_version(catalog_id=catalog_id)
     key = f"heatmap:agreement:v3:{catalog_id}:{domain or '*'}:{count}-{last}"
     held = cache.get(key)
     if held is not None:

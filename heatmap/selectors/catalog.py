@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -10,10 +11,10 @@ from django.conf import settings
 from skillcheck.catalog import Catalog, CatalogError, load_catalog
 
 # ``CatalogError``: what ``catalog_load`` raises, for its callers to catch from here.
-__all__ = ["CatalogError", "catalog_current", "catalog_load"]
+__all__ = ["CatalogError", "catalog_current", "catalog_digest", "catalog_load"]
 
 _catalog_lock = threading.Lock()
-_catalog_cache: dict[Path, tuple[tuple, Catalog]] = {}
+_catalog_cache: dict[Path, tuple[tuple, Catalog, str]] = {}
 
 
 def _catalog_signature(root: Path) -> tuple:
@@ -46,5 +47,16 @@ def catalog_current(path: Path | str | None = None) -> Catalog:
         if cached and cached[0] == signature:
             return cached[1]
         catalog = catalog_load(path=root)
-        _catalog_cache[root] = (signature, catalog)
+        digest = hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+        _catalog_cache[root] = (signature, catalog, digest)
         return catalog
+
+
+def catalog_digest(*, catalog: Catalog) -> str:
+    """A short digest of the files ``catalog`` was read from (as ``catalog_current`` last saw
+    them): the same in every process that reads the same files, so it can key shared caches."""
+    with _catalog_lock:
+        for _, held, digest in _catalog_cache.values():
+            if held is catalog:
+                return digest
+    return hashlib.sha256(repr(_catalog_signature(catalog.root)).encode()).hexdigest()[:16]

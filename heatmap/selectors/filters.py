@@ -67,6 +67,12 @@ class HeatmapFilter:
             return self
         return replace(self, catalog_id=configured_catalog_id())
 
+    @property
+    def scoped_catalog_id(self) -> int:
+        """The catalog of a ``scoped`` filter."""
+        assert self.catalog_id is not None, "scope the filter first (HeatmapFilter.scoped)"
+        return self.catalog_id
+
     def task_filters(self) -> dict[str, Any]:
         """The task rows this filter reads (of a ``scoped`` filter: one catalog's)."""
         assert self.catalog_id is not None, "scope the filter first (HeatmapFilter.scoped)"

@@ -8,12 +8,16 @@ number of runs, or of catalogs.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from django.db.models import Count, F, Max, QuerySet, Window
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from heatmap.models import TaskResult
+from heatmap.models import Run, TaskResult
 
 OVERVIEW_CACHE_S = 3600  # how long sums kept per data version (``results_version``) live
 
@@ -47,7 +51,48 @@ def newest_task_ids(*, catalog_id: int, **filters: Any) -> QuerySet[TaskResult, 
     return newest_tasks(catalog_id=catalog_id, **filters).values("pk")
 
 
-def results_version() -> tuple[int, int]:
-    """Changes whenever task rows are added or removed: (count, newest id). One cheap query."""
-    data = TaskResult.objects.aggregate(n=Count("id"), last=Max("id"))
-    return data["n"], data["last"] or 0
+def results_version(*, catalog_id: int) -> tuple[int, int]:
+    """The data version of one catalog's results: (count, newest id) of its tasks, which
+    changes whenever one is added or removed. It keys every cache of the heatmap (sums,
+    agreement, stale marks, rendered fragments and their ETags).
+
+    While a run of the catalog is unfinished the version moves at most once per
+    ``SKILLCHECK_LIVE_REFRESH_S``: the tasks are counted at most that often, and in between
+    one small query on the runs says the run is still on. So a run that lands several tasks a
+    second costs one recount and one render per page per period, not one per task and poll.
+    Without a run the version is read every time, and an import or a deletion shows at once.
+    Either way a call is one query, but once when a run ends.
+    """
+    key = f"heatmap:version:v2:{catalog_id}"
+    held = cache.get(key)  # (version, read at, a run was on)
+    now = time.time()
+    fresh = held is not None and now - held[1] < settings.SKILLCHECK_LIVE_REFRESH_S
+    if fresh and held[2] and _run_unfinished(catalog_id):
+        return held[0]
+    count, last, live = _version_and_liveness(catalog_id)
+    version = (count, last)
+    cache.set(key, (version, now, live), OVERVIEW_CACHE_S)
+    return version
+
+
+def _run_unfinished(catalog_id: int) -> bool:
+    """Whether a run of the catalog is pending, queued or running (its tasks may land now)."""
+    return Run.objects.filter(catalog_id=catalog_id, status__in=Run.UNFINISHED).exists()
+
+
+def _version_and_liveness(catalog_id: int) -> tuple[int, int, bool]:
+    """The catalog's task count and newest task id, and whether a run of it is unfinished:
+    one statement."""
+    unfinished = Run.objects.filter(catalog_id=catalog_id, status__in=Run.UNFINISHED).values("pk")
+    runs_sql, runs_params = unfinished.query.get_compiler(using=unfinished.db).as_sql()
+    connection = connections[unfinished.db]
+    q = connection.ops.quote_name
+    tasks = q(TaskResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT({tasks}.{q('id')}), MAX({tasks}.{q('id')}), EXISTS({runs_sql})"
+            f" FROM {tasks} WHERE {tasks}.{q('catalog_id')} = %s",
+            [*runs_params, catalog_id],
+        )
+        count, last, live = cursor.fetchone()
+    return int(count), int(last or 0), bool(live)

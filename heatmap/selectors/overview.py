@@ -194,9 +194,9 @@ def _overview_totals(
     newest tasks' checks. Either way the sums are kept until a task is added or removed, so
     idle pages and polls between two finished tasks cost one small query.
     """
-    count, last = version or results_version()
     task_filters = filters.task_filters()
     catalog_id = task_filters["catalog_id"]
+    count, last = version or results_version(catalog_id=catalog_id)
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
     key = f"heatmap:overview:v5:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
@@ -300,7 +300,7 @@ def heatmap_overview(
     """
     filters = (filters or HeatmapFilter(query=query)).scoped()
     check_ids = [c.id for c in filters.checks(catalog)] if filters.narrows_checks else []
-    version = version or results_version()
+    version = version or results_version(catalog_id=filters.scoped_catalog_id)
     totals = _overview_totals(domain, filters, check_ids, version)
     homes = _skill_domains(catalog)
     rows: dict[str, SkillRow] = {}
@@ -388,7 +388,7 @@ def heatmap_overview_table(
     """The overview with its model columns: the filter's models, else every model with results
     (in the configured order), so each row has a cell per column."""
     filters = (filters or HeatmapFilter()).scoped()
-    version = results_version()
+    version = results_version(catalog_id=filters.scoped_catalog_id)
     rows = heatmap_overview(
         catalog=catalog, domain=domain, filters=filters, version=version, agreement=agreement
     )

@@ -69,7 +69,7 @@ def stale_tasks(
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
-    key = prints_key(catalog_id, domain, version or results_version())
+    key = prints_key(catalog_id, domain, version or results_version(catalog_id=catalog_id))
     prints = cache.get(key)
     if prints is None:
         filters = {"domain": domain} if domain else {}

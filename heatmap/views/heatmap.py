@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from heatmap import selectors
+from heatmap.models import Run
+from heatmap.render_cache import shared_context, shared_fragment
 from heatmap.security import public_catalog_warnings
 from heatmap.views.csv_export import csv_response, csv_rows
 from heatmap.views.filters import filter_context, heatmap_filter, query_string, scope_context
@@ -49,6 +51,17 @@ def index(request: HttpRequest) -> HttpResponse:
 # --- Overview -------------------------------------------------------------------------------
 
 
+def _live_state(
+    scope: selectors.CatalogScope, catalog: Catalog, active: Run | None
+) -> tuple[object, ...]:
+    """What a live fragment of the catalog's results is rendered from, besides its URL: the
+    catalog's files, its data version and the active run (``render_cache.shared_fragment``)."""
+    catalog_id = scope.catalog_id
+    version = selectors.results_version(catalog_id=catalog_id)
+    active_run = (active.pk, active.catalog_id) if active is not None else None
+    return (catalog_id, selectors.catalog_digest(catalog=catalog), version, active_run)
+
+
 @require_GET
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     scope = catalog_scope_or_404(request)
@@ -60,9 +73,27 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         domains = [domain] if domain else list(catalog.domains)
         return csv_response("skillcheck-overview.csv", csv_rows(catalog, domains, filters))
+    active = selectors.run_active()
+    if request.htmx:
+        # Every viewer polling this table (or asking for its agreement) shares one render.
+        return shared_fragment(
+            request,
+            _live_state(scope, catalog, active),
+            lambda: _overview_page(request, scope, catalog, domain, filters, active),
+        )
+    return _overview_page(request, scope, catalog, domain, filters, active)
+
+
+def _overview_page(
+    request: HtmxHttpRequest,
+    scope: selectors.CatalogScope,
+    catalog: Catalog,
+    domain: str | None,
+    filters: selectors.HeatmapFilter,
+    active: Run | None,
+) -> HttpResponse:
     if request.htmx.target == "agreement":
         return _overview_agreement(request, catalog, domain, filters)
-    active = selectors.run_active()
     table = selectors.heatmap_overview_table(
         catalog=catalog, domain=domain, filters=filters, agreement=False
     )
@@ -78,7 +109,9 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         **filter_context(request, catalog, filters),
         **scope_context(scope),
     }
-    if not request.htmx:
+    if request.htmx:
+        context.update(shared_context())
+    else:
         context.update(run_controls_context(request, catalog))
         context["recent_runs"] = selectors.run_list(limit=30, catalog_id=scope.catalog_id)
         context["catalog_notice"] = _catalog_notice(request, catalog)
@@ -122,10 +155,13 @@ def catalog_notice_dismiss(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _matrix_context(
-    request: HttpRequest, scope: selectors.CatalogScope, catalog: Catalog, domain_id: str
-) -> tuple[dict, bool]:
+    request: HttpRequest,
+    scope: selectors.CatalogScope,
+    catalog: Catalog,
+    domain_id: str,
+    active: Run | None,
+) -> dict:
     filters = heatmap_filter(request, catalog, scope)
-    active = selectors.run_active()
     covers = (
         active is not None
         and active.catalog_id == scope.catalog_id
@@ -138,7 +174,7 @@ def _matrix_context(
         extra_models=active.models if active is not None and covers else (),
         filters=filters,
     )
-    context = {
+    return {
         "catalog": catalog,
         "domain": domain_id,
         "matrix": matrix,
@@ -148,7 +184,6 @@ def _matrix_context(
         **filter_context(request, catalog, filters),
         **scope_context(scope),
     }
-    return context, active is not None
 
 
 def _bp_context(
@@ -198,8 +233,20 @@ def domain_view(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
         filters = heatmap_filter(request, catalog, scope)
         rows = csv_rows(catalog, [domain_id], filters)
         return csv_response(download_filename("skillcheck", domain_id, suffix=".csv"), rows)
-    context, active = _matrix_context(request, scope, catalog, domain_id)
-    return _domain_page(request, context, active)
+    active = selectors.run_active()
+    if request.htmx:
+        # Every viewer polling this matrix with the same filters shares one render.
+        return shared_fragment(
+            request,
+            _live_state(scope, catalog, active),
+            lambda: _domain_page(
+                request,
+                {**_matrix_context(request, scope, catalog, domain_id, active), **shared_context()},
+                active is not None,
+            ),
+        )
+    context = _matrix_context(request, scope, catalog, domain_id, active)
+    return _domain_page(request, context, active is not None)
 
 
 @require_GET
@@ -254,9 +301,10 @@ def cell_detail(request: HtmxHttpRequest, domain_id: str) -> HttpResponse:
     if request.htmx:
         context = {"domain": domain_id, "catalog_scope": scope, **detail}
         return render(request, "heatmap/cell-detail.html", context)
-    context, active = _matrix_context(request, scope, catalog, domain_id)
+    active = selectors.run_active()
+    context = _matrix_context(request, scope, catalog, domain_id, active)
     context["detail"] = detail
-    return _domain_page(request, context, active)
+    return _domain_page(request, context, active is not None)
 
 
 @require_GET

@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from heatmap import exports, selectors
 from heatmap.forms import RunStartForm, concurrency_value, number_value
 from heatmap.models import Run
+from heatmap.render_cache import run_state, shared_context, shared_fragment
 from heatmap.security import BadRequestBody, bounded_names, public_text
 from heatmap.services import auditors, cancel, plans, reports, rerun_stale, resume, retry
 from heatmap.services.plans import RunRequestError
@@ -63,14 +64,21 @@ def run_list(request: HtmxHttpRequest) -> HttpResponse:
 def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
     """One run's page: its live progress panel, facts, report download and admin link."""
     run = run_or_404(run_id)
-    context = {
-        "run": run,
-        "progress": selectors.run_progress(run=run),
-        "admin_url": _admin_url(run),
-        "may_change": selectors.run_may_change(run=run, user=request.user),
-    }
+    may_change = selectors.run_may_change(run=run, user=request.user)
+    context = {"run": run, "may_change": may_change}
     if request.htmx:
-        return render(request, "heatmap/progress.html#progress-body", context)
+        # Every page polling this run's progress shares one render per state of the run.
+        return shared_fragment(
+            request,
+            run_state(run, may_change=may_change),
+            lambda: render(
+                request,
+                "heatmap/progress.html#progress-body",
+                {**context, "progress": selectors.run_progress(run=run), **shared_context()},
+            ),
+        )
+    context["progress"] = selectors.run_progress(run=run)
+    context["admin_url"] = _admin_url(run)
     scope = catalog_scope_or_404(request, run=run)
     catalog = scope.load()
     filters = selectors.HeatmapFilter(run=run, catalog_id=scope.catalog_id, include_removed=True)

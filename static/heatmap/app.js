@@ -53,6 +53,21 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (xhr && xhr.status === 286) runEnded();
 });
 
+// Live polls: the server answers a fragment with an ETag, and the browser revalidates it
+// (If-None-Match; an unchanged one costs the server a 304, which the browser turns back into
+// the copy it holds). A copy already on the page is not swapped in again, so nothing flickers,
+// scrolls back or loses focus between two changes.
+const swappedETags = new Map();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  const target = event.detail.target;
+  const etag = xhr && xhr.getResponseHeader("ETag");
+  if (!etag || !target || !target.id || xhr.status !== 200) return;
+  const key = `${target.id} ${event.detail.pathInfo.requestPath}`;
+  if (swappedETags.get(key) === etag && document.body.contains(target)) event.detail.shouldSwap = false;
+  swappedETags.set(key, etag);
+});
+
 // Filters: leave empty fields out of the URL htmx requests and pushes, so shared links stay short.
 document.addEventListener("htmx:configRequest", (event) => {
   if (!event.detail.elt.matches || !event.detail.elt.matches("form.filters")) return;
