@@ -418,6 +418,14 @@ def verdicts_agree(verdicts: Iterable[str]) -> bool:
     return len(set(verdicts)) <= 1
 
 
+def verdicts_split(verdicts: Iterable[str]) -> bool:
+    """Some models pass what others fail: the disagreement that changes a reading of the
+    skill. The matrix marks only these; pass against ``unclear`` or ``na`` is mere noise
+    (``verdicts_agree`` still counts it, for the agreement rate)."""
+    found = set(verdicts)
+    return Result.PASS in found and Result.FAIL in found
+
+
 def model_agreement(rows: Iterable[tuple[str, str, str, str, str]]) -> Agreement:
     """Agreement from (scenario, skill, model, check_id, result) rows, one per model's verdict.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.heatmap_data import add_task, make_run
+from tests.matrix_html import matrix_cells
 
 pytestmark = [pytest.mark.django_db]
 
@@ -48,10 +49,15 @@ def test_domain_api_cells_carry_samples_agreement_and_flaky(client, sampled, dom
     assert cell_of(matrix, "DK-1", scenario.id)["results"][skill] == "fail"
 
 
-def test_matrix_marks_flaky_cells_with_a_glyph_and_a_legend_entry(client, sampled, domain_id):
+def test_matrix_marks_flaky_cells_with_a_glyph_and_a_legend_entry(
+    client, sampled, domain_id, scenario
+):
     page = client.get(f"/heatmap/{domain_id}/").content.decode()
-    assert 'class="flaky-mark"' in page and "flaky: the model" in page
-    assert "majority of 5 samples, 60% agree; flaky" in page
+    assert 'class="flaky-mark"' in page and "flaky: the model" in page  # the legend
+    cells = {key: cell for key, cell in matrix_cells(page).items() if key[0] == scenario.id}
+    flaky = [key[1] for key, cell in cells.items() if cell.flaky]
+    assert flaky == ["WF-2", "DK-1"]  # not the stable WF-1
+    assert "majority of 5, 60% agree, flaky" in cells[(scenario.id, "WF-2", "sonnet")].title
 
 
 def test_detail_panel_lists_every_sample(client, sampled, domain_id, scenario):

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tests.heatmap_data import HTMX, fill_domain, make_run, specialist_task
+from tests.matrix_html import column_heads, matrix_cells
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -46,15 +47,7 @@ def test_overview_has_a_pass_pct_cell_per_model_in_the_configured_order(client, 
 
 def _matrix_header_pcts(html: str) -> list[tuple[str, str]]:
     """(model, pass % text) of every model column header of the domain matrix, in order."""
-    return [
-        (model, re.sub(r"\s+", "", pct))
-        for model, pct in re.findall(
-            r'<th scope="col" class="model[^"]*" data-model="([^"]+)">.*?'
-            r'<span class="col-pct[^"]*"[^>]*>(.*?)</span></th>',
-            html,
-            re.S,
-        )
-    ]
+    return [(model, pct) for model, pct, _ in column_heads(html)]
 
 
 def test_matrix_column_headers_show_each_models_pass_pct(client, catalog, domain_id):
@@ -128,7 +121,7 @@ def test_group_severity_and_failures_filters_narrow_the_matrix(
 
     def row_ids(params):
         html = client.get(url, params, **HTMX).content.decode()
-        return re.findall(r'<th scope="row"[^>]*><span class="cid">([\w-]+)</span>', html)
+        return list(dict.fromkeys(check for _, check, _ in matrix_cells(html)))
 
     assert set(row_ids({"group": "WF"})) == {c for c in checks if c.startswith("WF-")}
     assert set(row_ids({"severity": "CRITICAL"})) == {
@@ -169,10 +162,10 @@ def test_a_run_can_be_pinned_instead_of_the_newest_results(client, catalog, doma
     assert _pct_cells(pinned, skill)[0] == "0%"
     assert f'Showing run <a href="/runs/{old.run_id}/">{old.run_id}</a> only' in pinned
     matrix = client.get(f"/heatmap/{domain_id}/", {"run": old.run_id}).content.decode()
-    assert (
-        '<span class="r r-pass" title=' not in matrix and '<span class="r r-fail" title=' in matrix
-    )
-    assert f"&amp;run={old.run_id}" in matrix  # cell links keep the pin
+    shown = {r for cell in matrix_cells(matrix).values() for r in cell.results}
+    assert "fail" in shown and "pass" not in shown
+    links = [cell.href for cell in matrix_cells(matrix).values()]
+    assert links and all(f"&run={old.run_id}" in href for href in links)  # cells keep the pin
     assert client.get("/heatmap/", {"run": "no-such-run"}).status_code == 404
 
 

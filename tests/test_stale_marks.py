@@ -8,6 +8,7 @@ from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services.execution import run_execute
 from heatmap.services.start import run_create
+from tests.matrix_html import matrix_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,10 @@ def test_domain_api_and_page_mark_exactly_the_stale_results(client, catalog_dir)
     marked = sum(len(cell["stale"]) for check in data["checks"] for cell in check["cells"])
     assert marked == len(expected) * len(data["checks"])
     page = client.get(f"/heatmap/{DOMAIN}/").content.decode()
-    assert page.count(' stale" title=') == marked and "hatched: stale" in page
+    blocks = [b for cell in matrix_cells(page).values() for b in cell.blocks]
+    assert sum(b.stale for b in blocks) == marked and "corner: stale" in page
+    # The mark leaves the glyph: a stale block still reads as its verdict.
+    assert all(b.glyph == "✓" for b in blocks if b.stale and b.result == "pass")
 
 
 def test_cell_detail_explains_what_changed_and_when(client, catalog_dir):

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from heatmap.models import Run
 from tests.heatmap_data import HTMX, fill_domain, make_run, specialist_task
+from tests.matrix_html import matrix_cells
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -79,10 +80,16 @@ def test_domain_matrix_shows_results_without_relying_on_colour(client, domain_id
         domain=domain_id,
     )
     html = client.get(f"/heatmap/{domain_id}/").content.decode()
-    assert f'title="S {scenario.specialist} (specialist), haiku: fail">✗</span>' in html
-    assert f'title="S {scenario.specialist} (specialist), haiku: pass">✓</span>' in html
-    assert '(generalist), haiku: not run">·</span>' in html
-    assert '<span class="mname">haiku</span>' in html
+    cells = matrix_cells(html)
+    # Each block has a glyph and the cell a tooltip in words (S: the specialist, then the
+    # generalists' initials), so a cell reads without its colour.
+    failed, passed = cells[(scenario.id, "WF-1", "haiku")], cells[(scenario.id, "WF-2", "haiku")]
+    generalists = len(scenario.target_skills) - 1
+    assert [b.glyph for b in failed.blocks] == ["✗"] + ["·"] * generalists
+    assert [b.glyph for b in passed.blocks] == ["✓"] + ["·"] * generalists
+    assert failed.title.startswith("S fail") and passed.title.startswith("S pass")
+    assert generalists and failed.title.endswith(" not run")
+    assert '<th scope="col" class="g" title="haiku on' in html
 
 
 def test_unknown_domain_is_404(client, catalog):

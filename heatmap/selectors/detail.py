@@ -17,6 +17,7 @@ from heatmap.selectors.stale import catalog_fingerprinter
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import explain_changes
 from skillcheck.stats import sampled_verdict
+from skillcheck.vocabulary import UNKNOWN_RISK, Result
 
 
 @dataclass
@@ -49,6 +50,13 @@ class CellDetail:
     samples: list[SampleDetail] = field(default_factory=list)  # every sample, when several
     agreement: float = 1.0  # share of the samples that gave ``result`` (their majority)
     flaky: bool = False
+
+    @property
+    def shows_risk(self) -> bool:
+        """The answer's overall risk (its worst finding, across every check) belongs beside a
+        check that did not pass; beside a pass it reads as this check's risk, which it is not."""
+        known = self.risk_level not in ("", UNKNOWN_RISK)
+        return known and self.result in (Result.FAIL, Result.UNCLEAR)
 
 
 def stale_reason(*, catalog: Catalog, task: TaskResult) -> str:

@@ -14,7 +14,7 @@ from heatmap.selectors.newest import newest_task_ids
 from heatmap.selectors.samples import cell_samples
 from heatmap.selectors.stale import stale_keys
 from skillcheck.catalog import Catalog, Check
-from skillcheck.compare import verdicts_agree
+from skillcheck.compare import verdicts_agree, verdicts_split
 
 
 @dataclass
@@ -25,6 +25,7 @@ class SkillResult:
     label: str = ""  # "S" for the specialist, the generalist's initials otherwise
     stale: bool = False  # produced from another SKILL.md, scenario, prompt or model than now
     disagree: bool = False  # other models gave this (scenario, skill, check) another verdict
+    split: bool = False  # ... and among the models' verdicts are both a pass and a fail
     samples: int = 1  # the run's samples of this cell that did not error
     agreement: float = 1.0  # share of the samples that gave ``result`` (their majority)
     flaky: bool = False  # the samples disagree more than a stable check would (stats)
@@ -38,6 +39,8 @@ class MatrixColumn:
     first_of_scenario: bool
     counts: dict[str, int] = field(default_factory=empty_counts)
     """The model's results on the scenario: every skill × the checks shown (filters applied)."""
+    labels: tuple[str, ...] = ()
+    """The scenario's skill labels ("S", then the generalists' initials), in block order."""
 
     @property
     def pass_pct(self) -> int | None:
@@ -49,6 +52,7 @@ class MatrixCell:
     scenario_id: str
     model: str
     results: list[SkillResult]
+    first_of_scenario: bool = False
 
     @property
     def stale(self) -> list[str]:
@@ -59,6 +63,12 @@ class MatrixCell:
     def disagree(self) -> list[str]:
         """The skills on whose result for this check the models disagree."""
         return [r.skill for r in self.results if r.disagree]
+
+    @property
+    def split(self) -> list[str]:
+        """The skills some models pass and others fail on this check: the ≠ the matrix shows
+        (``disagree`` counts any difference, an ``unclear`` or ``na`` too)."""
+        return [r.skill for r in self.results if r.split]
 
     @property
     def flaky(self) -> list[str]:
@@ -253,7 +263,14 @@ def heatmap_domain_matrix(
         scenarios = [s for s in scenarios if any(sid == s.id for sid, _ in failing)]
         checks = [c for c in checks if any(cid == c.id for _, cid in failing)]
     columns = [
-        MatrixColumn(s.id, s.name, m, i == 0, counts=column_counts[(s.id, m)])
+        MatrixColumn(
+            s.id,
+            s.name,
+            m,
+            i == 0,
+            counts=column_counts[(s.id, m)],
+            labels=tuple(label for label, _, _ in labels[s.id]),
+        )
         for s in scenarios
         for i, m in enumerate(model_list)
     ]
@@ -268,6 +285,7 @@ def heatmap_domain_matrix(
                 result = found.get((col.scenario_id, skill, col.model, check.id), NOT_RUN)
                 shown = result != NOT_RUN
                 sampled = samples.get((col.scenario_id, skill, col.model, check.id))
+                given = verdicts[(col.scenario_id, skill, check.id)]
                 results.append(
                     SkillResult(
                         skill,
@@ -275,8 +293,8 @@ def heatmap_domain_matrix(
                         result,
                         label,
                         stale=shown and (col.scenario_id, skill, col.model) in stale,
-                        disagree=shown
-                        and not verdicts_agree(verdicts[(col.scenario_id, skill, check.id)]),
+                        disagree=shown and not verdicts_agree(given),
+                        split=shown and verdicts_split(given),
                         samples=sampled.samples if sampled else int(shown),
                         agreement=sampled.agreement if sampled else 1.0,
                         flaky=bool(sampled and sampled.flaky),
@@ -284,7 +302,7 @@ def heatmap_domain_matrix(
                 )
                 total += 1
                 filled += result != NOT_RUN
-            cells.append(MatrixCell(col.scenario_id, col.model, results))
+            cells.append(MatrixCell(col.scenario_id, col.model, results, col.first_of_scenario))
         rows.append(
             MatrixRow(
                 check,

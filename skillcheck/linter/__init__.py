@@ -11,11 +11,12 @@ its text, ``findings`` is what comes out. This face names what callers use.
 """
 
 from skillcheck.linter.checks import lint_catalog, lint_skill
-from skillcheck.linter.findings import FM, Finding, SkillLint, lint_columns
+from skillcheck.linter.findings import FM, LINT_RESULTS, Finding, SkillLint, lint_columns
 from skillcheck.linter.wording import describe_problems, is_guidance, magic_numbers
 
 __all__ = [
     "FM",
+    "LINT_RESULTS",
     "Finding",
     "SkillLint",
     "describe_problems",

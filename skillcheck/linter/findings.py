@@ -9,6 +9,8 @@ from skillcheck.catalog.model import Taxonomy
 from skillcheck.vocabulary import Result
 
 FM = "FM"
+# The only verdicts the linter gives: a check with a finding fails, any other passes.
+LINT_RESULTS = (Result.PASS, Result.FAIL)
 
 
 @dataclass(frozen=True)

@@ -81,29 +81,41 @@ document.addEventListener("htmx:configRequest", (event) => {
 });
 
 // Matrix cells: the clicked cell stays highlighted (also across the live refreshes), and the
-// arrow keys move between cells, opening each one's detail as they go.
+// arrow keys move between cells, opening each one's detail as they go. A cell is a <td> of a
+// .matrix holding one link; its key ("scenario|check|model", or "skill|check" in the BP
+// matrix) is read from that link, as the detail panel's data-cell-key spells it.
+const CELL = ".matrix td";
+
+function cellKey(cell) {
+  const link = cell.querySelector("a");
+  if (!link) return "";
+  const params = new URL(link.href, document.baseURI).searchParams;
+  return [params.get("scenario") || params.get("skill"), params.get("check"), params.get("clicked")]
+    .filter((part) => part !== null).join("|");
+}
+
 function selectCell(cell) {
   const matrix = cell.closest(".matrix");
   if (!matrix) return;
-  matrix.querySelectorAll("td.cell.selected").forEach((td) => {
+  matrix.querySelectorAll("td.selected").forEach((td) => {
     td.classList.remove("selected");
     td.removeAttribute("aria-selected");
   });
   cell.classList.add("selected");
   cell.setAttribute("aria-selected", "true");
-  document.body.dataset.selectedCell = cell.dataset.key || "";
+  document.body.dataset.selectedCell = cellKey(cell);
 }
 
 function restoreSelection(root) {
   const key = document.body.dataset.selectedCell
     || (document.querySelector("#detail-panel [data-cell-key]") || {}).dataset?.cellKey;
   if (!key) return;
-  const cell = [...(root || document).querySelectorAll("td.cell[data-key]")].find((td) => td.dataset.key === key);
+  const cell = [...(root || document).querySelectorAll(CELL)].find((td) => cellKey(td) === key);
   if (cell) selectCell(cell);
 }
 
 document.addEventListener("click", (event) => {
-  const cell = event.target.closest("td.cell");
+  const cell = event.target.closest(CELL);
   if (cell && cell.querySelector("a")) selectCell(cell);
 });
 
@@ -111,13 +123,13 @@ const MOVES = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowD
 
 document.addEventListener("keydown", (event) => {
   const move = MOVES[event.key];
-  const link = event.target.closest && event.target.closest("td.cell a");
+  const link = event.target.closest && event.target.closest(`${CELL} a`);
   if (!move || !link || event.altKey || event.ctrlKey || event.metaKey) return;
-  const cell = link.closest("td.cell");
-  const rows = [...cell.closest("tbody").querySelectorAll("tr")].filter((tr) => tr.querySelector("td.cell"));
+  const cell = link.closest("td");
+  const rows = [...cell.closest("tbody").querySelectorAll("tr")].filter((tr) => tr.querySelector("td"));
   const row = rows.indexOf(cell.parentElement);
-  const col = [...cell.parentElement.querySelectorAll("td.cell")].indexOf(cell);
-  const target = rows[row + move[0]] && rows[row + move[0]].querySelectorAll("td.cell")[col + move[1]];
+  const col = [...cell.parentElement.querySelectorAll("td")].indexOf(cell);
+  const target = rows[row + move[0]] && rows[row + move[0]].querySelectorAll("td")[col + move[1]];
   if (!target) return;
   event.preventDefault();
   const next = target.querySelector("a");

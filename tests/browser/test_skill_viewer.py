@@ -50,8 +50,8 @@ def test_a_failing_check_leads_to_its_line_of_skill_md(
     row = page.locator(f"#overview-table tr[data-skill='{skill}']")
     row.locator("a.chip", has_text="WF-1").click()
     expect(page).to_have_url(re.compile(r"check=WF-1"))
-    expect(page.locator("#domain-matrix tbody th[scope=row] .cid")).to_have_text(["WF-1"])
-    page.locator("#domain-matrix td.cell[data-key$='|haiku'] a").first.click()
+    expect(page.locator("#domain-matrix tbody th[scope=row] b")).to_have_text(["WF-1"])
+    page.locator("#domain-matrix td a[href*='clicked=haiku']").first.click()
     haiku = page.locator("#detail-panel .detail-model[data-model=haiku]")
     link = haiku.locator("a.cite").first
     expect(link).to_have_text(f"SKILL.md:{CITED_LINE}")
