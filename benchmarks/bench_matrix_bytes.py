@@ -5,9 +5,10 @@ One 3-model run (haiku, sonnet, opus) of the real corpus (../shared/corpus/apify
 through ``run_scored`` against the Messages API stub, on a fresh SQLite database; then every
 domain page and its htmx poll fragment, asked for through Django's test client as a browser
 would (``Accept-Encoding: gzip``). Prints bytes per page, per fragment and per matrix cell
-(one cell is a scenario × model × check, every skill of the scenario inside it).
+(one cell is a scenario × model × check, every skill of the scenario inside it), then the
+median time of the widest domain's page and fragment over ``--repeat`` requests.
 
-    .venv/bin/python benchmarks/bench_matrix_bytes.py [--catalog PATH]
+    .venv/bin/python benchmarks/bench_matrix_bytes.py [--catalog PATH] [--repeat 15]
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import argparse
 import gzip
 import os
 import shutil
+import statistics
 import sys
+import time
 from pathlib import Path
 
 from benchsetup import PROJECT_DIR, setup_django
@@ -38,6 +41,7 @@ def weigh(client, path: str, **headers: str) -> tuple[int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", type=Path, default=CORPUS)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     if not (args.catalog / "skills_manifest.yaml").exists():
         raise SystemExit(f"no catalog at {args.catalog}")
@@ -68,6 +72,7 @@ def main() -> None:
                     stderr=devnull,
                 )
             report(args.catalog)
+            timing(args.repeat)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -101,6 +106,25 @@ def report(catalog_dir: Path) -> None:
         f"{'all domains':<30} {cells:>6} {page:>8,}/{page_gz:>7,} "
         f"{fragment:>8,}/{fragment_gz:>7,} {fragment / cells:>9.0f}"
     )
+
+
+def timing(repeat: int) -> None:
+    from django.test import Client
+
+    from heatmap import selectors
+
+    catalog = selectors.catalog_current()
+    widest = max(catalog.domains.values(), key=lambda d: len(d.scenarios))
+    client = Client(HTTP_HOST="127.0.0.1")
+    path = f"/heatmap/{widest.id}/"
+    fragment = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "domain-matrix"}
+    for name, headers in (("page", {}), ("fragment", fragment)):
+        times = []
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            client.get(path, HTTP_ACCEPT_ENCODING="gzip", **headers)
+            times.append(1000 * (time.perf_counter() - started))
+        print(f"{widest.id} {name}: median {statistics.median(times[1:]):.1f} ms of {repeat}")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,12 @@ MIDDLEWARE = [
     # Static files from daphne itself, with DEBUG off too (ServeStatic is WhiteNoise's
     # ASGI-native fork: WhiteNoise serves through sync iterators, which ASGI warns about).
     "servestatic.middleware.ServeStaticMiddleware",
+    # Pages, fragments and JSON gzipped for clients that accept it (the static files above are
+    # served before this). A domain matrix is ~10x smaller gzipped. BREACH: no page holds a
+    # secret beside reflected input: the CSRF token in the body is masked afresh on every
+    # response, the session rides in a cookie, API tokens are shown only by the CLI that makes
+    # them (docs/explanation/benchmarks.md, "Page weight").
+    "django.middleware.gzip.GZipMiddleware",
     # Content-Security-Policy: only the app's own scripts and styles (heatmap/security.py).
     "heatmap.middleware.ContentSecurityPolicyMiddleware",
     # A NUL in the path, a query or a form (PostgreSQL refuses it): 404 or 400, on any database.

@@ -107,7 +107,8 @@ def test_a_three_model_run_started_from_the_page_fills_the_heatmap_live(
     matrix = page.locator("#domain-matrix")
     expect(matrix).to_have_attribute("hx-trigger", f"every {POLL_S}s, run-ended from:body")
     for model in THREE_MODELS:
-        expect(matrix.locator("th.model", has_text=model).first).to_be_visible()
+        head = matrix.locator("thead tr").nth(1).locator("th", has_text=model)
+        expect(head.first).to_be_visible()
 
     page.wait_for_function(ACTIVE_AND_FILLED_ABOVE, arg=0, timeout=RUN_TIMEOUT_MS)
     earlier = _filled(page)
