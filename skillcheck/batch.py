@@ -31,7 +31,7 @@ import anthropic
 from skillcheck.auditors.base import AuditResponse
 from skillcheck.catalog.files import CatalogError
 from skillcheck.results import TaskKey, task_key
-from skillcheck.runs.engine import RunEngine, RunOutcome
+from skillcheck.runs.engine import CallEngine, RunEngine, RunOutcome
 from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import score_response
 
@@ -69,9 +69,6 @@ class BatchRecord:
     def open(self) -> bool:
         return self.status not in ("collected", "lost")
 
-    def task_keys(self) -> list[TaskKey]:
-        return [task_key(k) for k in self.tasks]
-
 
 def _custom_id(index: int) -> str:
     return f"t{index}"
@@ -83,12 +80,15 @@ def _seconds_between(start: Any, end: Any) -> float:
     return 0.0
 
 
-class BatchEngine(RunEngine):
-    """``RunEngine`` with the sending replaced: batches instead of one call per task.
+class BatchCalls(CallEngine):
+    """``CallEngine`` with the sending replaced: batches instead of one call per task.
 
-    Every model of the run must be an API auditor (``ClaudeAuditor`` with an API key): its
-    account's client submits the batches, its ``message_params`` builds each request, so a
-    batch request is the very request a direct call would send (prompt caching included).
+    Every model of the run must be on the Anthropic API (an ``account`` whose client
+    submits the batches). What a request is and what its answer means belong to the kind of
+    task: ``_batch_params`` (the very request a direct call would send, prompt caching
+    included), ``_batch_result`` (an item's result as the task's result) and ``_stored_key``
+    (a task key as a batch record stores it, back). ``BatchEngine`` is the audit's,
+    ``skillcheck.routing.engine.RoutingBatchEngine`` the routing check's.
     """
 
     def __init__(
@@ -107,6 +107,20 @@ class BatchEngine(RunEngine):
         self.poll_s = poll_s
         self.submitted = 0  # batches this process created
 
+    # --- what the kind of task says -------------------------------------------------------
+
+    def _batch_params(self, task: Any, outcome: RunOutcome) -> dict[str, Any] | None:
+        """The Messages request of ``task``; None when it cannot be built (then it is
+        recorded as failed here)."""
+        raise NotImplementedError
+
+    def _batch_result(self, task: Any, result: Any, batch_id: str, duration_s: float) -> Any:
+        """The task's result from a batch item's ``result`` (succeeded, errored, expired)."""
+        raise NotImplementedError
+
+    def _stored_key(self, values: list[Any]) -> Any:
+        return tuple(values)
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _save_records(self) -> None:
@@ -114,13 +128,16 @@ class BatchEngine(RunEngine):
             self.on_batches([r.to_dict() for r in self.records])
 
     def _client(self, model: str) -> Any:
-        return self.auditors[model].account.client()  # type: ignore[attr-defined]
+        return self.auditors[model].account.client()
 
     def _any_client(self) -> Any:
         return self._client(next(iter(self._api_models())))
 
     def _api_models(self) -> list[str]:
-        return [name for name, a in self.auditors.items() if hasattr(a, "message_params")]
+        return [name for name, a in self.auditors.items() if hasattr(a, "account")]
+
+    def _keys(self, record: BatchRecord) -> list[Any]:
+        return [self._stored_key(values) for values in record.tasks]
 
     def prepare(self) -> None:
         super().prepare()
@@ -141,17 +158,10 @@ class BatchEngine(RunEngine):
         """Submit ``tasks`` in batches; each batch's record is saved before the next step."""
         requests: list[dict[str, Any]] = []
         keys: list[list[Any]] = []
-        prompts = self.prompts
-        assert prompts is not None, "prompts are prepared before submitting"
         for task in tasks:
-            auditor = self.auditors[task.model]
-            try:
-                request = prompts.request(task.scenario, task.skill, task.model)
-            except CatalogError as exc:
-                error = f"cannot read skill {task.skill.name}: {exc}"
-                self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)
+            params = self._batch_params(task, outcome)
+            if params is None:
                 continue
-            params = auditor.message_params(request)  # type: ignore[attr-defined]
             requests.append({"custom_id": _custom_id(len(keys)), "params": params})
             keys.append(list(task.key))
             if len(keys) == self.batch_size:
@@ -189,9 +199,7 @@ class BatchEngine(RunEngine):
 
     def _collect(self, record: BatchRecord, batch: Any, outcome: RunOutcome) -> None:
         """Record every result of an ended batch (canceled requests stay undone)."""
-        from skillcheck.auditors.anthropic_api import read_message
-
-        by_id = {_custom_id(i): key for i, key in enumerate(record.task_keys())}
+        by_id = {_custom_id(i): key for i, key in enumerate(self._keys(record))}
         tasks = {t.key: t for t in self.tasks}
         duration = _seconds_between(getattr(batch, "created_at", None), batch.ended_at)
         try:
@@ -207,26 +215,7 @@ class BatchEngine(RunEngine):
             result = item.result
             if result.type == "canceled":
                 continue
-            if result.type == "succeeded":
-                model_id = self.auditors[task.model].model_id  # type: ignore[attr-defined]
-                response = read_message(result.message, model_id, batch=True)
-                response.duration_s = duration
-            else:
-                detail = ""
-                error = getattr(result, "error", None)
-                inner = getattr(error, "error", None)
-                if inner is not None:
-                    detail = f": {getattr(inner, 'type', '')} {getattr(inner, 'message', '')}"
-                response = AuditResponse(
-                    error=f"{task.model} via batch {record.id}: request {result.type}{detail}",
-                    duration_s=duration,
-                )
-            scored = score_response(
-                response, task.scenario, task.skill, self.taxonomy, model=task.model
-            )
-            scored.batch = True
-            scored.epoch = task.epoch
-            self._record(task, scored, outcome)
+            self._record(task, self._batch_result(task, result, record.id, duration), outcome)
         record.status = "collected"
         self._save_records()
 
@@ -238,11 +227,11 @@ class BatchEngine(RunEngine):
             "changed); resume or retry errors to send the task again"
         )
         logger.warning("run %s: batch %s not found at the API", self.run_id, record.id)
-        tasks, carried = {t.key: t for t in self.tasks}, record.task_keys()
+        tasks, carried = {t.key: t for t in self.tasks}, self._keys(record)
         for key in carried:
             task = tasks.get(key)
             if task is not None and key not in self._done:
-                self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)
+                self._record(task, self._failure(task, error, 0.0), outcome)
         record.status = "lost"
         self._save_records()
 
@@ -296,8 +285,8 @@ class BatchEngine(RunEngine):
         Requests a cancel stopped in a batch of an earlier process are sent again (once);
         those of this process's own batches are left for a resume.
         """
-        self._done: set[TaskKey] = set()
-        sent_here: set[TaskKey] = set()
+        self._done: set[Any] = set()
+        sent_here: set[Any] = set()
         cancel_deadline: float | None = None
         while True:
             if cancel_deadline is None and self._cancelled():
@@ -305,7 +294,7 @@ class BatchEngine(RunEngine):
                 self._cancel_open()
                 cancel_deadline = time.monotonic() + self.cancel_grace_s
             if cancel_deadline is None:
-                covered = {k for r in self.records if r.open for k in r.task_keys()}
+                covered = {k for r in self.records if r.open for k in self._keys(r)}
                 fresh = [
                     t
                     for t in self.tasks
@@ -339,3 +328,48 @@ class BatchEngine(RunEngine):
                 return
             if self.on_tick is not None:
                 self.on_tick()
+
+
+def batch_error(result: Any, model: str, batch_id: str) -> str:
+    """What went wrong with a batch item that did not succeed."""
+    detail = ""
+    inner = getattr(getattr(result, "error", None), "error", None)
+    if inner is not None:
+        detail = f": {getattr(inner, 'type', '')} {getattr(inner, 'message', '')}"
+    return f"{model} via batch {batch_id}: request {result.type}{detail}"
+
+
+class BatchEngine(BatchCalls, RunEngine):
+    """The audit through Message Batches: each request is the auditor's ``message_params``
+    of the task's prompt, each answer scored as a direct call's would be."""
+
+    def _batch_params(self, task: Task, outcome: RunOutcome) -> dict[str, Any] | None:
+        prompts = self.prompt_book()
+        try:
+            request = prompts.request(task.scenario, task.skill, task.model)
+        except CatalogError as exc:
+            error = f"cannot read skill {task.skill.name}: {exc}"
+            self._record(task, error_result(task, error, 0.0, self.taxonomy), outcome)
+            return None
+        params: dict[str, Any] = self.auditors[task.model].message_params(request)
+        return params
+
+    def _batch_result(self, task: Task, result: Any, batch_id: str, duration_s: float) -> Any:
+        from skillcheck.auditors.anthropic_api import read_message
+
+        if result.type == "succeeded":
+            model_id = self.auditors[task.model].model_id
+            response = read_message(result.message, model_id, batch=True)
+            response.duration_s = duration_s
+        else:
+            error = batch_error(result, task.model, batch_id)
+            response = AuditResponse(error=error, duration_s=duration_s)
+        scored = score_response(
+            response, task.scenario, task.skill, self.taxonomy, model=task.model
+        )
+        scored.batch = True
+        scored.epoch = task.epoch
+        return scored
+
+    def _stored_key(self, values: list[Any]) -> TaskKey:
+        return task_key(values)

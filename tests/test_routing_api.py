@@ -190,11 +190,13 @@ def test_resume_asks_only_the_missing_samples(catalog, anthropic_stub, tmp_path)
     first = runner.run()
     assert first.status == "cancelled" and stop_after.is_set()
     on_disk = load_routing_report(runner.path)
-    assert sum(len(r.picks) for r in on_disk.cases) == 7
+    # The answers in flight at the cancel are kept, as an audit's are (the engine's grace).
+    asked = sum(len(r.picks) for r in on_disk.cases)
+    assert 7 <= asked < 6 * 3 and asked == len(anthropic_stub.requests)
 
     anthropic_stub.reset_counters()
     resumed = resume_routing_run(on_disk, catalog, routers, runner.path).run()
-    assert len(anthropic_stub.requests) == 6 * 3 - 7
+    assert len(anthropic_stub.requests) == 6 * 3 - asked
     assert resumed.status == "completed"
     assert all(len(r.picks) == 3 for r in load_routing_report(runner.path).cases)
 

@@ -147,6 +147,11 @@ class ApiRouter:
         self.system = system
         self.names = names
 
+    @property
+    def account(self) -> Any:
+        """The auditor's account: its client submits batches too (``RoutingBatchEngine``)."""
+        return self.auditor.account
+
     def availability(self) -> Availability:
         found = self.auditor.availability()
         if found.available and found.via != "api":
@@ -171,7 +176,7 @@ class ApiRouter:
         availability = self.availability()
         if not availability.available:
             return RouteAnswer(None, error=availability.reason, model_id=self.model_id)
-        from skillcheck.auditors.anthropic_api import read_message, send_message
+        from skillcheck.auditors.anthropic_api import send_message
 
         client = self.auditor.account.client()
         params = self.params(prompt)
@@ -199,7 +204,15 @@ class ApiRouter:
                 model_id=self.model_id,
             )
         pick, message = outcome.value
-        usage = read_message(message, self.model_id)
+        return self.answer(pick, message, duration)
+
+    def answer(
+        self, pick: str, message: Any, duration_s: float, *, batch: bool = False
+    ) -> RouteAnswer:
+        """A pick with the message's tokens and cost (``batch``: at the batch rate)."""
+        from skillcheck.auditors.anthropic_api import read_message
+
+        usage = read_message(message, self.model_id, batch=batch)
         return RouteAnswer(
             pick,
             input_tokens=usage.input_tokens,
@@ -207,7 +220,7 @@ class ApiRouter:
             cache_write_tokens=usage.cache_write_tokens,
             cache_read_tokens=usage.cache_read_tokens,
             cost_usd=usage.cost_usd,
-            duration_s=duration,
+            duration_s=duration_s,
             model_id=usage.model_id,
         )
 

@@ -5,7 +5,9 @@ Each answered call goes into its case row and the whole report is rewritten atom
 asks only the samples a row still lacks. Before any call, picks are reused from earlier
 reports whose fingerprint matches: the fingerprint covers every description of the catalog,
 the prompt and the model, so editing any one description makes every earlier pick stale.
-API calls share the account's adaptive concurrency limit and retry policy with audits.
+The calls go through the audits' run engine (``skillcheck.routing.engine``): the same worker
+threads, cancel, timeout and batch mode; API calls share the account's adaptive concurrency
+limit and retry policy with audits.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -31,6 +32,7 @@ from skillcheck.routing.cases import (
     description_fingerprints,
     routing_cases,
 )
+from skillcheck.routing.engine import RoutedSample, RouteTask, RoutingBatchEngine, RoutingEngine
 from skillcheck.routing.prompt import select_skill_tool
 from skillcheck.routing.report import (
     CaseRow,
@@ -39,7 +41,8 @@ from skillcheck.routing.report import (
     routing_report_path,
     save_routing_report,
 )
-from skillcheck.routing.routers import RouteAnswer, Router
+from skillcheck.routing.routers import Router
+from skillcheck.runs.engine import MAX_CONCURRENCY, MIN_CONCURRENCY, Listener
 
 DEFAULT_RUNS = 3
 # Routers answer a one-word tool call: the output side of a call, for the estimate.
@@ -193,7 +196,14 @@ class RoutingProgress:
 
 @dataclass
 class RoutingRunner:
-    """Asks every missing sample of ``report`` and saves after each answer."""
+    """Asks every missing sample of ``report`` on the run engine and saves after each answer
+    group: ``on_record`` (the database) for each changed row, then the whole JSON report.
+
+    A sample that errored is asked again (an errored call is a ``None`` pick; its error
+    stays in ``errors``), as a resumed audit sends its failed tasks again. ``batch`` sends
+    the calls through Message Batches; ``batches`` are the records of a run's earlier
+    batches and ``on_batches`` saves them, before any wait.
+    """
 
     report: RoutingReport
     routers: dict[str, Router]
@@ -205,7 +215,22 @@ class RoutingRunner:
     # report is saved: the web app writes the row to its database here.
     on_record: Callable[[CaseRow], None] | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    abort_event: threading.Event = field(default_factory=threading.Event)
+    # The engine's hooks, on the thread that calls ``run``: a cancel asked elsewhere, and a
+    # tick while calls are in flight (the web app's heartbeat).
+    should_cancel: Callable[[], bool] | None = None
+    on_tick: Callable[[], None] | None = None
+    listeners: list[Listener] = field(default_factory=list)
+    task_timeout_s: float | None = None
+    cancel_grace_s: float = 30.0
+    batch: bool = False
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    on_batches: Callable[[list[dict[str, Any]]], None] | None = None
+    batch_options: dict[str, Any] = field(default_factory=dict)  # batch_size, poll_s
     calls_made: int = 0
+    error: str | None = None  # why the run failed, when it did
+    _done: int = field(default=0, init=False, repr=False)
+    _total: int = field(default=0, init=False, repr=False)
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -222,21 +247,26 @@ class RoutingRunner:
                 if self.on_record:
                     self.on_record(row)
 
-    def _pending(self) -> list[tuple[CaseRow, int]]:
-        """(row, how many samples to ask) for every row short of K picks."""
-        pending = []
-        for row in self.report.cases:
-            missing = self.report.runs - len(row.picks)
+    def tasks(self) -> list[RouteTask]:
+        """A task per sample each row lacks (one for all of a deterministic router's)."""
+        tasks = []
+        for index, row in enumerate(self.report.cases):
+            had = len(row.picks)
+            missing = self.report.runs - had
             if missing <= 0:
                 continue
-            deterministic = self.routers[row.model].deterministic
-            pending.append((row, 1 if deterministic else missing))
-        return pending
+            if self.routers[row.model].deterministic:
+                tasks.append(RouteTask(index, row.case_id, row.model, row.prompt, had + 1, missing))
+                continue
+            tasks.extend(
+                RouteTask(index, row.case_id, row.model, row.prompt, sample)
+                for sample in range(had + 1, self.report.runs + 1)
+            )
+        return tasks
 
-    def _record(self, row: CaseRow, answer: RouteAnswer) -> None:
-        router = self.routers[row.model]
-        copies = self.report.runs - len(row.picks) if router.deterministic else 1
-        row.picks.extend([answer.pick] * copies)
+    def _record(self, sample: RoutedSample) -> CaseRow:
+        row, answer = self.report.cases[sample.task.row], sample.answer
+        row.picks.extend([answer.pick] * sample.task.copies)
         if answer.error:
             row.errors.append(answer.error)
         row.input_tokens += answer.input_tokens
@@ -245,41 +275,53 @@ class RoutingRunner:
         row.cache_read_tokens += answer.cache_read_tokens
         row.cost_usd += answer.cost_usd
         self.calls_made += 1
+        return row
+
+    def _save(self, samples: list[RoutedSample]) -> None:
+        """The engine's ``on_results``: rows first (database), then the report (JSON)."""
+        rows = [self._record(sample) for sample in samples]
+        if self.on_record:
+            for row in {id(row): row for row in rows}.values():
+                self.on_record(row)
+        save_routing_report(self.report, self.path)
+        if self.on_progress:
+            for row in rows:
+                self._done += 1
+                self.on_progress(RoutingProgress(self._done, self._total, row))
 
     def run(self) -> RoutingReport:
+        for row in self.report.cases:  # errored samples are asked again
+            row.picks = [pick for pick in row.picks if pick is not None]
         self._reuse_cached()
-        for router in self.routers.values():
-            prepare = getattr(router, "prepare", None)
-            if prepare is not None:  # API routers: the client, the adaptive limit's ceiling
-                prepare(concurrency=self.concurrency)
         self.report.status = "running"
         save_routing_report(self.report, self.path)
-        work = [(row, n) for row, n in self._pending() for _ in range(n)]
-        total = len(work)
-        done = 0
-        lock = threading.Lock()
-        with ThreadPoolExecutor(max_workers=max(self.concurrency, 1)) as pool:
-            queue = list(reversed(work))
-            running: dict[Future[RouteAnswer], CaseRow] = {}
-            while queue or running:
-                while queue and len(running) < self.concurrency and not self.cancel_event.is_set():
-                    row, _ = queue.pop()
-                    running[pool.submit(self.routers[row.model].route, row.prompt)] = row
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    row = running.pop(future)
-                    with lock:
-                        self._record(row, future.result())
-                        if self.on_record:
-                            self.on_record(row)
-                        save_routing_report(self.report, self.path)
-                    done += 1
-                    if self.on_progress:
-                        self.on_progress(RoutingProgress(done, total, row))
+        tasks = self.tasks()
+        self._done, self._total = 0, len(tasks)
+        options: dict[str, Any] = {}
+        if self.batch:
+            options = {"batches": self.batches, "on_batches": self.on_batches}
+            options.update(self.batch_options)
+        engine = (RoutingBatchEngine if self.batch else RoutingEngine)(
+            tasks,
+            dict(self.routers),
+            run_id=self.report.run_id,
+            concurrency=max(MIN_CONCURRENCY, min(self.concurrency, MAX_CONCURRENCY)),
+            listeners=self.listeners,
+            cancel_event=self.cancel_event,
+            abort_event=self.abort_event,
+            should_cancel=self.should_cancel,
+            on_results=self._save,
+            on_tick=self.on_tick,
+            task_timeout_s=self.task_timeout_s,
+            cancel_grace_s=self.cancel_grace_s,
+            **options,
+        )
+        outcome = engine.run()
         complete = all(len(row.picks) >= self.report.runs for row in self.report.cases)
-        self.report.status = "completed" if complete else "cancelled"
+        if outcome.status == "failed":
+            self.report.status, self.error = "failed", outcome.error
+        else:
+            self.report.status = "completed" if complete else "cancelled"
         save_routing_report(self.report, self.path)
         return self.report
 

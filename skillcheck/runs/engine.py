@@ -1,4 +1,6 @@
-"""The one run engine: scenarios × skills × models, audited with bounded concurrency.
+"""The one run engine: calls with bounded concurrency (``CallEngine``), and the audit of
+scenarios × skills × models on it (``RunEngine``); the routing check runs on it too
+(``skillcheck.routing.engine``).
 
 Framework-free. The ``run_scored`` command and the web app both drive it through
 ``heatmap.services.execution.run_execute``; persistence comes in through the ``on_result`` hook (or
@@ -25,7 +27,7 @@ from skillcheck.auditors.base import Auditor
 from skillcheck.cache import ResultCache, reused
 from skillcheck.catalog.model import Taxonomy
 from skillcheck.fingerprints import Fingerprint, Fingerprinter, model_ids
-from skillcheck.results import ScoredRun, TaskKey, utc_now_iso
+from skillcheck.results import ScoredRun, utc_now_iso
 from skillcheck.runs.tasks import Task, error_result
 from skillcheck.scoring import PromptBook, score_task
 
@@ -59,29 +61,30 @@ class RunOutcome:
 
 @dataclass
 class _InFlight:
-    task: Task
+    task: Any
     started: float
 
 
-class RunEngine:
+class CallEngine:
     """Runs tasks on worker threads, at most ``concurrency`` at once, and reports events.
 
-    Workers only call the auditor; everything else (hooks, listeners) happens on the thread
+    What a task is and what answering it means belong to a subclass: ``RunEngine`` audits
+    (scenario × skill × model × epoch), ``skillcheck.routing.engine.RoutingEngine`` asks a
+    router for a pick. A task needs a hashable ``key`` and a ``model`` naming its entry of
+    ``auditors`` (whatever answers it); a result an ``error`` (empty when it succeeded) and
+    ``finished_at``. Subclasses give ``_work`` (one call, never raising), ``_failure`` (the
+    result of a task that timed out) and ``_progress`` (a task's event).
+
+    Workers only call ``_work``; everything else (hooks, listeners) happens on the thread
     that calls ``run()``. Cancelling stops launching; in-flight tasks get ``cancel_grace_s``
     to finish (their results are kept), then are abandoned and left for a resume. ``abort()``
     abandons them at once.
-
-    Every result is stamped with its task's fingerprint. With a ``cache``, the engine first
-    asks it for stored successful results matching the tasks' fingerprints: those tasks are
-    not sent; their copies are recorded at once (``on_cached`` saves them in one go, else
-    ``on_result`` one by one), count as completed, and one ``cached`` event says how many.
     """
 
     def __init__(
         self,
-        tasks: Sequence[Task],
-        auditors: dict[str, Auditor],
-        taxonomy: Taxonomy,
+        tasks: Sequence[Any],
+        auditors: dict[str, Any],
         *,
         run_id: str,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -89,8 +92,8 @@ class RunEngine:
         cancel_event: threading.Event | None = None,
         abort_event: threading.Event | None = None,
         should_cancel: Callable[[], bool] | None = None,
-        on_result: Callable[[ScoredRun], None] | None = None,
-        on_results: Callable[[list[ScoredRun]], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        on_results: Callable[[list[Any]], None] | None = None,
         on_tick: Callable[[], None] | None = None,
         on_finish: Callable[[RunOutcome], str | None] | None = None,
         task_timeout_s: float | None = None,
@@ -98,9 +101,6 @@ class RunEngine:
         total: int | None = None,
         initial_completed: int = 0,
         initial_failed: int = 0,
-        cache: ResultCache | None = None,
-        on_cached: Callable[[list[ScoredRun]], None] | None = None,
-        fingerprinter: Fingerprinter | None = None,
     ) -> None:
         if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
             raise ValueError(f"concurrency must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}")
@@ -109,7 +109,6 @@ class RunEngine:
             raise ValueError(f"no auditor for model(s): {', '.join(missing)}")
         self.tasks = list(tasks)
         self.auditors = auditors
-        self.taxonomy = taxonomy
         self.run_id = run_id
         self.concurrency = concurrency
         self.listeners = list(listeners)
@@ -125,20 +124,12 @@ class RunEngine:
         self.total = len(self.tasks) + initial_completed if total is None else total
         self.completed = initial_completed
         self.failed = initial_failed
-        self.cache = cache
-        self.on_cached = on_cached
-        self.fingerprinter = fingerprinter or Fingerprinter(
-            None,
-            taxonomy,
-            model_ids({n: a.model_id for n, a in auditors.items() if hasattr(a, "model_id")}),
-        )
-        self.prompts: PromptBook | None = None
         # Shared with the workers, under ``_lock``: the tasks not started yet (popped from
         # the end), those started and not recorded, and those started but not yet announced.
         self._lock = threading.Lock()
-        self._pending: list[Task] = []
-        self._in_flight: dict[TaskKey, _InFlight] = {}
-        self._started: list[Task] = []
+        self._pending: list[Any] = []
+        self._in_flight: dict[Any, _InFlight] = {}
+        self._started: list[Any] = []
         self._finished: queue.SimpleQueue = queue.SimpleQueue()
 
     # --- control, from any thread ----------------------------------------------------------
@@ -168,55 +159,31 @@ class RunEngine:
             return True
         return False
 
-    def _work(self, task: Task) -> ScoredRun:
-        started = time.monotonic()
-        try:
-            result = score_task(
-                self.auditors[task.model],
-                task.scenario,
-                task.skill,
-                self.taxonomy,
-                prompts=self.prompts,
-            )
-            if result.model != task.model:
-                result.model = task.model
-            result.epoch = task.epoch
-        except Exception as exc:
-            logger.warning("run %s: task %s raised", self.run_id, task.key, exc_info=True)
-            error = f"{type(exc).__name__}: {exc}"
-            result = error_result(task, error, time.monotonic() - started, self.taxonomy)
-        return result
+    def _work(self, task: Any) -> Any:
+        """One task's call, on a worker thread; a failure is a result, never an exception."""
+        raise NotImplementedError
 
-    def _progress(self, task: Task, status: str, result: ScoredRun | None = None) -> Event:
-        return {
-            "type": "progress",
-            "run_id": self.run_id,
-            "scenario_id": task.scenario.id,
-            "skill": task.skill.name,
-            "model": task.model,
-            "epoch": task.epoch,
-            "status": status,
-            "duration_s": round(result.duration_s, 3) if result else None,
-            "error": result.error if result else None,
-            "completed": self.completed,
-            "failed": self.failed,
-            "total": self.total,
-        }
+    def _failure(self, task: Any, error: str, duration_s: float) -> Any:
+        """The result of a task that timed out (or could not be sent)."""
+        raise NotImplementedError
 
-    def fingerprint(self, task: Task) -> Fingerprint:
-        return self.fingerprinter.of(task.scenario, task.skill, task.model)
+    def _progress(self, task: Any, status: str, result: Any = None) -> Event:
+        raise NotImplementedError
 
-    def _record(self, task: Task, result: ScoredRun, outcome: RunOutcome) -> None:
+    def _stamp(self, task: Any, result: Any) -> None:
+        """Before a result is saved: when it finished."""
+        result.finished_at = result.finished_at or utc_now_iso()
+
+    def _record(self, task: Any, result: Any, outcome: RunOutcome) -> None:
         self._record_all([(task, result)], outcome)
 
-    def _record_all(self, finished: list[tuple[Task, ScoredRun]], outcome: RunOutcome) -> None:
+    def _record_all(self, finished: list[tuple[Any, Any]], outcome: RunOutcome) -> None:
         """Save finished tasks (``on_results`` once for all, else ``on_result`` each), then
         count them and send their events: a listener hears only of saved results."""
         if not finished:
             return
         for task, result in finished:
-            result.finished_at = result.finished_at or utc_now_iso()
-            result.fingerprint = result.fingerprint or self.fingerprint(task)
+            self._stamp(task, result)
         if self.on_results is not None:
             self.on_results([result for _, result in finished])
         elif self.on_result is not None:
@@ -229,17 +196,10 @@ class RunEngine:
                 self.failed += 1
             self.emit(self._progress(task, "error" if result.error else "ok", result))
 
-    def prompt_book(self) -> PromptBook:
-        """The run's prompts, built on first use (``prepare`` does, before the workers)."""
-        if self.prompts is None:
-            self.prompts = PromptBook(self.taxonomy, (t.key for t in self.tasks))
-        return self.prompts
-
     def prepare(self) -> None:
-        """Fixed costs before the first worker starts: the run's prompts, and each auditor's
+        """Fixed costs before the first worker starts: each auditor's
         ``prepare(concurrency=...)`` if it has one (the API auditor imports the SDK and
         creates its client there, instead of in a worker while the others wait)."""
-        self.prompt_book()
         for name in dict.fromkeys(t.model for t in self.tasks):
             prepare = getattr(self.auditors[name], "prepare", None)
             if prepare is not None:
@@ -282,38 +242,7 @@ class RunEngine:
         return outcome
 
     def _reuse_cached(self, outcome: RunOutcome) -> None:
-        """Record the tasks the cache can answer, and keep only the others to send."""
-        if self.cache is None or not self.tasks:
-            return
-        prints = {task.key: self.fingerprint(task) for task in self.tasks}
-        wanted = {key: fp.key for key, fp in prints.items() if fp.key}
-        hits = self.cache.lookup(wanted) if wanted else {}
-        if not hits:
-            return
-        copies = [
-            reused(hits[task.key][0], source_run=hits[task.key][1], fingerprint=prints[task.key])
-            for task in self.tasks
-            if task.key in hits
-        ]
-        if self.on_cached is not None:
-            self.on_cached(copies)
-        elif self.on_result is not None:
-            for copy in copies:
-                self.on_result(copy)
-        outcome.results.extend(copies)
-        outcome.cached = len(copies)
-        self.completed += len(copies)
-        self.tasks = [task for task in self.tasks if task.key not in hits]
-        self.emit(
-            {
-                "type": "cached",
-                "run_id": self.run_id,
-                "cached": len(copies),
-                "completed": self.completed,
-                "failed": self.failed,
-                "total": self.total,
-            }
-        )
+        """Record the tasks a cache can answer before any is sent (``RunEngine`` does)."""
 
     def _serve(self) -> None:
         """A worker: take the next task, audit it, hand the answer over, until none is left.
@@ -394,7 +323,7 @@ class RunEngine:
                     ]
                 for flight in overdue:
                     error = f"timed out after {self.task_timeout_s:g} s"
-                    result = error_result(flight.task, error, now - flight.started, self.taxonomy)
+                    result = self._failure(flight.task, error, now - flight.started)
                     self._record(flight.task, result, outcome)
                 # A worker stuck in a timed-out task keeps it; a new one takes its slot.
                 self._start_workers(len(overdue))
@@ -411,6 +340,129 @@ class RunEngine:
                 break
             if self.on_tick is not None:
                 self.on_tick()
+
+
+class RunEngine(CallEngine):
+    """The audit: each task is a scenario, a target skill, a model and a sample, scored by
+    the model's auditor against the taxonomy.
+
+    Every result is stamped with its task's fingerprint. With a ``cache``, the engine first
+    asks it for stored successful results matching the tasks' fingerprints: those tasks are
+    not sent; their copies are recorded at once (``on_cached`` saves them in one go, else
+    ``on_result`` one by one), count as completed, and one ``cached`` event says how many.
+    """
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        auditors: dict[str, Auditor],
+        taxonomy: Taxonomy,
+        *,
+        cache: ResultCache | None = None,
+        on_cached: Callable[[list[ScoredRun]], None] | None = None,
+        fingerprinter: Fingerprinter | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(tasks, auditors, **options)
+        self.taxonomy = taxonomy
+        self.cache = cache
+        self.on_cached = on_cached
+        self.fingerprinter = fingerprinter or Fingerprinter(
+            None,
+            taxonomy,
+            model_ids({n: a.model_id for n, a in auditors.items() if hasattr(a, "model_id")}),
+        )
+        self.prompts: PromptBook | None = None
+
+    def _work(self, task: Task) -> ScoredRun:
+        started = time.monotonic()
+        try:
+            result = score_task(
+                self.auditors[task.model],
+                task.scenario,
+                task.skill,
+                self.taxonomy,
+                prompts=self.prompts,
+            )
+            if result.model != task.model:
+                result.model = task.model
+            result.epoch = task.epoch
+        except Exception as exc:
+            logger.warning("run %s: task %s raised", self.run_id, task.key, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+            result = error_result(task, error, time.monotonic() - started, self.taxonomy)
+        return result
+
+    def _progress(self, task: Task, status: str, result: ScoredRun | None = None) -> Event:
+        return {
+            "type": "progress",
+            "run_id": self.run_id,
+            "scenario_id": task.scenario.id,
+            "skill": task.skill.name,
+            "model": task.model,
+            "epoch": task.epoch,
+            "status": status,
+            "duration_s": round(result.duration_s, 3) if result else None,
+            "error": result.error if result else None,
+            "completed": self.completed,
+            "failed": self.failed,
+            "total": self.total,
+        }
+
+    def fingerprint(self, task: Task) -> Fingerprint:
+        return self.fingerprinter.of(task.scenario, task.skill, task.model)
+
+    def _failure(self, task: Task, error: str, duration_s: float) -> ScoredRun:
+        return error_result(task, error, duration_s, self.taxonomy)
+
+    def _stamp(self, task: Task, result: ScoredRun) -> None:
+        super()._stamp(task, result)
+        result.fingerprint = result.fingerprint or self.fingerprint(task)
+
+    def prompt_book(self) -> PromptBook:
+        """The run's prompts, built on first use (``prepare`` does, before the workers)."""
+        if self.prompts is None:
+            self.prompts = PromptBook(self.taxonomy, (t.key for t in self.tasks))
+        return self.prompts
+
+    def prepare(self) -> None:
+        """The run's prompts first, then the auditors' own preparation."""
+        self.prompt_book()
+        super().prepare()
+
+    def _reuse_cached(self, outcome: RunOutcome) -> None:
+        """Record the tasks the cache can answer, and keep only the others to send."""
+        if self.cache is None or not self.tasks:
+            return
+        prints = {task.key: self.fingerprint(task) for task in self.tasks}
+        wanted = {key: fp.key for key, fp in prints.items() if fp.key}
+        hits = self.cache.lookup(wanted) if wanted else {}
+        if not hits:
+            return
+        copies = [
+            reused(hits[task.key][0], source_run=hits[task.key][1], fingerprint=prints[task.key])
+            for task in self.tasks
+            if task.key in hits
+        ]
+        if self.on_cached is not None:
+            self.on_cached(copies)
+        elif self.on_result is not None:
+            for copy in copies:
+                self.on_result(copy)
+        outcome.results.extend(copies)
+        outcome.cached = len(copies)
+        self.completed += len(copies)
+        self.tasks = [task for task in self.tasks if task.key not in hits]
+        self.emit(
+            {
+                "type": "cached",
+                "run_id": self.run_id,
+                "cached": len(copies),
+                "completed": self.completed,
+                "failed": self.failed,
+                "total": self.total,
+            }
+        )
 
 
 def execute_tasks(
