@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from heatmap import selectors
 from heatmap.render_cache import run_state, shared_text
 from heatmap.security import public_text
+from heatmap.services.dispatch import AUDIT
 from heatmap.worker import run_group, run_work
 
 
@@ -77,6 +78,7 @@ class RunWorkerConsumer(AsyncConsumer):
     tasks: set[asyncio.Task] = set()
 
     async def run_execute(self, message: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(run_work(message["run_id"]))
+        work = run_work(message["run_id"], message.get("kind") or AUDIT)
+        task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

@@ -54,20 +54,67 @@ class Catalog(models.Model):
         return bool(self.root_path) and Path(self.root_path).is_dir()
 
 
-class Run(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        # Handed to a process that has no free execution slot yet; it keeps the heartbeat
-        # fresh while the run waits, so a queued run is never taken for an interrupted one.
-        QUEUED = "queued"
-        RUNNING = "running"
-        COMPLETED = "completed"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-        INTERRUPTED = "interrupted"
+class RunStatus(models.TextChoices):
+    """Where a run (an audit or a routing run) is in its life."""
 
-    # Not finished and, while its heartbeat is fresh, owned by some process.
-    UNFINISHED = (Status.PENDING, Status.QUEUED, Status.RUNNING)
+    PENDING = "pending"
+    # Handed to a process that has no free execution slot yet; it keeps the heartbeat
+    # fresh while the run waits, so a queued run is never taken for an interrupted one.
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+# Not finished and, while its heartbeat is fresh, owned by some process.
+UNFINISHED = (RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Liveness:
+    """Whether a run is still going on, from its status, owner process and heartbeat: the
+    same rules for audit runs and routing runs."""
+
+    status: str
+    owner_host: str
+    owner_pid: int | None
+    heartbeat_at: Any
+    started_at: Any
+    created_at: Any
+    UNFINISHED = UNFINISHED
+
+    @property
+    def last_sign_of_life(self):
+        return self.heartbeat_at or self.started_at or self.created_at
+
+    @property
+    def is_stale(self) -> bool:
+        """An unfinished run that nothing has touched for a while is interrupted.
+
+        Running: its owner process is gone (seen at once on the owner's host), or its worker
+        stopped beating (killed on another host, or hung). Pending: no worker picked it up
+        (the process that should have started it died, or no ``runworker`` is running).
+        Queued: the process holding it for a free slot is gone.
+        """
+        if self.status not in UNFINISHED:
+            return False
+        if self.status == RunStatus.RUNNING and owner_dead(self.owner_host, self.owner_pid):
+            return True
+        age = timezone.now() - self.last_sign_of_life
+        return age > timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
+
+    @property
+    def display_status(self) -> str:
+        return RunStatus.INTERRUPTED if self.is_stale else self.status
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in UNFINISHED and not self.is_stale
+
+
+class Run(Liveness, models.Model):
+    Status = RunStatus
 
     run_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -142,34 +189,6 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return self.run_id
-
-    @property
-    def last_sign_of_life(self):
-        return self.heartbeat_at or self.started_at or self.created_at
-
-    @property
-    def is_stale(self) -> bool:
-        """An unfinished run that nothing has touched for a while is interrupted.
-
-        Running: its owner process is gone (seen at once on the owner's host), or its worker
-        stopped beating (killed on another host, or hung). Pending: no worker picked it up
-        (the process that should have started it died, or no ``runworker`` is running).
-        Queued: the process holding it for a free slot is gone.
-        """
-        if self.status not in self.UNFINISHED:
-            return False
-        if self.status == self.Status.RUNNING and owner_dead(self.owner_host, self.owner_pid):
-            return True
-        age = timezone.now() - self.last_sign_of_life
-        return age > timedelta(seconds=settings.SKILLCHECK_HEARTBEAT_STALE_S)
-
-    @property
-    def display_status(self) -> str:
-        return self.Status.INTERRUPTED if self.is_stale else self.status
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.UNFINISHED and not self.is_stale
 
     @property
     def duration(self) -> timedelta | None:
@@ -316,19 +335,15 @@ class CheckResult(models.Model):
         return f"{self.check_id}: {self.result}"
 
 
-class RoutingRun(models.Model):
+class RoutingRun(Liveness, models.Model):
     """A routing run of one catalog: which skill each model picks for each case, K times.
 
     The rows (``RoutingCaseResult``) are the source of truth while the run goes on; the JSON
-    report ``routing_run_{id}.json`` is rewritten from them after every answer.
+    report ``routing_run_{id}.json`` is rewritten from them after every answer. Its life
+    (status, owner process, heartbeat, cancel) follows an audit run's (``Liveness``).
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        COMPLETED = "completed"
-        CANCELLED = "cancelled"
-        FAILED = "failed"
+    Status = RunStatus
 
     run_id = models.CharField(max_length=64, unique=True)
     catalog = models.ForeignKey(Catalog, on_delete=models.PROTECT, related_name="routing_runs")
@@ -346,6 +361,14 @@ class RoutingRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process executing the run, as for an audit run (``Run.owner_host``).
+    owner_host = models.CharField(max_length=255, blank=True)
+    owner_pid = models.PositiveIntegerField(null=True, blank=True)
+    # Batch mode: the calls go through Message Batches; ``batches`` are the submitted
+    # batches with the (case, model, sample) keys they carry, saved before any wait.
+    batch = models.BooleanField(default=False)
+    batches = models.JSONField(default=list, blank=True)
     # Last: the name shadows the models module in the class body.
     models = models.JSONField(default=list)
 

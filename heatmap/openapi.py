@@ -177,6 +177,17 @@ def routing_run_cancel(request: HttpRequest, run_id: str) -> HttpResponseBase:
     return routing_api.routing_run_cancel_view(request, run_id)
 
 
+@api.post(
+    "/routing/run/{run_id:run_id}/resume",
+    response={202: dict[str, Any], 404: Error, 409: Error, 415: Error},
+    url_name="api-routing-run-resume",
+    tags=["routing"],
+    summary="Resume a stopped routing run (interrupted, cancelled, failed)",
+)
+def routing_run_resume(request: HttpRequest, run_id: str) -> HttpResponseBase:
+    return routing_api.routing_run_resume_view(request, run_id)
+
+
 @api.get(
     "/heatmap/catalogs",
     response=dict[str, Any],

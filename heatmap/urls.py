@@ -47,6 +47,16 @@ urlpatterns = [
     ),
     path("routing/", routing_views.routing, name="routing"),
     path("routing/run/", routing_views.routing_start, name="routing-start"),
+    path(
+        "routing/run/<run_id:run_id>/cancel/",
+        routing_views.routing_cancel,
+        name="routing-cancel",
+    ),
+    path(
+        "routing/run/<run_id:run_id>/resume/",
+        routing_views.routing_resume,
+        name="routing-resume",
+    ),
     # Every path under runs/ is a run's: any valid run id ("plan", "start") opens its run.
     path("run-controls/plan/", run_views.run_plan, name="run-plan"),
     path("run-controls/start/", run_views.run_start_view, name="run-start"),

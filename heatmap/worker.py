@@ -1,8 +1,9 @@
 """Where runs execute: the run worker's job, and how the web process hands a run to it.
 
 ``run_work`` drives the blocking engine in a thread and broadcasts each event to the run's
-group. With a real channel layer (Redis) the web process sends the run id to the named
-channel ``run-worker`` and ``manage.py runworker run-worker`` executes it
+group; a routing run (``kind=ROUTING``) goes exactly the same way, through
+``routing_run_execute``. With a real channel layer (Redis) the web process sends the run id
+to the named channel ``run-worker`` and ``manage.py runworker run-worker`` executes it
 (``RunWorkerConsumer``). The in-memory layer cannot cross processes, so there the web process
 runs the same ``run_work`` itself, on its own event loop: one process, nothing else to start.
 Everything a second process needs to know (status, counters, cancel) is in the database.
@@ -39,7 +40,10 @@ from django.db import close_old_connections
 
 from heatmap import selectors
 from heatmap.models import Run
+from heatmap.selectors.routing import routing_run_get
 from heatmap.services import execution, liveness
+from heatmap.services.dispatch import AUDIT, ROUTING
+from heatmap.services.routing_execution import routing_run_execute
 from skillcheck.auditors.claude_cli import cli_calls_stop
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ _background: set[Any] = set()
 class _Held:
     """A run this process holds: waiting for a slot or executing, and how to stop it."""
 
+    kind: str = AUDIT
     cancel: threading.Event = field(default_factory=threading.Event)
     abort: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -96,7 +101,7 @@ def bind_web_loop(loop: asyncio.AbstractEventLoop) -> None:
     _web_loop = loop
 
 
-def _take_slot(run_id: str) -> bool:
+def _take_slot(run_id: str, kind: str) -> bool:
     """Wait for a free execution slot, the run ``queued`` meanwhile; False if it must not run.
 
     It must not when the process is stopping (the run is marked cancelled) or the run was
@@ -105,34 +110,49 @@ def _take_slot(run_id: str) -> bool:
     slots = _runs.slots
     if not _runs.stopping.is_set() and slots.acquire(blocking=False):
         return True
-    liveness.run_queue(run_id=run_id)
+    liveness.run_queue(run_id=run_id, kind=kind)
     while not _runs.stopping.is_set():
         if slots.acquire(timeout=execution.heartbeat_interval_s()):
             if not _runs.stopping.is_set():
                 return True
             slots.release()
             break
-        if not _runs.stopping.is_set() and not liveness.run_queued_beat(run_id=run_id):
+        if not _runs.stopping.is_set() and not liveness.run_queued_beat(run_id=run_id, kind=kind):
             return False  # cancelled while it waited
-    liveness.run_stop_unfinished(run_ids=[run_id], reason=SHUTDOWN_REASON)
+    liveness.run_stop_unfinished(run_ids=[run_id], reason=SHUTDOWN_REASON, kind=kind)
     return False
 
 
-def _execute_blocking(run_id: str, listener: Any) -> None:
+READY = (Run.Status.PENDING, Run.Status.QUEUED)
+
+
+def _execute(run_id: str, held: _Held, listener: Any) -> None:
+    """Execute the run if it is still waiting (not cancelled, or deleted in the admin, while
+    it waited for the slot)."""
+    if held.kind == ROUTING:
+        routing = routing_run_get(run_id)
+        if routing is not None and routing.status in READY:
+            routing_run_execute(
+                run=routing, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
+            )
+        return
+    run = selectors.run_get(run_id=run_id)
+    if run is not None and run.status in READY:
+        execution.run_execute(
+            run=run, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
+        )
+
+
+def _execute_blocking(run_id: str, listener: Any, kind: str = AUDIT) -> None:
     close_old_connections()
-    held = _Held()
+    held = _Held(kind)
     with _runs.lock:
         _runs.held[run_id] = held
     try:
-        if not _take_slot(run_id):
+        if not _take_slot(run_id, kind):
             return
         try:
-            run = selectors.run_get(run_id=run_id)
-            # Not cancelled (or deleted in the admin) while it waited for the slot.
-            if run is not None and run.status in (Run.Status.PENDING, Run.Status.QUEUED):
-                execution.run_execute(
-                    run=run, listeners=(listener,), cancel_event=held.cancel, abort_event=held.abort
-                )
+            _execute(run_id, held, listener)
         finally:
             _runs.slots.release()
     except Exception:
@@ -145,7 +165,7 @@ def _execute_blocking(run_id: str, listener: Any) -> None:
         close_old_connections()
 
 
-async def run_work(run_id: str) -> None:
+async def run_work(run_id: str, kind: str = AUDIT) -> None:
     """Execute one run in a thread of its own; send every engine event to the run's group.
 
     Runs block a thread for their whole length, so they do not use the event loop's default
@@ -172,7 +192,7 @@ async def run_work(run_id: str) -> None:
 
     def execute() -> None:
         try:
-            _execute_blocking(run_id, listener)
+            _execute_blocking(run_id, listener, kind)
         finally:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, finished)
@@ -216,7 +236,9 @@ def shutdown(*, grace_s: float | None = None, timeout_s: float = 5.0) -> list[st
     try:
         if late:
             logger.warning("shutting down: run(s) did not stop in time: %s", ", ".join(late))
-            liveness.run_stop_unfinished(run_ids=late, reason=SHUTDOWN_REASON)
+            for kind in (AUDIT, ROUTING):
+                ids = [run_id for run_id in late if held[run_id].kind == kind]
+                liveness.run_stop_unfinished(run_ids=ids, reason=SHUTDOWN_REASON, kind=kind)
     finally:
         close_old_connections()
     return list(held)
@@ -287,14 +309,14 @@ def _keep(task: Any) -> None:
     task.add_done_callback(_background.discard)
 
 
-def _start_in_process(run_id: str) -> None:
+def _start_in_process(run_id: str, kind: str) -> None:
     loop = _web_loop
     if loop is not None and loop.is_running():
-        _keep(asyncio.run_coroutine_threadsafe(run_work(run_id), loop))
+        _keep(asyncio.run_coroutine_threadsafe(run_work(run_id, kind), loop))
         return
     # No web server loop (a management command, the test client): a thread with its own loop.
     thread = threading.Thread(
-        target=asyncio.run, args=(run_work(run_id),), name=f"run-{run_id}", daemon=True
+        target=asyncio.run, args=(run_work(run_id, kind),), name=f"run-{run_id}", daemon=True
     )
     thread.start()
     _keep_thread(thread)
@@ -304,40 +326,18 @@ def _keep_thread(thread: threading.Thread) -> None:
     _background.add(thread)
 
 
-def run_dispatch(run_id: str) -> None:
-    """Hand a created run to whoever executes runs for this deployment.
+def run_dispatch(run_id: str, kind: str = AUDIT) -> None:
+    """Hand a created run (``kind``: an audit run, or a routing run) to whoever executes
+    runs for this deployment.
 
     The default ``SKILLCHECK_RUN_DISPATCHER``: services call it through that setting.
     """
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
-        _start_in_process(run_id)
+        _start_in_process(run_id, kind)
     else:
-        async_to_sync(layer.send)(RUN_WORKER_CHANNEL, {"type": "run.execute", "run_id": run_id})
-
-
-def routing_work(run_id: str) -> None:
-    """Execute a routing run in this thread; its outcome is in its record and report."""
-    from heatmap.selectors.routing import routing_run_get
-    from heatmap.services.routing_execution import routing_run_execute
-
-    try:
-        run = routing_run_get(run_id)
-        if run is not None and run.status == run.Status.PENDING:
-            routing_run_execute(run=run)
-    except Exception:
-        logger.warning("routing run %s ended with an error", run_id, exc_info=True)
-    finally:
-        close_old_connections()
-
-
-def routing_dispatch(run_id: str) -> None:
-    """The default ``SKILLCHECK_ROUTING_DISPATCHER``: a thread of this process."""
-    thread = threading.Thread(
-        target=routing_work, args=(run_id,), name=f"routing-{run_id}", daemon=True
-    )
-    thread.start()
-    _keep_thread(thread)
+        message = {"type": "run.execute", "run_id": run_id, "kind": kind}
+        async_to_sync(layer.send)(RUN_WORKER_CHANNEL, message)
 
 
 def wait_for_background(timeout: float = 30.0) -> None:

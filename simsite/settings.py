@@ -284,12 +284,10 @@ SKILLCHECK_TASK_TIMEOUT_S = float(os.environ.get("SKILLCHECK_TASK_TIMEOUT_S") or
 SKILLCHECK_CANCEL_GRACE_S = float(os.environ.get("SKILLCHECK_CANCEL_GRACE_S", "10"))
 # Runs one process (daphne, or a runworker) executes at once; more wait as "queued".
 SKILLCHECK_MAX_RUNS_PER_PROCESS = int(os.environ.get("SKILLCHECK_MAX_RUNS_PER_PROCESS", "16"))
-# Who executes a run the web starts: a function of the run id. The default runs it in this
-# process on the in-memory channel layer, and hands it to `runworker run-worker` on Redis.
+# Who executes a run the web starts: a function of the run id (and, for a routing run,
+# kind="routing"). The default runs it in this process on the in-memory channel layer, and
+# hands it to `runworker run-worker` on Redis.
 SKILLCHECK_RUN_DISPATCHER = "heatmap.worker.run_dispatch"
-# Who executes a routing run the web starts: the default runs it in a thread of this process
-# (on every channel layer: routing runs are not yet handed to `runworker`).
-SKILLCHECK_ROUTING_DISPATCHER = "heatmap.worker.routing_dispatch"
 # The lexical routing baseline picks "none" below this BM25 score.
 SKILLCHECK_LEXICAL_THRESHOLD = float(os.environ.get("SKILLCHECK_LEXICAL_THRESHOLD", "1.0"))
 # On SIGTERM/SIGINT, tasks in flight get this long to finish before the runs stop.

@@ -79,7 +79,7 @@ def test_csv_export_is_the_case_list_as_shown(client, routing_catalog):
 
 
 def test_run_button_starts_a_routing_run(client, routing_catalog, settings):
-    settings.SKILLCHECK_ROUTING_DISPATCHER = "tests.test_routing_web_api.execute_now"
+    settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.execute_now"
     response = client.post("/routing/run/", {"models": ["lexical"], "runs": "2"})
     assert response.status_code == 302
     newest = RoutingRun.objects.order_by("-created_at").first()

@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 EXECUTED: list[str] = []
 
 
-def hold(run_id: str) -> None:
+def hold(run_id: str, kind: str = "audit") -> None:
     """A dispatcher for tests that executes nothing: the run stays pending."""
     EXECUTED.append(f"held:{run_id}")
 
 
-def execute_now(run_id: str) -> None:
+def execute_now(run_id: str, kind: str = "audit") -> None:
     """A dispatcher for tests: the routing run executes in the request's thread."""
     from heatmap.selectors.routing import routing_run_get
     from heatmap.services.routing_execution import routing_run_execute
@@ -34,7 +34,7 @@ def execute_now(run_id: str) -> None:
 def routing_catalog(settings, tmp_path):
     settings.SKILLCHECK_REPORTS_DIR = tmp_path / "reports"
     settings.SKILLCHECK_CATALOG = write_routing_catalog(tmp_path / "catalog").root
-    settings.SKILLCHECK_ROUTING_DISPATCHER = "tests.test_routing_web_api.execute_now"
+    settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.execute_now"
 
 
 def post(client, url, body):
@@ -70,7 +70,7 @@ def test_bad_requests_are_400_with_a_reason(client, body, message):
 
 
 def test_cancel_and_unknown_runs(client, settings):
-    settings.SKILLCHECK_ROUTING_DISPATCHER = "tests.test_routing_web_api.hold"
+    settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.hold"
     _, data = post(client, "/api/routing/run", {})
     status, cancelled = post(client, f"/api/routing/run/{data['run_id']}/cancel", {})
     assert status == 200 and cancelled["status"] == "cancelled"

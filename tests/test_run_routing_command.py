@@ -139,12 +139,16 @@ def test_resume_finishes_a_stopped_run_and_refuses_a_stale_one(tmp_path, stub_mo
     first = run.cases.first()
     first.picks = ["price-watch"] * 3
     first.save()
+    RoutingRun.objects.filter(pk=run.pk).update(status="cancelled")  # a stopped run
     code, saved, _ = routing("--resume", run.run_id, "--json")
     assert code == 0 and len(stub_models.requests) == 3 * 3
     assert RoutingRun.objects.get(pk=run.pk).status == "completed"
     assert all(len(row["picks"]) == 3 for row in saved["cases"])
 
     other = routing_run_create(models=["haiku"], runs=3, catalog_path=catalog.root)
+    code, _, err = routing("--resume", other.run_id)
+    assert code == 2 and "waiting for a worker" in err  # pending: not stopped, not resumed
+    RoutingRun.objects.filter(pk=other.pk).update(status="interrupted")
     write_skill(catalog.root, "price-watch", "Something else.")
     code, _, err = routing("--resume", other.run_id)
     assert code == 2 and "price-watch" in err and "descriptions changed" in err
@@ -198,3 +202,34 @@ def test_compare_routing_pairs_two_runs_and_gates(tmp_path, stub_models):
                  stdout=io.StringIO())  # fmt: skip
     with pytest.raises(CommandError):
         call_command("compare_routing", "nope", good["run_id"], stdout=io.StringIO())
+
+
+def test_batch_mode_routes_through_message_batches_at_the_batch_rate(
+    tmp_path, stub_models, settings
+):
+    settings.SKILLCHECK_BATCH_POLL_S = 0.05
+    settings.SKILLCHECK_BATCH_SIZE = 5
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    args = ["--catalog", str(catalog.root), "--models", "haiku", "--runs", "2", "--json"]
+    code, direct, _ = routing(*args, "--no-cache")
+    assert code == 0
+    direct_cost = sum(row["cost_usd"] for row in direct["cases"])
+    stub_models.reset_counters()
+
+    code, batched, _ = routing(*args, "--no-cache", "--batch")
+    assert code == 0 and batched["status"] == "completed"
+    # Every forced tool call went in a batch (4 cases x K=2 = 8 requests, 5 a batch), none
+    # as a direct Messages call; the stub answered each with a pick from the enum.
+    assert stub_models.batch_creates == 2
+    assert not [r for r in stub_models.requests if r.path.rstrip("/") == "/v1/messages"]
+    assert batched["metrics"]["haiku"]["routed_right"] == 1.0
+    assert [row["picks"] for row in batched["cases"]] == [row["picks"] for row in direct["cases"]]
+    batch_cost = sum(row["cost_usd"] for row in batched["cases"])
+    assert batch_cost == pytest.approx(direct_cost / 2, rel=0.05)
+    run = RoutingRun.objects.get(run_id=batched["run_id"])
+    assert run.batch and [b["status"] for b in run.batches] == ["collected", "collected"]
+    assert run.batches[0]["tasks"][0][1:] == ["haiku", 1]  # (case id, model, sample)
+
+    code, _, err = routing("--catalog", str(catalog.root), "--models", "lexical", "--batch")
+    assert code == 2 and "lexical" in err and "batch mode" in err

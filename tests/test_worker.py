@@ -19,7 +19,7 @@ def blocking_runs(monkeypatch):
     release = threading.Event()
     started = threading.Semaphore(0)
 
-    def execute(run_id, listener):
+    def execute(run_id, listener, kind):
         started.release()
         release.wait(10)
 

@@ -1,4 +1,5 @@
-"""``/api/routing/run…``: start a routing run of the current catalog, follow it, cancel it."""
+"""``/api/routing/run…``: start a routing run of the current catalog, follow it, cancel it,
+resume it."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from heatmap.security import BadRequestBody, json_body, json_or_csrf, public_tex
 from heatmap.selectors.routing import DEFAULT_RUNS, LEXICAL, routing_report, routing_run_get
 from heatmap.services.plans import RunRequestError
 from heatmap.services.routing_cancel import routing_run_cancel
+from heatmap.services.routing_resume import routing_run_resume_start
 from heatmap.services.routing_start import routing_run_start
 
 
 def _request(data: Any) -> dict[str, Any]:
-    """``{"models": [...], "runs": K, "use_cache": bool}``, checked; ``RunRequestError``."""
+    """``{"models": [...], "runs": K, "use_cache": bool, "batch": bool}``, checked;
+    ``RunRequestError``."""
     if not isinstance(data, dict):
         raise RunRequestError("the body must be a JSON object")
     models = data.get("models", [LEXICAL])
@@ -29,10 +32,12 @@ def _request(data: Any) -> dict[str, Any]:
     runs = data.get("runs", DEFAULT_RUNS)
     if not isinstance(runs, int) or isinstance(runs, bool):
         raise RunRequestError("'runs' must be a whole number")
-    use_cache = data.get("use_cache", True)
-    if not isinstance(use_cache, bool):
-        raise RunRequestError("'use_cache' must be true or false")
-    return {"models": models, "runs": runs, "use_cache": use_cache}
+    flags = {}
+    for name, default in (("use_cache", True), ("batch", False)):
+        flags[name] = data.get(name, default)
+        if not isinstance(flags[name], bool):
+            raise RunRequestError(f"'{name}' must be true or false")
+    return {"models": models, "runs": runs, **flags}
 
 
 @json_or_csrf
@@ -55,8 +60,9 @@ def _progress(run: RoutingRun) -> dict[str, Any]:
     asked = sum(len(row.picks) for row in report.cases)
     return {
         "run_id": run.run_id,
-        "status": run.status,
+        "status": run.display_status,
         "models": run.models,
+        "batch": run.batch,
         "runs": run.runs,
         "samples_done": asked,
         "samples_total": len(report.cases) * run.runs,
@@ -81,3 +87,14 @@ def routing_run_cancel_view(request: HttpRequest, run_id: str) -> JsonResponse:
         return error_response(f"no routing run {run_id!r}", 404)
     routing_run_cancel(run=run)
     return JsonResponse({"run_id": run.run_id, "status": run.status, "cancel_requested": True})
+
+
+@json_or_csrf
+@require_POST
+def routing_run_resume_view(request: HttpRequest, run_id: str) -> JsonResponse:
+    try:
+        run = routing_run_resume_start(run_id=run_id)
+    except RunRequestError as exc:
+        missing = routing_run_get(run_id) is None
+        return error_response(str(exc), 404 if missing else 409)
+    return JsonResponse({"run_id": run.run_id, "status": run.status}, status=202)

@@ -9,10 +9,11 @@ from heatmap.models import Catalog, RoutingCaseResult, RoutingRun
 from skillcheck.routing.compare import RoutingComparison, compare_routing
 from skillcheck.routing.metrics import mean_f1
 from skillcheck.routing.report import CaseRow, RoutingReport
-from skillcheck.routing.routers import LEXICAL
+from skillcheck.routing.routers import CLI_UNSUPPORTED, LEXICAL
 from skillcheck.routing.runs import DEFAULT_RUNS, RoutingProgress
 
 __all__ = [
+    "CLI_UNSUPPORTED",
     "DEFAULT_RUNS",
     "LEXICAL",
     "RoutingComparison",

@@ -11,7 +11,6 @@ process can watch or stop it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from django.utils import timezone
 from heatmap import selectors
 from heatmap.models import Run
 from heatmap.services import auditors as auditor_services
+from heatmap.services.liveness import run_claim
 from heatmap.services.plans import RunRequestError, plan_check_models, plan_only
 from heatmap.services.reports import (
     run_count_tasks,
@@ -34,7 +34,6 @@ from heatmap.services.reports import (
     task_save,
     tasks_save_cached,
 )
-from skillcheck import processes
 from skillcheck.auditors import Auditor
 from skillcheck.batch import BatchEngine
 from skillcheck.catalog import Catalog, CatalogError
@@ -125,37 +124,6 @@ class _Execution:
         return str(self.snapshot.path)
 
 
-def _claim(run: Run) -> None:
-    """Make this process the one executing ``run``, or refuse with ``RunRequestError``.
-
-    One conditional UPDATE: the run becomes ``running`` under this process only if its
-    status and owner are still the ones just read. Of two processes resuming the same run at
-    once, on SQLite as on PostgreSQL, exactly one changes the row; the other is refused here,
-    before it deletes, counts or calls anything.
-    """
-    if run.status == Run.Status.RUNNING and not run.is_stale:
-        raise RunRequestError(_taken(run))
-    claimed = Run.objects.filter(
-        pk=run.pk, status=run.status, owner_host=run.owner_host, owner_pid=run.owner_pid
-    ).update(
-        status=Run.Status.RUNNING,
-        owner_host=processes.this_host(),
-        owner_pid=os.getpid(),
-        heartbeat_at=timezone.now(),
-    )
-    run.refresh_from_db()
-    if not claimed:
-        raise RunRequestError(_taken(run))
-
-
-def _taken(run: Run) -> str:
-    who = f" by process {run.owner_pid} on {run.owner_host}" if run.owner_pid else ""
-    return (
-        f"run {run.run_id} is already running{who}; "
-        "only one process executes a run at a time (this one made no calls)"
-    )
-
-
 def _fail(run: Run, error: str, listeners: Iterable[Listener]) -> Run:
     run.status = Run.Status.FAILED
     run.error = error
@@ -191,7 +159,7 @@ def run_execute(
     """
     listeners = list(listeners)
     run.refresh_from_db()
-    _claim(run)
+    run_claim(run=run)
     try:
         catalog = catalog or selectors.catalog_load(path=run.catalog_path or None)
         registry = auditor_services.auditors_or_registry(auditors)

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.utils import timezone
 
 from heatmap.models import Run
 from heatmap.services import auditors as auditor_services
 from heatmap.services import dispatch
-from heatmap.services.liveness import run_mark_stale_interrupted
+from heatmap.services.liveness import run_mark_stale_interrupted, run_refuse_unfinished
 from heatmap.services.plans import RunRequestError, plan_catalog, plan_check_models
 from heatmap.services.start import valid_run_id
-from skillcheck import processes
 from skillcheck.auditors import Auditor
 from skillcheck.catalog import Catalog
 
@@ -51,24 +49,7 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     if run is None:
         recent = ", ".join(Run.objects.values_list("run_id", flat=True)[:5]) or "none"
         raise RunRequestError(f"no run {run_id!r}; recent runs: {recent}")
-    if run.status == Run.Status.RUNNING:
-        if run.owner_host == processes.this_host() and run.owner_pid:
-            raise RunRequestError(
-                f"run {run_id} is still running (process {run.owner_pid} on this host); "
-                f"cancel it first, or stop that process"
-            )
-        # On another host a killed process looks alive until its heartbeat goes stale.
-        age = int((timezone.now() - run.last_sign_of_life).total_seconds())
-        wait = max(settings.SKILLCHECK_HEARTBEAT_STALE_S - age, 1)
-        where = f" on host {run.owner_host}" if run.owner_host else ""
-        raise RunRequestError(
-            f"run {run_id} is still running{where} (last heartbeat {age} s ago); if its "
-            f"process was stopped, resume it in about {wait} s, when it counts as interrupted"
-        )
-    if run.status == Run.Status.PENDING:
-        raise RunRequestError(f"run {run_id} is waiting for a worker to start it")
-    if run.status == Run.Status.QUEUED:
-        raise RunRequestError(f"run {run_id} is queued: it starts when an execution slot frees")
+    run_refuse_unfinished(run=run)
     catalog = plan_catalog(path=run.catalog_path or None)
     plan_check_models(run.models, auditor_services.auditors_or_registry(auditors))
     warnings = _fingerprint_warnings(run, catalog)

@@ -47,9 +47,11 @@ def routing_run_create(
     run_id: str | None = None,
     reports_dir: Path | str | None = None,
     use_cache: bool = True,
+    batch: bool = False,
 ) -> RoutingRun:
     """A pending routing run with a row per case and model; ``RunRequestError`` when it
-    cannot run as asked (an unknown model, K out of range, a catalog that cannot route)."""
+    cannot run as asked (an unknown model, K out of range, a catalog that cannot route, batch
+    mode with a router that is not on the Anthropic API)."""
     if not 1 <= runs <= MAX_RUNS:
         raise RunRequestError(f"runs (K) must be between 1 and {MAX_RUNS}")
     if not models:
@@ -58,6 +60,13 @@ def routing_run_create(
     plan = routing_plan(catalog)
     system = build_router_system(plan.descriptions)
     routers = routing_routers(models=models, descriptions=plan.descriptions, system=system)
+    if batch:
+        offline = [n for n, r in routers.items() if r.availability().via != "api"]
+        if offline:
+            raise RunRequestError(
+                f"batch mode sends Message Batches to the Anthropic API; {', '.join(offline)} "
+                "cannot go there (lexical runs offline: start it as a run of its own)"
+            )
     run_id = valid_run_id(run_id or new_routing_run_id())
     if RoutingRun.objects.filter(run_id=run_id).exists():
         raise RunRequestError(f"routing run {run_id} exists already")
@@ -77,6 +86,7 @@ def routing_run_create(
             descriptions=report.descriptions,
             estimate=estimate,
             use_cache=use_cache,
+            batch=batch,
             report_path=str(routing_report_path(run_id, folder.resolve())),
         )
         RoutingCaseResult.objects.bulk_create(
@@ -96,9 +106,16 @@ def routing_run_create(
 
 
 def routing_run_start(
-    *, catalog: Catalog, models: Sequence[str], runs: int = DEFAULT_RUNS, use_cache: bool = True
+    *,
+    catalog: Catalog,
+    models: Sequence[str],
+    runs: int = DEFAULT_RUNS,
+    use_cache: bool = True,
+    batch: bool = False,
 ) -> RoutingRun:
-    """Create a routing run and hand it to ``SKILLCHECK_ROUTING_DISPATCHER``: the web's start."""
-    run = routing_run_create(catalog=catalog, models=models, runs=runs, use_cache=use_cache)
+    """Create a routing run and hand it to ``SKILLCHECK_RUN_DISPATCHER``: the web's start."""
+    run = routing_run_create(
+        catalog=catalog, models=models, runs=runs, use_cache=use_cache, batch=batch
+    )
     dispatch.routing_dispatch(run_id=run.run_id)
     return run

@@ -9,12 +9,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from heatmap.selectors.routing import DEFAULT_RUNS, LEXICAL
+from heatmap.selectors import CatalogScope
+from heatmap.selectors.routing import CLI_UNSUPPORTED, DEFAULT_RUNS, LEXICAL, routing_run_get
 from heatmap.selectors.routing_page import (
     OUTCOMES,
     RoutingFilters,
@@ -23,6 +24,8 @@ from heatmap.selectors.routing_page import (
 )
 from heatmap.services.auditors import model_choices
 from heatmap.services.plans import RunRequestError
+from heatmap.services.routing_cancel import routing_run_cancel
+from heatmap.services.routing_resume import routing_run_resume_start
 from heatmap.services.routing_start import routing_run_start
 from heatmap.views.csv_export import csv_response
 from heatmap.views.filters import scope_context
@@ -51,14 +54,25 @@ def _router_choices() -> list[dict[str, object]]:
         if choice.name == "heuristic":
             continue
         api = choice.available and choice.via == "api"
-        reason = choice.reason if api else "routing needs the Anthropic API (ANTHROPIC_API_KEY)"
+        reason = choice.reason if api else CLI_UNSUPPORTED
         choices.append({"name": choice.name, "available": api, "reason": reason})
     return choices
 
 
+def _scope(request: HttpRequest) -> CatalogScope:
+    """The catalog shown: ``?catalog=``, else the shown routing run's (``?run=`` names a
+    routing run here, not an audit run), else the configured one."""
+    data = request.GET.copy()
+    run_id = data.pop("run", [""])[-1]
+    shown = routing_run_get(run_id) if run_id else None
+    if shown is not None and not data.get("catalog"):
+        data["catalog"] = shown.catalog.name
+    return catalog_scope_or_404(request, data=data)
+
+
 @require_GET
 def routing(request: HtmxHttpRequest) -> HttpResponse:
-    scope = catalog_scope_or_404(request)
+    scope = _scope(request)
     filters = _filters(request)
     page = routing_page(scope=scope, run_id=request.GET.get("run", ""), filters=filters)
     if request.GET.get("format") == "csv":
@@ -92,18 +106,49 @@ def routing(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "heatmap/routing.html", context)
 
 
+def _back(request: HttpRequest, run_id: str = "") -> HttpResponse:
+    """To the routing page of the posted catalog, showing ``run_id``."""
+    scope = catalog_scope_or_404(request, data=request.POST)
+    query = {"catalog": scope.name} if scope.record is not None and not scope.configured else {}
+    if run_id:
+        query["run"] = run_id
+    return redirect(reverse("heatmap:routing") + ("?" + urlencode(query) if query else ""))
+
+
 @require_POST
 def routing_start(request: HttpRequest) -> HttpResponse:
     """The Run button: start a routing run of the shown catalog, then show it."""
     scope = catalog_scope_or_404(request, data=request.POST)
     models = request.POST.getlist("models") or [LEXICAL]
-    target = reverse("heatmap:routing")
-    query = {"catalog": scope.name} if scope.record is not None and not scope.configured else {}
     try:
         runs = int(request.POST.get("runs") or DEFAULT_RUNS)
-        run = routing_run_start(catalog=scope.load(), models=models, runs=runs)
+        batch = request.POST.get("batch") == "on"
+        run = routing_run_start(catalog=scope.load(), models=models, runs=runs, batch=batch)
     except (RunRequestError, ValueError) as exc:
         messages.error(request, f"The routing run did not start: {exc}")
-        return redirect(target + ("?" + urlencode(query) if query else ""))
+        return _back(request)
     messages.success(request, f"Routing run {run.run_id} started.")
-    return redirect(target + "?" + urlencode({**query, "run": run.run_id}))
+    return _back(request, run.run_id)
+
+
+@require_POST
+def routing_cancel(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The Cancel button: the run stops after the answers in flight."""
+    run = routing_run_get(run_id)
+    if run is None:
+        raise Http404(f"no routing run {run_id!r}")
+    routing_run_cancel(run=run)
+    messages.success(request, f"Routing run {run_id}: cancel asked; answers so far are kept.")
+    return _back(request, run_id)
+
+
+@require_POST
+def routing_resume(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The Resume button: ask what a stopped run lacks, and its errored samples again."""
+    try:
+        routing_run_resume_start(run_id=run_id)
+    except RunRequestError as exc:
+        messages.error(request, f"The routing run did not resume: {exc}")
+        return _back(request, run_id)
+    messages.success(request, f"Routing run {run_id} resumed.")
+    return _back(request, run_id)

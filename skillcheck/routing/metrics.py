@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillcheck.catalog import NO_SKILL
-from skillcheck.stats import CONFIDENCE
+from skillcheck.stats import wilson_interval
 
 
 def majority_pick(picks: Sequence[str | None]) -> str | None:
@@ -32,13 +32,12 @@ def majority_pick(picks: Sequence[str | None]) -> str | None:
 
 
 def wilson(successes: float, trials: float) -> list[float] | None:
-    """The 95 % Wilson score interval, or None with no trials."""
+    """The 95 % Wilson score interval, or None with no trials (in closed form: importing
+    statsmodels costs seconds of CPU, paid by a run's first save and every page)."""
     if trials <= 0:
         return None
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, trials, alpha=1 - CONFIDENCE, method="wilson")
-    return [round(float(low), 4), round(float(high), 4)]
+    low, high = wilson_interval(successes, trials)
+    return [round(low, 4), round(high, 4)]
 
 
 def _ratio(top: float, bottom: float) -> float | None:

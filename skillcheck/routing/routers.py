@@ -29,8 +29,9 @@ LEXICAL = "lexical"
 DEFAULT_LEXICAL_THRESHOLD = 1.0
 ROUTER_MAX_TOKENS = 200  # a forced tool call with one enum value is a few dozen tokens
 CLI_UNSUPPORTED = (
-    "routing needs the Anthropic API (set ANTHROPIC_API_KEY): the claude CLI cannot force "
-    "a tool choice, and a pick parsed from free text is not trusted"
+    "routing needs the Anthropic API (set ANTHROPIC_API_KEY): a pick comes only from a forced "
+    "select_skill tool call (tool_choice), which the claude CLI cannot send, and a pick read "
+    "from the CLI's free text is not trusted"
 )
 
 

@@ -25,6 +25,7 @@ from heatmap.selectors.routing import (
 )
 from heatmap.services.plans import RunRequestError
 from heatmap.services.routing_execution import DEFAULT_ROUTING_CONCURRENCY, routing_run_execute
+from heatmap.services.routing_resume import routing_run_resume
 from heatmap.services.routing_start import routing_run_create
 
 PREVIOUS = "previous"
@@ -59,7 +60,18 @@ class Command(QuietBrokenPipe):
         parser.add_argument("--catalog", help="catalog folder (default: SKILLCHECK_CATALOG)")
         parser.add_argument("--reports-dir", help="where routing_run_{id}.json goes")
         parser.add_argument("--run-id", help="the new run's id (default: generated)")
-        parser.add_argument("--resume", metavar="RUN_ID", help="ask what a stopped run lacks")
+        parser.add_argument(
+            "--resume",
+            metavar="RUN_ID",
+            help="ask what a stopped (interrupted, cancelled, failed) run lacks, and its "
+            "errored samples again",
+        )
+        parser.add_argument(
+            "--batch",
+            action="store_true",
+            help="send the calls through Message Batches (half price, results within hours; "
+            "Claude models on the API only)",
+        )
         parser.add_argument(
             "--no-cache", action="store_true", help="ask every case even when a pick is stored"
         )
@@ -133,11 +145,9 @@ class Command(QuietBrokenPipe):
 
     def run_of(self, options: dict[str, Any]) -> RoutingRun:
         if options["resume"]:
-            run = routing_run_get(options["resume"])
-            if run is None:
-                raise RunRequestError(f"no routing run {options['resume']!r}")
-            return run
+            return routing_run_resume(run_id=options["resume"])
         return routing_run_create(
+            batch=options["batch"],
             models=_names(options["models"]) or [LEXICAL],
             runs=options["runs"],
             catalog_path=options["catalog"],
