@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('heatmap', '0015_epochs'),
+        ('heatmap', '0016_routing_liveness'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
