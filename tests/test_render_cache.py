@@ -116,7 +116,8 @@ def test_during_a_run_the_version_moves_once_per_live_refresh(
     assert held.status_code == 304  # the task landed within the period: same version
     time.sleep(1.1)
     moved = client.get(f"/heatmap/{domain_id}/", HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
-    assert moved.status_code == 200 and b'data-model="sonnet"' in moved.content
+    assert b"sonnet" not in first.content
+    assert moved.status_code == 200 and b"sonnet" in moved.content  # the new model's column
     # The end of the run shows at once, whatever the period.
     _add_one(live_run, catalog, domain_id, result="pass", model="opus")
     Run.objects.filter(pk=live_run.pk).update(status=Run.Status.COMPLETED)
