@@ -43,6 +43,8 @@ def test_every_scenario_is_a_case_expecting_its_specialist_then_routing_prompts(
         ({"id": "x", "prompt": "p", "expected": "ghost-skill"}, "'expected' is 'ghost-skill'"),
         ({"id": "x", "prompt": "p"}, "missing required key(s): expected"),
         ({"id": "x", "prompt": "  ", "expected": "none"}, "'prompt' must be non-empty text"),
+        ({"id": "x", "prompt": "", "expected": "none"}, "'prompt' must be non-empty text"),
+        ({"id": "x", "prompt": None, "expected": "none"}, "'prompt' must be non-empty text"),
         ({"id": "x", "prompt": "p", "expected": "none", "tags": [1]}, "'tags' must be a list"),
         ({"id": "x", "prompt": "p", "expected": "none", "tags": ["t"] * 11}, "at most 10 tags"),
         ({"id": "job-board-1", "prompt": "p", "expected": "none"}, "duplicate scenario id"),

@@ -69,6 +69,14 @@ def test_bad_requests_are_400_with_a_reason(client, body, message):
     assert status == 400 and message in data["error"]
 
 
+def test_a_claude_model_without_an_api_key_is_a_400_saying_routing_needs_the_api(client, settings):
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"  # a claude CLI: it cannot force the choice
+    status, data = post(client, "/api/routing/run", {"models": ["lexical", "haiku"]})
+    assert status == 400 and "haiku: routing needs the Anthropic API" in data["error"]
+    assert not RoutingRun.objects.exists()
+
+
 def test_cancel_and_unknown_runs(client, settings):
     settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.hold"
     _, data = post(client, "/api/routing/run", {})

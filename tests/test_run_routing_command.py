@@ -15,6 +15,7 @@ from heatmap.models import RoutingCaseResult, RoutingRun
 from skillcheck.catalog import NO_SKILL
 from skillcheck.routing.report import load_routing_report
 from tests.fakes import API_MODELS
+from tests.fakes.anthropic_stub import Reply
 from tests.routing_helpers import write_routing_catalog, write_skill
 
 pytestmark = pytest.mark.django_db
@@ -170,13 +171,28 @@ def test_bad_requests_exit_2(args, message):
 
 def test_routing_a_claude_model_without_an_api_key_says_it_needs_the_api(settings, tmp_path):
     settings.ANTHROPIC_API_KEY = ""
-    settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"
+    settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"  # a claude CLI is there: it cannot route
     catalog = write_routing_catalog(tmp_path / "catalog")
-    code, saved, _ = routing("--catalog", str(catalog.root), "--models", "haiku", "--json")
-    assert code == 0  # every call errored: counted apart, nothing routed
-    metrics = saved["metrics"]["haiku"]
-    assert metrics["errored_cases"] == 4 and metrics["cases"] == 0
-    assert "routing needs the Anthropic API" in saved["cases"][0]["errors"][0]
+    code, _, err = routing("--catalog", str(catalog.root), "--models", "lexical,haiku")
+    # Refused before any call, as an audit run refuses an unavailable model: a run whose
+    # every call errors would end "completed" with nothing routed, and exit 0.
+    assert code == 2 and "haiku: routing needs the Anthropic API" in err
+    assert "ANTHROPIC_API_KEY" in err and RoutingRun.objects.count() == 0
+    settings.SKILLCHECK_CLAUDE_BIN = "no-such-claude-binary"  # neither: the same fix
+    code, _, err = routing("--catalog", str(catalog.root), "--models", "haiku")
+    assert code == 2 and "routing needs the Anthropic API" in err
+
+
+def test_resume_is_refused_when_a_model_can_no_longer_route(tmp_path, stub_models, settings):
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    from heatmap.services.routing_start import routing_run_create
+
+    run = routing_run_create(models=["haiku"], runs=1, catalog_path=catalog.root)
+    RoutingRun.objects.filter(pk=run.pk).update(status="interrupted")
+    settings.ANTHROPIC_API_KEY = ""
+    code, _, err = routing("--resume", run.run_id)
+    assert code == 2 and "routing needs the Anthropic API" in err
+    assert RoutingRun.objects.get(pk=run.pk).status == "interrupted"
 
 
 def test_compare_routing_pairs_two_runs_and_gates(tmp_path, stub_models):
@@ -233,3 +249,149 @@ def test_batch_mode_routes_through_message_batches_at_the_batch_rate(
 
     code, _, err = routing("--catalog", str(catalog.root), "--models", "lexical", "--batch")
     assert code == 2 and "lexical" in err and "batch mode" in err
+
+
+def recount_by_hand(saved: dict) -> dict[str, dict]:
+    """Per model and skill (tp, fp, fn, precision, recall, f1), none accuracy and confusion,
+    counted from the report's own case rows with nothing of skillcheck's: what a reader of
+    routing_run_{id}.json can do."""
+    counted: dict[str, dict] = {}
+    for model in saved["models"]:
+        rows = [c for c in saved["cases"] if c["model"] == model]
+        for row in rows:  # the pick is the majority of the answered picks, first on a tie
+            answered = [p for p in row["picks"] if p is not None]
+            top = max((answered.count(p) for p in answered), default=0)
+            assert row["pick"] == next((p for p in answered if answered.count(p) == top), None)
+        picked = [(c["expected"], c["pick"]) for c in rows if c["pick"] is not None]
+        skills = {}
+        for skill in saved["skills"]:
+            tp = sum(e == p == skill for e, p in picked)
+            fp = sum(p == skill != e for e, p in picked)
+            fn = sum(e == skill != p for e, p in picked)
+            skills[skill] = {
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+                "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+                "f1": round(2 * tp / (2 * tp + fp + fn), 4) if tp + fp + fn else None,
+            }
+        nones = [p for e, p in picked if e == NO_SKILL]
+        confusion: dict[str, dict[str, int]] = {}
+        for e, p in picked:
+            confusion.setdefault(e, {}).setdefault(p, 0)
+            confusion[e][p] += 1
+        counted[model] = {
+            "skills": skills,
+            "none_accuracy": round(nones.count(NO_SKILL) / len(nones), 4) if nones else None,
+            "routed_right": round(sum(e == p for e, p in picked) / len(picked), 4),
+            "confusion": confusion,
+        }
+    return counted
+
+
+def reported(saved: dict) -> dict[str, dict]:
+    """The same figures as the report states them."""
+    keys = ("tp", "fp", "fn", "precision", "recall", "f1")
+    return {
+        model: {
+            "skills": {s: {k: v[k] for k in keys} for s, v in m["skills"].items()},
+            "none_accuracy": m["none_accuracy"],
+            "routed_right": m["routed_right"],
+            "confusion": {
+                e: {p: n for p, n in row.items() if n}
+                for e, row in m["confusion"].items()
+                if any(row.values())
+            },
+        }
+        for model, m in saved["metrics"].items()
+    }
+
+
+def test_the_reports_figures_recount_by_hand_from_its_own_picks(corpus_dir, stub_models, tmp_path):
+    """Done when: run_routing on the corpus, with lexical and with haiku against the stub
+    (its default router: a pick hashed from the prompt, so right and wrong both occur), writes
+    a report whose per-skill precision, recall and F1 a reader recounts from its cases."""
+    for models in ("lexical", "haiku"):
+        code, _, _ = routing("--catalog", str(corpus_dir), "--models", models, "--no-cache")
+        assert code == 0
+    for run in RoutingRun.objects.all():
+        saved = json.loads(Path(run.report_path).read_text())
+        assert recount_by_hand(saved) == reported(saved)
+        assert 0 < saved["metrics"][run.models[0]]["routed_right"] < 1
+
+    # A catalog with prompts that expect none, and errored calls left out of every rate.
+    stub_models.router = truthful
+    catalog = write_routing_catalog(
+        tmp_path / "with-none",
+        routing=[
+            {"id": "r-none", "prompt": "Bake me a cake", "expected": "none"},
+            {"id": "r-none-2", "prompt": "Find a job that pays", "expected": "none"},
+        ],
+    )
+    stub_models.script(*[Reply(status=400)] * 3)
+    code, saved, _ = routing(
+        "--catalog", str(catalog.root), "--models", "haiku", "--json", "--concurrency", "1"
+    )
+    assert code == 0 and saved["metrics"]["haiku"]["errored_calls"] == 3
+    assert recount_by_hand(saved) == reported(saved)
+    assert saved["metrics"]["haiku"]["none_accuracy"] == 0.5
+
+
+def test_the_regression_gate_compares_with_the_last_run_of_the_same_models(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    base = ["--catalog", str(catalog.root), "--json", "--no-cache"]
+    _, haiku, _ = routing(*base, "--models", "haiku")
+    routing(*base, "--models", "lexical")  # newer, but of another router
+    stub_models.router = lambda m, p, c: "job-board"
+    code, worse, err = routing(*base, "--models", "haiku", "--fail-on-regression")
+    assert code == 1 and worse["comparison"]["base"] == haiku["run_id"]
+    assert len(worse["comparison"]["regressions"]) == 3
+
+    # In text mode the lost cases are listed, as compare_routing lists them.
+    code, out, err = routing(*base[:2], "--models", "haiku", "--fail-on-regression")
+    assert code == 0 and f"compared with routing run {worse['run_id']}: 0 case(s)" in out
+    assert "Lost:" not in out  # the same picks as the run before: nothing lost again
+    code, out, _ = routing(*base[:2], "--models", "haiku", "--no-cache",
+                           "--fail-on-regression", haiku["run_id"])  # fmt: skip
+    assert code == 1 and "Lost: haiku price-watch-1 (expects price-watch)" in out
+
+    # No earlier run of the model at all: nothing to compare, said, and the gate passes.
+    code, _, err = routing(*base, "--models", "sonnet", "--fail-on-regression")
+    assert code == 0 and "no earlier completed routing run of these models" in err
+
+
+def test_comparing_runs_with_no_model_in_common_is_refused(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    base = ["--catalog", str(catalog.root), "--json"]
+    _, lexical, _ = routing(*base, "--models", "lexical")
+    _, haiku, _ = routing(*base, "--models", "haiku")
+    with pytest.raises(CommandError, match="no model in common"):
+        call_command("compare_routing", lexical["run_id"], haiku["run_id"], stdout=io.StringIO())
+    code, _, err = routing(*base, "--models", "haiku", "--fail-on-regression", lexical["run_id"])
+    assert code == 2 and "no model in common" in err
+
+
+def test_the_estimate_counts_only_what_the_cache_will_not_answer(tmp_path, stub_models):
+    stub_models.router = truthful
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    base = ["--catalog", str(catalog.root), "--estimate", "--json"]
+    code, fresh, _ = routing(*base, "--models", "lexical,haiku,sonnet")
+    assert code == 0 and RoutingRun.objects.count() == 0 and stub_models.requests == []
+    assert fresh["lexical"] == {"calls": 4, "cached_cases": 0, "usd": 0.0, "usd_uncached": 0.0}
+    assert fresh["haiku"]["calls"] == 4 * 3 and fresh["haiku"]["usd"] > 0
+
+    routing("--catalog", str(catalog.root), "--models", "haiku")  # haiku's picks now cached
+    _, after, _ = routing(*base, "--models", "haiku,sonnet")
+    assert after["haiku"]["calls"] == 0 and after["haiku"]["cached_cases"] == 4
+    assert after["haiku"]["usd"] == 0 and after["sonnet"] == fresh["sonnet"]
+    _, uncached, _ = routing(*base, "--models", "haiku", "--no-cache")
+    assert uncached["haiku"] == fresh["haiku"]
+    _, batch, _ = routing(*base, "--models", "haiku", "--no-cache", "--batch")
+    assert batch["haiku"]["usd"] == pytest.approx(fresh["haiku"]["usd"] / 2, rel=0.01)
+
+    code, text, _ = routing("--catalog", str(catalog.root), "--estimate", "--models", "haiku")
+    assert code == 0 and "haiku: 0 call(s), 4 case(s) from the pick cache" in text
+    assert "nothing was asked" in text

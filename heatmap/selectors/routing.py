@@ -60,13 +60,14 @@ def routing_report(run: RoutingRun) -> RoutingReport:
     )
 
 
-def routing_cache_entries(*, exclude_run: RoutingRun) -> Iterator[tuple[str, list, str]]:
-    """(fingerprint, picks, paying run id) of every other run's rows, oldest run first."""
-    rows = (
-        RoutingCaseResult.objects.exclude(run=exclude_run)
-        .exclude(fingerprint="")
-        .order_by("run__created_at", "position")
-        .values_list("fingerprint", "picks", "cached_from", "run__run_id")
+def routing_cache_entries(*, exclude_run: RoutingRun | None) -> Iterator[tuple[str, list, str]]:
+    """(fingerprint, picks, paying run id) of every other run's rows, oldest run first
+    (``exclude_run`` None: every run's, for a run not yet saved)."""
+    found = RoutingCaseResult.objects.exclude(fingerprint="")
+    if exclude_run is not None:
+        found = found.exclude(run=exclude_run)
+    rows = found.order_by("run__created_at", "position").values_list(
+        "fingerprint", "picks", "cached_from", "run__run_id"
     )
     for fingerprint, picks, cached_from, run_id in rows.iterator():
         yield fingerprint, list(picks or []), cached_from or run_id
@@ -84,9 +85,10 @@ def routing_runs(*, catalog: Catalog | None = None) -> list[RoutingRun]:
 
 
 def routing_run_previous(run: RoutingRun) -> RoutingRun | None:
-    """The newest completed routing run of the same catalog before ``run``: the default base
-    of a regression gate."""
-    return (
+    """The newest completed routing run of the same catalog before ``run`` that routed one of
+    its models: the default base of a regression gate (a run of other models has no pick to
+    compare with, and a gate against it would pass having compared nothing)."""
+    earlier = (
         RoutingRun.objects.filter(
             catalog=run.catalog,
             status=RoutingRun.Status.COMPLETED,
@@ -94,8 +96,9 @@ def routing_run_previous(run: RoutingRun) -> RoutingRun | None:
         )
         .exclude(pk=run.pk)
         .order_by("-created_at")
-        .first()
     )
+    models = set(run.models)
+    return next((r for r in earlier.iterator() if models & set(r.models)), None)
 
 
 def routing_comparison(*, base: RoutingRun, new: RoutingReport) -> RoutingComparison:

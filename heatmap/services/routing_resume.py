@@ -14,6 +14,8 @@ from heatmap.services import dispatch
 from heatmap.services.liveness import run_mark_stale_interrupted, run_refuse_unfinished
 from heatmap.services.plans import RunRequestError
 from heatmap.services.routing_execution import check_catalog
+from heatmap.services.routing_routers import routing_routers
+from heatmap.services.routing_start import routers_check_available
 
 
 def routing_run_resume(*, run_id: str) -> RoutingRun:
@@ -26,7 +28,8 @@ def routing_run_resume(*, run_id: str) -> RoutingRun:
     picks = run.cases.values_list("picks", flat=True)
     if run.status == RunStatus.COMPLETED and not any(None in (p or []) for p in picks):
         raise RunRequestError(f"routing run {run_id} is complete: nothing to resume")
-    check_catalog(run)
+    descriptions = check_catalog(run)
+    routers_check_available(routing_routers(models=run.models, descriptions=descriptions))
     RoutingRun.objects.filter(pk=run.pk).update(
         status=RunStatus.PENDING,
         cancel_requested=False,

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.db import transaction
 
 from heatmap.models import RoutingCaseResult, RoutingRun
+from heatmap.selectors.routing import routing_cache_entries
 from heatmap.services import dispatch
 from heatmap.services.catalogs import catalog_register
 from heatmap.services.plans import RunRequestError, plan_catalog
@@ -20,9 +21,11 @@ from heatmap.services.start import valid_run_id
 from skillcheck.catalog import Catalog
 from skillcheck.routing.cases import RoutingError
 from skillcheck.routing.prompt import build_router_system
-from skillcheck.routing.report import routing_report_path
+from skillcheck.routing.report import RoutingReport, routing_report_path
+from skillcheck.routing.routers import LEXICAL, Router
 from skillcheck.routing.runs import (
     DEFAULT_RUNS,
+    PickCache,
     RoutingPlan,
     estimate_routing_cost,
     new_routing_run_id,
@@ -38,6 +41,49 @@ def routing_plan(catalog: Catalog) -> RoutingPlan:
         raise RunRequestError(str(exc)) from None
 
 
+def _estimate(
+    report: RoutingReport,
+    routers: dict[str, Router],
+    system: str,
+    runs: int,
+    *,
+    use_cache: bool,
+    batch: bool,
+) -> dict[str, dict[str, float | int]]:
+    """The run's cost, as an audit's estimate: only the cases the pick cache will not answer,
+    at the batch rate in batch mode; ``lexical`` costs nothing."""
+    cache = PickCache(routing_cache_entries(exclude_run=None)) if use_cache else None
+    prompts: dict[str, list[str]] = {alias: [] for alias in routers}
+    cached: dict[str, int] = dict.fromkeys(routers, 0)
+    for row in report.cases:
+        if cache is not None and cache.lookup(row.fingerprint, runs) is not None:
+            cached[row.model] += 1
+        else:
+            prompts[row.model].append(row.prompt)
+    api_models = {a: r.model_id for a, r in routers.items() if a != LEXICAL}
+    estimate = estimate_routing_cost(
+        system, prompts, api_models, runs, report.skills, batch=batch, cached=cached
+    )
+    if LEXICAL in routers:
+        estimate[LEXICAL] = {
+            "calls": len(prompts[LEXICAL]),
+            "cached_cases": cached[LEXICAL],
+            "usd": 0.0,
+            "usd_uncached": 0.0,
+        }
+    return {alias: estimate[alias] for alias in routers}  # in the run's model order
+
+
+def routers_check_available(routers: dict[str, Router]) -> None:
+    """``RunRequestError`` naming a router that cannot route here, as an audit run refuses
+    an unavailable model: its calls could only error (a Claude model with the claude CLI and
+    no API key), and the run would end "completed" with nothing routed."""
+    for router in routers.values():
+        found = router.availability()
+        if not found.available:
+            raise RunRequestError(f"{found.reason}; lexical routes offline")
+
+
 def routing_run_create(
     *,
     models: Sequence[str],
@@ -50,8 +96,8 @@ def routing_run_create(
     batch: bool = False,
 ) -> RoutingRun:
     """A pending routing run with a row per case and model; ``RunRequestError`` when it
-    cannot run as asked (an unknown model, K out of range, a catalog that cannot route, batch
-    mode with a router that is not on the Anthropic API)."""
+    cannot run as asked (an unknown model, a model that cannot route here, K out of range, a
+    catalog that cannot route, batch mode with a router that is not on the Anthropic API)."""
     if not 1 <= runs <= MAX_RUNS:
         raise RunRequestError(f"runs (K) must be between 1 and {MAX_RUNS}")
     if not models:
@@ -60,6 +106,7 @@ def routing_run_create(
     plan = routing_plan(catalog)
     system = build_router_system(plan.descriptions)
     routers = routing_routers(models=models, descriptions=plan.descriptions, system=system)
+    routers_check_available(routers)
     if batch:
         offline = [n for n, r in routers.items() if r.availability().via != "api"]
         if offline:
@@ -72,10 +119,7 @@ def routing_run_create(
         raise RunRequestError(f"routing run {run_id} exists already")
     report = plan.new_report(run_id, routers, runs)
     folder = Path(reports_dir) if reports_dir else default_reports_dir()
-    api_models = {a: r.model_id for a, r in routers.items() if r.model_id != a}
-    estimate = estimate_routing_cost(
-        system, [c.prompt for c in plan.cases], api_models, runs, list(plan.descriptions)
-    )
+    estimate = _estimate(report, routers, system, runs, use_cache=use_cache, batch=batch)
     with transaction.atomic():
         run = RoutingRun.objects.create(
             run_id=run_id,

@@ -306,9 +306,12 @@ def _routing_prompts(
         what = f"routing prompt #{index}"
         if isinstance(raw, dict) and raw.get("id"):
             what = f"routing prompt {raw['id']!r}"
-        _require(raw, ["id", "prompt", "expected"], path, what)
+        # An empty prompt is there but empty: say so, not that the key is missing.
+        empty_prompt = isinstance(raw, dict) and "prompt" in raw and not raw["prompt"]
+        if not empty_prompt:
+            _require(raw, ["id", "prompt", "expected"], path, what)
         line = _line(raw)
-        if not isinstance(raw["prompt"], str) or not raw["prompt"].strip():
+        if empty_prompt or not isinstance(raw["prompt"], str) or not raw["prompt"].strip():
             raise CatalogError(
                 path, f"{what}: 'prompt' must be non-empty text", key_line(raw, "prompt")
             )

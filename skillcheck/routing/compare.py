@@ -73,7 +73,8 @@ class RoutingComparison:
 
 
 class IncomparableRuns(ValueError):
-    """Two routing runs of different catalogs."""
+    """Two routing runs of different catalogs, or with no model in common: nothing to pair,
+    so a gate on them would pass without having compared anything."""
 
 
 def compare_routing(base: RoutingReport, new: RoutingReport) -> RoutingComparison:
@@ -82,10 +83,16 @@ def compare_routing(base: RoutingReport, new: RoutingReport) -> RoutingCompariso
             f"runs {base.run_id} and {new.run_id} route different catalogs "
             f"({base.catalog} and {new.catalog})"
         )
+    common = [m for m in new.models if m in base.models]
+    if not common:
+        raise IncomparableRuns(
+            f"runs {base.run_id} and {new.run_id} have no model in common "
+            f"({', '.join(base.models)} against {', '.join(new.models)}): nothing to compare"
+        )
     comparison = RoutingComparison(base.run_id, new.run_id)
     base_metrics, new_metrics = base.recount(), new.recount()
     pending: list[tuple[str, str, dict[str, Any], dict[str, Any], float]] = []
-    for model in [m for m in new.models if m in base.models]:
+    for model in common:
         for skill in [s for s in new.skills if s in base.skills]:
             a = base_metrics[model]["skills"].get(skill)
             b = new_metrics[model]["skills"].get(skill)

@@ -155,7 +155,7 @@ class ApiRouter:
 
     def availability(self) -> Availability:
         found = self.auditor.availability()
-        if found.available and found.via != "api":
+        if found.via != "api":  # the claude CLI only, or nothing: the fix is the API key
             return Availability(False, f"{self.name}: {CLI_UNSUPPORTED}", via=found.via)
         return found
 

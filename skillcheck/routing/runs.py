@@ -80,36 +80,48 @@ def description_info(catalog: Catalog, descriptions: dict[str, str]) -> dict[str
 
 def estimate_routing_cost(
     system: str,
-    prompts: Iterable[str],
+    prompts: Iterable[str] | dict[str, list[str]],
     model_ids: dict[str, str],
     runs: int,
     names: list[str],
     *,
     caching: bool = True,
+    batch: bool = False,
+    cached: dict[str, int] | None = None,
 ) -> dict[str, dict[str, float | int]]:
     """Per model alias: calls, input tokens and USD with and without prompt caching (the
     system prompt with the catalog is written once and read by every later call, when it
-    reaches the model's minimum cacheable length)."""
-    prompts = list(prompts)
+    reaches the model's minimum cacheable length).
+
+    ``prompts`` are the prompts to ask, the same for every model or per alias (the cases the
+    pick cache does not answer; ``cached`` counts those it does, at no cost). ``batch``
+    prices at the Message Batches rate, as an audit's estimate does.
+    """
+    if not isinstance(prompts, dict):
+        shared = list(prompts)
+        prompts = {alias: shared for alias in model_ids}
     fixed = estimate_tokens(system, json.dumps(select_skill_tool(names)))
     estimate: dict[str, dict[str, float | int]] = {}
     for alias, model_id in model_ids.items():
-        calls = len(prompts) * runs
-        prompt_tokens = sum(estimate_tokens(p) for p in prompts) * runs
+        asked = prompts.get(alias, [])
+        calls = len(asked) * runs
+        prompt_tokens = sum(estimate_tokens(p) for p in asked) * runs
         output = calls * ESTIMATED_OUTPUT_TOKENS
-        uncached = cost_usd(model_id, fixed * calls + prompt_tokens, output)
+        uncached = cost_usd(model_id, fixed * calls + prompt_tokens, output, batch=batch)
         cacheable = caching and calls > 1 and fixed >= min_cacheable_tokens(model_id)
-        cached = (
-            cost_usd(model_id, prompt_tokens, output, fixed, fixed * (calls - 1))
+        with_cache = (
+            cost_usd(model_id, prompt_tokens, output, fixed, fixed * (calls - 1), batch=batch)
             if cacheable
             else uncached
         )
         estimate[alias] = {
             "calls": calls,
+            "cached_cases": (cached or {}).get(alias, 0),
             "input_tokens": fixed * calls + prompt_tokens,
             "catalog_tokens": fixed,
             "cacheable": cacheable,
-            "usd": round(cached, 6),
+            "batch": batch,
+            "usd": round(with_cache, 6),
             "usd_uncached": round(uncached, 6),
         }
     return estimate

@@ -16,6 +16,7 @@ from heatmap.models import RoutingRun
 from heatmap.selectors.routing import (
     DEFAULT_RUNS,
     LEXICAL,
+    RoutingComparison,
     RoutingProgress,
     RoutingReport,
     mean_f1,
@@ -103,7 +104,7 @@ class Command(QuietBrokenPipe):
         try:
             run = self.run_of(options)
             if options["estimate"]:
-                self.stdout.write(json.dumps(run.estimate, indent=2))
+                self.print_estimate(run.estimate, as_json=options["json"])
                 run.delete()
                 return
             progress = None if options["json"] else self.progress
@@ -127,6 +128,8 @@ class Command(QuietBrokenPipe):
             self.stdout.write(json.dumps(saved, indent=1, ensure_ascii=False))
         else:
             self.print_report(report, saved["metrics"], run)
+            if comparison is not None:
+                self.print_regressions(comparison)
         failed = False
         if options["fail_under"] is not None:
             for model, metrics in saved["metrics"].items():
@@ -156,13 +159,17 @@ class Command(QuietBrokenPipe):
             use_cache=not options["no_cache"],
         )
 
-    def comparison(self, run: RoutingRun, report: RoutingReport, base_id: str | None):
+    def comparison(
+        self, run: RoutingRun, report: RoutingReport, base_id: str | None
+    ) -> RoutingComparison | None:
         if base_id is None:
             return None
         base = routing_run_previous(run) if base_id == PREVIOUS else routing_run_get(base_id)
         if base is None:
             if base_id == PREVIOUS:
-                self.stderr.write("gate: no earlier completed routing run to compare with")
+                self.stderr.write(
+                    "gate: no earlier completed routing run of these models to compare with"
+                )
                 return None
             raise CommandError(f"no routing run {base_id!r}", returncode=EXIT_INVALID)
         try:
@@ -176,6 +183,32 @@ class Command(QuietBrokenPipe):
             if step.done == step.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
+
+    def print_estimate(self, estimate: dict[str, dict[str, Any]], *, as_json: bool) -> None:
+        """The dry run: calls and cost per model, nothing asked (the run is not kept)."""
+        if as_json:
+            self.stdout.write(json.dumps(estimate, indent=2))
+            return
+        for model, e in estimate.items():
+            reused = e["cached_cases"]
+            cached = f", {reused} case(s) from the pick cache" if reused else ""
+            price = f"~${e['usd']:.4f}"
+            if e["usd"] != e["usd_uncached"]:
+                price += f" (${e['usd_uncached']:.4f} without prompt caching)"
+            rate = " at the batch rate" if e.get("batch") else ""
+            self.stdout.write(f"{model}: {e['calls']} call(s){cached}, {price}{rate}")
+        total = sum(e["usd"] for e in estimate.values())
+        self.stdout.write(f"total ~${total:.4f}; nothing was asked (--estimate)")
+
+    def print_regressions(self, comparison: RoutingComparison) -> None:
+        """The regression gate's findings, as ``compare_routing`` prints them."""
+        self.stdout.write(
+            f"compared with routing run {comparison.base}: {len(comparison.regressions)} "
+            f"case(s) routed right there and wrong now, {len(comparison.improvements)} the "
+            "other way"
+        )
+        for model, case_id, expected, before, after in comparison.regressions:
+            self.stdout.write(f"Lost: {model} {case_id} (expects {expected}): {before} → {after}")
 
     def print_report(self, report: RoutingReport, metrics: dict, run: RoutingRun) -> None:
         console = Console(file=raw_stream(self.stdout), width=140, highlight=False)
