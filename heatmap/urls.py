@@ -4,6 +4,7 @@ from django.urls import path
 
 from heatmap import converters  # noqa: F401  (registers the <run_id:…> converter)
 from heatmap.views import checks as check_views
+from heatmap.views import compare as compare_views
 from heatmap.views import heatmap as heatmap_views
 from heatmap.views import routing as routing_views
 from heatmap.views import runs as run_views
@@ -71,7 +72,7 @@ urlpatterns = [
     ),
     path(
         "runs/<run_id:run_id>/compare/<run_id:base_id>/",
-        run_views.run_compare,
+        compare_views.run_compare,
         name="run-compare",
     ),
     path("runs/<run_id:run_id>/report.json", run_views.run_report, name="run-report"),

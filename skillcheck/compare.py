@@ -116,6 +116,10 @@ class SkillChange:
     p: float | None = None
     significant: bool | None = None
     scenarios: int = 0
+    # Each side's pass share with its own 95 % interval (``stats.pass_interval``, the
+    # scenarios as clusters): what the compare page shows before and after.
+    base_ci: tuple[float, float] | None = None
+    new_ci: tuple[float, float] | None = None
 
     @property
     def kind(self) -> str:
@@ -142,6 +146,8 @@ class SkillChange:
             "ci_pct": None
             if self.low is None or self.high is None
             else [round(100 * self.low, 1), round(100 * self.high, 1)],
+            "base_ci_pct": _percent_pair(self.base_ci),
+            "new_ci_pct": _percent_pair(self.new_ci),
             "kind": self.kind,
             "significant": self.significant,
             "p": self.p,
@@ -212,6 +218,17 @@ class Comparison:
             "samples": {"base": self.base_samples, "new": self.new_samples},
             "noise": "known" if self.knows_noise else "unknown",
         }
+
+
+def _percent_pair(pair: tuple[float, float] | None) -> list[float] | None:
+    return None if pair is None else [round(100 * pair[0], 1), round(100 * pair[1], 1)]
+
+
+def _side_interval(clusters: Iterable[tuple[int, int]]) -> tuple[float, float] | None:
+    from skillcheck.stats import pass_interval
+
+    interval = pass_interval(clusters)
+    return None if interval is None else (interval.low, interval.high)
 
 
 def _flip_name(flip: Flip) -> str:
@@ -364,6 +381,8 @@ def _test_changes(
             result.high,
             result.p,
             scenarios=result.clusters,
+            base_ci=_side_interval(a for a, _ in pairs.values()),
+            new_ci=_side_interval(b for _, b in pairs.values()),
         )
         if model in deterministic:
             change.significant = change.difference != 0

@@ -2,10 +2,11 @@
 skill, model), and runs.
 
 A face: each job lives in its own module (``catalog``, ``catalogs``, ``newest``, ``overview``,
-``matrix``, ``detail``, ``runs``, ``lint``, ``compare``, ``agreement``, ``skill``, with
-``filters``, ``counts``, ``stale``, ``response_cache`` and ``results`` under them); callers write
-``from heatmap import selectors`` and ``selectors.heatmap_overview(...)``. Patch a name in the
-module that owns it: patching it here does not reach the modules that call it.
+``matrix``, ``detail``, ``runs``, ``lint``, ``compare``, ``compare_page``, ``agreement``,
+``skill``, with ``filters``, ``counts``, ``stale``, ``response_cache`` and ``results`` under
+them); callers write ``from heatmap import selectors`` and ``selectors.heatmap_overview(...)``.
+Patch a name in the module that owns it: patching it here does not reach the modules that
+call it.
 """
 
 from heatmap.selectors.agreement import DisputedCheck, heatmap_agreement, heatmap_disputed_checks
@@ -28,6 +29,7 @@ from heatmap.selectors.compare import (
     run_previous,
     run_task_checks,
 )
+from heatmap.selectors.compare_page import CompareFilters, ComparePage, compare_page
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER
 from heatmap.selectors.detail import CellDetail, heatmap_cell_detail, stale_reason
 from heatmap.selectors.filters import SEVERITIES, SORTS, HeatmapFilter, model_order
@@ -119,6 +121,8 @@ __all__ = [
     "CellDetail",
     "ChangeCheck",
     "CheckQuality",
+    "CompareFilters",
+    "ComparePage",
     "Comparison",
     "DisputedCheck",
     "DomainMatrix",
@@ -154,6 +158,7 @@ __all__ = [
     "catalog_list_with_counts",
     "catalog_load",
     "catalog_scope",
+    "compare_page",
     "configured_catalog_id",
     "heatmap_agreement",
     "heatmap_cell_detail",

@@ -1,5 +1,5 @@
 """Runs: the run list, a run's page and progress, the run controls' plan line and actions
-(start, re-run stale, cancel, resume, retry errors), the report download and compare."""
+(start, re-run stale, cancel, resume, retry errors) and the report download."""
 
 from __future__ import annotations
 
@@ -96,35 +96,6 @@ def run_progress(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
         }
     )
     return render(request, "heatmap/run.html", context)
-
-
-@require_GET
-def run_compare(request: HttpRequest, run_id: str, base_id: str) -> HttpResponse:
-    """Two runs check by check: regressions first, then improvements, other changes."""
-    new, base = run_or_404(run_id), run_or_404(base_id)
-    catalog = catalog_scope_or_404(request, run=new).load()
-    try:
-        comparison = selectors.run_comparison(base=base, new=new, catalog=catalog)
-    except selectors.RunsOfDifferentCatalogs as exc:
-        context: dict[str, Any] = {"base": base, "new": new, "refused": str(exc)}
-        return render(request, "heatmap/compare.html", context, status=400)
-    sections = [
-        (kind, title, [f for f in comparison.flips if f.kind == kind])
-        for kind, title in (
-            ("regression", "Regressions: a pass became fail or unclear"),
-            ("improvement", "Improvements: became pass"),
-            ("change", "Other changes"),
-        )
-    ]
-    context = {
-        "base": base,
-        "new": new,
-        "comparison": comparison,
-        "sections": sections,
-        # A row's check links to its cell detail (pinned to the new run) in its domain.
-        "domains": {s.id: s.domain for s in catalog.scenarios},
-    }
-    return render(request, "heatmap/compare.html", context)
 
 
 @require_GET
