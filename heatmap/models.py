@@ -335,6 +335,77 @@ class CheckResult(models.Model):
         return f"{self.check_id}: {self.result}"
 
 
+class NewestResult(models.Model):
+    """The newest task per (catalog, scenario, skill, model), kept as tasks are saved and
+    deleted (``services.newest``), with the tally the overview sums.
+
+    The overview, its stale marks and its check filters read these rows, one per key,
+    instead of ranking every task of the catalog's history (``selectors.newest_tasks``);
+    ``task`` is the ranking's first task: the newest successful one, else the newest failed.
+    """
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    scenario_id = models.CharField(max_length=200)
+    skill = models.CharField(max_length=200)
+    model = models.CharField(max_length=100)
+    domain = models.CharField(max_length=200, blank=True)
+    # No database constraint: the row is rewritten in the same transaction as the task's
+    # deletion (``services.newest``), after the task row is gone.
+    task = models.ForeignKey(
+        TaskResult, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    errored = models.BooleanField(default=False)
+    finished_at = models.DateTimeField()
+    pass_count = models.PositiveSmallIntegerField(default=0)
+    fail_count = models.PositiveSmallIntegerField(default=0)
+    unclear_count = models.PositiveSmallIntegerField(default=0)
+    na_count = models.PositiveSmallIntegerField(default=0)
+    failed_checks = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog", "scenario_id", "skill", "model"], name="unique_newest_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario_id} × {self.skill} × {self.model}: task {self.task_id}"
+
+
+class AgreementGroup(models.Model):
+    """One (catalog, scenario, skill, check): how many models' newest successful results
+    gave each verdict, kept with ``NewestResult``.
+
+    The agreement section counts a group that two or more models scored, agreeing when one
+    verdict holds them all (``skillcheck.compare.verdicts_agree``): a sum over these rows,
+    however many runs the catalog has had. ``other_count``: verdicts outside ``Result``.
+    """
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    scenario_id = models.CharField(max_length=200)
+    skill = models.CharField(max_length=200)
+    check_id = models.CharField(max_length=32)
+    domain = models.CharField(max_length=200, blank=True)
+    pass_count = models.IntegerField(default=0)
+    fail_count = models.IntegerField(default=0)
+    unclear_count = models.IntegerField(default=0)
+    na_count = models.IntegerField(default=0)
+    other_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog", "scenario_id", "skill", "check_id"],
+                name="unique_agreement_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario_id} × {self.skill} × {self.check_id}"
+
+
 class RoutingRun(Liveness, models.Model):
     """A routing run of one catalog: which skill each model picks for each case, K times.
 

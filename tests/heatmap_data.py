@@ -11,6 +11,7 @@ from django.utils import timezone
 from heatmap.models import Catalog as CatalogRecord
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
 from heatmap.services.catalogs import catalog_for_path
+from heatmap.services.newest import newest_task_added
 from skillcheck.catalog import Catalog, Scenario
 
 _ids = itertools.count(1)
@@ -75,6 +76,7 @@ def add_task(
         CheckResult(task=task, check_id=c, result=r, evidence=evidence, summary=f"{c} {r}")
         for c, r in mapping.items()
     )
+    newest_task_added(task_id=task.pk)  # as services.reports.task_save does
     return task
 
 

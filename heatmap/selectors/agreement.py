@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.cache import cache
-from django.db import connections
+from django.db.models import Case, Count, F, Sum, Value, When
 
-from heatmap.models import CheckResult
+from heatmap.models import AgreementGroup
 from heatmap.selectors.catalogs import configured_catalog_id
-from heatmap.selectors.newest import OVERVIEW_CACHE_S, newest_tasks, results_version
+from heatmap.selectors.newest import OVERVIEW_CACHE_S, results_version
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import Agreement, agreement_from_tallies
 
@@ -53,7 +52,8 @@ def heatmap_agreement(
     """How often models agree per skill and per check, over one catalog's newest successful
     results (``catalog_id``; default: the configured catalog's).
 
-    Counted in the database (one query, a few hundred rows back), kept per data version like
+    Counted in the database from the kept groups (one query over one row per scenario, skill
+    and check, a few hundred rows back), kept per data version like
     the overview's sums (``version``: the data version the caller read already).
     """
     if catalog_id is None:
@@ -71,29 +71,31 @@ def heatmap_agreement(
 def _agreement_tallies(catalog_id: int, domain: str | None) -> list[tuple[str, str, int, int]]:
     """(skill, check id, groups, agreeing groups) over the newest successful tasks.
 
-    ``model_agreement``'s definition in SQL: a group is one (scenario, skill, check) with two
-    or more verdicts (one per model: the newest task per key, one row per check), and it
-    agrees when it holds one distinct verdict (``verdicts_agree``). The groups (~100,000 for
-    10,000 distinct tasks) are tallied per skill and check in the same statement. The newest
-    tasks bring their scenario and skill from the ranking index, so no task row is read.
+    ``model_agreement``'s definition over the kept groups (``AgreementGroup``: per scenario,
+    skill and check, how many models' newest successful results gave each verdict): a group
+    counts when two or more models scored it, and agrees when one verdict holds them all
+    (``verdicts_agree``). One row per group is read, however long the catalog's history.
     """
-    filters: dict[str, Any] = {"errored": False}  # in the ranking index, unlike ``error``
+    groups = AgreementGroup.objects.filter(catalog_id=catalog_id)
     if domain:
-        filters["domain"] = domain
-    newest = newest_tasks(catalog_id=catalog_id, **filters).values("pk", "scenario_id", "skill")
-    newest_sql, params = newest.query.get_compiler(using=newest.db).as_sql()
-    connection = connections[newest.db]
-    q = connection.ops.quote_name
-    checks = q(CheckResult._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT g.skill, g.check_id, COUNT(*), SUM(CASE WHEN g.verdicts = 1 THEN 1 ELSE 0 END)"
-            f" FROM (SELECT t.{q('skill')} AS skill, c.{q('check_id')} AS check_id,"
-            f" COUNT(DISTINCT c.{q('result')}) AS verdicts"
-            f" FROM ({newest_sql}) t JOIN {checks} c ON c.{q('task_id')} = t.{q('pk')}"
-            f" GROUP BY t.{q('scenario_id')}, t.{q('skill')}, c.{q('check_id')}"
-            f" HAVING COUNT(*) >= 2) g"
-            f" GROUP BY g.skill, g.check_id",
-            params,
+        groups = groups.filter(domain=domain)
+    counts = [F(column) for column in _COUNTS]
+    kinds = sum(
+        (Case(When(**{f"{column}__gt": 0}, then=1), default=0) for column in _COUNTS),
+        start=Value(0),
+    )
+    rows = (
+        groups.annotate(verdicts=sum(counts[1:], start=counts[0]), kinds=kinds)
+        .filter(verdicts__gte=2)
+        .values("skill", "check_id")
+        .annotate(
+            groups=Count("pk"),
+            agreeing=Sum(Case(When(kinds=1, then=1), default=0)),
         )
-        return [(s, c, int(n), int(agreeing)) for s, c, n, agreeing in cursor.fetchall()]
+        .order_by()
+        .values_list("skill", "check_id", "groups", "agreeing")
+    )
+    return [(s, c, int(n), int(agreeing)) for s, c, n, agreeing in rows]
+
+
+_COUNTS = ("pass_count", "fail_count", "unclear_count", "na_count", "other_count")

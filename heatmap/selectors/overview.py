@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count
 
 from heatmap.models import (
     FAILED_CHECKS_SEPARATOR,
     TALLY_COUNT_FIELDS,
     CheckResult,
+    NewestResult,
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
@@ -224,9 +227,12 @@ def _summary_totals(
     """Fill ``totals`` from the newest tasks' summaries; return their fingerprints per key,
     as ``stale_tasks`` keeps them (all from the ranking index)."""
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    tasks = newest_tasks(**task_filters).values_list(
-        "skill", "model", "failed_checks", *fields, "scenario_id", "fingerprint"
-    )
+    columns = ("skill", "model", "failed_checks", *fields, "scenario_id", "fingerprint")
+    tasks: Iterable[tuple[Any, ...]]
+    if "run" in task_filters:  # one run's tasks: ranked among themselves
+        tasks = newest_tasks(**task_filters).values_list(*columns)
+    else:  # across runs: the kept newest task per key, one row each
+        tasks = NewestResult.objects.filter(**task_filters).values_list(*columns)
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
     clusters: dict[tuple[str, str], Clusters] = defaultdict(list)
@@ -258,12 +264,18 @@ def _summary_totals(
 def _check_totals(
     totals: dict[str, dict[str, ModelTotals]], task_filters: dict, check_ids: list[str]
 ) -> None:
-    rows = (
-        CheckResult.objects.filter(task__in=newest_task_ids(**task_filters), check_id__in=check_ids)
-        .values_list("task__skill", "task__model", "check_id", "result", "task_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows: Iterable[tuple[Any, ...]]
+    if "run" in task_filters:  # one run's tasks: ranked among themselves
+        rows = (
+            CheckResult.objects.filter(
+                task__in=newest_task_ids(**task_filters), check_id__in=check_ids
+            )
+            .values_list("task__skill", "task__model", "check_id", "result", "task_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    else:
+        rows = _newest_check_rows(task_filters, check_ids)
     index = {result: i for i, result in enumerate(RESULT_ORDER)}
     per_task: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
     for skill, model, check_id, result, task_id, n in rows:
@@ -278,6 +290,27 @@ def _check_totals(
             cluster[1] += n
     for (skill, model), tasks in per_task.items():
         totals[skill][model].clusters = [(p, n) for p, n in tasks.values()]
+
+
+def _newest_check_rows(
+    task_filters: dict, check_ids: list[str]
+) -> list[tuple[str, str, str, str, int, int]]:
+    """(skill, model, check, result, task, 1) for the chosen checks of the kept newest tasks:
+    from each key's row to its task's check rows by their unique index, one probe per key."""
+    newest = NewestResult.objects.filter(**task_filters).values("task_id", "skill", "model")
+    newest_sql, params = newest.query.get_compiler(using=newest.db).as_sql()
+    connection = connections[newest.db]
+    q = connection.ops.quote_name
+    checks = q(CheckResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n.{q('skill')}, n.{q('model')}, c.{q('check_id')}, c.{q('result')},"
+            f" n.{q('task_id')}, 1 FROM ({newest_sql}) n JOIN {checks} c"
+            f" ON c.{q('task_id')} = n.{q('task_id')}"
+            f" AND c.{q('check_id')} IN ({', '.join(['%s'] * len(check_ids))})",
+            [*params, *check_ids],
+        )
+        return cursor.fetchall()
 
 
 def heatmap_overview(

@@ -8,8 +8,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 
+from heatmap.models import NewestResult
 from heatmap.selectors.catalogs import configured_catalog_id
-from heatmap.selectors.newest import OVERVIEW_CACHE_S, newest_tasks, results_version
+from heatmap.selectors.newest import OVERVIEW_CACHE_S, results_version
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import Fingerprinter, model_ids
 
@@ -63,9 +64,9 @@ def stale_tasks(
     """The (scenario, skill, model) keys whose shown result is stale: "re-run stale" runs them.
 
     Among the newest results of the catalog ``catalog_id`` (default: the configured one),
-    whose files ``catalog`` holds. The newest tasks' fingerprints come from the ranking index
-    (one query, or none after the overview's sums, which keep them), per data version; they
-    are compared with the catalog on every call.
+    whose files ``catalog`` holds. The newest tasks' fingerprints come from the kept newest
+    task per key (``NewestResult``: one query, or none after the overview's sums, which keep
+    them), per data version; they are compared with the catalog on every call.
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
@@ -73,7 +74,7 @@ def stale_tasks(
     prints = cache.get(key)
     if prints is None:
         filters = {"domain": domain} if domain else {}
-        rows = newest_tasks(catalog_id=catalog_id, **filters).values_list(
+        rows = NewestResult.objects.filter(catalog_id=catalog_id, **filters).values_list(
             "scenario_id", "skill", "model", "fingerprint"
         )
         prints = {(s, k, m): fp for s, k, m, fp in rows if fp}

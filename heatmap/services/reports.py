@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from heatmap.models import CheckResult, Run, TaskResult, task_tally
 from heatmap.selectors.results import scored_from_task
+from heatmap.services.newest import newest_task_added
 from skillcheck.reports import ReportSnapshot, incremental_report_path
 from skillcheck.results import ScoredRun, parse_timestamp
 from skillcheck.runids import validate_run_id
@@ -43,8 +44,9 @@ def _fingerprint_fields(result: ScoredRun) -> dict[str, str]:
 def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = None) -> int:
     """One task row, with its tally of the checks, and its check rows; returns the row's id.
 
-    The caller made sure the task has no row yet and holds a transaction, so the tally
-    and the check rows are committed together. Both go in as plain INSERTs: building a
+    The caller made sure the task has no row yet and holds a transaction, so the tally,
+    the check rows and the aggregates that count them (``services.newest``) are committed
+    together. Both go in as plain INSERTs: building a
     model instance per task and dozens per task's checks (``create``, ``bulk_create``) was
     most of the per-task cost of a run.
     """
@@ -90,6 +92,7 @@ def task_save(*, run: Run, result: ScoredRun, finished_at: datetime | None = Non
                 + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)),
                 [value for row in chunk for value in row],
             )
+    newest_task_added(task_id=task_id)
     return task_id
 
 
