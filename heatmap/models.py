@@ -406,6 +406,63 @@ class AgreementGroup(models.Model):
         return f"{self.scenario_id} × {self.skill} × {self.check_id}"
 
 
+class NewestTally(models.Model):
+    """Sums over the newest tasks (``NewestResult``) of one (catalog, domain, skill, model):
+    their result counts, failures per check and the pass interval's cluster sums
+    (``skillcheck.stats.ClusterSums``), kept with them.
+
+    The overview reads these, a row per skill, model and domain, whatever the number of keys.
+    """
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    domain = models.CharField(max_length=200, blank=True)
+    skill = models.CharField(max_length=200)
+    model = models.CharField(max_length=100)
+    pass_count = models.BigIntegerField(default=0)
+    fail_count = models.BigIntegerField(default=0)
+    unclear_count = models.BigIntegerField(default=0)
+    na_count = models.BigIntegerField(default=0)
+    fails = models.JSONField(default=dict)  # check id → newest tasks that failed it
+    clusters = models.BigIntegerField(default=0)
+    passed = models.BigIntegerField(default=0)
+    scored = models.BigIntegerField(default=0)
+    pp = models.BigIntegerField(default=0)
+    pn = models.BigIntegerField(default=0)
+    nn = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog", "domain", "skill", "model"], name="unique_newest_tally"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} × {self.skill} × {self.model}"
+
+
+class AgreementTally(models.Model):
+    """Per (catalog, domain, skill, check): the agreement groups (``AgreementGroup``) two or
+    more models scored, and how many of them agree; the agreement section sums these."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="+")
+    domain = models.CharField(max_length=200, blank=True)
+    skill = models.CharField(max_length=200)
+    check_id = models.CharField(max_length=32)
+    groups = models.IntegerField(default=0)
+    agreeing = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog", "domain", "skill", "check_id"], name="unique_agreement_tally"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} × {self.skill} × {self.check_id}"
+
+
 class RoutingRun(Liveness, models.Model):
     """A routing run of one catalog: which skill each model picks for each case, K times.
 

@@ -122,6 +122,76 @@ class PassInterval:
         return (100 * self.share, 100 * self.low, 100 * self.high)
 
 
+@dataclass
+class ClusterSums:
+    """What ``pass_interval`` needs of its clusters, as sums that add up: the count of
+    clusters that scored anything, Σpassed, Σscored, Σpassed², Σpassed·scored, Σscored².
+
+    Sums can be kept in a database row and merged across rows (skills, models, domains)
+    without keeping each cluster; the interval is the same as from the clusters themselves.
+    """
+
+    clusters: int = 0
+    passed: int = 0
+    scored: int = 0
+    pp: int = 0
+    pn: int = 0
+    nn: int = 0
+
+    @classmethod
+    def of(cls, clusters: Iterable[tuple[int, int]]) -> ClusterSums:
+        sums = cls()
+        for passed, scored in clusters:
+            sums.add(passed, scored)
+        return sums
+
+    def add(self, passed: int, scored: int, sign: int = 1) -> None:
+        """Count one cluster in (``sign`` −1: take it out)."""
+        if scored <= 0:
+            return
+        self.clusters += sign
+        self.passed += sign * passed
+        self.scored += sign * scored
+        self.pp += sign * passed * passed
+        self.pn += sign * passed * scored
+        self.nn += sign * scored * scored
+
+    def merge(self, other: ClusterSums) -> None:
+        self.clusters += other.clusters
+        self.passed += other.passed
+        self.scored += other.scored
+        self.pp += other.pp
+        self.pn += other.pn
+        self.nn += other.nn
+
+    def interval(self) -> PassInterval | None:
+        """``pass_interval`` of the clusters summed here; None when nothing was scored."""
+        if self.scored <= 0:
+            return None
+        share = self.passed / self.scored
+        k = self.clusters
+        if k < 2:
+            n_eff = 1.0
+        else:
+            mean_n = self.scored / k
+            # Σ(p − share·n)², times scored², in integers: exact, so a spread of nothing
+            # reads as nothing, as it does from the clusters.
+            spread = (
+                self.pp * self.scored**2
+                - 2 * self.passed * self.scored * self.pn
+                + self.passed**2 * self.nn
+            )
+            variance = spread / (self.scored**2 * k * (k - 1) * mean_n**2)
+            n_eff = (
+                float(self.scored)
+                if variance <= 0
+                else min(self.scored, share * (1 - share) / variance)
+            )
+            n_eff = max(n_eff, 1.0)
+        low, high = wilson_interval(share * n_eff, n_eff)
+        return PassInterval(share, low, high, n_eff, k, self.scored)
+
+
 def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
     """The 95 % interval of a pass share from its clusters' (passed, scored) counts.
 

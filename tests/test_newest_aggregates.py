@@ -1,4 +1,5 @@
-"""The kept aggregates (``NewestResult``, ``AgreementGroup``) equal a recount from the tasks.
+"""The kept aggregates (``NewestResult``, ``NewestTally``, ``AgreementGroup``,
+``AgreementTally``) equal a recount from the tasks.
 
 Whatever mix of saves, re-runs, repeated samples, failed tasks, imports and deletions comes,
 in two catalogs, the rows ``services.newest`` keeps in each write's transaction hold what
@@ -21,12 +22,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heatmap import selectors
-from heatmap.models import AgreementGroup, NewestResult, Run, TaskResult
+from heatmap.models import (
+    AgreementGroup,
+    AgreementTally,
+    NewestResult,
+    NewestTally,
+    Run,
+    TaskResult,
+    failed_check_ids,
+)
 from heatmap.services.imports import report_import
 from heatmap.services.newest import newest_rebuild
 from heatmap.services.reports import task_save
 from skillcheck.compare import model_agreement
 from skillcheck.results import CheckVerdict, ScoredRun
+from skillcheck.stats import ClusterSums
 from tests.heatmap_data import configured_catalog, make_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -128,7 +138,7 @@ def apply(kind: str, arg, folder: Path) -> None:
             TaskResult.objects.get(pk=pks[arg % len(pks)]).delete()
 
 
-def recount() -> tuple[dict, dict]:
+def recount() -> tuple[dict, dict, dict, dict]:
     """The newest task per key and the groups' verdict counts, from every task and check."""
     ranked = sorted(
         TaskResult.objects.prefetch_related("checks"),
@@ -157,10 +167,38 @@ def recount() -> tuple[dict, dict]:
         for check in t.checks.all():
             counts = groups.setdefault((catalog_id, scenario_id, skill, check.check_id), Counter())
             counts[check.result] += 1
-    return expected_newest, {k: dict(v) for k, v in groups.items()}
+    sums: dict = {}
+    for (catalog_id, _, skill, model), t in newest.items():
+        held = sums.setdefault(
+            (catalog_id, t.domain, skill, model), ([0, 0, 0, 0], Counter(), ClusterSums())
+        )
+        numbers = (t.pass_count, t.fail_count, t.unclear_count, t.na_count)
+        for i, n in enumerate(numbers):
+            held[0][i] += n
+        held[1].update(failed_check_ids(t.failed_checks))
+        held[2].add(t.pass_count, sum(numbers[:3]))
+    tallies = {
+        key: (counts, dict(fails), sums_)
+        for key, (counts, fails, sums_) in sums.items()
+        if any(counts) or fails or sums_ != ClusterSums()
+    }
+    agreement: dict = {}
+    domains = {(t.catalog_id, t.scenario_id, t.skill): t.domain for t in newest.values()}
+    for (catalog_id, scenario_id, skill, check_id), counts in groups.items():
+        if sum(counts.values()) >= 2:
+            domain = domains[(catalog_id, scenario_id, skill)]
+            held = agreement.setdefault((catalog_id, domain, skill, check_id), [0, 0])
+            held[0] += 1
+            held[1] += len(counts) == 1
+    return (
+        expected_newest,
+        {k: dict(v) for k, v in groups.items()},
+        tallies,
+        {k: tuple(v) for k, v in agreement.items()},
+    )
 
 
-def kept() -> tuple[dict, dict]:
+def kept() -> tuple[dict, dict, dict, dict]:
     newest = {
         (n.catalog_id, n.scenario_id, n.skill, n.model): (
             n.task_id,
@@ -186,7 +224,18 @@ def kept() -> tuple[dict, dict]:
         assert g.other_count == 0 and min(counts.values(), default=0) >= 0
         if counts:
             groups[(g.catalog_id, g.scenario_id, g.skill, g.check_id)] = counts
-    return newest, groups
+    tallies = {}
+    for t in NewestTally.objects.all():
+        counts = [t.pass_count, t.fail_count, t.unclear_count, t.na_count]
+        sums = ClusterSums(t.clusters, t.passed, t.scored, t.pp, t.pn, t.nn)
+        if any(counts) or t.fails or sums != ClusterSums():
+            tallies[(t.catalog_id, t.domain, t.skill, t.model)] = (counts, t.fails, sums)
+    agreement = {
+        (a.catalog_id, a.domain, a.skill, a.check_id): (a.groups, a.agreeing)
+        for a in AgreementTally.objects.all()
+        if a.groups or a.agreeing
+    }
+    return newest, groups, tallies, agreement
 
 
 @settings(max_examples=30)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Sum, Value, When
+from django.db.models import Sum
 
-from heatmap.models import AgreementGroup
+from heatmap.models import AgreementTally
 from heatmap.selectors.catalogs import configured_catalog_id
 from heatmap.selectors.newest import OVERVIEW_CACHE_S, results_version
 from skillcheck.catalog import Catalog, Check
@@ -52,8 +52,8 @@ def heatmap_agreement(
     """How often models agree per skill and per check, over one catalog's newest successful
     results (``catalog_id``; default: the configured catalog's).
 
-    Counted in the database from the kept groups (one query over one row per scenario, skill
-    and check, a few hundred rows back), kept per data version like
+    Summed in the database from the kept tallies (one query over a row per domain, skill and
+    check), kept per data version like
     the overview's sums (``version``: the data version the caller read already).
     """
     if catalog_id is None:
@@ -71,31 +71,19 @@ def heatmap_agreement(
 def _agreement_tallies(catalog_id: int, domain: str | None) -> list[tuple[str, str, int, int]]:
     """(skill, check id, groups, agreeing groups) over the newest successful tasks.
 
-    ``model_agreement``'s definition over the kept groups (``AgreementGroup``: per scenario,
-    skill and check, how many models' newest successful results gave each verdict): a group
-    counts when two or more models scored it, and agrees when one verdict holds them all
-    (``verdicts_agree``). One row per group is read, however long the catalog's history.
+    ``model_agreement``'s definition, kept as tasks are saved (``services.newest``): a group
+    is one (scenario, skill, check) that two or more models scored (one verdict per model:
+    its newest successful task), and agrees when one verdict holds them all
+    (``verdicts_agree``). ``AgreementTally`` keeps their count per domain, skill and check,
+    so this reads a few hundred rows however long the catalog's history.
     """
-    groups = AgreementGroup.objects.filter(catalog_id=catalog_id)
+    tallies = AgreementTally.objects.filter(catalog_id=catalog_id, groups__gt=0)
     if domain:
-        groups = groups.filter(domain=domain)
-    counts = [F(column) for column in _COUNTS]
-    kinds = sum(
-        (Case(When(**{f"{column}__gt": 0}, then=1), default=0) for column in _COUNTS),
-        start=Value(0),
-    )
+        tallies = tallies.filter(domain=domain)
     rows = (
-        groups.annotate(verdicts=sum(counts[1:], start=counts[0]), kinds=kinds)
-        .filter(verdicts__gte=2)
-        .values("skill", "check_id")
-        .annotate(
-            groups=Count("pk"),
-            agreeing=Sum(Case(When(kinds=1, then=1), default=0)),
-        )
+        tallies.values("skill", "check_id")
+        .annotate(n=Sum("groups"), agreeing_n=Sum("agreeing"))
         .order_by()
-        .values_list("skill", "check_id", "groups", "agreeing")
+        .values_list("skill", "check_id", "n", "agreeing_n")
     )
     return [(s, c, int(n), int(agreeing)) for s, c, n, agreeing in rows]
-
-
-_COUNTS = ("pass_count", "fail_count", "unclear_count", "na_count", "other_count")

@@ -16,6 +16,7 @@ from heatmap.models import (
     TALLY_COUNT_FIELDS,
     CheckResult,
     NewestResult,
+    NewestTally,
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
@@ -32,18 +33,17 @@ from heatmap.selectors.newest import (
     newest_tasks,
     results_version,
 )
-from heatmap.selectors.stale import prints_key, stale_tasks
+from heatmap.selectors.stale import stale_tasks
 from skillcheck.catalog import Catalog, Check
-from skillcheck.stats import pass_interval
+from skillcheck.stats import ClusterSums
 from skillcheck.vocabulary import Result, Severity
 
-Clusters = list[tuple[int, int]]  # per task: (passed, scored), the interval's clusters
 
-
-def percent_interval(clusters: Clusters) -> tuple[float, float] | None:
+def percent_interval(clusters: ClusterSums) -> tuple[float, float] | None:
     """The 95 % interval of a pass % (``stats.pass_interval``: Wilson on the effective sample
-    size of the tasks as clusters), in percent to one decimal; None when nothing was scored."""
-    interval = pass_interval(clusters)
+    size of the tasks as clusters, from their sums), in percent to one decimal; None when
+    nothing was scored."""
+    interval = clusters.interval()
     if interval is None:
         return None
     return (round(100 * interval.low, 1), round(100 * interval.high, 1))
@@ -55,7 +55,7 @@ class ModelCell:
 
     model: str
     counts: dict[str, int] = field(default_factory=empty_counts)
-    clusters: Clusters = field(default_factory=list)
+    clusters: ClusterSums = field(default_factory=ClusterSums)
 
     @property
     def scored(self) -> int:
@@ -86,7 +86,7 @@ class SkillRow:
     per_model: dict[str, ModelCell] = field(default_factory=dict)
     cells: list[ModelCell] = field(default_factory=list)
     """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
-    clusters: Clusters = field(default_factory=list)
+    clusters: ClusterSums = field(default_factory=ClusterSums)
 
     @property
     def scored(self) -> int:
@@ -180,7 +180,7 @@ class ModelTotals:
 
     counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # RESULT_ORDER
     fails: dict[str, int] = field(default_factory=dict)
-    clusters: Clusters = field(default_factory=list)  # per task: (passed, scored)
+    clusters: ClusterSums = field(default_factory=ClusterSums)  # per task: (passed, scored)
 
 
 def _overview_totals(
@@ -191,18 +191,18 @@ def _overview_totals(
 ) -> dict[str, dict[str, ModelTotals]]:
     """Per skill and model, the sums over the newest tasks, cached per data version.
 
-    Without a check filter this reads the newest tasks' summaries (written with their checks)
-    from the ranking index, never their check rows nor their long answers, and sums in
-    Python. A group or severity filter needs the check rows: one grouped query over the
-    newest tasks' checks. Either way the sums are kept until a task is added or removed, so
-    idle pages and polls between two finished tasks cost one small query.
+    Without a check filter this reads the sums kept per domain, skill and model as tasks are
+    saved (``NewestTally``), or pinned to a run, that run's newest tasks' summaries from the
+    ranking index. A group or severity filter needs the check rows: those of the kept newest
+    task per key (``NewestResult``). Either way the sums are kept until a task is added or
+    removed, so idle pages and polls between two finished tasks cost one small query.
     """
     task_filters = filters.task_filters()
     catalog_id = task_filters["catalog_id"]
     count, last = version or results_version(catalog_id=catalog_id)
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
-    key = f"heatmap:overview:v5:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
+    key = f"heatmap:overview:v6:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -211,34 +211,51 @@ def _overview_totals(
     totals: dict[str, dict[str, ModelTotals]] = defaultdict(dict)
     if check_ids:
         _check_totals(totals, task_filters, check_ids)
+    elif filters.run is not None:
+        _summary_totals(totals, task_filters)
     else:
-        prints = _summary_totals(totals, task_filters)
-        if filters.run is None:
-            # The newest tasks the stale marks read: their fingerprints came on the way.
-            cache.set(prints_key(catalog_id, domain, (count, last)), prints, OVERVIEW_CACHE_S)
+        _tally_totals(totals, task_filters)
     result = dict(totals)
     cache.set(key, result, OVERVIEW_CACHE_S)
     return result
 
 
-def _summary_totals(
-    totals: dict[str, dict[str, ModelTotals]], task_filters: dict
-) -> dict[tuple[str, str, str], str]:
-    """Fill ``totals`` from the newest tasks' summaries; return their fingerprints per key,
-    as ``stale_tasks`` keeps them (all from the ranking index)."""
+def _tally_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
+    """Fill ``totals`` from the sums kept per domain, skill and model over the newest tasks
+    (``NewestTally``): a row per domain, skill and model, however many tasks and keys."""
+    rows = NewestTally.objects.filter(**task_filters).values_list(
+        "skill", "model", *_TALLY_COLUMNS, "fails", *_SUM_COLUMNS
+    )
+    for skill, model, *numbers in rows:
+        counts, fails, sums = numbers[:4], numbers[4], numbers[5:]
+        held = totals[skill].get(model)
+        if held is None:
+            held = totals[skill][model] = ModelTotals()
+        held.counts = [a + b for a, b in zip(held.counts, counts, strict=True)]
+        for check_id, n in fails.items():
+            held.fails[check_id] = held.fails.get(check_id, 0) + n
+        held.clusters.merge(ClusterSums(*sums))
+    for skill, per_model in list(totals.items()):
+        for model, held in list(per_model.items()):
+            if not any(held.counts):
+                del per_model[model]
+        if not per_model:
+            del totals[skill]
+
+
+_TALLY_COLUMNS = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
+_SUM_COLUMNS = ("clusters", "passed", "scored", "pp", "pn", "nn")
+
+
+def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
+    """Fill ``totals`` from one run's newest tasks' summaries (from the ranking index)."""
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    columns = ("skill", "model", "failed_checks", *fields, "scenario_id", "fingerprint")
-    tasks: Iterable[tuple[Any, ...]]
-    if "run" in task_filters:  # one run's tasks: ranked among themselves
-        tasks = newest_tasks(**task_filters).values_list(*columns)
-    else:  # across runs: the kept newest task per key, one row each
-        tasks = NewestResult.objects.filter(**task_filters).values_list(*columns)
+    tasks = newest_tasks(**task_filters).values_list("skill", "model", "failed_checks", *fields)
     # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
-    clusters: dict[tuple[str, str], Clusters] = defaultdict(list)
+    clusters: dict[tuple[str, str], ClusterSums] = defaultdict(ClusterSums)
     failing: dict[tuple[str, str], list[str]] = defaultdict(list)
-    prints: dict[tuple[str, str, str], str] = {}
-    for skill, model, failed_checks, passed, failed, unclear, na, scenario_id, print_ in tasks:
+    for skill, model, failed_checks, passed, failed, unclear, na in tasks:
         pair = sums.get((skill, model))
         if pair is None:
             pair = sums[(skill, model)] = [0, 0, 0, 0]
@@ -246,11 +263,9 @@ def _summary_totals(
         pair[1] += failed
         pair[2] += unclear
         pair[3] += na
-        clusters[(skill, model)].append((passed, passed + failed + unclear))
+        clusters[(skill, model)].add(passed, passed + failed + unclear)
         if failed_checks:
             failing[(skill, model)].append(failed_checks)
-        if print_:
-            prints[(scenario_id, skill, model)] = print_
     for (skill, model), numbers in sums.items():
         if not any(numbers):
             continue
@@ -258,7 +273,6 @@ def _summary_totals(
         # One split and count per skill and model rather than per task.
         fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
         totals[skill][model] = ModelTotals(numbers, dict(fails), clusters[(skill, model)])
-    return prints
 
 
 def _check_totals(
@@ -289,7 +303,7 @@ def _check_totals(
             cluster[0] += n if result == Result.PASS else 0
             cluster[1] += n
     for (skill, model), tasks in per_task.items():
-        totals[skill][model].clusters = [(p, n) for p, n in tasks.values()]
+        totals[skill][model].clusters = ClusterSums.of((p, n) for p, n in tasks.values())
 
 
 def _newest_check_rows(
@@ -358,7 +372,7 @@ def heatmap_overview(
                 model_totals.clusters,
             )
             row.per_model[model] = cell
-            row.clusters.extend(model_totals.clusters)
+            row.clusters.merge(model_totals.clusters)
             row.models.add(model)
             for result in RESULT_ORDER:
                 row.counts[result] += cell.counts[result]

@@ -65,8 +65,8 @@ def stale_tasks(
 
     Among the newest results of the catalog ``catalog_id`` (default: the configured one),
     whose files ``catalog`` holds. The newest tasks' fingerprints come from the kept newest
-    task per key (``NewestResult``: one query, or none after the overview's sums, which keep
-    them), per data version; they are compared with the catalog on every call.
+    task per key (``NewestResult``: one query), per data version; they are compared with the
+    catalog on every call.
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
@@ -74,8 +74,10 @@ def stale_tasks(
     prints = cache.get(key)
     if prints is None:
         filters = {"domain": domain} if domain else {}
-        rows = NewestResult.objects.filter(catalog_id=catalog_id, **filters).values_list(
-            "scenario_id", "skill", "model", "fingerprint"
+        rows = (
+            NewestResult.objects.filter(catalog_id=catalog_id, **filters)
+            .exclude(fingerprint="")
+            .values_list("scenario_id", "skill", "model", "fingerprint")
         )
         prints = {(s, k, m): fp for s, k, m, fp in rows if fp}
         cache.set(key, prints, OVERVIEW_CACHE_S)

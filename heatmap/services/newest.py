@@ -1,15 +1,18 @@
-"""The aggregates that do not grow with history: the newest task per key and the agreement
-groups (``NewestResult``, ``AgreementGroup``), kept in the transaction that saves or deletes a
-task.
+"""The aggregates that do not grow with history, kept in the transaction that saves or
+deletes a task: the newest task per key (``NewestResult``), their sums per domain, skill and
+model (``NewestTally``), the agreement groups (``AgreementGroup``) and their sums per domain,
+skill and check (``AgreementTally``).
 
 Why: ranking every task of a catalog for each page after new data costs time in line with the
 catalog's history (100,000 tasks: 361 ms for the overview, 3.7 s for the agreement on
-PostgreSQL). Keeping the ranking's winner per key as tasks land makes those reads cost one
-row per key, and the agreement one row per (scenario, skill, check).
+PostgreSQL). Keeping the ranking's winner per key as tasks land, and the sums the pages show,
+makes those reads cost a row per skill and model (the overview) or per skill and check (the
+agreement), however many tasks and keys the catalog has.
 
 A saved task replaces its key's row when it ranks before it (successful before failed, then
 newer, then the higher id: ``selectors.newest_tasks``'s order), and the agreement groups of
-its scenario and skill move by the difference between the old and the new verdicts. A deleted
+its scenario and skill move by the difference between the old and the new verdicts, and the
+sums above them by the difference in what they count. A deleted
 task that was its key's newest hands the key to the next in rank. ``newest_rebuild`` counts
 everything again from the tasks (the migration, a bulk load, a repair).
 
@@ -20,13 +23,23 @@ deadlock on each other's group rows; SQLite has one writer at a time anyway.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
-from heatmap.models import AgreementGroup, CheckResult, NewestResult, TaskResult
+from heatmap.models import (
+    AgreementGroup,
+    AgreementTally,
+    CheckResult,
+    NewestResult,
+    NewestTally,
+    TaskResult,
+    failed_check_ids,
+)
+from skillcheck.stats import ClusterSums
 from skillcheck.vocabulary import Result
 
 _LOCK_SPACE = 22_0018  # the first key of the advisory lock; the catalog is the second
@@ -84,18 +97,19 @@ def newest_task_added(*, task_id: int) -> None:
         # Whether the task ranks before its key's row, compared in the database, in the
         # column types and order the ranking index uses.
         cursor.execute(
-            f"SELECT n.{_q('id')}, n.{_q('task_id')}, n.{_q('errored')},"
-            f" CASE WHEN t.{_q('errored')} < n.{_q('errored')}"
+            f"SELECT n.{_q('id')}, n.{_q('task_id')},"
+            + "".join(f" n.{_q(c)}," for c in _COPIED)
+            + f" CASE WHEN t.{_q('errored')} < n.{_q('errored')}"
             f" OR (t.{_q('errored')} = n.{_q('errored')}"
             f" AND (t.{_q('finished_at')} > n.{_q('finished_at')}"
             f" OR (t.{_q('finished_at')} = n.{_q('finished_at')}"
             f" AND t.{_q('id')} > n.{_q('task_id')}))) THEN 1 ELSE 0 END"
-            f" FROM {newest} n, {tasks} t WHERE t.{_q('id')} = %s"
+            + f" FROM {newest} n, {tasks} t WHERE t.{_q('id')} = %s"
             + "".join(f" AND n.{_q(c)} = t.{_q(c)}" for c in _KEY),
             [task_id],
         )
         current = cursor.fetchone()
-        if current is not None and not current[3]:
+        if current is not None and not current[-1]:
             return  # an older (or failed) result than the one shown: nothing moves
         if current is None:
             columns = (*_KEY, "task_id", *_COPIED)
@@ -110,12 +124,8 @@ def newest_task_added(*, task_id: int) -> None:
                 f"UPDATE {newest} SET {assignments} WHERE {_q('id')} = %s",
                 [task_id, *copied, current[0]],
             )
-        moves: Counter[tuple[str, str]] = Counter()
-        if current is not None and not current[2]:
-            moves.subtract(_verdicts(cursor, current[1]))
-        if not copied[_COPIED.index("errored")]:
-            moves.update(_verdicts(cursor, task_id))
-        _groups_move(cursor, key, copied[0], moves)
+        shown = _Shown(current[1], *current[2:-1]) if current is not None else None
+        _move(cursor, key, shown, _Shown(task_id, *copied))
 
 
 def newest_task_removing(task: TaskResult) -> bool:
@@ -125,18 +135,15 @@ def newest_task_removing(task: TaskResult) -> bool:
     with connection.cursor() as cursor:
         _lock(cursor, task.catalog_id)
         cursor.execute(
-            f"SELECT {_q('id')}, {_q('errored')}, {_q('domain')} FROM {newest}"
+            f"SELECT {_q('id')}, {', '.join(map(_q, _COPIED))} FROM {newest}"
             f" WHERE {_q('task_id')} = %s",
             [task.pk],
         )
         row = cursor.fetchone()
         if row is None:
             return False
-        if not row[1]:
-            moves: Counter[tuple[str, str]] = Counter()
-            moves.subtract(_verdicts(cursor, task.pk))
-            key = (task.catalog_id, task.scenario_id, task.skill, task.model)
-            _groups_move(cursor, key, row[2], moves)
+        key = (task.catalog_id, task.scenario_id, task.skill, task.model)
+        _move(cursor, key, _Shown(task.pk, *row[1:]), None)
         cursor.execute(f"DELETE FROM {newest} WHERE {_q('id')} = %s", [row[0]])
     return True
 
@@ -166,36 +173,144 @@ def _verdicts(cursor: Any, task_id: int) -> Counter[tuple[str, str]]:
     return Counter((check_id, result) for check_id, result in cursor.fetchall())
 
 
+@dataclass
+class _Shown:
+    """A key's newest task as its aggregates count it (``_COPIED`` after the task's id)."""
+
+    task_id: int
+    domain: str
+    errored: Any
+    finished_at: Any
+    pass_count: int
+    fail_count: int
+    unclear_count: int
+    na_count: int
+    failed_checks: str
+    fingerprint: str
+
+
+def _move(cursor: Any, key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) -> None:
+    """A key's shown task changes from ``old`` to ``new`` (either may be None): move the
+    sums and the agreement groups by the difference."""
+    _tallies_move(key, old, new)
+    moves: Counter[tuple[str, str]] = Counter()
+    if old is not None and not old.errored:
+        moves.subtract(_verdicts(cursor, old.task_id))
+    if new is not None and not new.errored:
+        moves.update(_verdicts(cursor, new.task_id))
+    _groups_move(cursor, key, new.domain if new is not None else None, moves)
+
+
+@dataclass
+class _TallyMove:
+    counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    fails: Counter[str] = field(default_factory=Counter)
+    sums: ClusterSums = field(default_factory=ClusterSums)
+
+
+def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) -> None:
+    """Take ``old`` out of its (domain, skill, model) sums and put ``new`` in (one row each,
+    read and written whole: the catalog's lock is held)."""
+    catalog_id, _, skill, model = key
+    moves: dict[str, _TallyMove] = defaultdict(_TallyMove)
+    for shown, sign in ((old, -1), (new, 1)):
+        if shown is None:
+            continue
+        move = moves[shown.domain]
+        numbers = (shown.pass_count, shown.fail_count, shown.unclear_count, shown.na_count)
+        for i, n in enumerate(numbers):
+            move.counts[i] += sign * n
+        for check_id in failed_check_ids(shown.failed_checks):
+            move.fails[check_id] += sign
+        move.sums.add(numbers[0], sum(numbers[:3]), sign)
+    for domain, move in moves.items():
+        row = NewestTally.objects.filter(
+            catalog_id=catalog_id, domain=domain, skill=skill, model=model
+        ).first() or NewestTally(catalog_id=catalog_id, domain=domain, skill=skill, model=model)
+        for name, n in zip(_TALLY_COUNTS, move.counts, strict=True):
+            setattr(row, name, getattr(row, name) + n)
+        fails = Counter(row.fails)
+        fails.update(move.fails)
+        row.fails = {check_id: n for check_id, n in sorted(fails.items()) if n}
+        for name in _SUMS:
+            setattr(row, name, getattr(row, name) + getattr(move.sums, name))
+        row.save()
+
+
+_TALLY_COUNTS = ("pass_count", "fail_count", "unclear_count", "na_count")
+_SUMS = ("clusters", "passed", "scored", "pp", "pn", "nn")
+
+
 def _groups_move(
-    cursor: Any, key: tuple[Any, ...], domain: str, moves: Counter[tuple[str, str]]
+    cursor: Any, key: tuple[Any, ...], domain: str | None, moves: Counter[tuple[str, str]]
 ) -> None:
-    """Add ``moves`` (check, verdict) → ±n to the groups of one scenario and skill: one
-    upsert, each group's counts moved in place, so concurrent writers add up."""
-    per_check: dict[str, dict[str, int]] = {}
+    """Add ``moves`` ((check, verdict) → ±n) to the groups of one scenario and skill, and
+    move their agreement sums by what each group counted before and counts after.
+
+    ``domain``: the groups' domain from now on (None: as it was). Read and written whole
+    under the catalog's lock.
+    """
+    per_check: dict[str, Counter[str]] = {}
     for (check_id, result), n in moves.items():
         if n:
             column = _VERDICT_COLUMNS.get(result, _OTHER)  # Result is a StrEnum
-            counts = per_check.setdefault(check_id, {})
-            counts[column] = counts.get(column, 0) + n
+            per_check.setdefault(check_id, Counter())[column] += n
     if not per_check:
         return
+    catalog_id, scenario_id, skill = key[0], key[1], key[2]
     table = _q(AgreementGroup._meta.db_table)
     counted = (*_VERDICT_COLUMNS.values(), _OTHER)
+    checks = sorted(per_check)
+    cursor.execute(
+        f"SELECT {_q('check_id')}, {_q('domain')}, {', '.join(map(_q, counted))} FROM {table}"
+        f" WHERE {_q('catalog_id')} = %s AND {_q('scenario_id')} = %s AND {_q('skill')} = %s"
+        f" AND {_q('check_id')} IN ({', '.join(['%s'] * len(checks))})",
+        [catalog_id, scenario_id, skill, *checks],
+    )
+    before = {row[0]: (row[1], list(row[2:])) for row in cursor.fetchall()}
+    rows = []
+    agreement: Counter[tuple[str, str]] = Counter()  # (domain, check) → ± groups
+    agreeing: Counter[tuple[str, str]] = Counter()
+    for check_id in checks:
+        old_domain, old_counts = before.get(check_id, (domain or "", [0] * len(counted)))
+        new_domain = old_domain if domain is None else domain
+        new_counts = [n + per_check[check_id][c] for n, c in zip(old_counts, counted, strict=True)]
+        rows.append([catalog_id, scenario_id, skill, check_id, new_domain, *new_counts])
+        for where, counts, sign in (
+            (old_domain, old_counts, -1),
+            (new_domain, new_counts, 1),
+        ):
+            if sum(counts) >= 2:
+                agreement[(where, check_id)] += sign
+                agreeing[(where, check_id)] += sign * (sum(1 for n in counts if n) == 1)
     columns = ("catalog_id", "scenario_id", "skill", "check_id", "domain", *counted)
-    catalog_id, scenario_id, skill = key[0], key[1], key[2]
-    rows = [
-        [catalog_id, scenario_id, skill, check_id, domain, *(counts.get(c, 0) for c in counted)]
-        for check_id, counts in sorted(per_check.items())
+    _upsert(cursor, table, columns, 4, rows, add=False)
+    moved = [
+        [catalog_id, where, skill, check_id, agreement[key], agreeing[key]]
+        for key in sorted(set(agreement) | set(agreeing))
+        if agreement[key] or agreeing[key]
+        for where, check_id in [key]
     ]
+    if moved:
+        tallies = _q(AgreementTally._meta.db_table)
+        columns = ("catalog_id", "domain", "skill", "check_id", "groups", "agreeing")
+        _upsert(cursor, tallies, columns, 4, moved, add=True)
+
+
+def _upsert(
+    cursor: Any, table: str, columns: tuple[str, ...], unique: int, rows: list, *, add: bool
+) -> None:
+    """INSERT ``rows``; a row whose first ``unique`` columns exist already sets the others
+    (``add``: adds them)."""
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join(
-        [f"{_q('domain')} = excluded.{_q('domain')}"]
-        + [f"{_q(c)} = {table}.{_q(c)} + excluded.{_q(c)}" for c in counted]
+        f"{_q(c)} = {table}.{_q(c)} + excluded.{_q(c)}" if add else f"{_q(c)} = excluded.{_q(c)}"
+        for c in columns[unique:]
     )
     cursor.execute(
         f"INSERT INTO {table} ({', '.join(map(_q, columns))})"
         f" VALUES {', '.join([placeholders] * len(rows))}"
-        f" ON CONFLICT ({', '.join(map(_q, columns[:4]))}) DO UPDATE SET {updates}",
+        f" ON CONFLICT ({', '.join(map(_q, columns[:unique]))}) DO UPDATE SET {updates}",
         [value for row in rows for value in row],
     )
 
@@ -204,7 +319,8 @@ def newest_rebuild(
     *, catalog_ids: Iterable[int] | None = None, connection: Any = connection
 ) -> None:
     """Count the aggregates again from the tasks (all catalogs', or those of ``catalog_ids``):
-    two INSERT … SELECT per catalog, on ``connection`` (the migration's). The migration that
+    three INSERT … SELECT per catalog and the sums of its newest tasks, on ``connection``
+    (the migration's). The migration that
     made the tables runs it, and so does whatever writes tasks in bulk without ``task_save``
     (the benchmarks)."""
     _q = connection.ops.quote_name
@@ -212,6 +328,8 @@ def newest_rebuild(
     checks = _q(CheckResult._meta.db_table)
     newest = _q(NewestResult._meta.db_table)
     groups = _q(AgreementGroup._meta.db_table)
+    agreement = _q(AgreementTally._meta.db_table)
+    kept = (newest, groups, agreement, _q(NewestTally._meta.db_table))
     verdict_sums = ", ".join(
         f"SUM(CASE WHEN c.{_q('result')} = %s THEN 1 ELSE 0 END)" for _ in _VERDICT_COLUMNS
     )
@@ -220,14 +338,14 @@ def newest_rebuild(
     counted = (*_VERDICT_COLUMNS.values(), _OTHER)
     with connection.cursor() as cursor:
         if catalog_ids is None:
-            for table in (newest, groups):
+            for table in kept:
                 cursor.execute(f"DELETE FROM {table}")
             cursor.execute(f"SELECT DISTINCT {_q('catalog_id')} FROM {tasks}")
             catalog_ids = [row[0] for row in cursor.fetchall()]
         for catalog_id in sorted(set(catalog_ids)):
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, catalog_id])
-            for table in (newest, groups):
+            for table in kept:
                 cursor.execute(f"DELETE FROM {table} WHERE {_q('catalog_id')} = %s", [catalog_id])
             copied = ", ".join(map(_q, _COPIED))
             cursor.execute(
@@ -250,4 +368,40 @@ def newest_rebuild(
                 f" GROUP BY n.{_q('catalog_id')}, n.{_q('scenario_id')}, n.{_q('skill')},"
                 f" c.{_q('check_id')}",
                 [*verdicts, *verdicts, catalog_id, False],
+            )
+            kinds = " + ".join(f"(CASE WHEN {_q(c)} > 0 THEN 1 ELSE 0 END)" for c in counted)
+            cursor.execute(
+                f"INSERT INTO {agreement} ({_q('catalog_id')}, {_q('domain')}, {_q('skill')},"
+                f" {_q('check_id')}, {_q('groups')}, {_q('agreeing')})"
+                f" SELECT {_q('catalog_id')}, {_q('domain')}, {_q('skill')}, {_q('check_id')},"
+                f" COUNT(*), SUM(CASE WHEN {kinds} = 1 THEN 1 ELSE 0 END) FROM {groups}"
+                f" WHERE {_q('catalog_id')} = %s AND {' + '.join(map(_q, counted))} >= 2"
+                f" GROUP BY {_q('catalog_id')}, {_q('domain')}, {_q('skill')}, {_q('check_id')}",
+                [catalog_id],
+            )
+            cursor.execute(
+                f"SELECT {_q('skill')}, {_q('model')}, {', '.join(map(_q, _COPIED))},"
+                f" {_q('task_id')} FROM {newest} WHERE {_q('catalog_id')} = %s",
+                [catalog_id],
+            )
+            sums: dict[tuple[str, str, str], _TallyMove] = defaultdict(_TallyMove)
+            for skill, model, *copied, task_id in cursor.fetchall():
+                shown = _Shown(task_id, *copied)
+                move = sums[(shown.domain, skill, model)]
+                numbers = (shown.pass_count, shown.fail_count, shown.unclear_count, shown.na_count)
+                for i, n in enumerate(numbers):
+                    move.counts[i] += n
+                move.fails.update(failed_check_ids(shown.failed_checks))
+                move.sums.add(numbers[0], sum(numbers[:3]))
+            NewestTally.objects.using(connection.alias).bulk_create(
+                NewestTally(
+                    catalog_id=catalog_id,
+                    domain=domain,
+                    skill=skill,
+                    model=model,
+                    **dict(zip(_TALLY_COUNTS, move.counts, strict=True)),
+                    fails=dict(sorted(move.fails.items())),
+                    **{name: getattr(move.sums, name) for name in _SUMS},
+                )
+                for (domain, skill, model), move in sums.items()
             )
