@@ -97,12 +97,14 @@ function cellKey(cell) {
 function selectCell(cell) {
   const matrix = cell.closest(".matrix");
   if (!matrix) return;
+  // aria-current on the cell's link, not aria-selected on the <td>: a table is no grid, and
+  // axe-core rejects aria-selected there (aria-allowed-attr).
   matrix.querySelectorAll("td.selected").forEach((td) => {
     td.classList.remove("selected");
-    td.removeAttribute("aria-selected");
+    td.querySelector("a")?.removeAttribute("aria-current");
   });
   cell.classList.add("selected");
-  cell.setAttribute("aria-selected", "true");
+  cell.querySelector("a")?.setAttribute("aria-current", "true");
   document.body.dataset.selectedCell = cellKey(cell);
 }
 
@@ -190,4 +192,79 @@ document.addEventListener("click", (event) => {
   area.setSelectionRange(offset, offset);
   const lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 19;
   area.scrollTop = Math.max(0, (line - 3) * lineHeight);
+});
+
+// A box that scrolls can be reached and scrolled by keyboard: while its content overflows it
+// is a Tab stop, a region named after its table's caption or its section's heading (axe-core:
+// scrollable-region-focusable). Checked on load, after each swap and when the window resizes.
+function focusableScrollBoxes() {
+  document.querySelectorAll(".scroll-box, .skill-source").forEach((box) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      const caption = box.querySelector("caption");
+      const heading = box.closest("section, .panel, .main-col, main")?.querySelector("h1, h2");
+      box.tabIndex = 0;
+      box.dataset.scrollStop = "1";
+      if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+      if (!box.hasAttribute("aria-label")) {
+        const name = (caption || heading)?.textContent.trim().replace(/\s+/g, " ") || "Table";
+        box.setAttribute("aria-label", `${name} (scrolls)`);
+      }
+    } else if (!scrolls && box.dataset.scrollStop) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+      delete box.dataset.scrollStop;
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+document.addEventListener("htmx:afterSettle", focusableScrollBoxes);
+let resizeTimer = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(focusableScrollBoxes, 150);
+});
+
+// The cell detail by keyboard: Enter on a matrix cell opens its detail and moves focus to the
+// detail's heading; Esc (in the detail or on a cell) closes it and gives focus back to the cell.
+// A click or the arrow keys leave focus on the matrix, so moving through it stays quick.
+let detailByEnter = false;
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.closest && event.target.closest(`${CELL} a`)) detailByEnter = true;
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!event.detail.target || event.detail.target.id !== "detail-panel" || !detailByEnter) return;
+  detailByEnter = false;
+  const heading = event.detail.target.querySelector("h2, h3");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.dataset.detailFocus = "1";
+  heading.focus();
+});
+
+const emptyDetail = new Map();  // the panel's first words, kept to put back when it closes
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.getElementById("detail-panel");
+  const empty = panel && panel.querySelector(".detail-empty");
+  if (empty) emptyDetail.set(panel, empty.outerHTML);
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  const panel = document.getElementById("detail-panel");
+  const open = panel && panel.querySelector("[data-cell-key]");
+  if (!open || !(panel.contains(event.target) || (event.target.closest && event.target.closest(CELL)))) return;
+  event.preventDefault();
+  const key = open.dataset.cellKey;
+  const cell = [...document.querySelectorAll(CELL)].find((td) => cellKey(td) === key)
+    || document.querySelector(`${CELL}.selected`);
+  panel.innerHTML = emptyDetail.get(panel)
+    || '<p class="detail-empty">Click a cell, or press Enter on it, to see its detail.</p>';
+  document.querySelectorAll(`${CELL}.selected`).forEach((td) => {
+    td.classList.remove("selected");
+    td.querySelector("a")?.removeAttribute("aria-current");
+  });
+  delete document.body.dataset.selectedCell;
+  if (cell && cell.querySelector("a")) cell.querySelector("a").focus();
 });

@@ -193,7 +193,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """List the screenshots at the end of the session, so a CI log shows what was taken."""
     if not SCREENSHOTS.is_dir():
         return
-    files = sorted(SCREENSHOTS.glob("*.png"))
+    files = sorted(SCREENSHOTS.rglob("*.png"))
     terminalreporter.write_sep("-", f"screenshots in {SCREENSHOTS} ({len(files)})")
     for path in files:
-        terminalreporter.write_line(f"{path.stat().st_size:>9}  {path.name}")
+        terminalreporter.write_line(f"{path.stat().st_size:>9}  {path.relative_to(SCREENSHOTS)}")

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from heatmap import selectors
 from heatmap.models import Run
+from tests.browser.a11y import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +88,22 @@ def test_anonymous_visitors_get_the_sign_in_page_a_401_and_no_websocket(
     ws_url = team_url.replace("http", "ws") + "/ws/runs/any/"
     assert page.evaluate(SOCKET_FATE, ws_url) == "closed"
     context.close()
+
+
+def test_the_sign_in_page_passes_axe_in_both_modes_and_widths(
+    page: Page, team_url: str, screenshots
+):
+    """Team mode's sign-in page (a header without the app's links) through axe-core."""
+    folder = screenshots / "a11y"
+    folder.mkdir(exist_ok=True)
+    found = {}
+    for width, height in ((390, 844), (1440, 900)):
+        for scheme in ("light", "dark"):
+            page.set_viewport_size({"width": width, "height": height})
+            page.emulate_media(color_scheme=scheme)
+            page.goto(f"{team_url}/heatmap/")
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            if violations := serious_violations(page):
+                found[f"{width}-{scheme}"] = violations
+            page.screenshot(path=folder / f"team-login-{width}-{scheme}.png", full_page=True)
+    assert found == {}, found
