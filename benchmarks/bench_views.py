@@ -65,7 +65,9 @@ CHECK_COLUMNS = ("task_id", "check_id", "result", "evidence", "summary")
 def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str]) -> int:
     """``runs`` runs, each with one task per key and one check row per check id.
 
-    Task rows carry their summary from ``task_tally``, as the run services write them; the
+    Task rows carry their summary from ``task_tally``, as the run services write them, and a
+    fingerprint of their own (a blank one everywhere tells the planner that a fingerprint
+    matches every row, and the response cache's lookup then reads them all); the
     aggregates kept beside them (where the code has them) are counted once at the end, as
     the migration that made them does.
     """
@@ -111,7 +113,8 @@ def insert(keys: list[tuple[str, str, str, str]], runs: int, check_ids: list[str
                         *(task_id, run.pk, catalog.pk, s, d, k, m, 1),
                         *("LOW", 1.0, 1000, 500, 0.01, "", markdown, finished),
                         *(summary[f"{n}_count"] for n in ("pass", "fail", "unclear", "na")),
-                        *(summary["failed_checks"], 0, 0, False, "", "", "", "", "", "", ""),
+                        *(summary["failed_checks"], 0, 0, False, f"{task_id:016x}"),
+                        *("", "", "", "", "", ""),
                         False,
                     )
                 )
