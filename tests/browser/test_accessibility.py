@@ -1,5 +1,5 @@
 """Every page type through axe-core in a real Chromium, at 390 and 1440 px, light and dark:
-no serious or critical violation. Each page is photographed in each mode and width into
+no serious or critical violation, and no page wider than the screen. Each page is photographed in each mode and width into
 ``test-artifacts/screenshots/a11y/``, with axe's whole report (see docs/contributing.md).
 
 axe-core comes inside the axe-playwright-python wheel (tests/browser/a11y.py). One server
@@ -115,6 +115,7 @@ def test_no_serious_violations_on_any_page(
     folder.mkdir(exist_ok=True)
     found: dict[str, list[dict]] = {}
     minor: dict[str, list[dict]] = {}
+    too_wide: dict[str, int] = {}
     for name, path in page_paths.items():
         page.goto(a11y_server + path)
         if name == "overview":  # its model agreement is asked for once the table is in
@@ -123,8 +124,12 @@ def test_no_serious_violations_on_any_page(
             (found if violation["impact"] in BLOCKING else minor).setdefault(name, []).append(
                 violation
             )
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            too_wide[name] = scroll_width
         page.screenshot(path=folder / f"{name}-{width}-{scheme}.png", full_page=True)
     # The moderate and minor ones are kept beside the pictures, to read.
     report = folder / f"axe-{width}-{scheme}.json"
     report.write_text(json.dumps({"blocking": found, "other": minor}, indent=1))
     assert found == {}, json.dumps(found, indent=1)
+    assert too_wide == {}, f"pages wider than {width} px: {too_wide}"
