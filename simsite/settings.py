@@ -93,6 +93,9 @@ MIDDLEWARE = [
     "heatmap.middleware.ContentSecurityPolicyMiddleware",
     # A NUL in the path, a query or a form (PostgreSQL refuses it): 404 or 400, on any database.
     "heatmap.middleware.RefuseNulMiddleware",
+    # The request's database connection, taken before the session or the user need it: none
+    # free (the pool's timeout, PostgreSQL's "too many clients") is a 503 with Retry-After.
+    "heatmap.middleware.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,6 +137,42 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+# PostgreSQL: each process keeps a pool of connections (psycopg_pool, Django's "pool" option)
+# instead of opening one per request. Under daphne every request runs its sync code in a
+# thread of its own, so without a pool the connections follow the number of requests in
+# flight (200 viewers went past the stock max_connections of 100); with one, a process never
+# holds more than its pool, and requests beyond it wait up to the pool's timeout for a
+# connection. The budget: processes x pool size <= the server's max_connections, less its
+# reserved slots. By default the app takes SKILLCHECK_DB_CONNECTIONS (80 of the stock 100)
+# shared by SKILLCHECK_DB_PROCESSES (4: two daphne, two runworker), 20 a process; a pool only
+# opens what it needs. Running out (the pool's timeout, or the server's "too many clients")
+# is a 503 with Retry-After (heatmap.middleware.DatabaseBusyMiddleware), not a 500.
+SKILLCHECK_DB_CONNECTIONS = int(os.environ.get("SKILLCHECK_DB_CONNECTIONS", "80"))
+SKILLCHECK_DB_PROCESSES = int(os.environ.get("SKILLCHECK_DB_PROCESSES", "4"))
+SKILLCHECK_DB_POOL_SIZE = int(os.environ.get("SKILLCHECK_DB_POOL_SIZE") or 0) or max(
+    2, SKILLCHECK_DB_CONNECTIONS // max(1, SKILLCHECK_DB_PROCESSES)
+)
+SKILLCHECK_DB_POOL_TIMEOUT_S = float(os.environ.get("SKILLCHECK_DB_POOL_TIMEOUT_S", "10"))
+# What a 503 for want of a connection tells the client to wait before asking again.
+SKILLCHECK_DB_RETRY_AFTER_S = int(os.environ.get("SKILLCHECK_DB_RETRY_AFTER_S", "5"))
+SKILLCHECK_DB_POOL = os.environ.get("SKILLCHECK_DB_POOL", "1") not in ("0", "")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SKILLCHECK_DB_POOL:
+    try:
+        import psycopg_pool  # noqa: F401
+    except ImportError:  # the postgres extra brings it; without, a connection per request
+        pass
+    else:
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {
+                "min_size": min(2, SKILLCHECK_DB_POOL_SIZE),
+                "max_size": SKILLCHECK_DB_POOL_SIZE,
+                "timeout": SKILLCHECK_DB_POOL_TIMEOUT_S,
+            },
+        }
+        # A pooled connection is checked (an empty query) as it is handed out, so one the
+        # server closed (a restart) is replaced instead of failing a request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs write from worker threads while pages read: WAL lets readers go on during a write,
     # and the timeout makes a writer wait for the lock instead of failing at once.

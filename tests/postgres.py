@@ -91,7 +91,9 @@ class PostgresServer:
             )
 
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, *, max_connections: int = 200, reserved: int = 3) -> PostgresServer:
+        """A new cluster, started; ``max_connections`` and ``reserved`` (the slots kept for
+        superusers, which the test user is) as the server's settings."""
         binaries = bin_dir()
         if binaries is None:
             raise PostgresUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
@@ -114,7 +116,8 @@ class PostgresServer:
                 "-c fsync=off",
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
-                "-c max_connections=200",
+                f"-c max_connections={max_connections}",
+                f"-c superuser_reserved_connections={reserved}",
             ]
         )
         server._run(
