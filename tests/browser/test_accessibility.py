@@ -1,6 +1,7 @@
 """Every page type through axe-core in a real Chromium, at 390 and 1440 px, light and dark:
-no serious or critical violation, and no page wider than the screen. Each page is photographed in each mode and width into
-``test-artifacts/screenshots/a11y/``, with axe's whole report (see docs/contributing.md).
+no serious or critical violation, and no page wider than the screen. Each page, its folded
+parts opened, is photographed in each mode and width into ``test-artifacts/screenshots/a11y/``,
+with axe's whole report (see docs/contributing.md).
 
 axe-core comes inside the axe-playwright-python wheel (tests/browser/a11y.py). One server
 with an editable copy of the example catalog serves every page (the scenario editor's text
@@ -120,6 +121,11 @@ def test_no_serious_violations_on_any_page(
         page.goto(a11y_server + path)
         if name == "overview":  # its model agreement is asked for once the table is in
             expect(page.locator("#agreement h2")).to_have_text("Model agreement")
+        # Folded parts (the prompt, the analysis, compare's skills, filters) are checked open.
+        page.evaluate(
+            "document.querySelectorAll('details:not(.catalog-switcher)')"
+            ".forEach((d) => { d.open = true; })"
+        )
         for violation in violations(page):
             (found if violation["impact"] in BLOCKING else minor).setdefault(name, []).append(
                 violation
