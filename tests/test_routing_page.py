@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -67,8 +68,13 @@ def test_sorting_by_f1_and_its_lower_bound(client, routing_catalog):
     assert f1s("sort=f1") == sorted(f1s(""))
     assert f1s("sort=-f1") == sorted(f1s(""), reverse=True)
     html = client.get("/routing/?sort=f1_low").content.decode()
-    lows = [float(p.split("–")[0]) for p in html.split('class="num f1-ci">')[1:]]
+    lows = [float(p.split('"')[0]) for p in html.split('data-f1-low="')[1:]]
     assert lows == sorted(lows) and lows
+    # On the page two decimals (a handful of cases a skill); the exact figure in its title.
+    shown = re.findall(
+        r'title="(0\.\d+)">(\d\.\d\d)</td>', client.get("/routing/").content.decode()
+    )
+    assert shown and all(f"{float(exact):.2f}" == text for exact, text in shown)
 
 
 def test_csv_export_is_the_case_list_as_shown(client, routing_catalog):
@@ -100,3 +106,27 @@ def test_no_run_yet_says_what_to_do(client, settings, tmp_path):
     settings.SKILLCHECK_CATALOG = write_routing_catalog(tmp_path / "c").root
     html = client.get("/routing/").content.decode()
     assert "No routing run of this catalog yet" in html and 'name="models"' in html
+
+
+def test_the_summary_shows_what_a_models_calls_cost_beside_the_estimate(
+    client, routing_catalog, settings, anthropic_stub
+):
+    from tests.fakes import API_MODELS
+
+    settings.SKILLCHECK_MODELS = dict(API_MODELS)
+    settings.ANTHROPIC_API_KEY = "sk-test-key"
+    settings.ANTHROPIC_BASE_URL = anthropic_stub.base_url
+    call_command("run_routing", "--models", "haiku", "--runs", "2", stdout=io.StringIO())
+    run = RoutingRun.objects.order_by("-created_at").first()
+    spent = sum(row.cost_usd for row in run.cases.all())
+    html = client.get(f"/routing/?run={run.run_id}").content.decode()
+    assert spent > 0 and f'data-cost="{spent}">${spent:.4f}</span>' in html
+    assert f"(estimated ${run.estimate['haiku']['usd']:.4f})" in html
+
+    call_command("run_routing", "--models", "haiku", "--runs", "2", stdout=io.StringIO())
+    again = RoutingRun.objects.order_by("-created_at").first()
+    html = client.get(f"/routing/?run={again.run_id}").content.decode()
+    assert "6 cases from the pick cache" in html  # 6 cases, all answered before: free
+    assert "data-cost" not in html  # nothing spent, nothing estimated: no cost line
+    lexical = RoutingRun.objects.order_by("created_at").first()
+    assert "data-cost" not in client.get(f"/routing/?run={lexical.run_id}").content.decode()

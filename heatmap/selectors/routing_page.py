@@ -100,6 +100,11 @@ class RoutingPage:
     tags: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     progress: tuple[int, int] = (0, 0)
+    # The shown model's spend: what its calls cost, the run's estimate of it before any call,
+    # and the cases its pick cache answered (free).
+    cost_usd: float = 0.0
+    estimate_usd: float | None = None
+    cached_cases: int = 0
 
 
 def _outcome(row: CaseRow) -> str:
@@ -203,6 +208,11 @@ def routing_page(
     page.labels, page.confusion = _confusion(summary, report.skills) if summary else ([], [])
     page.stale = routing_stale(run, scope)
     page.progress = (sum(len(r.picks) for r in report.cases), len(report.cases) * report.runs)
+    model_rows = [r for r in report.cases if r.model == filters.model]
+    page.cost_usd = sum(r.cost_usd for r in model_rows)
+    page.cached_cases = sum(1 for r in model_rows if r.cached_from)
+    estimated = (run.estimate or {}).get(filters.model) or {}
+    page.estimate_usd = estimated.get("usd")
     texts = {name: str(info.get("text") or "") for name, info in report.descriptions.items()}
     by_case: dict[str, list[CaseRow]] = {}
     for row in report.cases:

@@ -55,7 +55,9 @@ def _router_choices() -> list[dict[str, object]]:
             continue
         api = choice.available and choice.via == "api"
         reason = choice.reason if api else CLI_UNSUPPORTED
-        choices.append({"name": choice.name, "available": api, "reason": reason})
+        # Beside a greyed-out model, a few words; the whole reason is its tooltip.
+        short = "" if api else "routing needs the Anthropic API (ANTHROPIC_API_KEY)"
+        choices.append({"name": choice.name, "available": api, "reason": reason, "short": short})
     return choices
 
 

@@ -268,3 +268,10 @@ document.addEventListener("keydown", (event) => {
   delete document.body.dataset.selectedCell;
   if (cell && cell.querySelector("a")) cell.querySelector("a").focus();
 });
+
+// A select that shows what it names at once (the routing page's run picker): submit its form
+// on change. An inline onchange would be refused by the Content-Security-Policy.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-submit-on-change]");
+  if (select && select.form) select.form.requestSubmit();
+});
