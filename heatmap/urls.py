@@ -48,6 +48,7 @@ urlpatterns = [
     ),
     path("routing/", routing_views.routing, name="routing"),
     path("routing/run/", routing_views.routing_start, name="routing-start"),
+    path("routing/run/plan/", routing_views.routing_plan, name="routing-plan"),
     path(
         "routing/run/<run_id:run_id>/cancel/",
         routing_views.routing_cancel,

@@ -130,3 +130,48 @@ def test_the_summary_shows_what_a_models_calls_cost_beside_the_estimate(
     assert "data-cost" not in html  # nothing spent, nothing estimated: no cost line
     lexical = RoutingRun.objects.order_by("created_at").first()
     assert "data-cost" not in client.get(f"/routing/?run={lexical.run_id}").content.decode()
+
+
+def test_the_run_forms_plan_line_counts_calls_and_estimates_the_cost(
+    client, routing_catalog, settings, anthropic_stub
+):
+    from tests.fakes import API_MODELS
+
+    settings.SKILLCHECK_MODELS = dict(API_MODELS)
+    settings.ANTHROPIC_API_KEY = "sk-test-key"
+    settings.ANTHROPIC_BASE_URL = anthropic_stub.base_url
+    settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.execute_now"
+    page = client.get("/routing/").content.decode()
+    assert 'hx-get="/routing/run/plan/"' in page and 'id="routing-plan"' in page
+
+    def plan(**query: object) -> str:
+        return client.get("/routing/run/plan/", query).content.decode()
+
+    # The fixture's lexical run (K=1) answered all 6 cases: nothing to call, no cost.
+    assert "0 calls · 6 cases from the pick cache" in plan(models="lexical", runs=1)
+    assert "No cost" in plan(models="lexical", runs=1)
+    assert "6 calls" in plan(models="lexical", runs=1, no_cache="on")
+    line = plan(models=["lexical", "haiku"], runs=1)
+    assert "6 calls · 6 cases from the pick cache" in line and "Estimated cost: <strong>$" in line
+    assert "confirm_cost" not in line  # a few cents: under the default $1 that asks first
+    assert "at the batch rate" in plan(models="haiku", batch="on")
+    assert "lexical cannot go there" in plan(models=["lexical", "haiku"], batch="on")
+    assert "between 1 and 20" in plan(models="haiku", runs=0)
+    assert anthropic_stub.requests == []  # a plan asks no model
+
+    # Above the threshold the plan line asks for a confirmation, and Run needs it.
+    settings.SKILLCHECK_CONFIRM_COST_USD = 0.0001
+    assert 'name="confirm_cost" required' in plan(models="haiku", runs=1)
+    before = RoutingRun.objects.count()
+    refused = client.post("/routing/run/", {"models": ["haiku"], "runs": "1"}, follow=True)
+    assert "tick the confirmation" in refused.content.decode()
+    assert RoutingRun.objects.count() == before and anthropic_stub.requests == []
+    client.post("/routing/run/", {"models": ["haiku"], "runs": "1", "confirm_cost": "on"})
+    assert RoutingRun.objects.count() == before + 1 and len(anthropic_stub.requests) == 6
+
+
+def test_the_plan_line_says_plainly_that_routing_needs_the_api(client, routing_catalog, settings):
+    settings.ANTHROPIC_API_KEY = ""
+    settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"
+    line = client.get("/routing/run/plan/", {"models": "haiku"}).content.decode()
+    assert 'class="plan error"' in line and "routing needs the Anthropic API" in line

@@ -6,6 +6,7 @@ The rows are every case × model, with no picks yet; ``routing_execution`` asks 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
@@ -84,20 +85,42 @@ def routers_check_available(routers: dict[str, Router]) -> None:
             raise RunRequestError(f"{found.reason}; lexical routes offline")
 
 
-def routing_run_create(
+@dataclass
+class RoutingRunPlan:
+    """A routing run as it would start: its rows, routers, system prompt and cost estimate."""
+
+    catalog: Catalog
+    report: RoutingReport
+    routers: dict[str, Router]
+    estimate: dict[str, dict[str, float | int]]
+
+    @property
+    def calls(self) -> int:
+        return sum(int(e["calls"]) for e in self.estimate.values())
+
+    @property
+    def cached_cases(self) -> int:
+        return sum(int(e["cached_cases"]) for e in self.estimate.values())
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(float(e["usd"]) for e in self.estimate.values())
+
+
+def routing_run_plan(
     *,
     models: Sequence[str],
     runs: int = DEFAULT_RUNS,
     catalog: Catalog | None = None,
     catalog_path: Path | str | None = None,
-    run_id: str | None = None,
-    reports_dir: Path | str | None = None,
     use_cache: bool = True,
     batch: bool = False,
-) -> RoutingRun:
-    """A pending routing run with a row per case and model; ``RunRequestError`` when it
-    cannot run as asked (an unknown model, a model that cannot route here, K out of range, a
-    catalog that cannot route, batch mode with a router that is not on the Anthropic API)."""
+    run_id: str = "",
+) -> RoutingRunPlan:
+    """What a routing run would ask and cost, nothing saved (the web's plan line, and the
+    start); ``RunRequestError`` when it cannot run as asked (an unknown model, a model that
+    cannot route here, K out of range, a catalog that cannot route, batch mode with a router
+    that is not on the Anthropic API)."""
     if not 1 <= runs <= MAX_RUNS:
         raise RunRequestError(f"runs (K) must be between 1 and {MAX_RUNS}")
     if not models:
@@ -114,19 +137,57 @@ def routing_run_create(
                 f"batch mode sends Message Batches to the Anthropic API; {', '.join(offline)} "
                 "cannot go there (lexical runs offline: start it as a run of its own)"
             )
+    report = plan.new_report(run_id or "planned", routers, runs)
+    estimate = _estimate(report, routers, system, runs, use_cache=use_cache, batch=batch)
+    return RoutingRunPlan(catalog, report, routers, estimate)
+
+
+def routing_run_create(
+    *,
+    models: Sequence[str],
+    runs: int = DEFAULT_RUNS,
+    catalog: Catalog | None = None,
+    catalog_path: Path | str | None = None,
+    run_id: str | None = None,
+    reports_dir: Path | str | None = None,
+    use_cache: bool = True,
+    batch: bool = False,
+    confirm_above_usd: float | None = None,
+) -> RoutingRun:
+    """A pending routing run with a row per case and model; ``RunRequestError`` when it
+    cannot run as asked (see ``routing_run_plan``), or when its estimate is above
+    ``confirm_above_usd`` (the web's Run without the cost confirmation ticked)."""
     run_id = valid_run_id(run_id or new_routing_run_id())
     if RoutingRun.objects.filter(run_id=run_id).exists():
         raise RunRequestError(f"routing run {run_id} exists already")
-    report = plan.new_report(run_id, routers, runs)
+    planned = routing_run_plan(
+        models=models,
+        runs=runs,
+        catalog=catalog,
+        catalog_path=catalog_path,
+        use_cache=use_cache,
+        batch=batch,
+        run_id=run_id,
+    )
+    if confirm_above_usd is not None and planned.cost_usd > confirm_above_usd:
+        raise RunRequestError(
+            f"estimated ${planned.cost_usd:.2f}, above the ${confirm_above_usd:.2f} that asks "
+            "first: tick the confirmation to start it"
+        )
+    catalog, report, routers, estimate = (
+        planned.catalog,
+        planned.report,
+        planned.routers,
+        planned.estimate,
+    )
     folder = Path(reports_dir) if reports_dir else default_reports_dir()
-    estimate = _estimate(report, routers, system, runs, use_cache=use_cache, batch=batch)
     with transaction.atomic():
         run = RoutingRun.objects.create(
             run_id=run_id,
             catalog=catalog_register(catalog=catalog),
             models=list(routers),
             runs=runs,
-            catalog_fingerprint=plan.catalog_fingerprint,
+            catalog_fingerprint=report.catalog_fingerprint,
             descriptions=report.descriptions,
             estimate=estimate,
             use_cache=use_cache,
@@ -156,10 +217,16 @@ def routing_run_start(
     runs: int = DEFAULT_RUNS,
     use_cache: bool = True,
     batch: bool = False,
+    confirm_above_usd: float | None = None,
 ) -> RoutingRun:
     """Create a routing run and hand it to ``SKILLCHECK_RUN_DISPATCHER``: the web's start."""
     run = routing_run_create(
-        catalog=catalog, models=models, runs=runs, use_cache=use_cache, batch=batch
+        catalog=catalog,
+        models=models,
+        runs=runs,
+        use_cache=use_cache,
+        batch=batch,
+        confirm_above_usd=confirm_above_usd,
     )
     dispatch.routing_dispatch(run_id=run.run_id)
     return run

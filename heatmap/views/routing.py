@@ -6,10 +6,12 @@ the case list gets only that fragment; ``?format=csv`` downloads the case list a
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -26,7 +28,7 @@ from heatmap.services.auditors import model_choices
 from heatmap.services.plans import RunRequestError
 from heatmap.services.routing_cancel import routing_run_cancel
 from heatmap.services.routing_resume import routing_run_resume_start
-from heatmap.services.routing_start import routing_run_start
+from heatmap.services.routing_start import routing_run_plan, routing_run_start
 from heatmap.views.csv_export import csv_response
 from heatmap.views.filters import scope_context
 from heatmap.views.fragments import HtmxHttpRequest
@@ -117,15 +119,42 @@ def _back(request: HttpRequest, run_id: str = "") -> HttpResponse:
     return redirect(reverse("heatmap:routing") + ("?" + urlencode(query) if query else ""))
 
 
+def _asked(data: QueryDict) -> dict[str, Any]:
+    """The Run form's choices: routers, K, batch mode and whether to ask cached cases again
+    (``ValueError`` for a K that is not a number)."""
+    return {
+        "models": data.getlist("models") or [LEXICAL],
+        "runs": int(data.get("runs") or DEFAULT_RUNS),
+        "batch": data.get("batch") == "on",
+        "use_cache": data.get("no_cache") != "on",
+    }
+
+
+@require_GET
+def routing_plan(request: HttpRequest) -> HttpResponse:
+    """The Run form's plan line (GET, no side effect): calls, cached cases and the estimate,
+    with the cost confirmation when the estimate is above SKILLCHECK_CONFIRM_COST_USD."""
+    scope = catalog_scope_or_404(request, data=request.GET)
+    threshold = settings.SKILLCHECK_CONFIRM_COST_USD
+    context: dict[str, Any] = {"threshold_usd": threshold}
+    try:
+        context["plan"] = routing_run_plan(catalog=scope.load(), **_asked(request.GET))
+    except (RunRequestError, ValueError) as exc:
+        context["error"] = str(exc)
+    return render(request, "heatmap/_routing-plan.html", context)
+
+
 @require_POST
 def routing_start(request: HttpRequest) -> HttpResponse:
-    """The Run button: start a routing run of the shown catalog, then show it."""
+    """The Run button: start a routing run of the shown catalog, then show it. An estimate
+    above SKILLCHECK_CONFIRM_COST_USD needs the plan line's confirmation ticked."""
     scope = catalog_scope_or_404(request, data=request.POST)
-    models = request.POST.getlist("models") or [LEXICAL]
+    confirmed = request.POST.get("confirm_cost") == "on"
+    threshold = None if confirmed else settings.SKILLCHECK_CONFIRM_COST_USD
     try:
-        runs = int(request.POST.get("runs") or DEFAULT_RUNS)
-        batch = request.POST.get("batch") == "on"
-        run = routing_run_start(catalog=scope.load(), models=models, runs=runs, batch=batch)
+        run = routing_run_start(
+            catalog=scope.load(), confirm_above_usd=threshold, **_asked(request.POST)
+        )
     except (RunRequestError, ValueError) as exc:
         messages.error(request, f"The routing run did not start: {exc}")
         return _back(request)

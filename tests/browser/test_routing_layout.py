@@ -119,6 +119,17 @@ def test_choosing_another_run_shows_it(
     expect(page.locator("select[name=run]")).to_have_value("routing-corpus-2")
 
 
+def test_the_run_form_shows_its_plan_line(page: Page, corpus_routed: str):
+    page.goto(corpus_routed)
+    plan = page.locator("#routing-plan .plan-line")
+    expect(plan).to_have_text("37 calls")  # lexical, K = 3: the corpus run had K = 1
+    page.fill("#routing-run input[name=runs]", "1")
+    page.locator("#routing-run input[name=runs]").dispatch_event("change")
+    expect(plan).to_have_text("0 calls · 37 cases from the pick cache")
+    page.check("#routing-run input[name=no_cache]")
+    expect(plan).to_have_text("37 calls")
+
+
 @pytest.mark.parametrize("width", [1440, 390])
 def test_docs_screenshots_of_the_bundled_catalog(
     page: Page, live_url: str, tmp_path: Path, anthropic_stub, settings, screenshots, width
