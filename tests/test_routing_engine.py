@@ -48,6 +48,10 @@ def test_every_scenario_is_a_case_expecting_its_specialist_then_routing_prompts(
         ({"id": "x", "prompt": "p", "expected": "none", "tags": [1]}, "'tags' must be a list"),
         ({"id": "x", "prompt": "p", "expected": "none", "tags": ["t"] * 11}, "at most 10 tags"),
         ({"id": "job-board-1", "prompt": "p", "expected": "none"}, "duplicate scenario id"),
+        (
+            {"id": "x", "prompt": "p", "expected": "none", "tags": ["near-miss", "near:ghost"]},
+            "tag 'near:ghost' names no skill of the manifest",
+        ),
         ("just text", "must be a mapping"),
     ],
 )

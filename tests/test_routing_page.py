@@ -175,3 +175,17 @@ def test_the_plan_line_says_plainly_that_routing_needs_the_api(client, routing_c
     settings.SKILLCHECK_CLAUDE_BIN = "/bin/true"
     line = client.get("/routing/run/plan/", {"models": "haiku"}).content.decode()
     assert 'class="plan error"' in line and "routing needs the Anthropic API" in line
+
+
+def test_the_results_update_themselves_while_the_run_is_going(client, routing_catalog, settings):
+    settings.SKILLCHECK_RUN_DISPATCHER = "tests.test_routing_web_api.hold"  # stays pending
+    done = client.get("/routing/").content.decode()
+    assert (
+        'id="routing-main"' in done and "hx-trigger" not in done.split('id="routing-main"')[1][:80]
+    )
+    client.post("/routing/run/", {"models": ["lexical"], "runs": "2"})
+    going = RoutingRun.objects.order_by("-created_at").first()
+    html = client.get(f"/routing/?run={going.run_id}").content.decode()
+    main = html.split('id="routing-main"')[1].split(">")[0]
+    assert f'hx-trigger="every {settings.HEATMAP_POLL_S}s"' in main
+    assert 'hx-select="#routing-main"' in main and f"run={going.run_id}" in main

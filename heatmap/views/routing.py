@@ -31,7 +31,7 @@ from heatmap.services.routing_resume import routing_run_resume_start
 from heatmap.services.routing_start import routing_run_plan, routing_run_start
 from heatmap.views.csv_export import csv_response
 from heatmap.views.filters import scope_context
-from heatmap.views.fragments import HtmxHttpRequest
+from heatmap.views.fragments import HtmxHttpRequest, poll_seconds
 from heatmap.views.lookups import catalog_scope_or_404
 
 
@@ -103,6 +103,7 @@ def routing(request: HtmxHttpRequest) -> HttpResponse:
         "hidden": base,
         "routers": _router_choices(),
         "default_runs": DEFAULT_RUNS,
+        "poll_s": poll_seconds(),
         **scope_context(scope),
     }
     if request.htmx and request.htmx.target == "routing-cases":

@@ -190,6 +190,9 @@ def _models(value: Any, path: Path, what: str, line: int | None) -> tuple[str, .
     return tuple(value)
 
 
+# A routing prompt's tag naming the skill a near miss should lose to: "near:<skill>".
+NEAR_TAG = "near:"
+
 SeenIds = dict[str, tuple[Path, int | None]]
 """Every scenario and routing id read so far in the catalog: id -> (file, line)."""
 
@@ -337,6 +340,15 @@ def _routing_prompts(
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             raise CatalogError(
                 path, f"{what}: 'tags' must be a list of words", key_line(raw, "tags")
+            )
+        near = [t.strip()[len(NEAR_TAG) :] for t in tags if t.strip().startswith(NEAR_TAG)]
+        outside = [n for n in near if n not in skills]
+        if outside:  # a near miss names the skill it should lose to: one of the catalog's
+            raise CatalogError(
+                path,
+                f"{what}: tag '{NEAR_TAG}{outside[0]}' names no skill of the manifest "
+                f"({', '.join(skills)})",
+                key_line(raw, "tags"),
             )
         if len(tags) > MAX_ROUTING_TAGS or any(len(t) > MAX_ROUTING_TAG_CHARS for t in tags):
             raise CatalogError(
