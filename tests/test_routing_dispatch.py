@@ -42,7 +42,7 @@ def post(client, url, body=None):
     return response.status_code, response.json()
 
 
-def wait_until(predicate, timeout=30.0):
+def wait_until(predicate, timeout=60.0):  # a loaded CI box (load 15 on 2 cores) took over 30 s
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

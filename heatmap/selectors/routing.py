@@ -3,7 +3,8 @@ and which descriptions changed since a run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from typing import Any
 
 from heatmap.models import Catalog, RoutingCaseResult, RoutingRun
 from skillcheck.routing.compare import RoutingComparison, compare_routing
@@ -60,16 +61,29 @@ def routing_report(run: RoutingRun) -> RoutingReport:
     )
 
 
-def routing_cache_entries(*, exclude_run: RoutingRun | None) -> Iterator[tuple[str, list, str]]:
+def routing_cache_entries(
+    *, exclude_run: RoutingRun | None, fingerprints: Collection[str] | None = None
+) -> Iterator[tuple[str, list, str]]:
     """(fingerprint, picks, paying run id) of every other run's rows, oldest run first
-    (``exclude_run`` None: every run's, for a run not yet saved)."""
+    (``exclude_run`` None: every run's, for a run not yet saved); only the rows answering
+    ``fingerprints`` when given (an index lookup, not every row ever saved)."""
     found = RoutingCaseResult.objects.exclude(fingerprint="")
     if exclude_run is not None:
         found = found.exclude(run=exclude_run)
-    rows = found.order_by("run__created_at", "position").values_list(
-        "fingerprint", "picks", "cached_from", "run__run_id"
-    )
-    for fingerprint, picks, cached_from, run_id in rows.iterator():
+    queries = [found]
+    if fingerprints is not None:
+        wanted = sorted(set(fingerprints))
+        # A few hundred fingerprints a query: SQLite caps the parameters of one statement.
+        queries = [
+            found.filter(fingerprint__in=wanted[i : i + 500]) for i in range(0, len(wanted), 500)
+        ]
+    entries: list[tuple[Any, ...]] = []
+    for query in queries:
+        entries += query.values_list(
+            "fingerprint", "picks", "cached_from", "run__created_at", "position", "run__run_id"
+        )
+    entries.sort(key=lambda e: (e[3], e[4]))  # oldest run first: the newest answer wins
+    for fingerprint, picks, cached_from, _, _, run_id in entries:
         yield fingerprint, list(picks or []), cached_from or run_id
 
 

@@ -109,7 +109,12 @@ def routing_run_execute(
     routers = routers or routing_routers(models=run.models, descriptions=descriptions)
     run_claim(run=run)
     report = routing_report(run)
-    cache = PickCache(routing_cache_entries(exclude_run=run)) if run.use_cache else None
+    prints = [row.fingerprint for row in report.cases]
+    cache = (
+        PickCache(routing_cache_entries(exclude_run=run, fingerprints=prints))
+        if run.use_cache
+        else None
+    )
     watch = _Watch(run)
 
     def record(row: CaseRow) -> None:

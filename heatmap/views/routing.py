@@ -139,7 +139,7 @@ def routing_plan(request: HttpRequest) -> HttpResponse:
     threshold = settings.SKILLCHECK_CONFIRM_COST_USD
     context: dict[str, Any] = {"threshold_usd": threshold}
     try:
-        context["plan"] = routing_run_plan(catalog=scope.load(), **_asked(request.GET))
+        context["plan"] = routing_run_plan(catalog=scope.load(), lint=False, **_asked(request.GET))
     except (RunRequestError, ValueError) as exc:
         context["error"] = str(exc)
     return render(request, "heatmap/_routing-plan.html", context)

@@ -58,15 +58,18 @@ def answer_fingerprint(catalog_print: str, prompt: str, model_id: str) -> str:
     return sha256(f"{catalog_print}\0{model_id}\0{prompt}".encode()).hexdigest()[:24]
 
 
-def description_info(catalog: Catalog, descriptions: dict[str, str]) -> dict[str, dict[str, Any]]:
+def description_info(
+    catalog: Catalog, descriptions: dict[str, str], *, lint: bool = True
+) -> dict[str, dict[str, Any]]:
     """Per skill: the description's fingerprint and length, and the linter's findings on it
-    (BP-2, and frontmatter findings that name the description)."""
+    (BP-2, and frontmatter findings that name the description; none with ``lint=False``: the
+    whole linter runs for them, most of a plan's time)."""
     prints = description_fingerprints(descriptions)
     info = {}
     for name, skill in catalog.skills.items():
         findings = [
             f.to_dict()
-            for f in lint_skill(skill, catalog.taxonomy).findings
+            for f in (lint_skill(skill, catalog.taxonomy).findings if lint else [])
             if f.check_id == "BP-2" or (f.check_id == "FM" and "description" in f.detail)
         ]
         info[name] = {
@@ -172,7 +175,9 @@ class RoutingPlan:
         descriptions = catalog_descriptions(catalog)
         return cls(catalog, routing_cases(catalog), descriptions, catalog_fingerprint(descriptions))
 
-    def new_report(self, run_id: str, routers: dict[str, Router], runs: int) -> RoutingReport:
+    def new_report(
+        self, run_id: str, routers: dict[str, Router], runs: int, *, lint: bool = True
+    ) -> RoutingReport:
         rows = [
             CaseRow(
                 case_id=case.id,
@@ -194,7 +199,7 @@ class RoutingPlan:
             runs=runs,
             skills=list(self.descriptions),
             catalog_fingerprint=self.catalog_fingerprint,
-            descriptions=description_info(self.catalog, self.descriptions),
+            descriptions=description_info(self.catalog, self.descriptions, lint=lint),
             cases=rows,
         )
 

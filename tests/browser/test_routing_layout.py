@@ -120,6 +120,8 @@ def test_choosing_another_run_shows_it(
 
 
 def test_the_run_form_shows_its_plan_line(page: Page, corpus_routed: str):
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/routing/run/plan/" in r.url else None)
     page.goto(corpus_routed)
     plan = page.locator("#routing-plan .plan-line")
     expect(plan).to_have_text("37 calls")  # lexical, K = 3: the corpus run had K = 1
@@ -128,6 +130,8 @@ def test_the_run_form_shows_its_plan_line(page: Page, corpus_routed: str):
     expect(plan).to_have_text("0 calls · 37 cases from the pick cache")
     page.check("#routing-run input[name=no_cache]")
     expect(plan).to_have_text("37 calls")
+    # A GET: the form's CSRF token stays out of its URL (and out of logs and Referer headers).
+    assert asked and not [url for url in asked if "csrfmiddlewaretoken" in url]
 
 
 @pytest.mark.parametrize("width", [1440, 390])
