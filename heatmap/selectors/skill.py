@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.db.models import Count, Sum
@@ -15,7 +16,10 @@ from heatmap.selectors.newest import newest_task_ids
 from skillcheck.catalog import Catalog, Check
 from skillcheck.results import pass_percent
 
-CHART_W, CHART_H, CHART_PAD = 640, 220, 32
+# Chart geometry (px): the text is drawn at its real size whatever the width (the SVG has no
+# viewBox; x positions are percentages of its width), so it stays readable on a phone.
+CHART_H, CHART_TOP, CHART_AXIS = 200, 30, 160  # total height, plot top, x axis (plot bottom)
+CHART_X0, CHART_X1 = 10.0, 97.0  # the first and last run's x, in % of the width (labels left)
 CHART_COLORS = ("#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#57606a")
 
 
@@ -37,44 +41,83 @@ class SkillHistory:
     matrix_columns: list[tuple[str, str]]  # (scenario id, model)
     matrix_rows: list[tuple[Check, list[str]]]
     lint: Any = None
+    fingerprints: dict[str, str] = field(default_factory=dict)  # run id -> skill fingerprint
+
+    def edits(self) -> list[tuple[Run, Run]]:
+        """Each pair of consecutive runs (oldest first) between which the skill's files
+        changed: the fingerprint they recorded differs (unknown for either: no mark)."""
+        ordered = list(reversed(self.runs))
+        return [
+            (a, b)
+            for a, b in pairwise(ordered)
+            if self.fingerprints.get(a.run_id)
+            and self.fingerprints.get(b.run_id)
+            and self.fingerprints[a.run_id] != self.fingerprints[b.run_id]
+        ]
 
     def chart(self) -> dict[str, Any]:
-        """Pass % per model over the runs, as SVG coordinates (rendered by the template)."""
-        run_ids = [r.run_id for r in reversed(self.runs)]  # oldest first, left to right
-        span = max(len(run_ids) - 1, 1)
-        inner_w, inner_h = CHART_W - 2 * CHART_PAD, CHART_H - 2 * CHART_PAD
+        """Pass % per model over the runs, as SVG coordinates (rendered by the template): x in
+        % of the width, y in px; a mark between two runs where the skill's files changed."""
+        runs = list(reversed(self.runs))  # oldest first, left to right
+        index = {r.run_id: i for i, r in enumerate(runs)}
+        span = max(len(runs) - 1, 1)
+        plot_h = CHART_AXIS - CHART_TOP
 
-        def xy(run_id: str, pct: float) -> tuple[float, float]:
-            x = CHART_PAD + inner_w * (run_ids.index(run_id) / span if len(run_ids) > 1 else 0.5)
-            return round(x, 1), round(CHART_PAD + inner_h * (1 - pct / 100), 1)
+        def x_of(i: float) -> float:
+            if len(runs) < 2:
+                return 50.0
+            return round(CHART_X0 + (CHART_X1 - CHART_X0) * i / span, 2)
+
+        def y_of(pct: float) -> float:
+            return round(CHART_TOP + plot_h * (1 - pct / 100), 1)
 
         series = []
-        for i, model in enumerate(self.models):
+        for n, model in enumerate(self.models):
             dots = [
-                (*xy(p.run_id, p.pass_pct), f"{model} · {p.run_id}: {p.pass_pct:.0f}%")
-                for p in sorted(self.points, key=lambda p: run_ids.index(p.run_id))
+                (x_of(index[p.run_id]), y_of(p.pass_pct), p.pass_pct,
+                 f"{model} · {p.run_id}: {p.pass_pct:.0f}% pass")
+                for p in sorted(self.points, key=lambda p: index[p.run_id])
                 if p.model == model and p.pass_pct is not None
-            ]
+            ]  # fmt: skip
             series.append(
                 {
                     "model": model,
-                    "color": CHART_COLORS[i % len(CHART_COLORS)],
-                    "points": " ".join(f"{x},{y}" for x, y, _ in dots),
-                    "dots": dots,
+                    "color": CHART_COLORS[n % len(CHART_COLORS)],
+                    # The line lives in a 100 × 100 box stretched over the plot.
+                    "points": " ".join(f"{x},{round(100 - pct, 2)}" for x, _, pct, _ in dots),
+                    "dots": [(x, y, label) for x, y, _, label in dots],
                 }
             )
-        grid = [
-            {"y": round(CHART_PAD + inner_h * (1 - pct / 100), 1), "label": f"{pct}%"}
-            for pct in (0, 25, 50, 75, 100)
-        ]
+        marks = []
+        for a, b in self.edits():
+            x = (x_of(index[a.run_id]) + x_of(index[b.run_id])) / 2
+            marks.append(
+                {
+                    "x": round(x, 2),
+                    "anchor": "start" if x < 15 else "end" if x > 85 else "middle",
+                    "title": f"the skill's files changed between runs {a.run_id} and "
+                    f"{b.run_id} (fingerprint {self.fingerprints[a.run_id]} → "
+                    f"{self.fingerprints[b.run_id]})",
+                }
+            )
         return {
-            "width": CHART_W,
             "height": CHART_H,
-            "pad": CHART_PAD,
-            "right": CHART_W - CHART_PAD,
+            "top": CHART_TOP,
+            "axis": CHART_AXIS,
+            "plot_h": plot_h,
             "series": series,
-            "grid": grid,
-            "runs": len(run_ids),
+            "grid": [
+                {"y": y_of(pct), "label_y": y_of(pct) - 4, "label": f"{pct}%"}
+                for pct in (0, 25, 50, 75, 100)
+            ],
+            "tick_end": CHART_AXIS + 5,
+            "date_y": CHART_AXIS + 19,
+            "mark_y": 12,
+            "ticks": [x_of(i) for i in range(len(runs))],
+            "first": runs[0] if runs else None,
+            "last": runs[-1] if len(runs) > 1 else None,
+            "marks": marks,
+            "runs": len(runs),
         }
 
 
@@ -82,7 +125,8 @@ def skill_history(*, catalog: Catalog, skill: str, catalog_id: int | None = None
     """A skill's pass % per model and run, its newest checks × scenarios × models, its runs,
     in the catalog ``catalog_id`` (default: the configured one), whose files are ``catalog``.
 
-    Three queries: the per-run sums, the runs, the newest check rows.
+    Four queries: the per-run sums, the runs, the skill's fingerprint per run, the newest
+    check rows.
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
@@ -100,6 +144,7 @@ def skill_history(*, catalog: Catalog, skill: str, catalog_id: int | None = None
     per_run = list(sums)
     runs = list(Run.objects.filter(pk__in={row["run_id"] for row in per_run}))
     by_pk = {r.pk: r for r in runs}
+    fingerprints = _run_fingerprints(catalog_id=catalog_id, skill=skill, runs=runs)
     points = [
         SkillRunPoint(
             run_id=by_pk[row["run_id"]].run_id,
@@ -128,4 +173,29 @@ def skill_history(*, catalog: Catalog, skill: str, catalog_id: int | None = None
         for check in catalog.taxonomy.model_checks
     ]
     lint = lint_matrix(catalog=catalog).get(skill)
-    return SkillHistory(skill, points, runs, models, columns, rows, lint)
+    return SkillHistory(skill, points, runs, models, columns, rows, lint, fingerprints)
+
+
+def _run_fingerprints(*, catalog_id: int, skill: str, runs: list[Run]) -> dict[str, str]:
+    """The skill's fingerprint in each run: the one most of its results recorded (a resume
+    may have seen an edit), else the one the run's start recorded for the catalog."""
+    found = {
+        r.run_id: fp
+        for r in runs
+        if (fp := (r.catalog_fingerprints or {}).get("skills", {}).get(skill, ""))
+    }
+    by_pk = {r.pk: r.run_id for r in runs}
+    counts: dict[str, tuple[int, str]] = {}
+    rows = (
+        TaskResult.objects.filter(catalog_id=catalog_id, skill=skill)
+        .exclude(skill_fingerprint="")
+        .values_list("run_id", "skill_fingerprint")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for run_pk, fingerprint, n in rows:
+        run_id = by_pk.get(run_pk)
+        if run_id is not None and n > counts.get(run_id, (0, ""))[0]:
+            counts[run_id] = (n, fingerprint)
+    found.update({run_id: fp for run_id, (_, fp) in counts.items()})
+    return found
