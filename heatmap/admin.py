@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from heatmap.models import Catalog, CheckResult, Run, ScenarioEdit, TaskResult
+from heatmap.models import Catalog, CheckResult, Run, ScenarioEdit, SkillSnapshot, TaskResult
 from heatmap.services.catalogs import catalog_name_check
 from heatmap.services.plans import RunRequestError
 
@@ -245,3 +245,16 @@ class ScenarioEditAdmin(ReadOnlyAdmin):
     list_filter = ("action", "catalog")
     search_fields = ("file", "username")
     date_hierarchy = "created_at"
+
+
+@admin.register(SkillSnapshot)
+class SkillSnapshotAdmin(ReadOnlyAdmin):
+    """The kept versions of skills' files (what the compare page diffs), by fingerprint."""
+
+    list_display = ("fingerprint", "created_at", "file_names")
+    search_fields = ("fingerprint",)
+    date_hierarchy = "created_at"
+
+    @admin.display(description="files")
+    def file_names(self, obj: SkillSnapshot) -> str:
+        return ", ".join(f.get("path", "") for f in obj.files)

@@ -569,3 +569,18 @@ class ScenarioEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} scenarios/{self.file}"
+
+
+class SkillSnapshot(models.Model):
+    """The text of a skill's files at one version (its fingerprint, as task results record
+    it), kept once when a run that saw it is created or resumed: the compare page diffs a
+    skill between two runs from these. Up to the catalog's limit for one skill
+    (``SKILLCHECK_MAX_SKILL_BYTES``) a version; an unchanged skill adds nothing."""
+
+    fingerprint = models.CharField(max_length=16, unique=True)
+    # [{"path": "SKILL.md", "sha256": "…", "text": "…"}, …], SKILL.md first.
+    files = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"skill files {self.fingerprint}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from heatmap.models import CheckResult, Run, TaskResult
 from heatmap.selectors.compare import Comparison, Flip, run_comparison
+from heatmap.selectors.skill_versions import SkillVersions, skill_snapshot_files, skill_versions
 from skillcheck.catalog import Catalog
 from skillcheck.compare import SkillChange
 
@@ -110,10 +111,12 @@ class SkillSummary:
 
 @dataclass
 class SkillFlips:
-    """The list's group for one skill: its flips that pass the filters."""
+    """The list's group for one skill: its flips that pass the filters, and what changed in
+    its files (None when they did not, or when a run did not record them)."""
 
     summary: SkillSummary
     rows: list[FlipRow]
+    versions: SkillVersions | None = None
 
 
 @dataclass
@@ -230,6 +233,40 @@ def compare_page(
                 domains.get(flip.scenario_id, ""),
             )
         )
-    groups = [SkillFlips(s, rows[s.skill]) for s in summaries if rows.get(s.skill)]
+    # A skill is in the list for its flips, or for its edited files unless the filters ask
+    # for regressions, a model or another skill.
+    edited = [
+        s
+        for s in summaries
+        if s.files.changed
+        and not (filters.regressions or filters.model)
+        and filters.skill in ("", s.skill)
+    ]
+    listed = {s.skill for s in edited} | set(rows)
+    kept_files = skill_snapshot_files(
+        fingerprints={
+            fp
+            for s in summaries
+            if s.skill in listed and s.files.changed
+            for fp in (s.files.before, s.files.after)
+        }
+    )
+    groups = [
+        SkillFlips(
+            s,
+            rows.get(s.skill, []),
+            skill_versions(
+                catalog=catalog,
+                skill=s.skill,
+                before=s.files.before,
+                after=s.files.after,
+                kept=kept_files,
+            )
+            if s.files.changed
+            else None,
+        )
+        for s in summaries
+        if s.skill in listed
+    ]
     models = sorted({c.model for c in comparison.skills} | {f.model for f in comparison.flips})
     return ComparePage(base, new, comparison, summaries, groups, filters, models, len(kept))

@@ -14,6 +14,7 @@ from heatmap.services import auditors as auditor_services
 from heatmap.services import dispatch
 from heatmap.services.liveness import run_mark_stale_interrupted, run_refuse_unfinished
 from heatmap.services.plans import RunRequestError, plan_catalog, plan_check_models
+from heatmap.services.snapshots import skill_snapshots_save
 from heatmap.services.start import valid_run_id
 from skillcheck.auditors import Auditor
 from skillcheck.catalog import Catalog
@@ -53,6 +54,7 @@ def run_resume(*, run_id: str, auditors: dict[str, Auditor] | None = None) -> Ru
     catalog = plan_catalog(path=run.catalog_path or None)
     plan_check_models(run.models, auditor_services.auditors_or_registry(auditors))
     warnings = _fingerprint_warnings(run, catalog)
+    skill_snapshots_save(catalog=catalog)  # a skill edited since: its new text, for compare
     for warning in warnings:
         logger.warning("run %s: %s", run_id, warning)
     run_make_pending(run=run, errors_only=False, was=run.status)

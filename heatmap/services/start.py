@@ -18,6 +18,7 @@ from heatmap.services import dispatch
 from heatmap.services.catalogs import catalog_register
 from heatmap.services.plans import RunRequestError, plan_catalog, run_plan
 from heatmap.services.reports import default_reports_dir
+from heatmap.services.snapshots import skill_snapshots_save
 from skillcheck.auditors import Auditor
 from skillcheck.catalog import Catalog
 from skillcheck.reports import incremental_report_path
@@ -84,7 +85,7 @@ def run_create(
     if Run.objects.filter(run_id=run_id).exists():
         raise RunRequestError(f"run {run_id} exists already; resume it with --resume {run_id}")
     folder = Path(reports_dir) if reports_dir else default_reports_dir()
-    return Run.objects.create(
+    run = Run.objects.create(
         run_id=run_id,
         catalog=catalog_register(catalog=catalog, name=catalog_name),
         status=Run.Status.PENDING,
@@ -102,6 +103,8 @@ def run_create(
         started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
         epochs=plan.epochs,
     )
+    skill_snapshots_save(catalog=catalog, fingerprints=run.catalog_fingerprints["skills"])
+    return run
 
 
 def run_start(

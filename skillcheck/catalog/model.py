@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -129,12 +129,22 @@ class Skill:
                 "model's context window holds about 200,000 tokens",
             )
 
+    def files(self) -> list[tuple[str, str]]:
+        """Each document as (its path in the skill's folder, with ``/``; its text), SKILL.md
+        first: what the fingerprint hashes, and what a run keeps of the skill."""
+        return [(path.relative_to(self.root).as_posix(), text) for path, text in self.documents()]
+
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for path, text in self.documents():
-            digest.update(str(path.relative_to(self.root)).encode())
-            digest.update(b"\0" + text.encode() + b"\0")
-        return digest.hexdigest()[:16]
+        return files_fingerprint(self.files())
+
+
+def files_fingerprint(files: Iterable[tuple[str, str]]) -> str:
+    """The hash of a skill's files, (path, text) in order: ``Skill.fingerprint``."""
+    digest = hashlib.sha256()
+    for path, text in files:
+        digest.update(path.encode())
+        digest.update(b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENS = 3
@@ -29,10 +31,10 @@ anything behind a login.
 """
 
 
-def _run(catalog: str) -> str:
+def _run(catalog: str, run_id: str) -> str:
     out = io.StringIO()
     call_command(
-        "run_scored", "--catalog", catalog, "--models", "haiku,sonnet,opus",
+        "run_scored", "--catalog", catalog, "--models", "haiku,sonnet,opus", "--run-id", run_id,
         "--concurrency", "16", "--json", stdout=out, stderr=io.StringIO(),
     )  # fmt: skip
     data = json.loads(out.getvalue())
@@ -50,11 +52,11 @@ def one_skill_edited(corpus_dir, tmp_path, anthropic_stub, settings) -> str:
     settings.SKILLCHECK_MAX_RETRIES = 0
     catalog = tmp_path / "apify-skills"
     shutil.copytree(corpus_dir, catalog)
-    base = _run(str(catalog))
+    base = _run(str(catalog), "before-edit")
     skill_md = catalog / "skills" / EDITED / "SKILL.md"
     text = skill_md.read_text()
     skill_md.write_text(text.replace("## Workflow\n", SECTION + "## Workflow\n", 1))
-    new = _run(str(catalog))
+    new = _run(str(catalog), "after-edit")
     return f"/runs/{new}/compare/{base}/"
 
 
@@ -72,10 +74,16 @@ def test_the_compare_page_of_one_edited_skill_fits_three_screens(
     height = page.evaluate("document.documentElement.scrollHeight")
     page.screenshot(path=screenshots / "compare-1440.png", full_page=True)
     assert height <= SCREENS * DESKTOP["height"], height
-    # The evidence and the diff are one click away: the skill's group opens in place.
+    # The diff and the evidence are one click away: the skill's group opens in place.
     group = page.locator(f'details.skill-flips[data-skill="{EDITED}"]')
     group.locator("summary").click()
+    expect(group.locator(".skill-diff .file-edited")).to_have_text("edited")
+    added = group.locator(".skill-diff .d-add", has_text="## Cost and limits")
+    expect(added).to_have_count(1)
     expect(group.locator("article.flip").first).to_be_visible()
+    opened = {"x": 0, "y": 0, "width": DESKTOP["width"], "height": 1350}
+    page.screenshot(path=screenshots / "compare-opened-1440.png", full_page=True, clip=opened)
+    page.screenshot(path=DOCS_IMAGES / "compare-1440.png", full_page=True, clip=opened)
     # Regressions only: htmx swaps the list, the summary stays as it was.
     page.evaluate("document.querySelector('section.compare-skills').dataset.kept = 'yes'")
     page.get_by_label("Regressions only").check()
