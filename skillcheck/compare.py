@@ -131,7 +131,12 @@ class SkillChange:
     def verdict(self) -> str:
         """What a person reads: changed significantly, within noise, or unknown noise."""
         if self.significant is None:
-            return "unknown noise (one sample)"
+            # No test: one sample a task on a side, or one scenario (no spread to measure).
+            return (
+                "unknown noise (one scenario)"
+                if self.scenarios < 2
+                else "unknown noise (one sample)"
+            )
         if self.significant:
             return f"significant {self.kind}"
         return "within noise"

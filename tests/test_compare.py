@@ -61,3 +61,12 @@ def test_agreement_counts_groups_scored_by_two_or_more_models():
     assert agreement.by_skill["k"].groups == 2 and agreement.by_skill["k"].percent == 50
     assert "other" not in agreement.by_skill
     assert [c for c, _ in agreement.lowest_checks()] == ["WF-2", "WF-1"]
+
+
+def test_an_untested_skill_says_why_its_noise_is_unknown():
+    from skillcheck.compare import SkillChange
+
+    one_scenario = SkillChange("s", "haiku", 0.5, 0.6, 0.1, scenarios=1)
+    one_sample = SkillChange("s", "haiku", 0.5, 0.6, 0.1, scenarios=4)
+    assert one_scenario.verdict == "unknown noise (one scenario)"
+    assert one_sample.verdict == "unknown noise (one sample)"
