@@ -27,7 +27,15 @@ from skillcheck.catalog import load_catalog  # noqa: E402
 from skillcheck.compare import TaskChecks, compare_runs  # noqa: E402
 from skillcheck.runs import build_tasks, estimate_costs  # noqa: E402
 from skillcheck.scoring import PromptBook  # noqa: E402
-from skillcheck.stats import pass_interval, sampled_verdict  # noqa: E402
+from skillcheck.stats import (  # noqa: E402
+    ALPHA,
+    flaky_checks,
+    flaky_p,
+    mark_flaky,
+    pass_interval,
+    pool_dissent,
+    sampled_verdict,
+)
 from tests.fakes.noisy import NoisyTruth  # noqa: E402
 
 CATALOG = PROJECT_DIR / "catalog"
@@ -53,8 +61,13 @@ def sample_run(truth: NoisyTruth, requests, k: int = K) -> list[TaskChecks]:
     return out
 
 
+def check_and_model(key: tuple) -> tuple:
+    """A cell's flaky pool: its check on its model."""
+    return (key[3], key[2])
+
+
 def flaky_and_coverage(requests, repetitions: int = 20) -> None:
-    tp = fp = fn = 0
+    tally: dict[str, list[int]] = {}
     covered = total = 0
     for seed in range(repetitions):
         truth = NoisyTruth(coin_checks=COINS, flip_rate=0.01, seed=seed)
@@ -63,12 +76,22 @@ def flaky_and_coverage(requests, repetitions: int = 20) -> None:
         for sample in run:
             for check_id, result in sample.checks.items():
                 by_cell.setdefault((*sample.key, check_id), []).append(result)
-        for (_, _, _, check_id), results in by_cell.items():
-            flaky = sampled_verdict(results).flaky
-            coin = check_id in COINS
-            tp += flaky and coin
-            fp += flaky and not coin
-            fn += coin and not flaky
+        verdicts = {key: sampled_verdict(results) for key, results in by_cell.items()}
+        pools = pool_dissent(verdicts, check_and_model)
+        marked = mark_flaky(verdicts, check_and_model, pools)
+        flaky_pools = flaky_checks(pools)
+        for key, verdict in marked.items():
+            coin = key[3] in COINS
+            rules = {
+                "pooled": verdict.flaky,
+                "pooled, every cell": check_and_model(key) in flaky_pools,
+                "per cell": flaky_p(verdict.dissent, verdict.samples) < ALPHA,
+            }
+            for rule, flaky in rules.items():
+                counts = tally.setdefault(rule, [0, 0, 0])
+                counts[0] += flaky and coin
+                counts[1] += flaky and not coin
+                counts[2] += coin and not flaky
         # Intervals: per skill, clusters = tasks; truth = mean pass probability of its checks.
         skills: dict[str, list[tuple[int, int]]] = {}
         true_rate: dict[str, list[float]] = {}
@@ -85,10 +108,12 @@ def flaky_and_coverage(requests, repetitions: int = 20) -> None:
             rate = sum(true_rate[skill]) / len(true_rate[skill])
             total += 1
             covered += ci is not None and ci.low <= rate <= ci.high
-    print(
-        f"flaky flag at K={K} ({len(COINS)} coin-flip checks of 30, stable flip rate 1 %, "
-        f"{repetitions} runs): precision {tp / (tp + fp):.2f}, recall {tp / (tp + fn):.2f}"
-    )
+    for rule, (tp, fp, fn) in tally.items():
+        print(
+            f"flaky flag ({rule}) at K={K} ({len(COINS)} coin-flip checks of 30, stable flip "
+            f"rate 1 %, {repetitions} runs): precision {tp / (tp + fp):.2f}, "
+            f"recall {tp / (tp + fn):.2f}"
+        )
     print(
         f"95 % interval coverage of the true pass rate: {covered}/{total} = {covered / total:.2f}"
     )

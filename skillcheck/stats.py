@@ -6,12 +6,17 @@ written down once here and in the docs:
 - **Verdict of K samples**: the most common verdict of the samples that did not error; a tie
   between the most common gives ``unclear``. ``agreement`` is the share of samples that gave
   the verdict.
-- **Flaky**: the samples disagree more than a stable check would. A stable check flips at
-  most ``FLIP_RATE`` (1 %) of the time; the cell is flaky when a one-sided binomial test
-  rejects that (``binomtest(minority, K, FLIP_RATE, "greater")``, p < ``ALPHA``; computed in
-  closed form, see ``binomial_tail``). For K ≤ 5
-  this is "any disagreement"; at K = 10 it takes two dissenting samples. One sample is never
-  flaky.
+- **Flaky**: a check's samples disagree more than a stable check's would. A stable check
+  flips at most ``FLIP_RATE`` (1 %) of the time. The test pools a check's cells on one model
+  (``Dissent``): the check is flaky for that model when a one-sided binomial test rejects the
+  flip rate for the dissenting samples of all its cells of several samples together
+  (``binomtest(dissent, samples, FLIP_RATE, "greater")``, in closed form, see
+  ``binomial_tail``), Holm-adjusted p < ``ALPHA`` across the checks and models tested. Its
+  cells that show any dissent are then flaky. A cell of a check that
+  is not flaky overall is still flaky when its own dissent passes the same test at ``ALPHA``
+  divided by the check's cells (Bonferroni: a check flaky on a few borderline cells only).
+  One sample is never flaky. Per cell alone, one dissent of five is already significant, and a
+  stable check shows one in 1 − 0.99⁵ = 4.9 % of its cells: the pooled test does not flag them.
 - **95 % interval of a pass %**: the checks of one answer are not independent, so the
   interval is Wilson's on the *effective* sample size of a cluster design. A cluster is a
   task (scenario × skill × model, all its samples); the variance of the pass share is the
@@ -31,8 +36,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from skillcheck.vocabulary import Result
 
@@ -40,6 +46,9 @@ FLIP_RATE = 0.01
 ALPHA = 0.05
 FDR_Q = 0.05
 CONFIDENCE = 0.95
+Key = TypeVar("Key", bound=Hashable)  # a cell's key, whatever its caller uses
+Pool = TypeVar("Pool", bound=Hashable)  # a flaky pool's key: a check and model
+
 Z_95 = 1.959963984540054  # the standard normal's 97.5 % quantile: a 95 % two-sided interval
 
 # The pages' two rules (the flaky test and the Wilson interval) are computed here in closed
@@ -51,14 +60,30 @@ Z_95 = 1.959963984540054  # the standard normal's 97.5 % quantile: a 95 % two-si
 
 def binomial_tail(successes: int, trials: int, rate: float) -> float:
     """P(X ≥ ``successes``) for X ~ Binomial(``trials``, ``rate``): binomtest's one-sided
-    "greater" p value, exactly."""
-    return min(
-        1.0,
-        sum(
-            math.comb(trials, i) * rate**i * (1 - rate) ** (trials - i)
-            for i in range(successes, trials + 1)
-        ),
-    )
+    "greater" p value. Summed in logs from ``successes`` away from the mean until the terms
+    vanish, so a check's pool of thousands of samples costs little and cannot overflow."""
+    if successes <= 0:
+        return 1.0
+    if successes > trials:
+        return 0.0
+    if rate <= 0.0 or rate >= 1.0:
+        return 0.0 if rate <= 0.0 else 1.0
+    log_rate, log_rest = math.log(rate), math.log1p(-rate)
+    log_n = math.lgamma(trials + 1)
+
+    def term(i: int) -> float:
+        log_comb = log_n - math.lgamma(i + 1) - math.lgamma(trials - i + 1)
+        return math.exp(log_comb + i * log_rate + (trials - i) * log_rest)
+
+    upper = successes > trials * rate
+    steps = range(successes, trials + 1) if upper else range(successes - 1, -1, -1)
+    total = 0.0
+    for i in steps:  # past the mode, each term is smaller than the one before
+        value = term(i)
+        total += value
+        if value < 1e-17 * total:
+            break
+    return min(1.0, max(0.0, total if upper else 1.0 - total))
 
 
 def wilson_interval(count: float, nobs: float, z: float = Z_95) -> tuple[float, float]:
@@ -73,12 +98,14 @@ def wilson_interval(count: float, nobs: float, z: float = Z_95) -> tuple[float, 
 
 @dataclass(frozen=True)
 class SampledVerdict:
-    """One cell's verdict from its samples."""
+    """One cell's verdict from its samples. ``flaky`` is decided over the check's cells
+    (``mark_flaky``); ``sampled_verdict`` alone leaves it False."""
 
     verdict: Result
     samples: int
     agreement: float  # share of samples that gave ``verdict`` (0 when there are none)
-    flaky: bool
+    flaky: bool = False
+    dissent: int = 0  # samples that did not give the most common verdict
 
 
 def flaky_p(minority: int, samples: int, flip_rate: float = FLIP_RATE) -> float:
@@ -99,9 +126,86 @@ def sampled_verdict(results: Iterable[str]) -> SampledVerdict:
     top, top_count = ranked[0]
     tie = len(ranked) > 1 and ranked[1][1] == top_count
     verdict = Result.UNCLEAR if tie else top
-    minority = samples - top_count
-    flaky = flaky_p(minority, samples) < ALPHA
-    return SampledVerdict(verdict, samples, top_count / samples, flaky)
+    return SampledVerdict(verdict, samples, top_count / samples, dissent=samples - top_count)
+
+
+@dataclass(frozen=True)
+class Dissent:
+    """One check on one model, pooled over its cells of several samples: how many samples
+    dissented from their cell's majority, of how many, in how many cells."""
+
+    dissent: int = 0
+    samples: int = 0
+    cells: int = 0
+
+    def __add__(self, other: Dissent) -> Dissent:
+        return Dissent(
+            self.dissent + other.dissent, self.samples + other.samples, self.cells + other.cells
+        )
+
+    @property
+    def p(self) -> float:
+        """The one-sided binomial p of the pooled dissent against a stable check's flip rate
+        (before the correction across checks, ``flaky_checks``)."""
+        return flaky_p(self.dissent, self.samples)
+
+
+def cell_dissent(verdict: SampledVerdict) -> Dissent:
+    """A cell's share of its check's pool (nothing for a cell of one sample)."""
+    if verdict.samples < 2:
+        return Dissent()
+    return Dissent(verdict.dissent, verdict.samples, 1)
+
+
+def pool_dissent(
+    verdicts: Mapping[Key, SampledVerdict], group: Callable[[Key], Pool]
+) -> dict[Pool, Dissent]:
+    """Each pool's (check and model's) dissent over its cells of several samples."""
+    pools: dict[Pool, Dissent] = {}
+    for key, verdict in verdicts.items():
+        name = group(key)
+        pools[name] = pools.get(name, Dissent()) + cell_dissent(verdict)
+    return pools
+
+
+def flaky_checks(pools: Mapping[Pool, Dissent]) -> dict[Pool, float]:
+    """The pools (checks on a model) whose dissent is more than a stable check's, each with
+    its p Holm-adjusted across every pool tested (a catalog has dozens of checks per model:
+    uncorrected, a stable one or two would pass the test in most runs)."""
+    tested = [name for name, pool in pools.items() if pool.cells]
+    adjusted = holm([pools[name].p for name in tested])
+    return {name: p for name, p in zip(tested, adjusted, strict=True) if p < ALPHA}
+
+
+def is_flaky(verdict: SampledVerdict, pool: Dissent, pool_flaky: bool) -> bool:
+    """A cell is flaky when its samples dissent and its check is flaky on its model
+    (``pool_flaky``; ``pool`` includes the cell), or when its own dissent is too much for a
+    stable check even among all the check's cells (Bonferroni over them)."""
+    if verdict.samples < 2 or verdict.dissent == 0:
+        return False
+    if pool_flaky:
+        return True
+    return flaky_p(verdict.dissent, verdict.samples) < ALPHA / max(pool.cells, 1)
+
+
+def mark_flaky(
+    verdicts: Mapping[Key, SampledVerdict],
+    group: Callable[[Key], Pool],
+    pools: Mapping[Pool, Dissent] | None = None,
+) -> dict[Key, SampledVerdict]:
+    """``verdicts`` with ``flaky`` decided per check and model: ``group`` names a cell's pool
+    (its check and model). ``pools``: pools counted over a wider set of cells than
+    ``verdicts`` (a domain's cells judged among the whole catalog's); by default they are
+    counted from ``verdicts``."""
+    if pools is None:
+        pools = pool_dissent(verdicts, group)
+    flaky = flaky_checks(pools)
+    marked = {}
+    for key, verdict in verdicts.items():
+        name = group(key)
+        pool = pools.get(name, Dissent())
+        marked[key] = replace(verdict, flaky=is_flaky(verdict, pool, name in flaky))
+    return marked
 
 
 # --- Intervals ---------------------------------------------------------------------------
@@ -266,12 +370,17 @@ def paired_difference(
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm-adjusted p values (family-wise error across the skills compared)."""
-    if not p_values:
-        return []
-    from statsmodels.stats.multitest import multipletests
-
-    return [float(p) for p in multipletests(list(p_values), alpha=ALPHA, method="holm")[1]]
+    """Holm-adjusted p values (family-wise error across the skills compared, or the checks
+    tested for flakiness), as statsmodels' ``multipletests(method="holm")`` gives them; in
+    closed form, as the pages need it (tests/test_stats.py holds it to statsmodels)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def fisher_p(passed_a: int, scored_a: int, passed_b: int, scored_b: int) -> float:

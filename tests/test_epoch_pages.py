@@ -122,3 +122,35 @@ def test_checks_page_ranks_flaky_disputed_and_silent_checks(client, catalog, sce
     page = client.get("/checks/quality/").content.decode()
     assert "WF-2" in page and "Fleiss" in page
     assert page.index("WF-2") < page.index("WF-1")
+
+
+def test_a_stable_checks_stray_dissent_is_not_flaky_among_its_cells(client, catalog, domain_id):
+    """Flaky is judged per check and model over its cells: one dissent in one of many cells is
+    what a 1 % flip rate gives, a coin flip in every cell is not."""
+    run = make_run(models=["sonnet"], epochs=5)
+    checks = [c.id for c in catalog.taxonomy.model_checks]
+    cells = [(s, skill) for s in catalog.scenarios for skill in s.target_skills]
+    assert len(cells) >= 20
+    stray = cells[0]
+    for n, (scenario, skill) in enumerate(cells):
+        for epoch in range(1, 6):
+            results = dict.fromkeys(checks, "pass")
+            results["WF-2"] = "pass" if (epoch + n) % 2 else "fail"  # a coin flip everywhere
+            if (scenario, skill) == stray and epoch == 3:
+                results["WF-1"] = "fail"  # a stable check's one flip
+            add_task(run, scenario_id=scenario.id, skill=skill, model="sonnet", epoch=epoch,
+                     results=results)  # fmt: skip
+    scenario, skill = stray
+    matrix = client.get(f"/api/heatmap/domain/{scenario.domain}").json()
+    assert cell_of(matrix, "WF-1", scenario.id)["agreement"][skill] == 0.8
+    assert cell_of(matrix, "WF-1", scenario.id)["flaky"] == []
+    assert skill in cell_of(matrix, "WF-2", scenario.id)["flaky"]
+    page = client.get(
+        f"/heatmap/{scenario.domain}/cell/", {"scenario": scenario.id, "check": "WF-1"}
+    ).content.decode()
+    assert "5 samples: 80% agree</summary>" in page  # not "· ~ flaky"
+    checks_page = client.get("/api/heatmap/checks").json()["checks"]
+    by_id = {row["check_id"]: row for row in checks_page}
+    assert by_id["WF-2"]["flaky_models"] == ["sonnet"] and by_id["WF-1"]["flaky_models"] == []
+    assert by_id["WF-1"]["flaky_cells"] == 0
+    assert "flaky on sonnet" in client.get("/checks/quality/").content.decode()

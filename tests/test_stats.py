@@ -18,30 +18,72 @@ def test_majority_verdict_agreement_and_tie():
     assert stats.sampled_verdict([]).samples == 0
 
 
-def test_flaky_rule_is_a_binomial_test_against_a_small_flip_rate():
-    assert not stats.sampled_verdict(["fail"]).flaky
-    assert not stats.sampled_verdict(["pass"] * 5).flaky
+def _flaky(cells: dict[str, list[str]]) -> set[str]:
+    """The flaky cells among ``cells``, all of one check on one model."""
+    verdicts = {key: stats.sampled_verdict(samples) for key, samples in cells.items()}
+    return {key for key, v in stats.mark_flaky(verdicts, lambda key: "check").items() if v.flaky}
+
+
+def test_flaky_rule_on_a_check_of_one_cell_is_a_binomial_test_against_a_small_flip_rate():
+    assert not _flaky({"a": ["fail"]})
+    assert not _flaky({"a": ["pass"] * 5})
     # K <= 5: any dissenting sample is more than a 1 % flip rate explains.
-    assert stats.sampled_verdict(["pass"] * 4 + ["fail"]).flaky
-    assert stats.sampled_verdict(["pass", "pass", "na"]).flaky
+    assert _flaky({"a": ["pass"] * 4 + ["fail"]})
+    assert _flaky({"a": ["pass", "pass", "na"]})
     # K = 10: one dissent in ten is within a stable check's reach, two are not.
-    assert not stats.sampled_verdict(["pass"] * 9 + ["fail"]).flaky
-    assert stats.sampled_verdict(["pass"] * 8 + ["fail"] * 2).flaky
+    assert not _flaky({"a": ["pass"] * 9 + ["fail"]})
+    assert _flaky({"a": ["pass"] * 8 + ["fail"] * 2})
+    assert not stats.sampled_verdict(["pass"] * 4 + ["fail"]).flaky  # decided over the pool
+
+
+def test_flaky_rule_pools_a_checks_cells():
+    stable = {f"c{i}": ["pass"] * 5 for i in range(40)}
+    # A stable check's few dissents (one each in 2 of 40 cells) are what a 1 % flip rate gives.
+    few = {**stable, "c0": ["pass"] * 4 + ["fail"], "c1": ["fail"] * 4 + ["pass"]}
+    assert not _flaky(few)
+    # A coin flip dissents in most cells: the check is flaky, and so is each cell that dissents.
+    coin = {f"c{i}": ["pass", "fail", "pass", "fail", "pass"] for i in range(10)}
+    coin["c10"] = ["fail"] * 5
+    assert _flaky(coin) == {f"c{i}" for i in range(10)}
+    # A check flaky on one borderline cell only: that cell's own dissent is too much for a
+    # stable check even among 41 cells (Bonferroni); the rest stay unmarked.
+    assert _flaky({**stable, "odd": ["pass", "fail", "pass", "fail", "pass"]}) == {"odd"}
+    pools = stats.pool_dissent(
+        {k: stats.sampled_verdict(v) for k, v in few.items()}, lambda key: "check"
+    )
+    assert pools["check"] == stats.Dissent(2, 200, 40) and not stats.flaky_checks(pools)
+
+
+def test_flaky_checks_are_corrected_across_the_checks_tested():
+    # 4 dissents in 100 samples: p = 0.018 for one check alone, not among 30 (Holm).
+    alone = {"a": stats.Dissent(4, 100, 20)}
+    assert stats.flaky_checks(alone) == {"a": pytest.approx(alone["a"].p)}
+    many = {**alone, **{f"s{i}": stats.Dissent(1, 100, 20) for i in range(29)}}
+    assert stats.flaky_checks(many) == {}
+    coin = {**many, "coin": stats.Dissent(30, 100, 20)}
+    assert list(stats.flaky_checks(coin)) == ["coin"]
 
 
 def test_flaky_flag_finds_coin_flips_and_spares_stable_checks():
     rng = random.Random(17)
-    truth, flagged = [], []
-    for _ in range(2000):
-        coin = rng.random() < 0.2
-        p_pass = 0.5 if coin else (0.99 if rng.random() < 0.5 else 0.01)
-        samples = ["pass" if rng.random() < p_pass else "fail" for _ in range(5)]
-        truth.append(coin)
-        flagged.append(stats.sampled_verdict(samples).flaky)
-    tp = sum(t and f for t, f in zip(truth, flagged, strict=True))
-    precision, recall = tp / sum(flagged), tp / sum(truth)
+    truth: dict[tuple[int, int], bool] = {}
+    verdicts: dict[tuple[int, int], stats.SampledVerdict] = {}
+    for check in range(40):
+        coin = check % 5 == 0  # 8 coin-flip checks of 40
+        for cell in range(50):
+            p_pass = 0.5 if coin else (0.99 if rng.random() < 0.5 else 0.01)
+            samples = ["pass" if rng.random() < p_pass else "fail" for _ in range(5)]
+            truth[(check, cell)] = coin
+            verdicts[(check, cell)] = stats.sampled_verdict(samples)
+    marked = stats.mark_flaky(verdicts, lambda key: key[0])
+    flagged = {key for key, v in marked.items() if v.flaky}
+    coins = {key for key, coin in truth.items() if coin}
+    precision, recall = len(flagged & coins) / len(flagged), len(flagged & coins) / len(coins)
     assert recall >= 0.9
-    assert precision >= 0.75
+    assert precision >= 0.95
+    # Per cell alone, a stable check's single dissents (4.9 % of its cells) would be flagged.
+    per_cell = {k for k, v in verdicts.items() if stats.flaky_p(v.dissent, v.samples) < 0.05}
+    assert len(per_cell - coins) > 3 * len(flagged - coins)
 
 
 def _clustered_sample(rng: random.Random, rate: float, clusters: int, checks: int):
@@ -117,8 +159,15 @@ def test_paired_difference_without_spread():
 
 
 def test_holm_and_bh_adjust_upwards():
+    from statsmodels.stats.multitest import multipletests
+
     ps = [0.001, 0.01, 0.04, 0.5]
     assert stats.holm(ps) == pytest.approx([0.004, 0.03, 0.08, 0.5])
+    rng = random.Random(8)
+    for size in (1, 2, 7, 40):
+        ps = [rng.random() ** 3 for _ in range(size)]
+        expected = multipletests(ps, alpha=0.05, method="holm")[1]
+        assert stats.holm(ps) == pytest.approx(list(expected), abs=1e-12)
     qs = stats.benjamini_hochberg(ps)
     assert all(q >= p for p, q in zip(ps, qs, strict=True))
     assert stats.holm([]) == [] and stats.benjamini_hochberg([]) == []
@@ -161,6 +210,11 @@ def test_closed_forms_match_the_libraries():
             for rate in (0.01, 0.1, 0.5):
                 expected = binomtest(successes, trials, rate, alternative="greater").pvalue
                 assert stats.binomial_tail(successes, trials, rate) == pytest.approx(expected)
+    for trials, rate in ((200, 0.01), (5000, 0.01), (40000, 0.01), (300, 0.5)):
+        for successes in (0, 1, int(trials * rate) - 3, int(trials * rate) + 9, trials // 3):
+            expected = binomtest(max(successes, 0), trials, rate, alternative="greater").pvalue
+            got = stats.binomial_tail(successes, trials, rate)
+            assert got == pytest.approx(expected, rel=1e-6, abs=1e-300)
     for count, nobs in [(0, 1), (1, 1), (3.5, 7.2), (40, 50), (0, 30), (29.9, 30), (1, 400)]:
         low, high = proportion_confint(count, nobs, alpha=0.05, method="wilson")
         assert stats.wilson_interval(count, nobs) == pytest.approx((low, high), abs=1e-12)

@@ -1,9 +1,11 @@
 """The Checks page: which checks of the taxonomy tell an author something.
 
-Per check, over the newest results of one catalog: how often its cells are flaky (among the
-cells with several samples), how far the models agree on it (Fleiss' kappa across models, the
-raw agreement beside it), and whether it discriminates at all (one verdict everywhere says
-nothing about a skill). A taxonomy maintainer reads it before trusting or rewording a check.
+Per check, over the newest results of one catalog: on which models it is flaky (its pooled
+dissent over its cells of several samples is more than a stable check's, ``stats.Dissent``)
+and how many of its cells are marked flaky on the matrix, how far the models agree on it
+(Fleiss' kappa across models, the raw agreement beside it), and whether it discriminates at
+all (one verdict everywhere says nothing about a skill). A taxonomy maintainer reads it before
+trusting or rewording a check.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from heatmap.models import CheckResult
-from heatmap.selectors.filters import HeatmapFilter
+from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import newest_task_ids
-from heatmap.selectors.samples import cell_samples
+from heatmap.selectors.samples import cell_samples, check_and_model
 from skillcheck.catalog import Catalog, Check
-from skillcheck.stats import fleiss_agreement
+from skillcheck.stats import flaky_checks, fleiss_agreement, pool_dissent
 
 
 @dataclass
@@ -26,6 +28,7 @@ class CheckQuality:
     cells: int  # scenario × skill × model cells with a verdict
     sampled: int  # of which from runs of several samples
     flaky: int  # of which flaky
+    flaky_models: dict[str, float]  # model -> Holm-adjusted pooled p, where it is flaky
     kappa: float | None  # Fleiss' kappa across models (None: undefined)
     raw_agreement: float | None  # mean pairwise agreement across models
     subjects: int  # scenario × skill pairs that every model scored
@@ -34,6 +37,11 @@ class CheckQuality:
     @property
     def flaky_share(self) -> float | None:
         return self.flaky / self.sampled if self.sampled else None
+
+    @property
+    def flaky_on(self) -> list[str]:
+        """The models the check is flaky on, in the configured order."""
+        return model_order(self.flaky_models)
 
     @property
     def discriminates(self) -> bool | None:
@@ -57,6 +65,7 @@ class CheckQuality:
             "sampled_cells": self.sampled,
             "flaky_cells": self.flaky,
             "flaky_share": None if self.flaky_share is None else round(self.flaky_share, 3),
+            "flaky_models": self.flaky_on,
             "kappa": None if self.kappa is None else round(self.kappa, 3),
             "raw_agreement": None if self.raw_agreement is None else round(self.raw_agreement, 3),
             "model_subjects": self.subjects,
@@ -96,7 +105,10 @@ def heatmap_check_quality(*, catalog: Catalog, filters: HeatmapFilter) -> list[C
         found[(scenario_id, skill, model, check_id)] = result
         if epochs > 1:
             sampled_runs[(scenario_id, skill, model)] = run_pk
-    samples = cell_samples(newest_runs=sampled_runs)
+    samples = cell_samples(newest_runs=sampled_runs)  # flaky pools: these, the catalog's
+    flaky_models: dict[str, dict[str, float]] = defaultdict(dict)
+    for (check_id, model), p in flaky_checks(pool_dissent(samples, check_and_model)).items():
+        flaky_models[check_id][model] = p
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)
     by_subject: dict[str, dict[tuple[str, str], dict[str, str]]] = defaultdict(
         lambda: defaultdict(dict)
@@ -125,6 +137,7 @@ def heatmap_check_quality(*, catalog: Catalog, filters: HeatmapFilter) -> list[C
                 cells=sum(verdicts[check.id].values()),
                 sampled=sampled[check.id],
                 flaky=flaky[check.id],
+                flaky_models=flaky_models.get(check.id, {}),
                 kappa=agreement.kappa,
                 raw_agreement=agreement.raw,
                 subjects=agreement.subjects,

@@ -13,10 +13,11 @@ from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.matrix import skill_labels
 from heatmap.selectors.newest import newest_task_ids
 from heatmap.selectors.results import task_fingerprint
+from heatmap.selectors.samples import flaky_pools
 from heatmap.selectors.stale import catalog_fingerprinter
 from skillcheck.catalog import Catalog
 from skillcheck.fingerprints import explain_changes
-from skillcheck.stats import sampled_verdict
+from skillcheck.stats import Dissent, flaky_checks, is_flaky, sampled_verdict
 from skillcheck.vocabulary import UNKNOWN_RISK, Result
 
 
@@ -84,7 +85,7 @@ def heatmap_cell_detail(
     filters: HeatmapFilter | None = None,
 ) -> list[CellDetail]:
     """Per model and skill of one scenario: the newest task's result for one check, models in
-    the configured order, specialist first. Two queries."""
+    the configured order, specialist first. Two queries (more with samples)."""
     filters = (filters or HeatmapFilter()).scoped()
     scenario = catalog.scenario(scenario_id)
     task_filters: dict[str, Any] = {
@@ -117,6 +118,9 @@ def heatmap_cell_detail(
         for c in CheckResult.objects.filter(task__in=[t.pk for t in tasks], check_id=check_id)
     }
     samples = _samples(tasks, scenario_id=scenario_id, check_id=check_id)
+    # A cell is flaky as the matrix marks it: judged among its check's cells on its model.
+    pools = flaky_pools(filters=filters) if samples else {}
+    flaky = flaky_checks(pools)
     labels = {skill: label for label, skill, _ in skill_labels(scenario)}
     order = {skill: i for i, skill in enumerate(scenario.target_skills)}
     models = model_order(t.model for t in tasks)
@@ -143,7 +147,11 @@ def heatmap_cell_detail(
                 cached_from=task.cached_from,
                 samples=sampled,
                 agreement=majority.agreement if majority.samples else 1.0,
-                flaky=majority.flaky,
+                flaky=is_flaky(
+                    majority,
+                    pools.get((check_id, task.model), Dissent()),
+                    (check_id, task.model) in flaky,
+                ),
             )
         )
         if majority.samples > 1:

@@ -11,7 +11,7 @@ from heatmap.models import CheckResult, TaskResult
 from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts, whole_pass_pct
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import newest_task_ids
-from heatmap.selectors.samples import cell_samples
+from heatmap.selectors.samples import cell_samples, flaky_pools
 from heatmap.selectors.stale import stale_keys
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import verdicts_agree, verdicts_split
@@ -193,7 +193,8 @@ def heatmap_domain_matrix(
 ) -> DomainMatrix:
     """Checks × scenarios × models for one domain, specialist and generalists per cell.
 
-    One query; models are those with results in the domain plus ``extra_models`` (the active
+    One query (more with samples: their rows, and the catalog's flaky pools unless kept);
+    models are those with results in the domain plus ``extra_models`` (the active
     run's), so their cells show "not run" until they fill in, in the configured order.
     """
     filters = (filters or HeatmapFilter()).scoped()
@@ -237,9 +238,11 @@ def heatmap_domain_matrix(
         if not errored:
             succeeded.add((scenario_id, skill, model))
         models.add(model)
+    # Flaky marks are judged per check and model over the whole catalog's sampled cells.
     samples = cell_samples(
         newest_runs=sampled_runs,
         check_ids=[c.id for c in checks] if filters.narrows_checks else None,
+        pools=flaky_pools(filters=filters) if sampled_runs else None,
     )
     for key, majority in samples.items():
         if key in found:
