@@ -32,8 +32,8 @@ from skillcheck.stats import (  # noqa: E402
     flaky_checks,
     flaky_p,
     mark_flaky,
-    pass_interval,
     pool_dissent,
+    sampled_pass_interval,
     sampled_verdict,
 )
 from tests.fakes.noisy import NoisyTruth  # noqa: E402
@@ -68,7 +68,7 @@ def check_and_model(key: tuple) -> tuple:
 
 def flaky_and_coverage(requests, repetitions: int = 20) -> None:
     tally: dict[str, list[int]] = {}
-    covered = total = 0
+    covered = covered_one = total = 0
     for seed in range(repetitions):
         truth = NoisyTruth(coin_checks=COINS, flip_rate=0.01, seed=seed)
         run = sample_run(truth, requests)
@@ -92,22 +92,27 @@ def flaky_and_coverage(requests, repetitions: int = 20) -> None:
                 counts[0] += flaky and coin
                 counts[1] += flaky and not coin
                 counts[2] += coin and not flaky
-        # Intervals: per skill, clusters = tasks; truth = mean pass probability of its checks.
-        skills: dict[str, list[tuple[int, int]]] = {}
+        # Intervals: per skill, its tasks' samples (stratified by task); the truth is the mean
+        # pass probability of its checks on these tasks. K = 1: the first sample of each
+        # task, the tasks as clusters.
+        skills: dict[str, list[list[tuple[int, int]]]] = {}
         true_rate: dict[str, list[float]] = {}
         for task, request in requests:
             samples = [s for s in run if s.key == (task.scenario.id, task.skill.name, MODEL)]
-            passed = sum(r == "pass" for s in samples for r in s.checks.values())
-            scored = sum(len(s.checks) for s in samples)
-            skills.setdefault(task.skill.name, []).append((passed, scored))
+            per_sample = [
+                (sum(r == "pass" for r in s.checks.values()), len(s.checks)) for s in samples
+            ]
+            skills.setdefault(task.skill.name, []).append(per_sample)
             for check_id in samples[0].checks:
                 p = truth.pass_probability(MODEL, request.user_prompt, check_id)
                 true_rate.setdefault(task.skill.name, []).append(p)
-        for skill, clusters in skills.items():
-            ci = pass_interval(clusters)
+        for skill, tasks in skills.items():
             rate = sum(true_rate[skill]) / len(true_rate[skill])
             total += 1
+            ci = sampled_pass_interval(tasks)
             covered += ci is not None and ci.low <= rate <= ci.high
+            one = sampled_pass_interval([samples[:1] for samples in tasks])
+            covered_one += one is not None and one.low <= rate <= one.high
     for rule, (tp, fp, fn) in tally.items():
         print(
             f"flaky flag ({rule}) at K={K} ({len(COINS)} coin-flip checks of 30, stable flip "
@@ -115,7 +120,9 @@ def flaky_and_coverage(requests, repetitions: int = 20) -> None:
             f"recall {tp / (tp + fn):.2f}"
         )
     print(
-        f"95 % interval coverage of the true pass rate: {covered}/{total} = {covered / total:.2f}"
+        f"95 % interval coverage of the true pass rate, K={K} (samples stratified by task): "
+        f"{covered}/{total} = {covered / total:.2f}; K=1 (tasks as clusters): "
+        f"{covered_one}/{total} = {covered_one / total:.2f}"
     )
 
 

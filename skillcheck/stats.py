@@ -18,13 +18,19 @@ written down once here and in the docs:
   One sample is never flaky. Per cell alone, one dissent of five is already significant, and a
   stable check shows one in 1 − 0.99⁵ = 4.9 % of its cells: the pooled test does not flag them.
 - **95 % interval of a pass %**: the checks of one answer are not independent, so the
-  interval is Wilson's on the *effective* sample size of a cluster design. A cluster is a
-  task (scenario × skill × model, all its samples); the variance of the pass share is the
-  cluster-robust (linearized ratio) variance, and ``n_eff = p(1 - p) / variance``, at most
-  the number of checks scored. One cluster gives ``n_eff = 1``.
-- **Paired difference per skill (and model)**: the same scenarios on both sides; the
-  difference of pass shares with a cluster-robust standard error over scenarios, a t test
-  on ``clusters - 1`` degrees of freedom, Holm across the skills compared.
+  interval is Wilson's on the *effective* sample size of a cluster design,
+  ``n_eff = p(1 - p) / variance``, at most the number of checks scored. With two samples or
+  more of every task, the truth is the pass rate on these tasks: the clusters are the samples,
+  stratified by task, and the variance is the within-task spread of the samples
+  (``stratified_share``). With one sample, the clusters are the tasks (scenario × skill ×
+  model), standing for a sample of tasks (``pass_interval``); one cluster gives
+  ``n_eff = 1``.
+- **Paired difference per skill (and model)**: the same scenarios on both sides. With two
+  samples or more of each on both sides, each side's samples are clusters stratified by
+  scenario and the variance is the two sides' added (``stratified_difference``), a t test on
+  samples less scenarios, both sides; otherwise a cluster-robust standard error over the
+  scenarios, a t test on ``clusters - 1`` degrees of freedom (``paired_difference``). Holm
+  across the skills compared.
 - **Per check**: a two-sided Fisher exact test on the pass counts of the samples of one
   scenario × skill × model × check on each side, Benjamini–Hochberg at q = 0.05 across every
   check compared.
@@ -320,6 +326,69 @@ def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
     return PassInterval(share, low, high, n_eff, k, scored)
 
 
+Sample = tuple[int, int]  # one sample (or task): (passed, scored)
+
+
+@dataclass(frozen=True)
+class StratifiedShare:
+    """A pass share from repeated samples, tasks as strata and their samples as clusters:
+    the truth it estimates is the pass rate on these very tasks, so only the spread between a
+    task's own samples counts."""
+
+    share: float
+    variance: float
+    scored: int
+    df: int  # residual degrees of freedom: samples less tasks
+
+
+def stratified_share(tasks: Iterable[Sequence[Sample]]) -> StratifiedShare | None:
+    """The ratio estimator's linearized variance with samples as clusters stratified by task:
+    ``Σ_t K_t/(K_t − 1) Σ_s (e_ts − ē_t)² / N²`` with ``e_ts = passed_ts − share·scored_ts``.
+    Every task needs two samples or more; None otherwise, or when nothing was scored.
+    (tests/test_stats.py holds it to statsmodels' cluster-robust OLS on task dummies.)"""
+    strata = [[(p, n) for p, n in samples] for samples in tasks]
+    scored = sum(n for samples in strata for _, n in samples)
+    if not scored or any(len(samples) < 2 for samples in strata):
+        return None
+    share = sum(p for samples in strata for p, _ in samples) / scored
+    total, df = 0.0, 0
+    for samples in strata:
+        k = len(samples)
+        residuals = [p - share * n for p, n in samples]
+        mean = sum(residuals) / k
+        total += k / (k - 1) * sum((e - mean) ** 2 for e in residuals)
+        df += k - 1
+    return StratifiedShare(share, total / scored**2, scored, df)
+
+
+def sampled_pass_interval(tasks: Iterable[Sequence[Sample]]) -> PassInterval | None:
+    """The 95 % interval of a pass share from each task's samples, (passed, scored) each.
+
+    With two samples or more of every task the truth is the pass rate on these tasks, so the
+    samples are clusters stratified by task (``stratified_share``) and Wilson runs on the
+    effective sample size ``share (1 − share) / variance``.
+    With one sample of some task the tasks are the clusters (``pass_interval`` on their
+    totals), standing for a sample of tasks: wider, as they must be. None when nothing was
+    scored.
+    """
+    strata = [[(p, n) for p, n in samples if n > 0] for samples in tasks]
+    strata = [samples for samples in strata if samples]
+    estimate = stratified_share(strata)
+    if estimate is None:
+        return pass_interval((sum(p for p, _ in s), sum(n for _, n in s)) for s in strata)
+    share, scored = estimate.share, estimate.scored
+    if estimate.variance <= 0 or share in (0.0, 1.0):
+        # No spread between any task's samples: nothing to measure the noise by, so as many
+        # independent checks as were scored (the most a design without strata could say).
+        n_eff = float(scored)
+    else:
+        # Not capped at the checks scored: with the tasks as strata, most checks give the same
+        # verdict every time and the share varies less than independent checks would.
+        n_eff = max(1.0, share * (1 - share) / estimate.variance)
+    low, high = wilson_interval(share * n_eff, n_eff)
+    return PassInterval(share, low, high, n_eff, sum(len(s) for s in strata), scored)
+
+
 # --- Comparing two runs ------------------------------------------------------------------
 
 
@@ -364,6 +433,36 @@ def paired_difference(
         p = 1.0 if difference == 0 else 0.0
         return PairedDifference(difference, difference, difference, p, k)
     df = k - 1
+    margin = float(student_t.ppf(1 - (1 - CONFIDENCE) / 2, df)) * se
+    p = float(2 * student_t.sf(abs(difference) / se, df))
+    return PairedDifference(difference, difference - margin, difference + margin, p, k)
+
+
+def stratified_difference(
+    strata: Mapping[str, tuple[Sequence[Sample], Sequence[Sample]]],
+) -> PairedDifference | None:
+    """Run B's pass share minus run A's with repeated samples: ``strata`` maps a task (a
+    scenario) to its samples' (passed, scored) in A and in B. Each side's samples are
+    clusters stratified by task (``stratified_share``), the same tasks on both sides (the
+    pairing), so the variance is the two sides' within-task variances added; a t test on
+    their residual degrees of freedom (samples less tasks, both sides). Tasks scored on one
+    side only are left out. None when a task has fewer than two samples on a side (the caller
+    tests the tasks as clusters, ``paired_difference``) or nothing was scored."""
+    from scipy.stats import t as student_t
+
+    rows = [([s for s in a if s[1] > 0], [s for s in b if s[1] > 0]) for a, b in strata.values()]
+    rows = [(a, b) for a, b in rows if a and b]
+    side_a = stratified_share([a for a, _ in rows]) if rows else None
+    side_b = stratified_share([b for _, b in rows]) if rows else None
+    if side_a is None or side_b is None:
+        return None
+    difference = side_b.share - side_a.share
+    se = math.sqrt(side_a.variance + side_b.variance)
+    k = len(rows)
+    if se == 0:
+        p = 1.0 if difference == 0 else 0.0
+        return PairedDifference(difference, difference, difference, p, k)
+    df = side_a.df + side_b.df
     margin = float(student_t.ppf(1 - (1 - CONFIDENCE) / 2, df)) * se
     p = float(2 * student_t.sf(abs(difference) / se, df))
     return PairedDifference(difference, difference - margin, difference + margin, p, k)

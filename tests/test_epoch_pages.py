@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from skillcheck import stats
 from tests.heatmap_data import add_task, make_run
 from tests.matrix_html import matrix_cells
 
@@ -154,3 +155,21 @@ def test_a_stable_checks_stray_dissent_is_not_flaky_among_its_cells(client, cata
     assert by_id["WF-2"]["flaky_models"] == ["sonnet"] and by_id["WF-1"]["flaky_models"] == []
     assert by_id["WF-1"]["flaky_cells"] == 0
     assert "flaky on sonnet" in client.get("/checks/quality/").content.decode()
+
+
+def test_matrix_headers_and_skill_page_give_intervals_over_every_sample(
+    client, sampled, domain_id, scenario
+):
+    per_sample = [(2, 3), (1, 3), (2, 3), (1, 3), (3, 3)]
+    expected = stats.sampled_pass_interval([per_sample])
+    assert expected is not None
+    ci = [round(100 * expected.low, 1), round(100 * expected.high, 1)]
+    matrix = client.get(f"/api/heatmap/domain/{domain_id}").json()
+    column = next(s for s in matrix["scenarios"] if s["id"] == scenario.id)
+    assert column["pass_pct"]["sonnet"] == 60  # 9 passes of 15 samples' verdicts
+    assert column["pass_ci"]["sonnet"] == ci
+    page = client.get(f"/heatmap/{domain_id}/").content.decode()
+    assert f"9 pass, 6 fail, 0 unclear, 0 n/a; 95 % interval {ci[0]}–{ci[1]} %" in page
+    skill_page = client.get(f"/skills/{scenario.specialist}/").content.decode()
+    assert f'title="95 % interval {ci[0]}–{ci[1]} %">60% pass' in skill_page
+    assert f"60% pass; 95 % interval {ci[0]}–{ci[1]} %" in skill_page  # the chart's dot

@@ -218,3 +218,92 @@ def test_closed_forms_match_the_libraries():
     for count, nobs in [(0, 1), (1, 1), (3.5, 7.2), (40, 50), (0, 30), (29.9, 30), (1, 400)]:
         low, high = proportion_confint(count, nobs, alpha=0.05, method="wilson")
         assert stats.wilson_interval(count, nobs) == pytest.approx((low, high), abs=1e-12)
+
+
+def _sampled_tasks(rng: random.Random, rates: list[list[float]], k: int) -> list[list]:
+    """Per task, ``k`` samples' (passed, scored): each check passes with its own rate."""
+    return [
+        [(sum(rng.random() < r for r in checks), len(checks)) for _ in range(k)] for checks in rates
+    ]
+
+
+def test_stratified_share_is_statsmodels_cluster_robust_ols_on_task_dummies():
+    """Samples as clusters within tasks as strata: the variance of the pass share is
+    statsmodels' cluster-robust variance of the task means (no small-sample correction),
+    weighted by the tasks' checks, times K / (K - 1)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    rng = random.Random(4)
+    tasks = _sampled_tasks(rng, [[rng.random() for _ in range(12)] for _ in range(4)], k=5)
+    found = stats.stratified_share(tasks)
+    assert found is not None
+    y, x, groups = [], [], []
+    for t, samples in enumerate(tasks):
+        for s, (passed, scored) in enumerate(samples):
+            for i in range(scored):
+                y.append(float(i < passed))
+                x.append([float(t == j) for j in range(len(tasks))])
+                groups.append(t * 10 + s)
+    fit = sm.OLS(np.array(y), np.array(x)).fit(
+        cov_type="cluster", cov_kwds={"groups": np.array(groups), "use_correction": False}
+    )
+    weights = np.array([sum(n for _, n in samples) for samples in tasks]) / found.scored
+    assert found.share == pytest.approx(float(weights @ fit.params))
+    assert found.variance == pytest.approx(float(weights @ fit.cov_params() @ weights) * 5 / 4)
+    assert found.df == 4 * 4
+    assert stats.stratified_share([[(3, 5)], [(2, 5), (1, 5)]]) is None  # one sample of a task
+
+
+def test_sampled_interval_covers_the_pass_rate_on_these_tasks():
+    """With K samples, the truth is the pass rate on the tasks run: mostly stable checks and
+    a few coin flips, as the noisy stub has. Tasks as clusters would be far too wide here."""
+    rng = random.Random(9)
+    covered = tasks_covered = 0
+    trials = 300
+    for _ in range(trials):
+        rates = [
+            [0.5 if c < 3 else (0.99 if rng.random() < 0.75 else 0.01) for c in range(30)]
+            for _ in range(4)
+        ]
+        truth = sum(map(sum, rates)) / 120
+        tasks = _sampled_tasks(rng, rates, k=5)
+        ci = stats.sampled_pass_interval(tasks)
+        assert ci is not None and ci.low <= ci.share <= ci.high
+        covered += ci.low <= truth <= ci.high
+        wide = stats.pass_interval([(sum(p for p, _ in s), sum(n for _, n in s)) for s in tasks])
+        assert wide is not None
+        tasks_covered += wide.low <= truth <= wide.high
+    assert 0.9 <= covered / trials <= 0.99
+    assert tasks_covered == trials
+    # One sample of a task: the tasks are the clusters.
+    one = stats.sampled_pass_interval([[(20, 30)], [(10, 30), (12, 30)]])
+    assert one == stats.pass_interval([(20, 30), (22, 60)])
+    assert stats.sampled_pass_interval([[(0, 0)]]) is None
+
+
+def test_stratified_difference_finds_a_real_change_and_not_noise():
+    rng = random.Random(12)
+    false_alarms = found = 0
+    for _ in range(200):
+        rates = [
+            [0.5 if c < 3 else (0.99 if rng.random() < 0.75 else 0.01) for c in range(30)]
+            for _ in range(4)
+        ]
+        # 30 % of the stable passes become fails on the worse side.
+        worse = [[0.01 if r == 0.99 and rng.random() < 0.3 else r for r in t] for t in rates]
+        base, same, bad = (_sampled_tasks(rng, r, k=5) for r in (rates, rates, worse))
+        unchanged = stats.stratified_difference(
+            {f"s{i}": (a, b) for i, (a, b) in enumerate(zip(base, same, strict=True))}
+        )
+        assert unchanged is not None and unchanged.p is not None
+        false_alarms += unchanged.p < 0.05
+        changed = stats.stratified_difference(
+            {f"s{i}": (a, b) for i, (a, b) in enumerate(zip(base, bad, strict=True))}
+        )
+        assert changed is not None and changed.p is not None and changed.high is not None
+        found += changed.p < 0.05 and changed.high < 0
+    assert false_alarms <= 20  # about 5 % of 200
+    assert found == 200
+    # Too few samples of a scenario: the caller tests the scenarios as clusters instead.
+    assert stats.stratified_difference({"a": ([(3, 5)], [(3, 5), (2, 5)])}) is None

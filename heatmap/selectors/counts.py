@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from skillcheck.results import pass_percent
+from skillcheck.stats import sampled_pass_interval
 from skillcheck.vocabulary import Result
 
 RESULT_ORDER = tuple(Result)  # the overview's count columns
 NOT_RUN = "notrun"  # a cell with no result yet (not a verdict)
+
+# Per task (scenario × skill × model), its samples' (passed, scored): one for a run of one
+# sample, all K of the newest run otherwise; the interval's strata and clusters.
+Clusters = list[list[tuple[int, int]]]
+
+
+def percent_interval(clusters: Clusters) -> tuple[float, float] | None:
+    """The 95 % interval of a pass % (``stats.sampled_pass_interval``: Wilson on the
+    effective sample size, the samples as clusters stratified by task, or the tasks as
+    clusters with one sample), in percent to one decimal; None when nothing was scored."""
+    interval = sampled_pass_interval(clusters)
+    if interval is None:
+        return None
+    return (round(100 * interval.low, 1), round(100 * interval.high, 1))
 
 
 def empty_counts() -> dict[str, int]:

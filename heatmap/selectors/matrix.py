@@ -8,10 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from heatmap.models import CheckResult, TaskResult
-from heatmap.selectors.counts import NOT_RUN, RESULT_ORDER, empty_counts, whole_pass_pct
+from heatmap.selectors.counts import (
+    NOT_RUN,
+    RESULT_ORDER,
+    Clusters,
+    empty_counts,
+    percent_interval,
+    whole_pass_pct,
+)
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import newest_task_ids
-from heatmap.selectors.samples import cell_samples, flaky_pools
+from heatmap.selectors.samples import cell_sample_results, flaky_pools
 from heatmap.selectors.stale import stale_keys
 from skillcheck.catalog import Catalog, Check
 from skillcheck.compare import verdicts_agree, verdicts_split
@@ -38,13 +45,21 @@ class MatrixColumn:
     model: str
     first_of_scenario: bool
     counts: dict[str, int] = field(default_factory=empty_counts)
-    """The model's results on the scenario: every skill × the checks shown (filters applied)."""
+    """The model's results on the scenario: every skill × the checks shown (filters applied),
+    every sample of a cell run several times."""
     labels: tuple[str, ...] = ()
     """The scenario's skill labels ("S", then the generalists' initials), in block order."""
+    clusters: Clusters = field(default_factory=list)
+    """Per skill, its samples' (passed, scored) over the checks shown: the interval's."""
 
     @property
     def pass_pct(self) -> int | None:
         return whole_pass_pct(self.counts)
+
+    @property
+    def pass_ci(self) -> tuple[float, float] | None:
+        """The 95 % interval of ``pass_pct``, as the overview's (``percent_interval``)."""
+        return percent_interval(self.clusters)
 
 
 @dataclass
@@ -150,6 +165,11 @@ class DomainMatrix:
                     "pass_pct": {
                         c.model: c.pass_pct for c in self.columns if c.scenario_id == s.id
                     },
+                    "pass_ci": {
+                        c.model: list(ci) if (ci := c.pass_ci) else None
+                        for c in self.columns
+                        if c.scenario_id == s.id
+                    },
                 }
                 for s in self.scenarios
             ],
@@ -239,7 +259,7 @@ def heatmap_domain_matrix(
             succeeded.add((scenario_id, skill, model))
         models.add(model)
     # Flaky marks are judged per check and model over the whole catalog's sampled cells.
-    samples = cell_samples(
+    samples, sample_results = cell_sample_results(
         newest_runs=sampled_runs,
         check_ids=[c.id for c in checks] if filters.narrows_checks else None,
         pools=flaky_pools(filters=filters) if sampled_runs else None,
@@ -253,14 +273,28 @@ def heatmap_domain_matrix(
     stale = stale_keys(catalog=catalog, prints=prints)
     model_list = [m for m in model_order(models) if filters.keeps_model(m)]
     labels = {s.id: skill_labels(s) for s in scenarios}
-    # Each column's pass %, as the overview counts it, from the rows read above: the
-    # scenario's skills × the checks of the matrix's rows (before "failures only" trims them).
+    # Each column's pass % and interval, as the overview counts them, from the rows read
+    # above: the scenario's skills × the checks of the matrix's rows (before "failures only"
+    # trims them), every sample of a cell run several times.
     column_counts: dict[tuple[str, str], dict[str, int]] = defaultdict(empty_counts)
+    column_samples: dict[tuple[str, str], dict[str, dict[int, list[int]]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
     shown_checks = {c.id for c in checks}
     skills_of = {sid: {skill for _, skill, _ in skills} for sid, skills in labels.items()}
-    for (scenario_id, skill, model, check_id), result in found.items():
-        if check_id in shown_checks and skill in skills_of[scenario_id] and result in RESULT_ORDER:
-            column_counts[(scenario_id, model)][result] += 1
+    for key, result in found.items():
+        scenario_id, skill, model, check_id = key
+        if check_id not in shown_checks or skill not in skills_of[scenario_id]:
+            continue
+        by_epoch = sample_results.get(key) or {1: result}
+        for epoch, sample_result in by_epoch.items():
+            if sample_result not in RESULT_ORDER:
+                continue
+            column_counts[(scenario_id, model)][sample_result] += 1
+            if sample_result != "na":
+                cluster = column_samples[(scenario_id, model)][skill].setdefault(epoch, [0, 0])
+                cluster[0] += sample_result == "pass"
+                cluster[1] += 1
     if filters.failures:
         failing = {(k[0], k[3]) for k, r in found.items() if r == "fail" and k[2] in model_list}
         scenarios = [s for s in scenarios if any(sid == s.id for sid, _ in failing)]
@@ -272,6 +306,10 @@ def heatmap_domain_matrix(
             m,
             i == 0,
             counts=column_counts[(s.id, m)],
+            clusters=[
+                [(p, n) for p, n in by_epoch.values()]
+                for by_epoch in column_samples[(s.id, m)].values()
+            ],
             labels=tuple(label for label, _, _ in labels[s.id]),
         )
         for s in scenarios

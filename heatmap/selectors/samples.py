@@ -43,14 +43,34 @@ def cell_samples(
     ``flaky_pools``), or over these cells when none are given. Samples that errored are left
     out (a failed call's "unclear" is no verdict).
     """
-    verdicts = _sampled_verdicts(newest_runs, check_ids)
-    return mark_flaky(verdicts, check_and_model, pools) if verdicts else {}
+    return cell_sample_results(newest_runs=newest_runs, check_ids=check_ids, pools=pools)[0]
+
+
+def cell_sample_results(
+    *,
+    newest_runs: Mapping[CellKey, int],
+    check_ids: Iterable[str] | None = None,
+    pools: Mapping[PoolKey, Dissent] | None = None,
+) -> tuple[dict[SampleKey, SampledVerdict], dict[SampleKey, dict[int, str]]]:
+    """``cell_samples``, and every sample's verdict by its epoch (what a pass % counts)."""
+    by_epoch = _sample_results(newest_runs, check_ids)
+    verdicts = {key: sampled_verdict(found.values()) for key, found in by_epoch.items()}
+    marked = mark_flaky(verdicts, check_and_model, pools) if verdicts else {}
+    return marked, by_epoch
 
 
 def _sampled_verdicts(
     newest_runs: Mapping[CellKey, int], check_ids: Iterable[str] | None
 ) -> dict[SampleKey, SampledVerdict]:
     """Each cell's majority of its samples, flaky not decided yet. One query."""
+    found = _sample_results(newest_runs, check_ids)
+    return {key: sampled_verdict(results.values()) for key, results in found.items()}
+
+
+def _sample_results(
+    newest_runs: Mapping[CellKey, int], check_ids: Iterable[str] | None
+) -> dict[SampleKey, dict[int, str]]:
+    """Each cell's samples' verdicts by epoch. One query."""
     if not newest_runs:
         return {}
     rows = CheckResult.objects.filter(
@@ -60,13 +80,14 @@ def _sampled_verdicts(
     )
     if check_ids is not None:
         rows = rows.filter(check_id__in=list(check_ids))
-    results: dict[SampleKey, list[str]] = defaultdict(list)
-    for run_pk, scenario_id, skill, model, check_id, result in rows.values_list(
-        "task__run_id", "task__scenario_id", "task__skill", "task__model", "check_id", "result"
+    results: dict[SampleKey, dict[int, str]] = defaultdict(dict)
+    for run_pk, scenario_id, skill, model, check_id, result, epoch in rows.values_list(
+        *("task__run_id", "task__scenario_id", "task__skill", "task__model", "check_id"),
+        *("result", "task__epoch"),
     ).order_by():
         if newest_runs.get((scenario_id, skill, model)) == run_pk:
-            results[(scenario_id, skill, model, check_id)].append(result)
-    return {key: sampled_verdict(found) for key, found in results.items()}
+            results[(scenario_id, skill, model, check_id)][epoch] = result
+    return dict(results)
 
 
 def sampled_newest_runs(*, filters: HeatmapFilter) -> dict[CellKey, int]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from heatmap.models import CheckResult, Run, TaskResult
 from heatmap.selectors.catalogs import configured_catalog_id
-from heatmap.selectors.counts import NOT_RUN
+from heatmap.selectors.counts import NOT_RUN, percent_interval
 from heatmap.selectors.lint import lint_matrix
 from heatmap.selectors.newest import newest_task_ids
 from skillcheck.catalog import Catalog, Check
@@ -30,6 +31,14 @@ class SkillRunPoint:
     model: str
     pass_pct: float | None
     tasks: int
+    pass_ci: tuple[float, float] | None = None  # 95 %, as the overview's (``percent_interval``)
+
+    @property
+    def ci_text(self) -> str:
+        """ "; 95 % interval 41.2–58.8 %", as the overview's hover says it ("" without one)."""
+        if self.pass_ci is None:
+            return ""
+        return f"; 95 % interval {self.pass_ci[0]}–{self.pass_ci[1]} %"
 
 
 @dataclass
@@ -75,7 +84,7 @@ class SkillHistory:
         for n, model in enumerate(self.models):
             dots = [
                 (x_of(index[p.run_id]), y_of(p.pass_pct), p.pass_pct,
-                 f"{model} · {p.run_id}: {p.pass_pct:.0f}% pass")
+                 f"{model} · {p.run_id}: {p.pass_pct:.0f}% pass{p.ci_text}")
                 for p in sorted(self.points, key=lambda p: index[p.run_id])
                 if p.model == model and p.pass_pct is not None
             ]  # fmt: skip
@@ -125,35 +134,40 @@ def skill_history(*, catalog: Catalog, skill: str, catalog_id: int | None = None
     """A skill's pass % per model and run, its newest checks × scenarios × models, its runs,
     in the catalog ``catalog_id`` (default: the configured one), whose files are ``catalog``.
 
-    Four queries: the per-run sums, the runs, the skill's fingerprint per run, the newest
-    check rows.
+    Four queries: the tasks' summaries, the runs, the skill's fingerprint per run, the newest
+    check rows. A run's pass % and its 95 % interval count every task and sample of it (the
+    samples as clusters stratified by scenario, or the scenarios as clusters with one sample
+    each).
     """
     if catalog_id is None:
         catalog_id = configured_catalog_id()
-    sums = (
-        TaskResult.objects.filter(catalog_id=catalog_id, skill=skill)
-        .values("run_id", "model")
-        .annotate(
-            passed=Sum("pass_count"),
-            failed=Sum("fail_count"),
-            unclear=Sum("unclear_count"),
-            tasks=Count("pk"),
-        )
-        .order_by()
+    tasks = TaskResult.objects.filter(catalog_id=catalog_id, skill=skill).values_list(
+        "run_id", "model", "scenario_id", "pass_count", "fail_count", "unclear_count"
     )
-    per_run = list(sums)
-    runs = list(Run.objects.filter(pk__in={row["run_id"] for row in per_run}))
+    sums: dict[tuple[int, str], list[int]] = {}
+    samples: dict[tuple[int, str], dict[str, list[tuple[int, int]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for run_pk, model, scenario_id, passed, failed, unclear in tasks.order_by():
+        row = sums.setdefault((run_pk, model), [0, 0, 0, 0])
+        row[0] += passed
+        row[1] += failed
+        row[2] += unclear
+        row[3] += 1
+        samples[(run_pk, model)][scenario_id].append((passed, passed + failed + unclear))
+    runs = list(Run.objects.filter(pk__in={run_pk for run_pk, _ in sums}))
     by_pk = {r.pk: r for r in runs}
     fingerprints = _run_fingerprints(catalog_id=catalog_id, skill=skill, runs=runs)
     points = [
         SkillRunPoint(
-            run_id=by_pk[row["run_id"]].run_id,
-            created_at=by_pk[row["run_id"]].created_at,
-            model=row["model"],
-            pass_pct=pass_percent(row["passed"], row["failed"], row["unclear"]),
-            tasks=row["tasks"],
+            run_id=by_pk[run_pk].run_id,
+            created_at=by_pk[run_pk].created_at,
+            model=model,
+            pass_pct=pass_percent(passed, failed, unclear),
+            tasks=count,
+            pass_ci=percent_interval(list(samples[(run_pk, model)].values())),
         )
-        for row in per_run
+        for (run_pk, model), (passed, failed, unclear, count) in sums.items()
     ]
     found: dict[tuple[str, str, str], str] = {}
     for scenario_id, model, check_id, result in (
