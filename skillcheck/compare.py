@@ -19,6 +19,7 @@ from skillcheck.auditors.registry import SAMPLED_ONCE
 from skillcheck.vocabulary import LOST, Result, Severity
 
 TaskKey = tuple[str, str, str]
+Sample = tuple[int, int]  # one sample's (passed, scored)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,8 @@ def compare_runs(
 
     With two or more samples per cell on both sides, every flip and every skill (per model)
     is tested against noise (``stats``): Fisher exact per check with Benjamini–Hochberg across
-    all the checks compared, a paired difference per skill with Holm across the skills. The
+    all the checks compared, a paired difference per skill (the samples as clusters
+    stratified by scenario) with Holm across the skills. The
     flips of a ``deterministic`` model (the same answer every time) are real changes.
     """
     severities = severities or {}
@@ -325,6 +327,18 @@ def _pass_counts(samples: Iterable[TaskChecks]) -> dict[str, tuple[int, int]]:
     return {check_id: (p, n) for check_id, (p, n) in counts.items()}
 
 
+def _sample_counts(samples: Iterable[TaskChecks], check_ids: set[str]) -> list[Sample]:
+    """Per sample that did not error, (passed, scored) over ``check_ids``; n/a is not scored."""
+    counts = []
+    for sample in samples:
+        if sample.error:
+            continue
+        results = [sample.checks[c] for c in check_ids if c in sample.checks]
+        scored = [r for r in results if r != Result.NA]
+        counts.append((sum(r == Result.PASS for r in scored), len(scored)))
+    return counts
+
+
 def _test_changes(
     comparison: Comparison,
     before: Mapping[TaskKey, list[TaskChecks]],
@@ -332,20 +346,35 @@ def _test_changes(
     deterministic: set[str],
 ) -> None:
     """Mark each flip and each skill as significant, within noise, or unknown noise."""
-    from skillcheck.stats import ALPHA, FDR_Q, benjamini_hochberg, fisher_p, holm, paired_difference
+    from skillcheck.stats import (
+        ALPHA,
+        FDR_Q,
+        benjamini_hochberg,
+        fisher_p,
+        holm,
+        paired_difference,
+        stratified_difference,
+    )
 
     errored = set(comparison.errored)
     keys = sorted(k for k in after if k in before and k not in errored)
     # Per check: every compared (cell, check) gets a p; BH over all of them.
     tested: list[tuple[TaskKey, str]] = []
     p_values: list[float] = []
-    # Per skill and model: clusters (scenarios) of (passed, scored) on each side.
+    # Per skill and model: clusters (scenarios) of (passed, scored) on each side, and each
+    # scenario's samples on each side (their (passed, scored) over the checks both scored).
     clusters: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+    strata: dict[tuple[str, str], dict[str, tuple[list[Sample], list[Sample]]]] = defaultdict(dict)
     for key in keys:
         old, new = _pass_counts(before[key]), _pass_counts(after[key])
         scenario_id, skill, model = key
+        common = old.keys() & new.keys()
+        strata[(skill, model)][scenario_id] = (
+            _sample_counts(before[key], common),
+            _sample_counts(after[key], common),
+        )
         totals = [[0, 0], [0, 0]]
-        for check_id in old.keys() & new.keys():
+        for check_id in common:
             (pa, na), (pb, nb) = old[check_id], new[check_id]
             totals[0][0] += pa
             totals[0][1] += na
@@ -368,7 +397,10 @@ def _test_changes(
     changes: list[SkillChange] = []
     for (skill, model), by_scenario in sorted(clusters.items()):
         pairs = {s: (a, b) for s, (a, b) in by_scenario.items()}
-        if comparison.knows_noise or model in deterministic:
+        if comparison.knows_noise and model not in deterministic:
+            # The scenarios' own samples give the noise; with too few, the scenarios do.
+            result = stratified_difference(strata[(skill, model)]) or paired_difference(pairs)
+        elif model in deterministic:
             result = paired_difference(pairs)
         else:  # one sample a side: the difference alone (no test, and no scipy to import)
             result = _plain_difference(pairs)
