@@ -408,8 +408,8 @@ def paired_difference(
 ) -> PairedDifference | None:
     """The paired difference of pass shares; ``pairs`` maps a cluster (a scenario) to its
     ((passed, scored) in A, (passed, scored) in B). Clusters scored on one side only are left
-    out. With fewer than two clusters there is no standard error: ``p`` is None, unless the
-    two sides are identical (p = 1)."""
+    out. With fewer than two clusters, or clusters that all moved alike, there is no standard
+    error: ``p`` is None, unless the two sides are identical (p = 1)."""
     from scipy.stats import t as student_t
 
     rows = [(a, b) for a, b in pairs.values() if a[1] > 0 and b[1] > 0]
@@ -430,8 +430,11 @@ def paired_difference(
     ]
     se = math.sqrt(sum(z * z for z in residuals) / (k * (k - 1)))
     if se == 0:
-        p = 1.0 if difference == 0 else 0.0
-        return PairedDifference(difference, difference, difference, p, k)
+        # A few scenarios that moved by exactly the same share show no spread, which is not
+        # proof of none: the change is untested (p None), not certain (a deterministic
+        # auditor's change is judged by its difference alone, in compare).
+        p = 1.0 if difference == 0 else None
+        return PairedDifference(difference, None, None, p, k)
     df = k - 1
     margin = float(student_t.ppf(1 - (1 - CONFIDENCE) / 2, df)) * se
     p = float(2 * student_t.sf(abs(difference) / se, df))

@@ -152,8 +152,11 @@ def test_paired_difference_finds_a_real_change_and_not_noise():
 def test_paired_difference_without_spread():
     same = stats.paired_difference({"a": ((3, 5), (3, 5)), "b": ((5, 5), (5, 5))})
     assert same is not None and same.p == 1.0
-    deterministic = stats.paired_difference({"a": ((5, 5), (4, 5)), "b": ((5, 5), (4, 5))})
-    assert deterministic is not None and deterministic.p == 0.0
+    # Two scenarios that lost exactly one check each: no spread, so no test (it once read
+    # "significant, p=0.000" with an interval of [3.3, 3.3]).
+    alike = stats.paired_difference({"a": ((5, 5), (4, 5)), "b": ((5, 5), (4, 5))})
+    assert alike is not None and alike.p is None and alike.low is None
+    assert alike.difference == pytest.approx(-0.2)
     single = stats.paired_difference({"a": ((5, 5), (4, 5))})
     assert single is not None and single.p is None
 
