@@ -43,7 +43,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import TypeVar
 
 from skillcheck.vocabulary import Result
@@ -308,22 +309,7 @@ def pass_interval(clusters: Iterable[tuple[int, int]]) -> PassInterval | None:
     Wilson on the effective sample size: the cluster-robust variance of the ratio estimator
     turned into how many independent checks it is worth. None when nothing was scored.
     """
-    rows = [(p, n) for p, n in clusters if n > 0]
-    scored = sum(n for _, n in rows)
-    if not scored:
-        return None
-    passed = sum(p for p, _ in rows)
-    share = passed / scored
-    k = len(rows)
-    if k < 2:
-        n_eff = 1.0
-    else:
-        mean_n = scored / k
-        variance = sum((p - share * n) ** 2 for p, n in rows) / (k * (k - 1) * mean_n**2)
-        n_eff = float(scored) if variance <= 0 else min(scored, share * (1 - share) / variance)
-        n_eff = max(n_eff, 1.0)
-    low, high = wilson_interval(share * n_eff, n_eff)
-    return PassInterval(share, low, high, n_eff, k, scored)
+    return ClusterSums.of(clusters).interval()
 
 
 Sample = tuple[int, int]  # one sample (or task): (passed, scored)
@@ -369,24 +355,92 @@ def sampled_pass_interval(tasks: Iterable[Sequence[Sample]]) -> PassInterval | N
     effective sample size ``share (1 − share) / variance``.
     With one sample of some task the tasks are the clusters (``pass_interval`` on their
     totals), standing for a sample of tasks: wider, as they must be. None when nothing was
-    scored.
+    scored. (``StratifiedSums`` computes it, from sums a database row can keep.)
     """
-    strata = [[(p, n) for p, n in samples if n > 0] for samples in tasks]
-    strata = [samples for samples in strata if samples]
-    estimate = stratified_share(strata)
-    if estimate is None:
-        return pass_interval((sum(p for p, _ in s), sum(n for _, n in s)) for s in strata)
-    share, scored = estimate.share, estimate.scored
-    if estimate.variance <= 0 or share in (0.0, 1.0):
-        # No spread between any task's samples: nothing to measure the noise by, so as many
-        # independent checks as were scored (the most a design without strata could say).
-        n_eff = float(scored)
-    else:
-        # Not capped at the checks scored: with the tasks as strata, most checks give the same
-        # verdict every time and the share varies less than independent checks would.
-        n_eff = max(1.0, share * (1 - share) / estimate.variance)
-    low, high = wilson_interval(share * n_eff, n_eff)
-    return PassInterval(share, low, high, n_eff, sum(len(s) for s in strata), scored)
+    return StratifiedSums.of(tasks).interval()
+
+
+@dataclass
+class StratifiedSums:
+    """What ``sampled_pass_interval`` needs of its tasks, as integer sums that add up, so a
+    database row can keep them per skill and model and the overview can merge rows.
+
+    ``totals``: each task's samples added up, one cluster per task (the design when some
+    task has one sample). ``singles``: the tasks with one scored sample. ``strata``: per
+    number of scored samples K ≥ 2, ``[tasks, Σ(KΣp² − (Σp)²), Σ(KΣpn − ΣpΣn),
+    Σ(KΣn² − (Σn)²)]`` over the tasks with K: the within-task spread of ``stratified_share``
+    with the share factored out, exact in integers.
+    """
+
+    totals: ClusterSums = field(default_factory=ClusterSums)
+    singles: int = 0
+    strata: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tasks: Iterable[Sequence[Sample]]) -> StratifiedSums:
+        sums = cls()
+        for samples in tasks:
+            sums.add(samples)
+        return sums
+
+    def add(self, samples: Sequence[Sample], sign: int = 1) -> None:
+        """Count one task's samples in (``sign`` −1: take them out)."""
+        scored = [(p, n) for p, n in samples if n > 0]
+        if not scored:
+            return
+        self.totals.add(sum(p for p, _ in scored), sum(n for _, n in scored), sign)
+        k = len(scored)
+        if k == 1:
+            self.singles += sign
+            return
+        sp, sn = sum(p for p, _ in scored), sum(n for _, n in scored)
+        move = (
+            1,
+            k * sum(p * p for p, _ in scored) - sp * sp,
+            k * sum(p * n for p, n in scored) - sp * sn,
+            k * sum(n * n for _, n in scored) - sn * sn,
+        )
+        self._stratum_add(k, [sign * m for m in move])
+
+    def merge(self, other: StratifiedSums) -> None:
+        self.totals.merge(other.totals)
+        self.singles += other.singles
+        for k, move in other.strata.items():
+            self._stratum_add(int(k), move)
+
+    def _stratum_add(self, k: int, move: Sequence[int]) -> None:
+        held = [a + b for a, b in zip(self.strata.get(k, [0, 0, 0, 0]), move, strict=True)]
+        if any(held):
+            self.strata[k] = held
+        else:
+            self.strata.pop(k, None)
+
+    def interval(self) -> PassInterval | None:
+        """``sampled_pass_interval`` of the tasks summed here; None when nothing was scored."""
+        if self.singles or not self.strata:
+            return self.totals.interval()
+        passed, scored = self.totals.passed, self.totals.scored
+        share = passed / scored
+        # Σ_K (S²A − 2PS·B + P²C) / (K − 1) is the stratified spread times S²; the variance is
+        # that over S⁴. Fractions keep it exact: no spread reads as none.
+        spread = sum(
+            (
+                Fraction(scored * scored * a - 2 * passed * scored * b + passed * passed * c, k - 1)
+                for k, (_, a, b, c) in self.strata.items()
+            ),
+            Fraction(0),
+        )
+        if spread <= 0 or passed in (0, scored):
+            # No spread between any task's samples: nothing to measure the noise by, so as
+            # many independent checks as were scored.
+            n_eff = float(scored)
+        else:
+            # Not capped at the checks scored: with the tasks as strata, most checks give the
+            # same verdict every time and the share varies less than independent checks would.
+            n_eff = max(1.0, share * (1 - share) / float(spread / scored**4))
+        low, high = wilson_interval(share * n_eff, n_eff)
+        samples = self.singles + sum(k * held[0] for k, held in self.strata.items())
+        return PassInterval(share, low, high, n_eff, samples, scored)
 
 
 # --- Comparing two runs ------------------------------------------------------------------

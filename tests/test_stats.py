@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skillcheck import stats
 from skillcheck.vocabulary import Result
@@ -283,6 +285,47 @@ def test_sampled_interval_covers_the_pass_rate_on_these_tasks():
     one = stats.sampled_pass_interval([[(20, 30)], [(10, 30), (12, 30)]])
     assert one == stats.pass_interval([(20, 30), (22, 60)])
     assert stats.sampled_pass_interval([[(0, 0)]]) is None
+
+
+samples = st.lists(
+    st.integers(0, 30).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(st.lists(samples, max_size=8), st.lists(samples, max_size=8))
+def test_stratified_sums_give_the_interval_of_their_tasks_and_add_up(first, second):
+    """The sums a database row keeps give ``stratified_share``'s interval, whether counted
+    at once, merged from two halves, or with a task counted in and taken out again."""
+    tasks = first + second
+    whole = stats.StratifiedSums.of(tasks)
+    halves = stats.StratifiedSums.of(first)
+    halves.merge(stats.StratifiedSums.of(second))
+    churned = stats.StratifiedSums.of(tasks)
+    for task in second:
+        churned.add(task, -1)
+    churned.merge(stats.StratifiedSums.of(second))
+    assert halves == whole == churned
+    found = whole.interval()
+    strata = [[(p, n) for p, n in task if n] for task in tasks]
+    strata = [s for s in strata if s]
+    estimate = stats.stratified_share(strata)
+    if not strata:
+        assert found is None
+    elif estimate is None:  # a task of one sample: the tasks are the clusters
+        totals = [(sum(p for p, _ in s), sum(n for _, n in s)) for s in strata]
+        assert found == stats.pass_interval(totals)
+    else:
+        assert found is not None and found.share == pytest.approx(estimate.share)
+        assert found.clusters == sum(map(len, strata)) and found.scored == estimate.scored
+        if estimate.share in (0.0, 1.0):
+            assert found.effective_n == estimate.scored
+        elif estimate.variance > 1e-12:
+            expected = max(1.0, estimate.share * (1 - estimate.share) / estimate.variance)
+            assert found.effective_n == pytest.approx(expected, rel=1e-9)
+        else:  # no spread, or float rounding's: exact in the sums
+            assert found.effective_n >= estimate.scored
 
 
 def test_stratified_difference_finds_a_real_change_and_not_noise():
