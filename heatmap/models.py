@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from skillcheck.processes import owner_dead
+from skillcheck.stats import ClusterSums, StratifiedSums
 from skillcheck.vocabulary import Result
 
 
@@ -362,6 +363,11 @@ class NewestResult(models.Model):
     na_count = models.PositiveSmallIntegerField(default=0)
     failed_checks = models.TextField(blank=True)
     fingerprint = models.CharField(max_length=16, blank=True)
+    # The task ids the tallies count for this key, comma-separated: every sample of the
+    # newest task's run that succeeded, or the newest task alone when it failed. Kept, not
+    # derived, so the deletions of one cascade (signals for all before any row goes) each
+    # take out exactly what was counted.
+    samples = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -376,7 +382,8 @@ class NewestResult(models.Model):
 
 class AgreementGroup(models.Model):
     """One (catalog, scenario, skill, check): how many models' newest successful results
-    gave each verdict, kept with ``NewestResult``.
+    gave each verdict (a key of several samples: their majority, as the matrix shows it),
+    kept with ``NewestResult``.
 
     The agreement section counts a group that two or more models scored, agreeing when one
     verdict holds them all (``skillcheck.compare.verdicts_agree``): a sum over these rows,
@@ -407,9 +414,10 @@ class AgreementGroup(models.Model):
 
 
 class NewestTally(models.Model):
-    """Sums over the newest tasks (``NewestResult``) of one (catalog, domain, skill, model):
-    their result counts, failures per check and the pass interval's cluster sums
-    (``skillcheck.stats.ClusterSums``), kept with them.
+    """Sums over the samples the newest tasks stand for (``NewestResult.samples``: all of the
+    newest run's samples of a key) of one (catalog, domain, skill, model): their result
+    counts, failures per check and the pass interval's sums
+    (``skillcheck.stats.StratifiedSums``), kept with them.
 
     The overview reads these, a row per skill, model and domain, whatever the number of keys.
     """
@@ -429,6 +437,8 @@ class NewestTally(models.Model):
     pp = models.BigIntegerField(default=0)
     pn = models.BigIntegerField(default=0)
     nn = models.BigIntegerField(default=0)
+    singles = models.BigIntegerField(default=0)  # keys of one scored sample
+    strata = models.JSONField(default=dict)  # K → [keys, A, B, C] (``StratifiedSums.strata``)
 
     class Meta:
         constraints = [
@@ -439,6 +449,23 @@ class NewestTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain} × {self.skill} × {self.model}"
+
+    @property
+    def pass_sums(self) -> StratifiedSums:
+        """The pass interval's sums kept in this row's columns."""
+        totals = ClusterSums(*(getattr(self, name) for name in TALLY_SUM_FIELDS))
+        strata = {int(k): list(v) for k, v in self.strata.items()}
+        return StratifiedSums(totals, self.singles, strata)
+
+    @pass_sums.setter
+    def pass_sums(self, sums: StratifiedSums) -> None:
+        for name in TALLY_SUM_FIELDS:
+            setattr(self, name, getattr(sums.totals, name))
+        self.singles = sums.singles
+        self.strata = {str(k): v for k, v in sorted(sums.strata.items())}
+
+
+TALLY_SUM_FIELDS = ("clusters", "passed", "scored", "pp", "pn", "nn")  # ``ClusterSums``'
 
 
 class AgreementTally(models.Model):

@@ -9,12 +9,16 @@ PostgreSQL). Keeping the ranking's winner per key as tasks land, and the sums th
 makes those reads cost a row per skill and model (the overview) or per skill and check (the
 agreement), however many tasks and keys the catalog has.
 
-A saved task replaces its key's row when it ranks before it (successful before failed, then
-newer, then the higher id: ``selectors.newest_tasks``'s order), and the agreement groups of
-its scenario and skill move by the difference between the old and the new verdicts, and the
-sums above them by the difference in what they count. A deleted
-task that was its key's newest hands the key to the next in rank. ``newest_rebuild`` counts
-everything again from the tasks (the migration, a bulk load, a repair).
+A key counts its samples (``NewestResult.samples``): every sample of its newest task's run
+that succeeded, or the newest task alone when it failed, so a run of K samples counts K
+answers, as the matrix does. A saved task replaces its key's row when it ranks before it
+(successful before failed, then newer, then the higher id: ``selectors.newest_tasks``'s
+order); another successful sample of the row's run joins its samples. Either way the sums
+move by the difference in what they count, and the agreement groups of its scenario and skill
+by the difference between the old and the new verdicts (of several samples, each check's
+majority). A deleted task that was its key's newest hands the key to the next in rank; a
+deleted sample leaves the samples. ``newest_rebuild`` counts everything again from the tasks
+(the migration, a bulk load, a repair).
 
 On PostgreSQL the writers of one catalog take a transaction-scoped advisory lock before they
 read the key's row, so two runs saving the same keys at once neither lose an update nor
@@ -24,8 +28,8 @@ deadlock on each other's group rows; SQLite has one writer at a time anyway.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection
@@ -39,7 +43,7 @@ from heatmap.models import (
     TaskResult,
     failed_check_ids,
 )
-from skillcheck.stats import ClusterSums
+from skillcheck.stats import StratifiedSums, sampled_verdict
 from skillcheck.vocabulary import Result
 
 _LOCK_SPACE = 22_0018  # the first key of the advisory lock; the catalog is the second
@@ -80,72 +84,99 @@ def newest_task_added(*, task_id: int) -> None:
     """Count a just-saved task (its check rows written) in its key's aggregates.
 
     Called in the transaction that saved it (``services.reports.task_save``): a few small
-    statements, whatever the history.
+    statements, whatever the history. A task that ranks before its key's row takes its
+    place; another sample of the row's run that succeeded joins the samples it counts.
     """
     tasks = _q(TaskResult._meta.db_table)
     newest = _q(NewestResult._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(map(_q, (*_KEY, *_COPIED)))} FROM {tasks} WHERE {_q('id')} = %s",
+            f"SELECT {', '.join(map(_q, (*_KEY, *_COPIED, 'run_id')))} FROM {tasks}"
+            f" WHERE {_q('id')} = %s",
             [task_id],
         )
         row = cursor.fetchone()
         if row is None:
             return
-        key, copied = row[: len(_KEY)], row[len(_KEY) :]
+        key, copied, run_id = row[: len(_KEY)], row[len(_KEY) : -1], row[-1]
         _lock(cursor, key[0])
         # Whether the task ranks before its key's row, compared in the database, in the
-        # column types and order the ranking index uses.
+        # column types and order the ranking index uses; and the row's task's run.
         cursor.execute(
             f"SELECT n.{_q('id')}, n.{_q('task_id')},"
             + "".join(f" n.{_q(c)}," for c in _COPIED)
+            + f" n.{_q('samples')}, s.{_q('run_id')},"
             + f" CASE WHEN t.{_q('errored')} < n.{_q('errored')}"
             f" OR (t.{_q('errored')} = n.{_q('errored')}"
             f" AND (t.{_q('finished_at')} > n.{_q('finished_at')}"
             f" OR (t.{_q('finished_at')} = n.{_q('finished_at')}"
             f" AND t.{_q('id')} > n.{_q('task_id')}))) THEN 1 ELSE 0 END"
-            + f" FROM {newest} n, {tasks} t WHERE t.{_q('id')} = %s"
-            + "".join(f" AND n.{_q(c)} = t.{_q(c)}" for c in _KEY),
+            + f" FROM {newest} n JOIN {tasks} t ON t.{_q('id')} = %s"
+            + f" LEFT JOIN {tasks} s ON s.{_q('id')} = n.{_q('task_id')}"
+            + " WHERE "
+            + " AND ".join(f"n.{_q(c)} = t.{_q(c)}" for c in _KEY),
             [task_id],
         )
         current = cursor.fetchone()
-        if current is not None and not current[-1]:
-            return  # an older (or failed) result than the one shown: nothing moves
-        if current is None:
-            columns = (*_KEY, "task_id", *_COPIED)
+        shown = _shown(current[1], current[2:-3], current[-3]) if current else None
+        task = _shown(task_id, copied, str(task_id))
+        if shown is not None and not current[-1]:
+            # An older (or failed) result than the one shown: it counts only as one more
+            # sample of the shown task's run.
+            if shown.errored or task.errored or current[-2] != run_id:
+                return
+            if task_id in shown.samples:
+                return
+            grown = replace(shown, samples=sorted([*shown.samples, task_id]))
+            _samples_write(cursor, current[0], grown.samples)
+            _move(cursor, key, shown, grown)
+            return
+        if not task.errored:
+            task.samples = _run_samples(cursor, key, run_id)
+        if shown is None:
+            columns = (*_KEY, "task_id", *_COPIED, "samples")
             cursor.execute(
                 f"INSERT INTO {newest} ({', '.join(map(_q, columns))})"
                 f" VALUES ({', '.join(['%s'] * len(columns))})",
-                [*key, task_id, *copied],
+                [*key, task_id, *copied, _ids_text(task.samples)],
             )
         else:
-            assignments = ", ".join(f"{_q(c)} = %s" for c in ("task_id", *_COPIED))
+            assignments = ", ".join(f"{_q(c)} = %s" for c in ("task_id", *_COPIED, "samples"))
             cursor.execute(
                 f"UPDATE {newest} SET {assignments} WHERE {_q('id')} = %s",
-                [task_id, *copied, current[0]],
+                [task_id, *copied, _ids_text(task.samples), current[0]],
             )
-        shown = _Shown(current[1], *current[2:-1]) if current is not None else None
-        _move(cursor, key, shown, _Shown(task_id, *copied))
+            if task_id in shown.samples:  # it was counted already, as the shown run's sample
+                shown = replace(shown, samples=[i for i in shown.samples if i != task_id])
+        _move(cursor, key, shown, task)
 
 
 def newest_task_removing(task: TaskResult) -> bool:
     """Before ``task`` is deleted: if it is its key's newest, take it out of the aggregates
-    (its check rows are still there) and say so, for ``newest_task_removed``."""
+    (its check rows are still there) and say so, for ``newest_task_removed``; if it is one
+    more sample the key's row counts, take it out of the sums."""
     newest = _q(NewestResult._meta.db_table)
+    key = (task.catalog_id, task.scenario_id, task.skill, task.model)
     with connection.cursor() as cursor:
         _lock(cursor, task.catalog_id)
         cursor.execute(
-            f"SELECT {_q('id')}, {', '.join(map(_q, _COPIED))} FROM {newest}"
-            f" WHERE {_q('task_id')} = %s",
-            [task.pk],
+            f"SELECT {_q('id')}, {_q('task_id')}, {', '.join(map(_q, _COPIED))},"
+            f" {_q('samples')} FROM {newest} WHERE " + " AND ".join(f"{_q(c)} = %s" for c in _KEY),
+            list(key),
         )
         row = cursor.fetchone()
         if row is None:
             return False
-        key = (task.catalog_id, task.scenario_id, task.skill, task.model)
-        _move(cursor, key, _Shown(task.pk, *row[1:]), None)
-        cursor.execute(f"DELETE FROM {newest} WHERE {_q('id')} = %s", [row[0]])
-    return True
+        shown = _shown(row[1], row[2:-1], row[-1])
+        if shown.task_id == task.pk:
+            _move(cursor, key, shown, None)
+            cursor.execute(f"DELETE FROM {newest} WHERE {_q('id')} = %s", [row[0]])
+            return True
+        if task.pk in shown.samples:
+            shrunk = replace(shown, samples=[i for i in shown.samples if i != task.pk])
+            _samples_write(cursor, row[0], shrunk.samples)
+            _move(cursor, key, shown, shrunk)
+    return False
 
 
 def newest_task_removed(task: TaskResult) -> None:
@@ -163,19 +194,60 @@ def newest_task_removed(task: TaskResult) -> None:
         newest_task_added(task_id=following)
 
 
-def _verdicts(cursor: Any, task_id: int) -> Counter[tuple[str, str]]:
-    """One task's (check, verdict) pairs."""
+def _ids(text: str) -> list[int]:
+    return [int(i) for i in text.split(",") if i]
+
+
+def _ids_text(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def _samples_write(cursor: Any, row_id: int, samples: list[int]) -> None:
+    newest = _q(NewestResult._meta.db_table)
+    cursor.execute(
+        f"UPDATE {newest} SET {_q('samples')} = %s WHERE {_q('id')} = %s",
+        [_ids_text(samples), row_id],
+    )
+
+
+def _run_samples(cursor: Any, key: tuple[Any, ...], run_id: int) -> list[int]:
+    """The key's samples in one run that succeeded (by the run's unique index)."""
+    tasks = _q(TaskResult._meta.db_table)
+    cursor.execute(
+        f"SELECT {_q('id')} FROM {tasks} WHERE {_q('run_id')} = %s AND "
+        + " AND ".join(f"{_q(c)} = %s" for c in _KEY[1:])
+        + f" AND {_q('errored')} = %s ORDER BY {_q('id')}",
+        [run_id, *key[1:], False],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _verdicts(cursor: Any, samples: list[int]) -> Counter[tuple[str, str]]:
+    """A key's (check, verdict) pairs: with one sample, its verdicts as given; with several,
+    each check's majority (``stats.sampled_verdict``, a tie ``unclear``), as the matrix
+    shows them."""
+    if not samples:
+        return Counter()
     checks = _q(CheckResult._meta.db_table)
     cursor.execute(
-        f"SELECT {_q('check_id')}, {_q('result')} FROM {checks} WHERE {_q('task_id')} = %s",
-        [task_id],
+        f"SELECT {_q('check_id')}, {_q('result')} FROM {checks}"
+        f" WHERE {_q('task_id')} IN ({', '.join(['%s'] * len(samples))})",
+        samples,
     )
-    return Counter((check_id, result) for check_id, result in cursor.fetchall())
+    if len(samples) == 1:
+        return Counter((check_id, result) for check_id, result in cursor.fetchall())
+    by_check: dict[str, list[str]] = defaultdict(list)
+    for check_id, result in cursor.fetchall():
+        by_check[check_id].append(result)
+    return Counter(
+        (check_id, str(sampled_verdict(results).verdict)) for check_id, results in by_check.items()
+    )
 
 
 @dataclass
 class _Shown:
-    """A key's newest task as its aggregates count it (``_COPIED`` after the task's id)."""
+    """A key's newest task as its aggregates count it (``_COPIED`` after the task's id), and
+    the samples its tallies count (``NewestResult.samples``)."""
 
     task_id: int
     domain: str
@@ -187,17 +259,24 @@ class _Shown:
     na_count: int
     failed_checks: str
     fingerprint: str
+    samples: list[int] = field(default_factory=list)
+
+
+def _shown(task_id: int, copied: Sequence[Any], samples: str) -> _Shown:
+    shown = _Shown(task_id, *copied)
+    shown.samples = _ids(samples)
+    return shown
 
 
 def _move(cursor: Any, key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) -> None:
-    """A key's shown task changes from ``old`` to ``new`` (either may be None): move the
-    sums and the agreement groups by the difference."""
+    """A key's shown task or its samples change from ``old`` to ``new`` (either may be None):
+    move the sums and the agreement groups by the difference."""
     _tallies_move(key, old, new)
     moves: Counter[tuple[str, str]] = Counter()
     if old is not None and not old.errored:
-        moves.subtract(_verdicts(cursor, old.task_id))
+        moves.subtract(_verdicts(cursor, old.samples))
     if new is not None and not new.errored:
-        moves.update(_verdicts(cursor, new.task_id))
+        moves.update(_verdicts(cursor, new.samples))
     _groups_move(cursor, key, new.domain if new is not None else None, moves)
 
 
@@ -205,24 +284,50 @@ def _move(cursor: Any, key: tuple[Any, ...], old: _Shown | None, new: _Shown | N
 class _TallyMove:
     counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     fails: Counter[str] = field(default_factory=Counter)
-    sums: ClusterSums = field(default_factory=ClusterSums)
+    sums: StratifiedSums = field(default_factory=StratifiedSums)
+
+    def add(self, samples: Iterable[tuple[Any, ...]], sign: int = 1) -> None:
+        """Count one key's samples, (pass, fail, unclear, n/a, failed checks) each, in (or,
+        ``sign`` −1, out)."""
+        scored = []
+        for *numbers, failed_checks in samples:
+            for i, n in enumerate(numbers):
+                self.counts[i] += sign * n
+            for check_id in failed_check_ids(failed_checks):
+                self.fails[check_id] += sign
+            scored.append((numbers[0], sum(numbers[:3])))
+        self.sums.add(scored, sign)
+
+
+def _sample_numbers(ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """Each task's (pass, fail, unclear, n/a, failed checks), by id: one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    tasks = _q(TaskResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_q('id')}, {', '.join(map(_q, _SAMPLE_COLUMNS))} FROM {tasks}"
+            f" WHERE {_q('id')} IN ({', '.join(['%s'] * len(wanted))})",
+            wanted,
+        )
+        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+
+
+_SAMPLE_COLUMNS = ("pass_count", "fail_count", "unclear_count", "na_count", "failed_checks")
 
 
 def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) -> None:
-    """Take ``old`` out of its (domain, skill, model) sums and put ``new`` in (one row each,
-    read and written whole: the catalog's lock is held)."""
+    """Take ``old``'s samples out of its (domain, skill, model) sums and put ``new``'s in
+    (one row each, read and written whole: the catalog's lock is held)."""
     catalog_id, _, skill, model = key
+    numbers = _sample_numbers(
+        [i for shown in (old, new) if shown is not None for i in shown.samples]
+    )
     moves: dict[str, _TallyMove] = defaultdict(_TallyMove)
     for shown, sign in ((old, -1), (new, 1)):
-        if shown is None:
-            continue
-        move = moves[shown.domain]
-        numbers = (shown.pass_count, shown.fail_count, shown.unclear_count, shown.na_count)
-        for i, n in enumerate(numbers):
-            move.counts[i] += sign * n
-        for check_id in failed_check_ids(shown.failed_checks):
-            move.fails[check_id] += sign
-        move.sums.add(numbers[0], sum(numbers[:3]), sign)
+        if shown is not None:
+            moves[shown.domain].add((numbers[i] for i in shown.samples if i in numbers), sign)
     for domain, move in moves.items():
         row = NewestTally.objects.filter(
             catalog_id=catalog_id, domain=domain, skill=skill, model=model
@@ -232,13 +337,13 @@ def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) 
         fails = Counter(row.fails)
         fails.update(move.fails)
         row.fails = {check_id: n for check_id, n in sorted(fails.items()) if n}
-        for name in _SUMS:
-            setattr(row, name, getattr(row, name) + getattr(move.sums, name))
+        sums = row.pass_sums
+        sums.merge(move.sums)
+        row.pass_sums = sums
         row.save()
 
 
 _TALLY_COUNTS = ("pass_count", "fail_count", "unclear_count", "na_count")
-_SUMS = ("clusters", "passed", "scored", "pp", "pn", "nn")
 
 
 def _groups_move(
@@ -349,14 +454,15 @@ def newest_rebuild(
                 cursor.execute(f"DELETE FROM {table} WHERE {_q('catalog_id')} = %s", [catalog_id])
             copied = ", ".join(map(_q, _COPIED))
             cursor.execute(
-                f"INSERT INTO {newest} ({', '.join(map(_q, _KEY))}, {_q('task_id')}, {copied})"
-                f" SELECT {', '.join(map(_q, _KEY))}, {_q('id')}, {copied} FROM"
+                f"INSERT INTO {newest} ({', '.join(map(_q, _KEY))}, {_q('task_id')}, {copied},"
+                f" {_q('samples')}) SELECT {', '.join(map(_q, _KEY))}, {_q('id')}, {copied}, %s"
+                " FROM"
                 f" (SELECT {', '.join(map(_q, _KEY))}, {_q('id')}, {copied}, ROW_NUMBER() OVER"
                 f" (PARTITION BY {_q('scenario_id')}, {_q('skill')}, {_q('model')} ORDER BY"
                 f" {_q('errored')}, {_q('finished_at')} DESC, {_q('id')} DESC) AS {_q('rank')}"
                 f" FROM {tasks} WHERE {_q('catalog_id')} = %s) ranked"
                 f" WHERE {_q('rank')} = 1",
-                [catalog_id],
+                ["", catalog_id],
             )
             cursor.execute(
                 f"INSERT INTO {groups} ({_q('catalog_id')}, {_q('scenario_id')}, {_q('skill')},"
@@ -379,29 +485,52 @@ def newest_rebuild(
                 f" GROUP BY {_q('catalog_id')}, {_q('domain')}, {_q('skill')}, {_q('check_id')}",
                 [catalog_id],
             )
+            # Each key's samples: its newest task's run's that succeeded, or the newest alone
+            # when it failed (``NewestResult.samples``), with what the sums count of each.
             cursor.execute(
-                f"SELECT {_q('skill')}, {_q('model')}, {', '.join(map(_q, _COPIED))},"
-                f" {_q('task_id')} FROM {newest} WHERE {_q('catalog_id')} = %s",
-                [catalog_id],
+                f"SELECT n.{_q('id')}, n.{_q('scenario_id')}, n.{_q('task_id')}, n.{_q('domain')},"
+                f" n.{_q('skill')}, n.{_q('model')}, g.{_q('id')},"
+                f" {', '.join(f'g.{_q(c)}' for c in _SAMPLE_COLUMNS)}"
+                f" FROM {newest} n JOIN {tasks} t ON t.{_q('id')} = n.{_q('task_id')}"
+                f" JOIN {tasks} g ON g.{_q('run_id')} = t.{_q('run_id')}"
+                + "".join(f" AND g.{_q(c)} = n.{_q(c)}" for c in _KEY[1:])
+                + f" AND (g.{_q('id')} = t.{_q('id')}"
+                f" OR (t.{_q('errored')} = %s AND g.{_q('errored')} = %s))"
+                f" WHERE n.{_q('catalog_id')} = %s ORDER BY n.{_q('id')}, g.{_q('id')}",
+                [False, False, catalog_id],
             )
+            members: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+            where: dict[int, tuple[str, str, str]] = {}
+            shown: dict[int, tuple[str, int]] = {}
+            for row_id, scenario_id, task_id, domain, skill, model, *sample in cursor.fetchall():
+                members[row_id].append(tuple(sample))
+                where[row_id] = (domain, skill, model)
+                shown[row_id] = (scenario_id, task_id)
+            cursor.executemany(
+                f"UPDATE {newest} SET {_q('samples')} = %s WHERE {_q('id')} = %s",
+                [(_ids_text(m[0] for m in samples), row_id) for row_id, samples in members.items()],
+            )
+            # The groups above counted each key's newest task; a key of several samples
+            # counts their majorities instead.
+            for row_id, samples in members.items():
+                if len(samples) > 1:
+                    (scenario_id, task_id), (domain, skill, model) = shown[row_id], where[row_id]
+                    moves = _verdicts(cursor, [sample[0] for sample in samples])
+                    moves.subtract(_verdicts(cursor, [task_id]))
+                    _groups_move(cursor, (catalog_id, scenario_id, skill, model), domain, moves)
             sums: dict[tuple[str, str, str], _TallyMove] = defaultdict(_TallyMove)
-            for skill, model, *copied, task_id in cursor.fetchall():
-                shown = _Shown(task_id, *copied)
-                move = sums[(shown.domain, skill, model)]
-                numbers = (shown.pass_count, shown.fail_count, shown.unclear_count, shown.na_count)
-                for i, n in enumerate(numbers):
-                    move.counts[i] += n
-                move.fails.update(failed_check_ids(shown.failed_checks))
-                move.sums.add(numbers[0], sum(numbers[:3]))
-            NewestTally.objects.using(connection.alias).bulk_create(
-                NewestTally(
+            for row_id, samples in members.items():
+                sums[where[row_id]].add(sample[1:] for sample in samples)
+            tallies = []
+            for (domain, skill, model), move in sums.items():
+                tally = NewestTally(
                     catalog_id=catalog_id,
                     domain=domain,
                     skill=skill,
                     model=model,
                     **dict(zip(_TALLY_COUNTS, move.counts, strict=True)),
-                    fails=dict(sorted(move.fails.items())),
-                    **{name: getattr(move.sums, name) for name in _SUMS},
+                    fails={c: n for c, n in sorted(move.fails.items()) if n},
                 )
-                for (domain, skill, model), move in sums.items()
-            )
+                tally.pass_sums = move.sums
+                tallies.append(tally)
+            NewestTally.objects.using(connection.alias).bulk_create(tallies)
