@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from heatmap import selectors
 from skillcheck import stats
 from tests.heatmap_data import add_task, make_run
 from tests.matrix_html import matrix_cells
@@ -155,6 +156,52 @@ def test_a_stable_checks_stray_dissent_is_not_flaky_among_its_cells(client, cata
     assert by_id["WF-2"]["flaky_models"] == ["sonnet"] and by_id["WF-1"]["flaky_models"] == []
     assert by_id["WF-1"]["flaky_cells"] == 0
     assert "flaky on sonnet" in client.get("/checks/quality/").content.decode()
+
+
+def test_overview_counts_every_sample_of_the_newest_run(client, sampled, catalog, scenario):
+    """The overview counts what the matrix does: all five samples (9 passes of 15), with the
+    stratified interval, kept as tasks are saved, pinned to the run, and under a check filter;
+    a later run of one sample replaces them, and deleting it brings them back."""
+    expected = stats.sampled_pass_interval([[(2, 3), (1, 3), (2, 3), (1, 3), (3, 3)]])
+    assert expected is not None
+    ci = [round(100 * expected.low, 1), round(100 * expected.high, 1)]
+
+    def row(**filters):
+        rows = selectors.heatmap_overview(
+            catalog=catalog, filters=selectors.HeatmapFilter(**filters)
+        )
+        return next(r for r in rows if r.skill == scenario.specialist).as_dict()
+
+    skills = {r["skill"]: r for r in client.get("/api/heatmap/skills").json()}
+    found = skills[scenario.specialist]
+    assert (found["pass_count"], found["fail_count"]) == (9, 6)
+    assert found["pass_ci"] == ci and found["per_model"]["sonnet"]["pass_ci"] == ci
+    assert [g["count"] for g in found["top_gaps"]][:2] == [4, 2]  # DK-1 failed 4 times, WF-2 2
+    pinned = row(run=sampled)
+    assert (pinned["pass_count"], pinned["fail_count"], pinned["pass_ci"]) == (9, 6, ci)
+    group = next(c.group for c in catalog.taxonomy.model_checks if c.id == "WF-2")
+    narrowed = row(group=group)
+    in_group = [
+        c
+        for c in SAMPLES
+        if next(k for k in catalog.taxonomy.model_checks if k.id == c).group == group
+    ]
+    assert narrowed["pass_count"] == sum(SAMPLES[c].count("pass") for c in in_group)
+
+    later = make_run(models=["sonnet"])
+    add_task(
+        later,
+        scenario_id=scenario.id,
+        skill=scenario.specialist,
+        model="sonnet",
+        results={c: "pass" for c in SAMPLES},
+    )
+    found = next(
+        r for r in client.get("/api/heatmap/skills").json() if r["skill"] == scenario.specialist
+    )
+    assert (found["pass_count"], found["fail_count"]) == (3, 0)
+    later.delete()
+    assert row()["pass_count"] == 9 and row()["pass_ci"] == ci
 
 
 def test_matrix_headers_and_skill_page_give_intervals_over_every_sample(

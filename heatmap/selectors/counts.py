@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from skillcheck.results import pass_percent
-from skillcheck.stats import sampled_pass_interval
+from skillcheck.stats import PassInterval, sampled_pass_interval
 from skillcheck.vocabulary import Result
 
 RESULT_ORDER = tuple(Result)  # the overview's count columns
@@ -20,7 +20,11 @@ def percent_interval(clusters: Clusters) -> tuple[float, float] | None:
     """The 95 % interval of a pass % (``stats.sampled_pass_interval``: Wilson on the
     effective sample size, the samples as clusters stratified by task, or the tasks as
     clusters with one sample), in percent to one decimal; None when nothing was scored."""
-    interval = sampled_pass_interval(clusters)
+    return interval_percent(sampled_pass_interval(clusters))
+
+
+def interval_percent(interval: PassInterval | None) -> tuple[float, float] | None:
+    """An interval's bounds in percent to one decimal, as the pages show them."""
     if interval is None:
         return None
     return (round(100 * interval.low, 1), round(100 * interval.high, 1))

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
@@ -80,12 +81,18 @@ def _run_unfinished(catalog_id: int) -> bool:
     return Run.objects.filter(catalog_id=catalog_id, status__in=Run.UNFINISHED).exists()
 
 
+def compiled(queryset: QuerySet[Any, Any]) -> tuple[str, Any, BaseDatabaseWrapper]:
+    """A queryset's SQL, its parameters and its database's connection: for the few
+    statements that join it as a subquery in ways the ORM does not express."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, params, connections[queryset.db]
+
+
 def _version_and_liveness(catalog_id: int) -> tuple[int, int, bool]:
     """The catalog's task count and newest task id, and whether a run of it is unfinished:
     one statement."""
     unfinished = Run.objects.filter(catalog_id=catalog_id, status__in=Run.UNFINISHED).values("pk")
-    runs_sql, runs_params = unfinished.query.get_compiler(using=unfinished.db).as_sql()
-    connection = connections[unfinished.db]
+    runs_sql, runs_params, connection = compiled(unfinished)
     q = connection.ops.quote_name
     tasks = q(TaskResult._meta.db_table)
     with connection.cursor() as cursor:

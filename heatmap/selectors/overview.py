@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connections
-from django.db.models import Count
+from django.db.models import F, QuerySet
 
 from heatmap.models import (
     FAILED_CHECKS_SEPARATOR,
@@ -17,6 +15,7 @@ from heatmap.models import (
     CheckResult,
     NewestResult,
     NewestTally,
+    TaskResult,
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
@@ -24,29 +23,20 @@ from heatmap.selectors.counts import (
     RESULT_ORDER,
     empty_counts,
     exact_pass_pct,
+    interval_percent,
     whole_pass_pct,
 )
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import (
     OVERVIEW_CACHE_S,
-    newest_task_ids,
+    compiled,
     newest_tasks,
     results_version,
 )
 from heatmap.selectors.stale import stale_tasks
 from skillcheck.catalog import Catalog, Check
-from skillcheck.stats import ClusterSums
+from skillcheck.stats import StratifiedSums
 from skillcheck.vocabulary import Result, Severity
-
-
-def percent_interval(clusters: ClusterSums) -> tuple[float, float] | None:
-    """The 95 % interval of a pass % (``stats.pass_interval``: Wilson on the effective sample
-    size of the tasks as clusters, from their sums), in percent to one decimal; None when
-    nothing was scored."""
-    interval = clusters.interval()
-    if interval is None:
-        return None
-    return (round(100 * interval.low, 1), round(100 * interval.high, 1))
 
 
 @dataclass
@@ -55,7 +45,7 @@ class ModelCell:
 
     model: str
     counts: dict[str, int] = field(default_factory=empty_counts)
-    clusters: ClusterSums = field(default_factory=ClusterSums)
+    sums: StratifiedSums = field(default_factory=StratifiedSums)
 
     @property
     def scored(self) -> int:
@@ -63,7 +53,7 @@ class ModelCell:
 
     @property
     def pass_ci(self) -> tuple[float, float] | None:
-        return percent_interval(self.clusters)
+        return interval_percent(self.sums.interval())
 
     @property
     def pass_pct(self) -> int | None:
@@ -86,7 +76,7 @@ class SkillRow:
     per_model: dict[str, ModelCell] = field(default_factory=dict)
     cells: list[ModelCell] = field(default_factory=list)
     """One cell per overview column (``OverviewTable.models``), "not run" ones included."""
-    clusters: ClusterSums = field(default_factory=ClusterSums)
+    sums: StratifiedSums = field(default_factory=StratifiedSums)
 
     @property
     def scored(self) -> int:
@@ -94,8 +84,8 @@ class SkillRow:
 
     @property
     def pass_ci(self) -> tuple[float, float] | None:
-        """The 95 % interval of ``pass_pct`` (tasks as clusters)."""
-        return percent_interval(self.clusters)
+        """The 95 % interval of ``pass_pct`` (``stats.sampled_pass_interval``)."""
+        return interval_percent(self.sums.interval())
 
     @property
     def pass_pct(self) -> int | None:
@@ -176,11 +166,12 @@ def _skill_domains(catalog: Catalog) -> dict[str, list[str]]:
 
 @dataclass
 class ModelTotals:
-    """One skill × model's sums over the newest tasks: result counts, failures per check."""
+    """One skill × model's sums over the samples of the newest tasks: result counts,
+    failures per check, the pass interval's sums."""
 
     counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # RESULT_ORDER
     fails: dict[str, int] = field(default_factory=dict)
-    clusters: ClusterSums = field(default_factory=ClusterSums)  # per task: (passed, scored)
+    sums: StratifiedSums = field(default_factory=StratifiedSums)
 
 
 def _overview_totals(
@@ -189,20 +180,22 @@ def _overview_totals(
     check_ids: list[str],
     version: tuple[int, int] | None = None,
 ) -> dict[str, dict[str, ModelTotals]]:
-    """Per skill and model, the sums over the newest tasks, cached per data version.
+    """Per skill and model, the sums over the newest tasks' samples, cached per data version.
 
-    Without a check filter this reads the sums kept per domain, skill and model as tasks are
-    saved (``NewestTally``), or pinned to a run, that run's newest tasks' summaries from the
-    ranking index. A group or severity filter needs the check rows: those of the kept newest
-    task per key (``NewestResult``). Either way the sums are kept until a task is added or
-    removed, so idle pages and polls between two finished tasks cost one small query.
+    A key's samples are every sample of its newest task's run that succeeded (all K of a run
+    of several), or its newest task alone when that failed: what the matrix counts. Without a
+    check filter this reads the sums kept per domain, skill and model as tasks are saved
+    (``NewestTally``), or pinned to a run, that run's samples' summaries. A group or severity
+    filter needs the check rows of those samples. Either way the sums are kept until a task
+    is added or removed, so idle pages and polls between two finished tasks cost one small
+    query.
     """
     task_filters = filters.task_filters()
     catalog_id = task_filters["catalog_id"]
     count, last = version or results_version(catalog_id=catalog_id)
     run_key = filters.run.pk if filters.run is not None else "*"
     checks_key = ",".join(check_ids) or "*"
-    key = f"heatmap:overview:v6:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
+    key = f"heatmap:overview:v7:{catalog_id}:{domain or '*'}:{run_key}:{checks_key}:{count}-{last}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -221,20 +214,17 @@ def _overview_totals(
 
 
 def _tally_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
-    """Fill ``totals`` from the sums kept per domain, skill and model over the newest tasks
-    (``NewestTally``): a row per domain, skill and model, however many tasks and keys."""
-    rows = NewestTally.objects.filter(**task_filters).values_list(
-        "skill", "model", *_TALLY_COLUMNS, "fails", *_SUM_COLUMNS
-    )
-    for skill, model, *numbers in rows:
-        counts, fails, sums = numbers[:4], numbers[4], numbers[5:]
-        held = totals[skill].get(model)
+    """Fill ``totals`` from the sums kept per domain, skill and model over the newest tasks'
+    samples (``NewestTally``): a row per domain, skill and model, however many tasks."""
+    for tally in NewestTally.objects.filter(**task_filters):
+        held = totals[tally.skill].get(tally.model)
         if held is None:
-            held = totals[skill][model] = ModelTotals()
+            held = totals[tally.skill][tally.model] = ModelTotals()
+        counts = [getattr(tally, TALLY_COUNT_FIELDS[result]) for result in RESULT_ORDER]
         held.counts = [a + b for a, b in zip(held.counts, counts, strict=True)]
-        for check_id, n in fails.items():
+        for check_id, n in tally.fails.items():
             held.fails[check_id] = held.fails.get(check_id, 0) + n
-        held.clusters.merge(ClusterSums(*sums))
+        held.sums.merge(tally.pass_sums)
     for skill, per_model in list(totals.items()):
         for model, held in list(per_model.items()):
             if not any(held.counts):
@@ -243,19 +233,20 @@ def _tally_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict)
             del totals[skill]
 
 
-_TALLY_COLUMNS = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-_SUM_COLUMNS = ("clusters", "passed", "scored", "pp", "pn", "nn")
-
-
 def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
-    """Fill ``totals`` from one run's newest tasks' summaries (from the ranking index)."""
+    """Fill ``totals`` from one run's samples' summaries (its ranking picks a task per key)."""
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    tasks = newest_tasks(**task_filters).values_list("skill", "model", "failed_checks", *fields)
-    # The hot loop (one pass per newest task) only adds up; sorting out comes after it.
+    rows = _sample_rows(
+        newest_tasks(**task_filters).values("scenario_id", "skill", "model", task_id=F("pk")),
+        ["failed_checks", *fields],
+    )
+    # The hot loop (one pass per sample) only adds up; sorting out comes after it.
     sums: dict[tuple[str, str], list[int]] = {}
-    clusters: dict[tuple[str, str], ClusterSums] = defaultdict(ClusterSums)
+    samples: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     failing: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for skill, model, failed_checks, passed, failed, unclear, na in tasks:
+    for scenario_id, skill, model, _, failed_checks, passed, failed, unclear, na in rows:
         pair = sums.get((skill, model))
         if pair is None:
             pair = sums[(skill, model)] = [0, 0, 0, 0]
@@ -263,7 +254,7 @@ def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dic
         pair[1] += failed
         pair[2] += unclear
         pair[3] += na
-        clusters[(skill, model)].add(passed, passed + failed + unclear)
+        samples[(skill, model)][scenario_id].append((passed, passed + failed + unclear))
         if failed_checks:
             failing[(skill, model)].append(failed_checks)
     for (skill, model), numbers in sums.items():
@@ -272,57 +263,76 @@ def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dic
         texts = failing.get((skill, model))
         # One split and count per skill and model rather than per task.
         fails = Counter(failed_check_ids(FAILED_CHECKS_SEPARATOR.join(texts))) if texts else {}
-        totals[skill][model] = ModelTotals(numbers, dict(fails), clusters[(skill, model)])
+        pass_sums = StratifiedSums.of(samples[(skill, model)].values())
+        totals[skill][model] = ModelTotals(numbers, dict(fails), pass_sums)
 
 
 def _check_totals(
     totals: dict[str, dict[str, ModelTotals]], task_filters: dict, check_ids: list[str]
 ) -> None:
-    rows: Iterable[tuple[Any, ...]]
+    """Fill ``totals`` from the chosen checks' rows of the newest tasks' samples."""
+    newest: QuerySet[Any, Any]
     if "run" in task_filters:  # one run's tasks: ranked among themselves
-        rows = (
-            CheckResult.objects.filter(
-                task__in=newest_task_ids(**task_filters), check_id__in=check_ids
-            )
-            .values_list("task__skill", "task__model", "check_id", "result", "task_id")
-            .annotate(n=Count("id"))
-            .order_by()
+        newest = newest_tasks(**task_filters).values(
+            "scenario_id", "skill", "model", task_id=F("pk")
         )
-    else:
-        rows = _newest_check_rows(task_filters, check_ids)
+    else:  # the kept newest task per key
+        newest = NewestResult.objects.filter(**task_filters).values(
+            "scenario_id", "skill", "model", "task_id"
+        )
+    rows = _sample_rows(newest, [], check_ids=check_ids)
     index = {result: i for i, result in enumerate(RESULT_ORDER)}
-    per_task: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(dict)
-    for skill, model, check_id, result, task_id, n in rows:
+    per_sample: dict[tuple[str, str], dict[str, dict[int, list[int]]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for scenario_id, skill, model, sample_id, check_id, result in rows:
         model_totals = totals[skill].setdefault(model, ModelTotals())
         if result in index:
-            model_totals.counts[index[result]] += n
+            model_totals.counts[index[result]] += 1
         if result == "fail":
-            model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + n
+            model_totals.fails[check_id] = model_totals.fails.get(check_id, 0) + 1
         if result in (Result.PASS, Result.FAIL, Result.UNCLEAR):
-            cluster = per_task[(skill, model)].setdefault(task_id, [0, 0])
-            cluster[0] += n if result == Result.PASS else 0
-            cluster[1] += n
-    for (skill, model), tasks in per_task.items():
-        totals[skill][model].clusters = ClusterSums.of((p, n) for p, n in tasks.values())
+            sample = per_sample[(skill, model)][scenario_id].setdefault(sample_id, [0, 0])
+            sample[0] += result == Result.PASS
+            sample[1] += 1
+    for (skill, model), tasks in per_sample.items():
+        totals[skill][model].sums = StratifiedSums.of(
+            [(p, n) for p, n in samples.values()] for samples in tasks.values()
+        )
 
 
-def _newest_check_rows(
-    task_filters: dict, check_ids: list[str]
-) -> list[tuple[str, str, str, str, int, int]]:
-    """(skill, model, check, result, task, 1) for the chosen checks of the kept newest tasks:
-    from each key's row to its task's check rows by their unique index, one probe per key."""
-    newest = NewestResult.objects.filter(**task_filters).values("task_id", "skill", "model")
-    newest_sql, params = newest.query.get_compiler(using=newest.db).as_sql()
-    connection = connections[newest.db]
+def _sample_rows(
+    newest: QuerySet[Any, Any], columns: list[str], *, check_ids: list[str] | None = None
+) -> list[tuple[Any, ...]]:
+    """(scenario, skill, model, sample id, *``columns`` of the sample) for the samples of each
+    key of ``newest`` (rows of scenario_id, skill, model, task_id: a key's newest task): its
+    run's samples of the key that succeeded, or the newest task alone when it failed. With
+    ``check_ids``: a row per check of those, (…, sample id, check, verdict).
+
+    One statement: from each key to its run's samples by the run's unique index.
+    """
+    newest_sql, params, connection = compiled(newest)
     q = connection.ops.quote_name
-    checks = q(CheckResult._meta.db_table)
+    tasks = q(TaskResult._meta.db_table)
+    same_key = "".join(f" AND g.{q(c)} = t.{q(c)}" for c in ("scenario_id", "skill", "model"))
+    selected = [f"g.{q(c)}" for c in columns]
+    joined, extra = "", []
+    if check_ids is not None:
+        selected = [f"c.{q('check_id')}", f"c.{q('result')}"]
+        joined = (
+            f" JOIN {q(CheckResult._meta.db_table)} c ON c.{q('task_id')} = g.{q('id')}"
+            f" AND c.{q('check_id')} IN ({', '.join(['%s'] * len(check_ids))})"
+        )
+        extra = list(check_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT n.{q('skill')}, n.{q('model')}, c.{q('check_id')}, c.{q('result')},"
-            f" n.{q('task_id')}, 1 FROM ({newest_sql}) n JOIN {checks} c"
-            f" ON c.{q('task_id')} = n.{q('task_id')}"
-            f" AND c.{q('check_id')} IN ({', '.join(['%s'] * len(check_ids))})",
-            [*params, *check_ids],
+            f"SELECT n.{q('scenario_id')}, n.{q('skill')}, n.{q('model')}, g.{q('id')}"
+            + "".join(f", {c}" for c in selected)
+            + f" FROM ({newest_sql}) n JOIN {tasks} t ON t.{q('id')} = n.{q('task_id')}"
+            f" JOIN {tasks} g ON g.{q('run_id')} = t.{q('run_id')}{same_key}"
+            f" AND (g.{q('id')} = t.{q('id')}"
+            f" OR (t.{q('errored')} = %s AND g.{q('errored')} = %s)){joined}",
+            [*params, False, False, *extra],
         )
         return cursor.fetchall()
 
@@ -369,10 +379,10 @@ def heatmap_overview(
             cell = ModelCell(
                 model,
                 dict(zip(RESULT_ORDER, model_totals.counts, strict=True)),
-                model_totals.clusters,
+                model_totals.sums,
             )
             row.per_model[model] = cell
-            row.clusters.merge(model_totals.clusters)
+            row.sums.merge(model_totals.sums)
             row.models.add(model)
             for result in RESULT_ORDER:
                 row.counts[result] += cell.counts[result]
