@@ -88,9 +88,17 @@ def specialist_task(run: Run, scenario: Scenario, **fields) -> TaskResult:
 
 
 def fill_domain(
-    run: Run, catalog: Catalog, domain_id: str, *, model: str, result: str = "pass", age_s=0.0
+    run: Run,
+    catalog: Catalog,
+    domain_id: str,
+    *,
+    model: str,
+    result: dict[str, str] | str = "pass",
+    age_s: float = 0.0,
+    evidence: str = "SKILL.md:1",
 ) -> int:
-    """Every (scenario, skill) of a domain for one model; returns the number of tasks."""
+    """Every (scenario, skill) of a domain for one model, each check ``result`` (or per check
+    from a mapping); returns the number of tasks."""
     check_ids = [c.id for c in catalog.taxonomy.model_checks]
     n = 0
     for scenario in catalog.domains[domain_id].scenarios:
@@ -104,6 +112,7 @@ def fill_domain(
                 check_ids=check_ids,
                 domain=domain_id,
                 age_s=age_s,
+                evidence=evidence,
             )
             n += 1
     return n
