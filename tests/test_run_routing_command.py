@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -395,3 +397,33 @@ def test_the_estimate_counts_only_what_the_cache_will_not_answer(tmp_path, stub_
     code, text, _ = routing("--catalog", str(catalog.root), "--estimate", "--models", "haiku")
     assert code == 0 and "haiku: 0 call(s), 4 case(s) from the pick cache" in text
     assert "nothing was asked" in text
+
+
+def test_ctrl_c_keeps_the_calls_in_flight_and_resume_asks_only_the_rest(tmp_path, stub_models):
+    """The first Ctrl-C stops new calls and waits for those in flight (paid for: their picks
+    are saved); the run is cancelled with exit 130, and its resume asks only the rest."""
+    catalog = write_routing_catalog(tmp_path / "catalog")
+    fired = []
+
+    def interrupting(model: str, prompt: str, choices: list[str]) -> str:
+        if len(stub_models.requests) >= 3 and not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C does
+        return truthful(model, prompt, choices)
+
+    stub_models.router = interrupting
+    stub_models.latency_s = 0.3  # calls are still in flight when the signal comes
+    args = ("--catalog", str(catalog.root), "--models", "haiku", "--runs", "3")
+    code, _, err = routing(*args, "--concurrency", "4")
+    assert code == 130 and "waiting for tasks in flight" in err and "--resume" in err
+    run = RoutingRun.objects.get()
+    assert run.status == "cancelled"
+    total = run.cases.count() * 3
+    asked = len(stub_models.requests)
+    assert sum(len(row.picks) for row in run.cases.all()) == asked < total
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+    stub_models.router, stub_models.latency_s = truthful, 0.0
+    code, saved, _ = routing("--resume", run.run_id, "--json")
+    assert code == 0 and len(stub_models.requests) == total
+    assert all(len(row["picks"]) == 3 for row in saved["cases"])

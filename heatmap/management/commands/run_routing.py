@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from heatmap.management.commands._cancel_signals import cancel_on_signals
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.models import RoutingRun
 from heatmap.selectors.routing import (
@@ -108,13 +110,22 @@ class Command(QuietBrokenPipe):
                 run.delete()
                 return
             progress = None if options["json"] else self.progress
+            cancel, abort = threading.Event(), threading.Event()
             try:
-                report = routing_run_execute(
-                    run=run, concurrency=options["concurrency"], on_progress=progress
-                )
-            except KeyboardInterrupt:
+                with cancel_on_signals(cancel, abort, self.stderr.write):
+                    report = routing_run_execute(
+                        run=run,
+                        concurrency=options["concurrency"],
+                        on_progress=progress,
+                        cancel_event=cancel,
+                        abort_event=abort,
+                    )
+            except KeyboardInterrupt:  # off the main thread, where no handler is installed
                 self.stderr.write(f"cancelled; finish it with --resume {run.run_id}")
                 raise SystemExit(EXIT_CANCELLED) from None
+            if report.status == RoutingRun.Status.CANCELLED:
+                self.stderr.write(f"cancelled; finish it with --resume {run.run_id}")
+                raise SystemExit(EXIT_CANCELLED)
         except RunRequestError as exc:
             raise CommandError(str(exc), returncode=EXIT_INVALID) from None
         if report.status != RoutingRun.Status.COMPLETED:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-import signal
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -15,6 +13,7 @@ from django.core.management.base import CommandError
 from rich.console import Console
 
 from heatmap import exports, selectors
+from heatmap.management.commands._cancel_signals import cancel_on_signals
 from heatmap.management.commands._pipes import QuietBrokenPipe, raw_stream
 from heatmap.management.commands._progress import PlainProgress, RichProgress
 from heatmap.management.commands._tables import catalog_lines, catalog_listing, result_tables
@@ -395,7 +394,7 @@ class Command(QuietBrokenPipe):
         )
         cancel, abort = threading.Event(), threading.Event()
         try:
-            with _signals_cancel(cancel, abort, self._say):
+            with cancel_on_signals(cancel, abort, self._say):
                 run = run_execute(
                     run=run,
                     listeners=[display],
@@ -458,26 +457,3 @@ class Command(QuietBrokenPipe):
     def print_tables(self, tables: dict[str, list[GroupTotals]]) -> None:
         for table in result_tables(tables):
             self.console.print(table)
-
-
-@contextmanager
-def _signals_cancel(cancel: threading.Event, abort: threading.Event, say):
-    """First Ctrl-C or SIGTERM: stop launching; a second one: stop waiting for in-flight."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if cancel.is_set():
-            abort.set()
-            say("Stopping now; unfinished tasks are left for --resume.")
-            return
-        cancel.set()
-        say("Cancelling: no new tasks; waiting for tasks in flight (Ctrl-C again to stop now).")
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
