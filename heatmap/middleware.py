@@ -12,6 +12,7 @@ from django.db import OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.log import log_response
 
 from heatmap.security import content_security_policy, public_catalog_error
 from skillcheck.catalog import CatalogError
@@ -151,6 +152,16 @@ def busy_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(html, status=503)
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
+    # A warning, not Django's error for a 5xx: refusing work when the database is full is
+    # the load shedding it is for, not a fault (at ERROR, AdminEmailHandler would mail
+    # every refused request). Logged once: Django's own call then sees it was.
+    log_response(
+        "Service Unavailable (no database connection free): %s",
+        request.path,
+        response=response,
+        request=request,
+        level="warning",
+    )
     return response
 
 

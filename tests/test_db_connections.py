@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -139,6 +140,19 @@ def test_the_api_without_a_connection_is_a_json_503(monkeypatch):
     )
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert "no database connection free" in json.loads(response.content)["error"]
+
+
+def test_a_refused_request_is_logged_as_a_warning_not_an_error(monkeypatch, client, caplog):
+    """Load shedding is not a fault: one warning per refused request, no error (which
+    AdminEmailHandler would mail)."""
+    monkeypatch.setattr(middleware, "connection", _NoConnection(_wrapped(PoolTimeout("t"))))
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get("/api/heatmap/models")
+    assert response.status_code == 503
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "django.request"]
+    assert logged == [
+        (logging.WARNING, "Service Unavailable (no database connection free): /api/heatmap/models")
+    ]
 
 
 def test_another_connection_error_is_left_to_the_500_handler(monkeypatch):
