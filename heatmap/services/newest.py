@@ -27,6 +27,8 @@ deadlock on each other's group rows; SQLite has one writer at a time anyway.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,11 +37,13 @@ from typing import Any
 from django.db import connection
 
 from heatmap.models import (
+    TALLY_SUM_FIELDS,
     AgreementGroup,
     AgreementTally,
     CheckResult,
     NewestResult,
     NewestTally,
+    Run,
     TaskResult,
     failed_check_ids,
 )
@@ -71,6 +75,12 @@ _OTHER = "other_count"
 
 
 def _q(name: str) -> str:
+    return _quoted(connection.vendor, name)
+
+
+@functools.cache
+def _quoted(vendor: str, name: str) -> str:
+    """A quoted name, once per vendor and name: a task's save builds dozens of them."""
     return connection.ops.quote_name(name)
 
 
@@ -87,36 +97,18 @@ def newest_task_added(*, task_id: int) -> None:
     statements, whatever the history. A task that ranks before its key's row takes its
     place; another sample of the row's run that succeeded joins the samples it counts.
     """
-    tasks = _q(TaskResult._meta.db_table)
     newest = _q(NewestResult._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(map(_q, (*_KEY, *_COPIED, 'run_id')))} FROM {tasks}"
-            f" WHERE {_q('id')} = %s",
-            [task_id],
-        )
+        cursor.execute(_task_sql(connection.vendor), [task_id])
         row = cursor.fetchone()
         if row is None:
             return
-        key, copied, run_id = row[: len(_KEY)], row[len(_KEY) : -1], row[-1]
+        key, copied = row[: len(_KEY)], row[len(_KEY) : -2]
+        run_id, epochs = row[-2:]
         _lock(cursor, key[0])
         # Whether the task ranks before its key's row, compared in the database, in the
         # column types and order the ranking index uses; and the row's task's run.
-        cursor.execute(
-            f"SELECT n.{_q('id')}, n.{_q('task_id')},"
-            + "".join(f" n.{_q(c)}," for c in _COPIED)
-            + f" n.{_q('samples')}, s.{_q('run_id')},"
-            + f" CASE WHEN t.{_q('errored')} < n.{_q('errored')}"
-            f" OR (t.{_q('errored')} = n.{_q('errored')}"
-            f" AND (t.{_q('finished_at')} > n.{_q('finished_at')}"
-            f" OR (t.{_q('finished_at')} = n.{_q('finished_at')}"
-            f" AND t.{_q('id')} > n.{_q('task_id')}))) THEN 1 ELSE 0 END"
-            + f" FROM {newest} n JOIN {tasks} t ON t.{_q('id')} = %s"
-            + f" LEFT JOIN {tasks} s ON s.{_q('id')} = n.{_q('task_id')}"
-            + " WHERE "
-            + " AND ".join(f"n.{_q(c)} = t.{_q(c)}" for c in _KEY),
-            [task_id],
-        )
+        cursor.execute(_rank_sql(connection.vendor), [task_id])
         current = cursor.fetchone()
         shown = _shown(current[1], current[2:-3], current[-3]) if current else None
         task = _shown(task_id, copied, str(task_id))
@@ -131,7 +123,7 @@ def newest_task_added(*, task_id: int) -> None:
             _samples_write(cursor, current[0], grown.samples)
             _move(cursor, key, shown, grown)
             return
-        if not task.errored:
+        if not task.errored and epochs > 1:  # a run of one sample has one task per key
             task.samples = _run_samples(cursor, key, run_id)
         if shown is None:
             columns = (*_KEY, "task_id", *_COPIED, "samples")
@@ -149,6 +141,39 @@ def newest_task_added(*, task_id: int) -> None:
             if task_id in shown.samples:  # it was counted already, as the shown run's sample
                 shown = replace(shown, samples=[i for i in shown.samples if i != task_id])
         _move(cursor, key, shown, task)
+
+
+@functools.cache
+def _task_sql(vendor: str) -> str:
+    """A saved task's key, the columns its key's row copies, its run and the run's samples
+    (built once per database vendor: a save runs it once per task)."""
+    tasks, runs = _q(TaskResult._meta.db_table), _q(Run._meta.db_table)
+    return (
+        f"SELECT {', '.join(f't.{_q(c)}' for c in (*_KEY, *_COPIED, 'run_id'))},"
+        f" r.{_q('epochs')} FROM {tasks} t JOIN {runs} r ON r.{_q('id')} = t.{_q('run_id')}"
+        f" WHERE t.{_q('id')} = %s"
+    )
+
+
+@functools.cache
+def _rank_sql(vendor: str) -> str:
+    """Whether the task ranks before its key's row, compared in the database, in the column
+    types and order the ranking index uses; with the row and its task's run."""
+    tasks, newest = _q(TaskResult._meta.db_table), _q(NewestResult._meta.db_table)
+    return (
+        f"SELECT n.{_q('id')}, n.{_q('task_id')},"
+        + "".join(f" n.{_q(c)}," for c in _COPIED)
+        + f" n.{_q('samples')}, s.{_q('run_id')},"
+        + f" CASE WHEN t.{_q('errored')} < n.{_q('errored')}"
+        f" OR (t.{_q('errored')} = n.{_q('errored')}"
+        f" AND (t.{_q('finished_at')} > n.{_q('finished_at')}"
+        f" OR (t.{_q('finished_at')} = n.{_q('finished_at')}"
+        f" AND t.{_q('id')} > n.{_q('task_id')}))) THEN 1 ELSE 0 END"
+        + f" FROM {newest} n JOIN {tasks} t ON t.{_q('id')} = %s"
+        + f" LEFT JOIN {tasks} s ON s.{_q('id')} = n.{_q('task_id')}"
+        + " WHERE "
+        + " AND ".join(f"n.{_q(c)} = t.{_q(c)}" for c in _KEY)
+    )
 
 
 def newest_task_removing(task: TaskResult) -> bool:
@@ -216,10 +241,11 @@ def _run_samples(cursor: Any, key: tuple[Any, ...], run_id: int) -> list[int]:
     cursor.execute(
         f"SELECT {_q('id')} FROM {tasks} WHERE {_q('run_id')} = %s AND "
         + " AND ".join(f"{_q(c)} = %s" for c in _KEY[1:])
-        + f" AND {_q('errored')} = %s ORDER BY {_q('id')}",
+        + f" AND {_q('errored')} = %s",
         [run_id, *key[1:], False],
     )
-    return [row[0] for row in cursor.fetchall()]
+    # Sorted here: an ORDER BY would steer SQLite to the run's index over the key's.
+    return sorted(row[0] for row in cursor.fetchall())
 
 
 def _verdicts(cursor: Any, samples: list[int]) -> Counter[tuple[str, str]]:
@@ -321,29 +347,90 @@ def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) 
     """Take ``old``'s samples out of its (domain, skill, model) sums and put ``new``'s in
     (one row each, read and written whole: the catalog's lock is held)."""
     catalog_id, _, skill, model = key
-    numbers = _sample_numbers(
-        [i for shown in (old, new) if shown is not None for i in shown.samples]
+    # The shown tasks' own numbers are at hand (copied on their key's row); only the other
+    # samples of a run of several are read.
+    numbers = {
+        shown.task_id: (
+            shown.pass_count,
+            shown.fail_count,
+            shown.unclear_count,
+            shown.na_count,
+            shown.failed_checks,
+        )
+        for shown in (old, new)
+        if shown is not None
+    }
+    numbers |= _sample_numbers(
+        {i for shown in (old, new) if shown is not None for i in shown.samples} - set(numbers)
     )
     moves: dict[str, _TallyMove] = defaultdict(_TallyMove)
     for shown, sign in ((old, -1), (new, 1)):
         if shown is not None:
             moves[shown.domain].add((numbers[i] for i in shown.samples if i in numbers), sign)
-    for domain, move in moves.items():
-        row = NewestTally.objects.filter(
-            catalog_id=catalog_id, domain=domain, skill=skill, model=model
-        ).first() or NewestTally(catalog_id=catalog_id, domain=domain, skill=skill, model=model)
-        for name, n in zip(_TALLY_COUNTS, move.counts, strict=True):
-            setattr(row, name, getattr(row, name) + n)
-        fails = Counter(row.fails)
-        fails.update(move.fails)
-        row.fails = {check_id: n for check_id, n in sorted(fails.items()) if n}
-        sums = row.pass_sums
-        sums.merge(move.sums)
-        row.pass_sums = sums
-        row.save()
+    select, update, insert = _tally_sql(connection.vendor)
+    fails_field = NewestTally._meta.get_field("fails")
+    strata_field = NewestTally._meta.get_field("strata")
+    with connection.cursor() as cursor:
+        for domain, move in moves.items():
+            where = [catalog_id, domain, skill, model]
+            cursor.execute(select, where)
+            found = cursor.fetchone()
+            stored_fails, stored_strata = (
+                (_json_loaded(found[1]), _json_loaded(found[2])) if found is not None else ({}, {})
+            )
+            fails = Counter(stored_fails)
+            fails.update(move.fails)
+            strata = StratifiedSums(strata={int(k): list(v) for k, v in stored_strata.items()})
+            strata.merge(StratifiedSums(strata=move.sums.strata))
+            added = [
+                *move.counts,
+                *(getattr(move.sums.totals, name) for name in TALLY_SUM_FIELDS),
+                move.sums.singles,
+            ]
+            json_values = [
+                fails_field.get_db_prep_save(
+                    {check_id: n for check_id, n in sorted(fails.items()) if n}, connection
+                ),
+                strata_field.get_db_prep_save(
+                    {str(k): v for k, v in sorted(strata.strata.items())}, connection
+                ),
+            ]
+            if found is None:
+                cursor.execute(insert, [*where, *added, *json_values])
+            else:
+                cursor.execute(update, [*added, *json_values, found[0]])
+
+
+def _json_loaded(value: Any) -> dict[str, Any]:
+    """A JSON column as a raw statement reads it: text (SQLite; Django has psycopg load
+    jsonb as text too), or already decoded."""
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+@functools.cache
+def _tally_sql(vendor: str) -> tuple[str, str, str]:
+    """A ``NewestTally`` row's read, its move (integer sums added in place, the two JSON
+    columns set) and its insert: raw statements, as the ORM's model round trip was most of
+    a task save's cost."""
+    table = _q(NewestTally._meta.db_table)
+    where = " AND ".join(f"{_q(c)} = %s" for c in _TALLY_KEY)
+    select = f"SELECT {_q('id')}, {_q('fails')}, {_q('strata')} FROM {table} WHERE {where}"
+    update = (
+        f"UPDATE {table} SET "
+        + ", ".join(f"{_q(c)} = {_q(c)} + %s" for c in _TALLY_ADDED)
+        + f", {_q('fails')} = %s, {_q('strata')} = %s WHERE {_q('id')} = %s"
+    )
+    columns = (*_TALLY_KEY, *_TALLY_ADDED, "fails", "strata")
+    insert = (
+        f"INSERT INTO {table} ({', '.join(map(_q, columns))})"
+        f" VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    return select, update, insert
 
 
 _TALLY_COUNTS = ("pass_count", "fail_count", "unclear_count", "na_count")
+_TALLY_KEY = ("catalog_id", "domain", "skill", "model")
+_TALLY_ADDED = (*_TALLY_COUNTS, *TALLY_SUM_FIELDS, "singles")  # moved by adding
 
 
 def _groups_move(
