@@ -145,8 +145,8 @@ def newest_task_added(*, task_id: int) -> None:
 
 @functools.cache
 def _task_sql(vendor: str) -> str:
-    """A saved task's key, the columns its key's row copies, its run and the run's samples
-    (built once per database vendor: a save runs it once per task)."""
+    """A saved task's key, the columns its key's row copies, its run and how many samples
+    the run takes (built once per database vendor: a save runs it once per task)."""
     tasks, runs = _q(TaskResult._meta.db_table), _q(Run._meta.db_table)
     return (
         f"SELECT {', '.join(f't.{_q(c)}' for c in (*_KEY, *_COPIED, 'run_id'))},"
