@@ -454,18 +454,27 @@ class NewestTally(models.Model):
     def pass_sums(self) -> StratifiedSums:
         """The pass interval's sums kept in this row's columns."""
         totals = ClusterSums(*(getattr(self, name) for name in TALLY_SUM_FIELDS))
-        strata = {int(k): list(v) for k, v in self.strata.items()}
-        return StratifiedSums(totals, self.singles, strata)
+        return StratifiedSums(totals, self.singles, strata_loaded(self.strata))
 
     @pass_sums.setter
     def pass_sums(self, sums: StratifiedSums) -> None:
         for name in TALLY_SUM_FIELDS:
             setattr(self, name, getattr(sums.totals, name))
         self.singles = sums.singles
-        self.strata = {str(k): v for k, v in sorted(sums.strata.items())}
+        self.strata = strata_stored(sums.strata)
 
 
 TALLY_SUM_FIELDS = ("clusters", "passed", "scored", "pp", "pn", "nn")  # ``ClusterSums``'
+
+
+def strata_stored(strata: dict[int, list[int]]) -> dict[str, list[int]]:
+    """``StratifiedSums.strata`` as ``NewestTally.strata`` holds it (JSON keys are text)."""
+    return {str(k): v for k, v in sorted(strata.items())}
+
+
+def strata_loaded(stored: dict[str, list[int]]) -> dict[int, list[int]]:
+    """``NewestTally.strata`` back as ``StratifiedSums.strata``."""
+    return {int(k): list(v) for k, v in stored.items()}
 
 
 class AgreementTally(models.Model):

@@ -9,6 +9,7 @@ number of runs, or of catalogs.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from heatmap.models import Run, TaskResult
+from heatmap.models import CheckResult, Run, TaskResult
 
 OVERVIEW_CACHE_S = 3600  # how long sums kept per data version (``results_version``) live
 
@@ -86,6 +87,48 @@ def compiled(queryset: QuerySet[Any, Any]) -> tuple[str, Any, BaseDatabaseWrappe
     statements that join it as a subquery in ways the ORM does not express."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     return sql, params, connections[queryset.db]
+
+
+def newest_sample_rows(
+    newest: QuerySet[Any, Any],
+    columns: Sequence[str],
+    *,
+    check_ids: Sequence[str] | None = None,
+    keys: Sequence[str] = ("scenario_id", "skill", "model"),
+) -> list[tuple[Any, ...]]:
+    """(*``keys`` of ``newest``, sample id, *``columns`` of the sample) for the samples of each
+    row of ``newest`` (a key's newest task: its task_id, scenario_id, skill and model, and
+    ``keys``): the key's samples in that task's run that succeeded, or the newest task alone
+    when it failed (what ``NewestResult.samples`` keeps). With ``check_ids``: a row per check
+    of those, (…, sample id, check, verdict).
+
+    One statement: from each key to its run's samples by the run's unique index. The
+    overview reads samples through it, and ``services.newest.newest_rebuild`` counts them.
+    """
+    newest_sql, params, connection = compiled(newest)
+    q = connection.ops.quote_name
+    tasks = q(TaskResult._meta.db_table)
+    same_key = "".join(f" AND g.{q(c)} = t.{q(c)}" for c in ("scenario_id", "skill", "model"))
+    selected = [f"g.{q(c)}" for c in columns]
+    joined, extra = "", []
+    if check_ids is not None:
+        selected = [f"c.{q('check_id')}", f"c.{q('result')}"]
+        joined = (
+            f" JOIN {q(CheckResult._meta.db_table)} c ON c.{q('task_id')} = g.{q('id')}"
+            f" AND c.{q('check_id')} IN ({', '.join(['%s'] * len(check_ids))})"
+        )
+        extra = list(check_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(f'n.{q(k)}' for k in keys)}, g.{q('id')}"
+            + "".join(f", {c}" for c in selected)
+            + f" FROM ({newest_sql}) n JOIN {tasks} t ON t.{q('id')} = n.{q('task_id')}"
+            f" JOIN {tasks} g ON g.{q('run_id')} = t.{q('run_id')}{same_key}"
+            f" AND (g.{q('id')} = t.{q('id')}"
+            f" OR (t.{q('errored')} = %s AND g.{q('errored')} = %s)){joined}",
+            [*params, False, False, *extra],
+        )
+        return cursor.fetchall()
 
 
 def _version_and_liveness(catalog_id: int) -> tuple[int, int, bool]:

@@ -12,10 +12,8 @@ from django.db.models import F, QuerySet
 from heatmap.models import (
     FAILED_CHECKS_SEPARATOR,
     TALLY_COUNT_FIELDS,
-    CheckResult,
     NewestResult,
     NewestTally,
-    TaskResult,
     failed_check_ids,
 )
 from heatmap.selectors.agreement import heatmap_agreement
@@ -29,7 +27,7 @@ from heatmap.selectors.counts import (
 from heatmap.selectors.filters import HeatmapFilter, model_order
 from heatmap.selectors.newest import (
     OVERVIEW_CACHE_S,
-    compiled,
+    newest_sample_rows,
     newest_tasks,
     results_version,
 )
@@ -236,7 +234,7 @@ def _tally_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict)
 def _summary_totals(totals: dict[str, dict[str, ModelTotals]], task_filters: dict) -> None:
     """Fill ``totals`` from one run's samples' summaries (its ranking picks a task per key)."""
     fields = [TALLY_COUNT_FIELDS[result] for result in RESULT_ORDER]
-    rows = _sample_rows(
+    rows = newest_sample_rows(
         newest_tasks(**task_filters).values("scenario_id", "skill", "model", task_id=F("pk")),
         ["failed_checks", *fields],
     )
@@ -280,7 +278,7 @@ def _check_totals(
         newest = NewestResult.objects.filter(**task_filters).values(
             "scenario_id", "skill", "model", "task_id"
         )
-    rows = _sample_rows(newest, [], check_ids=check_ids)
+    rows = newest_sample_rows(newest, [], check_ids=check_ids)
     index = {result: i for i, result in enumerate(RESULT_ORDER)}
     per_sample: dict[tuple[str, str], dict[str, dict[int, list[int]]]] = defaultdict(
         lambda: defaultdict(dict)
@@ -299,42 +297,6 @@ def _check_totals(
         totals[skill][model].sums = StratifiedSums.of(
             [(p, n) for p, n in samples.values()] for samples in tasks.values()
         )
-
-
-def _sample_rows(
-    newest: QuerySet[Any, Any], columns: list[str], *, check_ids: list[str] | None = None
-) -> list[tuple[Any, ...]]:
-    """(scenario, skill, model, sample id, *``columns`` of the sample) for the samples of each
-    key of ``newest`` (rows of scenario_id, skill, model, task_id: a key's newest task): its
-    run's samples of the key that succeeded, or the newest task alone when it failed. With
-    ``check_ids``: a row per check of those, (…, sample id, check, verdict).
-
-    One statement: from each key to its run's samples by the run's unique index.
-    """
-    newest_sql, params, connection = compiled(newest)
-    q = connection.ops.quote_name
-    tasks = q(TaskResult._meta.db_table)
-    same_key = "".join(f" AND g.{q(c)} = t.{q(c)}" for c in ("scenario_id", "skill", "model"))
-    selected = [f"g.{q(c)}" for c in columns]
-    joined, extra = "", []
-    if check_ids is not None:
-        selected = [f"c.{q('check_id')}", f"c.{q('result')}"]
-        joined = (
-            f" JOIN {q(CheckResult._meta.db_table)} c ON c.{q('task_id')} = g.{q('id')}"
-            f" AND c.{q('check_id')} IN ({', '.join(['%s'] * len(check_ids))})"
-        )
-        extra = list(check_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT n.{q('scenario_id')}, n.{q('skill')}, n.{q('model')}, g.{q('id')}"
-            + "".join(f", {c}" for c in selected)
-            + f" FROM ({newest_sql}) n JOIN {tasks} t ON t.{q('id')} = n.{q('task_id')}"
-            f" JOIN {tasks} g ON g.{q('run_id')} = t.{q('run_id')}{same_key}"
-            f" AND (g.{q('id')} = t.{q('id')}"
-            f" OR (t.{q('errored')} = %s AND g.{q('errored')} = %s)){joined}",
-            [*params, False, False, *extra],
-        )
-        return cursor.fetchall()
 
 
 def heatmap_overview(

@@ -46,7 +46,10 @@ from heatmap.models import (
     Run,
     TaskResult,
     failed_check_ids,
+    strata_loaded,
+    strata_stored,
 )
+from heatmap.selectors.newest import newest_sample_rows
 from skillcheck.stats import StratifiedSums, sampled_verdict
 from skillcheck.vocabulary import Result
 
@@ -117,8 +120,6 @@ def newest_task_added(*, task_id: int) -> None:
             # sample of the shown task's run.
             if shown.errored or task.errored or current[-2] != run_id:
                 return
-            if task_id in shown.samples:
-                return
             grown = replace(shown, samples=sorted([*shown.samples, task_id]))
             _samples_write(cursor, current[0], grown.samples)
             _move(cursor, key, shown, grown)
@@ -138,8 +139,6 @@ def newest_task_added(*, task_id: int) -> None:
                 f"UPDATE {newest} SET {assignments} WHERE {_q('id')} = %s",
                 [task_id, *copied, _ids_text(task.samples), current[0]],
             )
-            if task_id in shown.samples:  # it was counted already, as the shown run's sample
-                shown = replace(shown, samples=[i for i in shown.samples if i != task_id])
         _move(cursor, key, shown, task)
 
 
@@ -380,7 +379,7 @@ def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) 
             )
             fails = Counter(stored_fails)
             fails.update(move.fails)
-            strata = StratifiedSums(strata={int(k): list(v) for k, v in stored_strata.items()})
+            strata = StratifiedSums(strata=strata_loaded(stored_strata))
             strata.merge(StratifiedSums(strata=move.sums.strata))
             added = [
                 *move.counts,
@@ -391,9 +390,7 @@ def _tallies_move(key: tuple[Any, ...], old: _Shown | None, new: _Shown | None) 
                 fails_field.get_db_prep_save(
                     {check_id: n for check_id, n in sorted(fails.items()) if n}, connection
                 ),
-                strata_field.get_db_prep_save(
-                    {str(k): v for k, v in sorted(strata.strata.items())}, connection
-                ),
+                strata_field.get_db_prep_save(strata_stored(strata.strata), connection),
             ]
             if found is None:
                 cursor.execute(insert, [*where, *added, *json_values])
@@ -574,22 +571,17 @@ def newest_rebuild(
             )
             # Each key's samples: its newest task's run's that succeeded, or the newest alone
             # when it failed (``NewestResult.samples``), with what the sums count of each.
-            cursor.execute(
-                f"SELECT n.{_q('id')}, n.{_q('scenario_id')}, n.{_q('task_id')}, n.{_q('domain')},"
-                f" n.{_q('skill')}, n.{_q('model')}, g.{_q('id')},"
-                f" {', '.join(f'g.{_q(c)}' for c in _SAMPLE_COLUMNS)}"
-                f" FROM {newest} n JOIN {tasks} t ON t.{_q('id')} = n.{_q('task_id')}"
-                f" JOIN {tasks} g ON g.{_q('run_id')} = t.{_q('run_id')}"
-                + "".join(f" AND g.{_q(c)} = n.{_q(c)}" for c in _KEY[1:])
-                + f" AND (g.{_q('id')} = t.{_q('id')}"
-                f" OR (t.{_q('errored')} = %s AND g.{_q('errored')} = %s))"
-                f" WHERE n.{_q('catalog_id')} = %s ORDER BY n.{_q('id')}, g.{_q('id')}",
-                [False, False, catalog_id],
+            rows = newest_sample_rows(
+                NewestResult.objects.using(connection.alias)
+                .filter(catalog_id=catalog_id)
+                .values("id", "scenario_id", "task_id", "domain", "skill", "model"),
+                _SAMPLE_COLUMNS,
+                keys=("id", "scenario_id", "task_id", "domain", "skill", "model"),
             )
             members: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
             where: dict[int, tuple[str, str, str]] = {}
             shown: dict[int, tuple[str, int]] = {}
-            for row_id, scenario_id, task_id, domain, skill, model, *sample in cursor.fetchall():
+            for row_id, scenario_id, task_id, domain, skill, model, *sample in sorted(rows):
                 members[row_id].append(tuple(sample))
                 where[row_id] = (domain, skill, model)
                 shown[row_id] = (scenario_id, task_id)
