@@ -120,10 +120,10 @@ class Command(QuietBrokenPipe):
                         cancel_event=cancel,
                         abort_event=abort,
                     )
+                cancelled = report.status == RoutingRun.Status.CANCELLED
             except KeyboardInterrupt:  # off the main thread, where no handler is installed
-                self.stderr.write(f"cancelled; finish it with --resume {run.run_id}")
-                raise SystemExit(EXIT_CANCELLED) from None
-            if report.status == RoutingRun.Status.CANCELLED:
+                cancelled = True
+            if cancelled:
                 self.stderr.write(f"cancelled; finish it with --resume {run.run_id}")
                 raise SystemExit(EXIT_CANCELLED)
         except RunRequestError as exc:
